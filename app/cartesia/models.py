@@ -1,0 +1,76 @@
+"""Cartesia's TTS models and their languages, loaded from ``models.json``.
+
+There is no models endpoint, so the list is data that can be updated without
+code changes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from app.cartesia.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    label: str
+    family: str
+    snapshots: tuple[str, ...]
+    languages: tuple[str, ...]
+    controls: frozenset[str]
+    tags: frozenset[str]
+    phonemes: str
+    note: str = ""
+
+    def supports(self, control: str) -> bool:
+        return control in self.controls
+
+
+@dataclass(frozen=True)
+class Catalog:
+    models: tuple[Model, ...]
+    aliases: dict[str, str]
+    sunset: frozenset[str]
+    language_names: dict[str, str]
+    emotions: tuple[str, ...]
+    ranges: dict[str, tuple[float, float]]
+
+    def get(self, model_id: str) -> Model:
+        """The model for an id, alias or dated snapshot; a clear error otherwise."""
+        name = self.aliases.get(model_id, model_id)
+        for model in self.models:
+            if name == model.id or name in model.snapshots:
+                return model
+        if model_id in self.sunset:
+            raise ConfigError(f"model {model_id!r} was sunset on 2026-06-01; use sonic-3")
+        known = [m.id for m in self.models] + list(self.aliases)
+        close = difflib.get_close_matches(model_id, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
+        raise ConfigError(f"unknown model {model_id!r}{hint}")
+
+    def language_name(self, code: str) -> str:
+        return self.language_names.get(code, code)
+
+
+@cache
+def catalog() -> Catalog:
+    raw: dict[str, Any] = json.loads(
+        resources.files("app.cartesia").joinpath("models.json").read_text("utf-8"))
+    sets: dict[str, list[str]] = raw["language_sets"]
+    models = tuple(
+        Model(id=m["id"], label=m["label"], family=m["family"],
+              snapshots=tuple(m["snapshots"]), languages=tuple(sets[m["languages"]]),
+              controls=frozenset(m["controls"]), tags=frozenset(m["tags"]),
+              phonemes=m["phonemes"], note=m.get("note", ""))
+        for m in raw["models"]
+    )
+    return Catalog(models=models, aliases=dict(raw["aliases"]), sunset=frozenset(raw["sunset"]),
+                   language_names=dict(raw["language_names"]),
+                   emotions=tuple(raw["emotions"]),
+                   ranges={k: (float(v[0]), float(v[1])) for k, v in raw["ranges"].items()})
