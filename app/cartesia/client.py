@@ -1,0 +1,420 @@
+"""The streaming TTS client: one persistent WebSocket, many contexts, never hangs.
+
+A :class:`TTSClient` opens its socket before the first generation and reopens
+it when the server closed it or it dropped. Each :meth:`TTSClient.generate`
+returns a :class:`Generation`, an async iterator of events for one context.
+Every way a generation can fail ends in a specific exception raised from the
+iterator, promptly:
+
+- the socket closes, drops or sends a frame that is not JSON: the reader task
+  fails every open generation at once (:class:`ConnectionLost`,
+  :class:`ProtocolError`);
+- an ``error`` message: :class:`ServerError` and subclasses (checked before
+  ``done``, which an error also carries);
+- silence: :class:`Timeout` for the first chunk and for inactivity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from app.audio.codecs import Float32Array, StreamDecoder
+from app.cartesia import messages as m
+from app.cartesia.config import ClientConfig
+from app.cartesia.errors import (
+    Cancelled,
+    CartesiaError,
+    ConnectError,
+    ConnectionLost,
+    ProtocolError,
+    Timeout,
+    error_for_status,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Decoded audio of one chunk; ``data`` keeps the bytes as they arrived."""
+
+    context_id: str
+    samples: Float32Array
+    data: bytes
+    flush_id: int | None = None
+
+
+Event = Audio | m.WordTimestamps | m.PhonemeTimestamps | m.FlushDone | m.Done
+_Item = m.ServerMessage | CartesiaError
+
+
+def new_context_id() -> str:
+    return str(uuid.uuid4())
+
+
+def error_from_message(msg: m.ErrorMessage) -> CartesiaError:
+    return error_for_status(msg.status_code, msg.message, code=msg.error_code,
+                            title=msg.title, request_id=msg.request_id,
+                            context_id=msg.context_id, doc_url=msg.doc_url)
+
+
+def error_from_body(status: int, body: bytes | bytearray | str, fallback: str) -> CartesiaError:
+    """A :class:`ServerError` from an HTTP error body of any API version."""
+    try:
+        obj = json.loads(body) if body else {}
+    except ValueError:
+        obj = {}
+    if not isinstance(obj, dict):
+        obj = {}
+    message = obj.get("message") or obj.get("error") or obj.get("detail") or fallback
+    return error_for_status(status, str(message), code=_s(obj.get("error_code")),
+                            title=_s(obj.get("title")), request_id=_s(obj.get("request_id")),
+                            doc_url=_s(obj.get("doc_url")))
+
+
+def _s(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class _Connection:
+    """One open socket, its reader task and the queues of its open contexts."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.queues: dict[str, asyncio.Queue[_Item]] = {}
+        self.failure: CartesiaError | None = None
+        self.reader: asyncio.Task[None] | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.failure is None
+
+    def fail(self, error: CartesiaError) -> None:
+        if self.failure is None:
+            self.failure = error
+        for queue in self.queues.values():
+            queue.put_nowait(error)
+        self.queues.clear()
+
+
+class TTSClient:
+    """Async client of ``/tts/websocket``. Use ``async with TTSClient(config) as client``."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self._conn: _Connection | None = None
+        self._lock = asyncio.Lock()
+        self.connects = 0  # how many sockets were opened (tests and status bar)
+
+    async def __aenter__(self) -> TTSClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None and self._conn.alive
+
+    async def connect(self) -> None:
+        """Open the socket now (before the first generation), unless one is open."""
+        await self._connection()
+
+    async def _connection(self) -> _Connection:
+        async with self._lock:
+            if self._conn is not None and self._conn.alive:
+                return self._conn
+            if self._conn is not None:
+                await self._discard(self._conn)
+            self._conn = await self._open()
+            return self._conn
+
+    async def _open(self) -> _Connection:
+        url = self.config.ws_url()
+        try:
+            ws = await connect(
+                url,
+                additional_headers=self.config.headers(),
+                open_timeout=self.config.timeouts.connect,
+                # Loopback must never go through a proxy from the environment.
+                proxy=None if self.config.is_loopback else True,
+                max_size=16 * 1024 * 1024,
+                compression=None,
+                ping_interval=20,
+                ping_timeout=20,
+                close_timeout=2,
+            )
+        except InvalidStatus as exc:
+            response = exc.response
+            raise error_from_body(response.status_code, response.body or b"",
+                                  f"the server refused the connection "
+                                  f"(HTTP {response.status_code})") from None
+        except TimeoutError:
+            raise ConnectError(url, f"no answer within {self.config.timeouts.connect:g} s"
+                               ) from None
+        except (OSError, InvalidHandshake, InvalidURI) as exc:
+            raise ConnectError(url, str(exc) or type(exc).__name__) from None
+        self.connects += 1
+        conn = _Connection(ws)
+        conn.reader = asyncio.create_task(self._read(conn), name="cartesia-reader")
+        return conn
+
+    async def _read(self, conn: _Connection) -> None:
+        ws = conn.ws
+        try:
+            async for frame in ws:
+                try:
+                    msg = m.decode_server_message(frame)
+                except ProtocolError as exc:
+                    # After a frame we cannot read, nothing on this socket can be
+                    # trusted: fail everything and start afresh next time.
+                    conn.fail(exc)
+                    await ws.close(code=1002, reason="malformed frame")
+                    return
+                if msg is None:
+                    continue
+                queue = conn.queues.get(msg.context_id or "")
+                if queue is not None:
+                    queue.put_nowait(msg)
+                elif isinstance(msg, m.ErrorMessage) and not msg.context_id:
+                    conn.fail(error_from_message(msg))
+                else:
+                    log.debug("dropping %s for closed context %s", type(msg).__name__,
+                              msg.context_id)
+            conn.fail(ConnectionLost(ws.close_reason or "the server closed the connection",
+                                     code=ws.close_code))
+        except ConnectionClosed as exc:
+            rcvd = exc.rcvd
+            if rcvd is None:
+                conn.fail(ConnectionLost("the connection dropped without a close frame"))
+            else:
+                conn.fail(ConnectionLost(rcvd.reason or "the server closed the connection",
+                                         code=rcvd.code))
+        except asyncio.CancelledError:
+            conn.fail(ConnectionLost("the client was closed"))
+            raise
+        except Exception as exc:  # never let the reader die silently
+            conn.fail(ConnectionLost(f"{type(exc).__name__}: {exc}"))
+
+    async def _discard(self, conn: _Connection) -> None:
+        if conn.reader is not None and not conn.reader.done():
+            conn.reader.cancel()
+        with contextlib.suppress(TimeoutError, ConnectionClosed, OSError):
+            await asyncio.wait_for(conn.ws.close(), 2)
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.fail(ConnectionLost("the client was closed"))
+            await self._discard(conn)
+            if conn.reader is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await conn.reader
+
+    async def generate(self, request: m.GenerationRequest) -> Generation:
+        """Start a context with ``request`` (its first input) and return its events.
+
+        A request with an empty ``context_id`` gets a fresh one.
+        """
+        if not request.context_id:
+            request = replace(request, context_id=new_context_id())
+        for attempt in (1, 2):
+            conn = await self._connection()
+            queue: asyncio.Queue[_Item] = asyncio.Queue()
+            conn.queues[request.context_id] = queue
+            generation = Generation(self, conn, request, queue)
+            try:
+                await conn.ws.send(m.encode(request))
+            except ConnectionClosed:
+                conn.queues.pop(request.context_id, None)
+                conn.fail(ConnectionLost("the connection closed before the request was sent"))
+                if attempt == 2:
+                    raise ConnectionLost("the connection closed twice while sending") from None
+                continue  # nothing was sent on the dead socket: reopen and send again
+            generation.mark_sent()
+            return generation
+        raise AssertionError("unreachable")
+
+
+class Generation:
+    """Events of one context. Iterate with ``async for``; raises on failure."""
+
+    def __init__(self, client: TTSClient, conn: _Connection, request: m.GenerationRequest,
+                 queue: asyncio.Queue[_Item]) -> None:
+        self.client = client
+        self.request = request
+        self.context_id = request.context_id
+        self._conn = conn
+        self._queue = queue
+        self._decoder = StreamDecoder(request.output_format.encoding)
+        self._finished = False
+        self._cancelled = False
+        self._awaiting_output = False
+        self._got_audio = False
+        self.sent_at = 0.0
+        self.first_audio_at: float | None = None
+        self.samples_received = 0
+        self._flushes_sent = 0
+
+    def mark_sent(self) -> None:
+        self.sent_at = time.perf_counter()
+        self._awaiting_output = True
+
+    @property
+    def time_to_first_audio(self) -> float | None:
+        return None if self.first_audio_at is None else self.first_audio_at - self.sent_at
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def __aiter__(self) -> Generation:
+        return self
+
+    async def __anext__(self) -> Event:
+        if self._cancelled:
+            raise Cancelled(self.context_id)
+        if self._finished:
+            raise StopAsyncIteration
+        item = await self._next_item()
+        if isinstance(item, CartesiaError):
+            self._finished = True
+            raise item
+        if isinstance(item, m.ErrorMessage):
+            self._finish()
+            raise error_from_message(item)
+        if isinstance(item, m.Chunk):
+            if self.first_audio_at is None:
+                self.first_audio_at = time.perf_counter()
+            samples = self._decoder.feed(item.data)
+            self.samples_received += len(samples)
+            return Audio(self.context_id, samples, item.data, item.flush_id)
+        if isinstance(item, m.Done):
+            self._finish()
+        elif isinstance(item, m.FlushDone) and item.flush_id >= self._flushes_sent:
+            self._awaiting_output = False
+        return item
+
+    async def _next_item(self) -> _Item:
+        if not self._awaiting_output:
+            return await self._queue.get()
+        first = self.first_audio_at is None
+        seconds = (self.client.config.timeouts.first_chunk if first
+                   else self.client.config.timeouts.inactivity)
+        try:
+            async with asyncio.timeout(seconds):
+                return await self._queue.get()
+        except TimeoutError:
+            await self._abandon()
+            raise Timeout("first audio" if first else "audio or message", seconds) from None
+
+    def _finish(self) -> None:
+        self._finished = True
+        self._conn.queues.pop(self.context_id, None)
+
+    async def _abandon(self) -> None:
+        """Stop the context on the server, quietly if the socket is gone."""
+        self._finish()
+        if self._conn.alive:
+            with contextlib.suppress(ConnectionClosed):
+                await self._conn.ws.send(m.encode(m.CancelRequest(self.context_id)))
+
+    async def _send_input(self, transcript: str, *, continue_: bool, flush: bool = False
+                          ) -> None:
+        if self._finished:
+            raise CartesiaError(f"generation {self.context_id} has already ended")
+        if self._conn.failure is not None:
+            raise self._conn.failure
+        message = replace(self.request, transcript=transcript, continue_=continue_,
+                          flush=flush)
+        try:
+            await self._conn.ws.send(m.encode(message))
+        except ConnectionClosed:
+            raise ConnectionLost("the connection closed while sending text") from None
+        self._awaiting_output = True
+
+    async def push(self, transcript: str) -> None:
+        """Send more text; more will follow (``continue: true``).
+
+        Transcripts concatenate verbatim, so end parts with a space where words
+        meet, and never split a markup tag across two parts.
+        """
+        await self._send_input(transcript, continue_=True)
+
+    async def flush(self) -> int:
+        """Force out what the server buffered; returns the id its ``flush_done`` will carry."""
+        await self._send_input("", continue_=True, flush=True)
+        self._flushes_sent += 1
+        return self._flushes_sent
+
+    async def end(self, transcript: str = "") -> None:
+        """Send the last input (``continue: false``): the server finishes with ``done``."""
+        await self._send_input(transcript, continue_=False)
+
+    async def cancel(self) -> None:
+        """Stop the context; nothing more comes, and iterating raises :class:`Cancelled`."""
+        if self._finished:
+            return
+        self._cancelled = True
+        await self._abandon()
+
+    async def collect(self) -> Collected:
+        """Iterate to the end and gather everything (used by the CLI and tests)."""
+        out = Collected(self.context_id)
+        async for event in self:
+            out.add(event)
+        return out
+
+
+@dataclass
+class Collected:
+    """All events of a generation, gathered; audio kept as raw bytes and float32."""
+
+    context_id: str
+    raw: bytearray
+    chunks: list[Audio]
+    words: list[tuple[str, float, float]]
+    phonemes: list[tuple[str, float, float]]
+    flushes: list[int]
+
+    def __init__(self, context_id: str) -> None:
+        self.context_id = context_id
+        self.raw = bytearray()
+        self.chunks = []
+        self.words = []
+        self.phonemes = []
+        self.flushes = []
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, Audio):
+            self.raw += event.data
+            self.chunks.append(event)
+        elif isinstance(event, m.WordTimestamps):
+            self.words += zip(event.words, event.start, event.end, strict=True)
+        elif isinstance(event, m.PhonemeTimestamps):
+            self.phonemes += zip(event.phonemes, event.start, event.end, strict=True)
+        elif isinstance(event, m.FlushDone):
+            self.flushes.append(event.flush_id)
+
+    def samples(self) -> Float32Array:
+        import numpy as np
+
+        if not self.chunks:
+            return np.zeros(0, dtype=np.float32)
+        return np.concatenate([c.samples for c in self.chunks])
+
+
+def describe(exc: BaseException) -> dict[str, Any]:
+    """Facts of an error for logs (never the key)."""
+    return {"type": type(exc).__name__, "message": str(exc)}

@@ -1,0 +1,570 @@
+"""A Cartesia-compatible server on loopback: WebSocket TTS, REST voices, /tts/bytes.
+
+It speaks the same protocol as ``api.cartesia.ai`` (see
+``shared/cartesia/API.md``) over the synthesizers it is given, so our client,
+the official SDK and the LiveKit plugin can all use it unchanged. It serves
+tests (with :class:`~app.engine.faults.Faults`), the app's offline mode
+(:class:`ThreadedServer`) and ``voicebooth serve``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from aiohttp import WSMsgType, web
+
+from app.audio.codecs import encode as encode_pcm
+from app.audio.wav import encode_wav
+from app.cartesia import messages as m
+from app.cartesia.errors import ConfigError
+from app.cartesia.models import catalog
+from app.cartesia.voices_types import Voice
+from app.engine.faults import Faults
+from app.engine.synth.base import (
+    AudioOut,
+    PhonemesOut,
+    Synthesizer,
+    SynthEvent,
+    SynthRequest,
+    WordsOut,
+)
+
+log = logging.getLogger(__name__)
+
+_DONE = object()
+
+
+@dataclass
+class ServerConfig:
+    #: When set, every request must carry this key (header or query); else HTTP 401.
+    api_key: str | None = None
+    #: Longest audio per chunk message, in milliseconds.
+    chunk_ms: int = 40
+    #: 0 sends audio as fast as it is made; 1.0 paces it at real time (2.0 twice as fast).
+    pace: float = 0.0
+    #: Extra delay before the first chunk of every context, in seconds.
+    first_chunk_delay: float = 0.0
+    #: Close an idle connection (no context open, no message) after this many seconds.
+    idle_timeout: float = 300.0
+    default_page_size: int = 10
+    faults: Faults = field(default_factory=Faults)
+
+
+@dataclass
+class _Input:
+    text: str
+    continue_: bool
+    flush: bool
+
+
+class _ConnectionState:
+    """Per-WebSocket bookkeeping: open contexts and the chunk counter for faults."""
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, version: str) -> None:
+        self.ws = ws
+        self.request = request
+        self.version = version
+        self.contexts: dict[str, _Context] = {}
+        self.chunks_sent = 0
+        self.send_lock = asyncio.Lock()
+        self.last_activity = time.monotonic()
+        self.dead = False
+
+
+class _Context:
+    def __init__(self, first: m.GenerationRequest, synth: Synthesizer) -> None:
+        self.first = first
+        self.synth = synth
+        self.inputs: asyncio.Queue[_Input] = asyncio.Queue()
+        self.samples_sent = 0
+        self.flush_id = 0
+        self.task: asyncio.Task[None] | None = None
+
+
+class EngineServer:
+    """The server; ``await start()`` binds and returns the base URL."""
+
+    def __init__(self, synthesizers: Sequence[Synthesizer],
+                 config: ServerConfig | None = None) -> None:
+        self.config = config or ServerConfig()
+        self.synthesizers = list(synthesizers)
+        self._voices: dict[str, tuple[Voice, Synthesizer]] = {}
+        for synth in self.synthesizers:
+            for voice in synth.voices():
+                self._voices[voice.id] = (voice, synth)
+        # Synthesis is blocking; a small pool keeps two contexts from queueing
+        # behind each other while bounding CPU use on small machines.
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="synth")
+        self._runner: web.AppRunner | None = None
+        self._connections: set[_ConnectionState] = set()
+        self.url = ""
+
+    @property
+    def faults(self) -> Faults:
+        return self.config.faults
+
+    def voices(self) -> list[Voice]:
+        return [voice for voice, _ in self._voices.values()]
+
+    # --- lifecycle ---------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        app = web.Application(middlewares=[self._auth_middleware])
+        app.router.add_get("/tts/websocket", self._websocket)
+        app.router.add_get("/voices", self._list_voices)
+        app.router.add_get("/voices/", self._list_voices)
+        app.router.add_get("/voices/{voice_id}", self._get_voice)
+        app.router.add_post("/tts/bytes", self._tts_bytes)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        assert server is not None and isinstance(server, asyncio.base_events.Server)
+        bound = server.sockets[0].getsockname()
+        shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+        self.url = f"http://{shown}:{bound[1]}"
+        return self.url
+
+    async def stop(self) -> None:
+        for conn in list(self._connections):
+            for ctx in list(conn.contexts.values()):
+                if ctx.task:
+                    ctx.task.cancel()
+            with contextlib.suppress(Exception):
+                await conn.ws.close(code=1001, message=b"server shutting down")
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # --- HTTP conventions --------------------------------------------------
+
+    @staticmethod
+    def _version(request: web.Request) -> str:
+        # The query parameter wins over the header, as on the real API.
+        return (request.query.get("cartesia_version")
+                or request.headers.get("Cartesia-Version")
+                or m.DEFAULT_API_VERSION)
+
+    def _key_ok(self, request: web.Request) -> bool:
+        expected = self.config.api_key
+        if expected is None:
+            return True
+        auth = request.headers.get("Authorization", "")
+        candidates = [
+            auth[7:] if auth.lower().startswith("bearer ") else None,
+            request.headers.get("X-API-Key"),
+            request.query.get("api_key"),
+            request.query.get("access_token"),
+        ]
+        return any(c is not None and hmac.compare_digest(c, expected) for c in candidates)
+
+    def _error_response(self, request: web.Request, status: int, code: str, title: str,
+                        message: str, headers: dict[str, str] | None = None) -> web.Response:
+        version = self._version(request)
+        body: dict[str, Any]
+        if version >= m.STRUCTURED_ERRORS_SINCE:
+            body = {"error_code": code, "title": title, "message": message,
+                    "request_id": uuid.uuid4().hex, "doc_url": None}
+        else:
+            body = {"error": f"{title}: {message}"}
+        return web.json_response(body, status=status, headers=headers)
+
+    @web.middleware
+    async def _auth_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if not self._key_ok(request):
+            return self._error_response(request, 401, "unauthorized", "Unauthorized",
+                                        "Invalid or missing API key.")
+        if request.path != "/tts/websocket" and self.faults.rest_statuses:
+            status = self.faults.rest_statuses.pop(0)
+            headers = {}
+            if self.faults.retry_after is not None:
+                headers["Retry-After"] = f"{self.faults.retry_after:g}"
+            return self._error_response(request, status, "injected", "Injected fault",
+                                        f"fault injected by the test server ({status})", headers)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    # --- REST --------------------------------------------------------------
+
+    async def _list_voices(self, request: web.Request) -> web.Response:
+        query = request.query
+        voices = self.voices()
+        q = query.get("q", "").strip().lower()
+        if q:
+            voices = [v for v in voices
+                      if q in v.name.lower() or q in v.description.lower() or q in v.id]
+        if gender := query.get("gender"):
+            voices = [v for v in voices if v.gender == gender]
+        if "is_owner" in query:
+            want = query["is_owner"].lower() == "true"
+            voices = [v for v in voices if v.is_owner == want]
+        with_preview = "preview_file_url" in query.getall("expand[]", [])
+        if self._version(request) < "2024-11-13":
+            return web.json_response([v.to_json(with_preview=with_preview) for v in voices])
+        try:
+            limit = int(query.get("limit", self.config.default_page_size))
+        except ValueError:
+            limit = -1
+        if not 1 <= limit <= 100:
+            return self._error_response(request, 400, "invalid_request", "Invalid request",
+                                        "limit must be an integer between 1 and 100")
+        ids = [v.id for v in voices]
+        start, stop = 0, len(voices)
+        if after := query.get("starting_after"):
+            if after not in ids:
+                return self._error_response(request, 400, "invalid_request", "Invalid cursor",
+                                            f"starting_after {after!r} is not a voice id")
+            start = ids.index(after) + 1
+            stop = min(len(voices), start + limit)
+        elif before := query.get("ending_before"):
+            if before not in ids:
+                return self._error_response(request, 400, "invalid_request", "Invalid cursor",
+                                            f"ending_before {before!r} is not a voice id")
+            stop = ids.index(before)
+            start = max(0, stop - limit)
+        else:
+            stop = min(len(voices), limit)
+        page = voices[start:stop]
+        has_more = stop < len(voices)
+        return web.json_response({
+            "data": [v.to_json(with_preview=with_preview) for v in page],
+            "has_more": has_more,
+            "next_page": page[-1].id if has_more and page else None,
+        })
+
+    async def _get_voice(self, request: web.Request) -> web.Response:
+        voice_id = request.match_info["voice_id"]
+        found = self._voices.get(voice_id)
+        if found is None:
+            return self._error_response(request, 404, "voice_not_found", "Voice not found",
+                                        f"No voice with id {voice_id!r}.")
+        with_preview = "preview_file_url" in request.query.getall("expand[]", [])
+        return web.json_response(found[0].to_json(with_preview=with_preview))
+
+    async def _tts_bytes(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return self._error_response(request, 400, "invalid_request", "Invalid request",
+                                        "body is not JSON")
+        if not isinstance(body, dict):
+            return self._error_response(request, 400, "invalid_request", "Invalid request",
+                                        "body must be a JSON object")
+        fmt = body.get("output_format") or {}
+        container = fmt.get("container", "raw") if isinstance(fmt, dict) else "raw"
+        if container not in ("raw", "wav"):
+            return self._error_response(request, 400, "invalid_request", "Unsupported format",
+                                        f"the offline engine cannot make {container!r}; "
+                                        "use raw or wav")
+        probe = dict(body, context_id=body.get("context_id") or uuid.uuid4().hex,
+                     output_format=dict(fmt, container="raw"))
+        try:
+            req = m.decode_client_message(json.dumps(probe))
+        except m.InvalidRequest as exc:
+            return self._error_response(request, exc.status, exc.code, exc.title, exc.message)
+        assert isinstance(req, m.GenerationRequest)
+        problem = self._check_request(req)
+        if problem is not None:
+            return self._error_response(request, problem.status, problem.code, problem.title,
+                                        problem.message)
+        synth = self._voices[req.voice_id][1]
+        rate = req.output_format.sample_rate
+        pieces: list[np.ndarray[Any, np.dtype[np.float32]]] = []
+        loop = asyncio.get_running_loop()
+        events = synth.synthesize(self._synth_request(req, req.transcript))
+        while (event := await loop.run_in_executor(self._executor, next, events, None)):
+            if isinstance(event, AudioOut):
+                pieces.append(event.samples)
+        audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        if container == "wav":
+            data = encode_wav(audio, rate, "float32" if req.output_format.encoding ==
+                              "pcm_f32le" else "pcm16", dither=False)
+            return web.Response(body=data, content_type="audio/wav")
+        return web.Response(body=encode_pcm(audio, req.output_format.encoding),
+                            content_type="application/octet-stream")
+
+    # --- WebSocket ---------------------------------------------------------
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        if (status := self.faults.reject_upgrade) is not None:
+            return self._error_response(request, status, "injected", "Rejected",
+                                        f"upgrade rejected by the test server ({status})")
+        ws = web.WebSocketResponse(max_msg_size=4 * 1024 * 1024, autoping=True)
+        await ws.prepare(request)
+        conn = _ConnectionState(ws, request, self._version(request))
+        self._connections.add(conn)
+        idle_task = asyncio.create_task(self._watch_idle(conn))
+        try:
+            async for msg in ws:
+                conn.last_activity = time.monotonic()
+                if msg.type == WSMsgType.TEXT:
+                    await self._on_message(conn, msg.data)
+                elif msg.type == WSMsgType.BINARY:
+                    await self._send_error(conn, m.ErrorMessage(
+                        None, 400, "binary frames are not accepted; send JSON text",
+                        "invalid_request", "Invalid request"))
+                elif msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            conn.dead = True
+            idle_task.cancel()
+            for ctx in list(conn.contexts.values()):
+                if ctx.task:
+                    ctx.task.cancel()
+            self._connections.discard(conn)
+        return ws
+
+    async def _watch_idle(self, conn: _ConnectionState) -> None:
+        timeout = self.config.idle_timeout
+        while not conn.dead:
+            await asyncio.sleep(min(timeout, 1.0))
+            idle = time.monotonic() - conn.last_activity
+            if not conn.contexts and idle >= timeout:
+                await conn.ws.close(code=1000, message=b"connection idle timeout")
+                return
+
+    async def _on_message(self, conn: _ConnectionState, frame: str) -> None:
+        try:
+            req = m.decode_client_message(frame)
+        except m.InvalidRequest as exc:
+            await self._send_error(conn, m.ErrorMessage(
+                exc.context_id, exc.status, exc.message, exc.code, exc.title,
+                request_id=uuid.uuid4().hex))
+            return
+        if isinstance(req, m.CancelRequest):
+            ctx = conn.contexts.pop(req.context_id, None)
+            if ctx is not None and ctx.task is not None:
+                ctx.task.cancel()
+            return
+        existing = conn.contexts.get(req.context_id)
+        if existing is not None:
+            await existing.inputs.put(_Input(req.transcript, req.continue_, req.flush))
+            return
+        problem = self._check_request(req)
+        if problem is None and self.faults.concurrency_limit is not None \
+                and len(conn.contexts) >= self.faults.concurrency_limit:
+            problem = m.InvalidRequest(
+                f"Too many concurrent contexts ({len(conn.contexts)} open; the plan allows "
+                f"{self.faults.concurrency_limit}).", context_id=req.context_id, status=429,
+                code="concurrency_limited", title="Concurrency limited")
+        if problem is not None:
+            await self._send_error(conn, m.ErrorMessage(
+                req.context_id, problem.status, problem.message, problem.code, problem.title,
+                request_id=uuid.uuid4().hex))
+            return
+        ctx = _Context(req, self._voices[req.voice_id][1])
+        conn.contexts[req.context_id] = ctx
+        await ctx.inputs.put(_Input(req.transcript, req.continue_, req.flush))
+        ctx.task = asyncio.create_task(self._run_context(conn, ctx))
+
+    def _check_request(self, req: m.GenerationRequest) -> m.InvalidRequest | None:
+        try:
+            model = catalog().get(req.model_id)
+        except ConfigError as exc:
+            sunset = req.model_id in catalog().sunset
+            return m.InvalidRequest(str(exc), context_id=req.context_id,
+                                    code="model_sunsetted" if sunset else "model_not_found",
+                                    title="Model sunset" if sunset else "Invalid model")
+        if req.voice_id not in self._voices:
+            return m.InvalidRequest(f"No voice with id {req.voice_id!r}.",
+                                    context_id=req.context_id, status=404,
+                                    code="voice_not_found", title="Voice not found")
+        if req.language is not None and req.language not in model.languages:
+            return m.InvalidRequest(
+                f"Language {req.language!r} is not supported by {model.id}.",
+                context_id=req.context_id, code="unsupported_language",
+                title="Unsupported language")
+        config = req.generation_config
+        ranges = catalog().ranges
+        if config is not None:
+            for name, value in (("speed", config.speed), ("volume", config.volume)):
+                low, high = ranges[name]
+                if value is not None and not low <= value <= high:
+                    return m.InvalidRequest(
+                        f"generation_config.{name} {value:g} is outside {low:g}–{high:g}.",
+                        context_id=req.context_id, title="Invalid generation_config")
+        return None
+
+    @staticmethod
+    def _synth_request(req: m.GenerationRequest, text: str) -> SynthRequest:
+        config = req.generation_config or m.GenerationConfig()
+        return SynthRequest(text=text, voice_id=req.voice_id,
+                            sample_rate=req.output_format.sample_rate,
+                            language=req.language or "en", speed=config.speed or 1.0,
+                            volume=config.volume or 1.0, emotion=config.emotion,
+                            want_phonemes=req.add_phoneme_timestamps)
+
+    async def _run_context(self, conn: _ConnectionState, ctx: _Context) -> None:
+        req = ctx.first
+        buffered = ""
+        delay = (req.max_buffer_delay_ms if req.max_buffer_delay_ms is not None else 3000) / 1000
+        first = True
+        try:
+            while True:
+                try:
+                    item = await (ctx.inputs.get() if not buffered
+                                  else asyncio.wait_for(ctx.inputs.get(), delay))
+                except TimeoutError:
+                    # The buffer delay ran out: speak what we have so far.
+                    await self._speak(conn, ctx, buffered, first)
+                    buffered, first = "", False
+                    continue
+                buffered += item.text
+                if item.flush or not item.continue_:
+                    if buffered.strip():
+                        await self._speak(conn, ctx, buffered, first)
+                        first = False
+                    buffered = ""
+                    if item.flush:
+                        ctx.flush_id += 1
+                        await self._send(conn, m.FlushDone(req.context_id, ctx.flush_id))
+                    if not item.continue_:
+                        await self._send(conn, m.Done(req.context_id))
+                        return
+        except asyncio.CancelledError:
+            raise
+        except _Stop:
+            return
+        except Exception as exc:  # a synthesizer bug must not take the server down
+            log.exception("context %s failed", req.context_id)
+            await self._send_error(conn, m.ErrorMessage(
+                req.context_id, 500, f"synthesis failed: {exc}", "internal_error",
+                "Internal error", request_id=uuid.uuid4().hex))
+        finally:
+            conn.contexts.pop(req.context_id, None)
+
+    async def _speak(self, conn: _ConnectionState, ctx: _Context, text: str, first: bool
+                     ) -> None:
+        req = ctx.first
+        rate = req.output_format.sample_rate
+        loop = asyncio.get_running_loop()
+        events: Iterator[SynthEvent] = ctx.synth.synthesize(self._synth_request(req, text))
+        offset = ctx.samples_sent / rate
+        if first and self.config.first_chunk_delay:
+            await asyncio.sleep(self.config.first_chunk_delay)
+        started = time.monotonic()
+        sent_here = 0
+        chunk = max(1, rate * self.config.chunk_ms // 1000)
+        try:
+            while (event := await loop.run_in_executor(self._executor, next, events, None)
+                   ) is not None:
+                if isinstance(event, AudioOut):
+                    samples = event.samples
+                    for begin in range(0, len(samples), chunk):
+                        piece = samples[begin:begin + chunk]
+                        if self.config.pace > 0:
+                            due = started + sent_here / rate / self.config.pace
+                            if (wait := due - time.monotonic()) > 0:
+                                await asyncio.sleep(wait)
+                        await self._send_chunk(conn, ctx, encode_pcm(piece,
+                                               req.output_format.encoding))
+                        sent_here += len(piece)
+                        ctx.samples_sent += len(piece)
+                elif isinstance(event, WordsOut) and req.add_timestamps:
+                    await self._send(conn, m.WordTimestamps(
+                        req.context_id, event.words, tuple(s + offset for s in event.start),
+                        tuple(e + offset for e in event.end)))
+                elif isinstance(event, PhonemesOut) and req.add_phoneme_timestamps:
+                    await self._send(conn, m.PhonemeTimestamps(
+                        req.context_id, event.phonemes,
+                        tuple(s + offset for s in event.start),
+                        tuple(e + offset for e in event.end)))
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+
+    async def _send_chunk(self, conn: _ConnectionState, ctx: _Context, data: bytes) -> None:
+        faults = self.faults
+        n = conn.chunks_sent
+        if faults.drop_after_chunks is not None and n >= faults.drop_after_chunks:
+            transport = conn.request.transport
+            if transport is not None:
+                transport.abort()
+            raise _Stop
+        if faults.close_after_chunks is not None and n >= faults.close_after_chunks:
+            await conn.ws.close(code=faults.close_code, message=b"injected close")
+            raise _Stop
+        if faults.malformed_after_chunks is not None and n >= faults.malformed_after_chunks:
+            faults.malformed_after_chunks = None
+            await conn.ws.send_str('{"type": "chunk", "data": ')
+        if faults.error_after_chunks is not None and n >= faults.error_after_chunks:
+            await self._send_error(conn, m.ErrorMessage(
+                ctx.first.context_id, faults.error_status, "injected error mid-stream",
+                faults.error_code, "Injected error", request_id=uuid.uuid4().hex))
+            raise _Stop
+        if faults.stall_after_chunks is not None and n >= faults.stall_after_chunks:
+            await asyncio.Event().wait()
+        conn.chunks_sent += 1
+        await self._send(conn, m.Chunk(ctx.first.context_id, data,
+                                       flush_id=ctx.flush_id or None))
+
+    async def _send(self, conn: _ConnectionState, message: m.ServerMessage) -> None:
+        if conn.dead or conn.ws.closed:
+            raise _Stop
+        async with conn.send_lock:
+            await conn.ws.send_str(m.encode(message))
+
+    async def _send_error(self, conn: _ConnectionState, error: m.ErrorMessage) -> None:
+        if conn.dead or conn.ws.closed:
+            return
+        async with conn.send_lock:
+            await conn.ws.send_str(json.dumps(error.to_json(conn.version)))
+
+
+class _Stop(Exception):
+    """The connection is gone or a fault ended the context: stop quietly."""
+
+
+class ThreadedServer:
+    """Runs an :class:`EngineServer` on its own thread and loop (for the app and tests)."""
+
+    def __init__(self, synthesizers: Sequence[Synthesizer],
+                 config: ServerConfig | None = None) -> None:
+        self.server = EngineServer(synthesizers, config)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="engine-server",
+                                        daemon=True)
+        self.url = ""
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self.server.start(host, port), self._loop)
+        self.url = future.result(timeout=10)
+        return self.url
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        """Run ``fn(*args)`` on the server's loop (to change faults safely)."""
+        async def run() -> Any:
+            return fn(*args)
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=10)
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def __enter__(self) -> ThreadedServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
