@@ -1,0 +1,162 @@
+"""The streaming client against our loopback server: exact audio, timings, contexts."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from app.audio import codecs
+from app.audio.codecs import ENCODINGS, SAMPLE_RATES
+from app.cartesia import messages as m
+from app.cartesia.client import Audio, Collected, TTSClient
+from app.cartesia.config import ClientConfig
+from app.cartesia.errors import Cancelled
+from app.engine.server import ThreadedServer
+from app.engine.synth.tones import VOICE_ID
+from tests.cartesia.conftest import run
+from tests.cartesia.expected import expected_audio, expected_words
+
+TEXT = "Hello there, wonderful world."
+
+
+def request(text: str = TEXT, encoding: str = "pcm_f32le", rate: int = 24000,
+            **kw: object) -> m.GenerationRequest:
+    return m.GenerationRequest("sonic-3", text, VOICE_ID, "",
+                               m.OutputFormat(encoding, rate), **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("rate", SAMPLE_RATES)
+def test_exact_audio_for_every_encoding_and_rate(config: ClientConfig, encoding: str,
+                                                 rate: int) -> None:
+    async def scenario() -> Collected:
+        async with TTSClient(config) as client:
+            return await (await client.generate(request(encoding=encoding, rate=rate))).collect()
+
+    got = run(scenario())
+    expected = expected_audio(TEXT, rate)
+    assert bytes(got.raw) == codecs.encode(expected, encoding)
+    samples = got.samples()
+    assert samples.dtype == np.float32
+    assert len(samples) == len(expected)
+    np.testing.assert_array_equal(samples, codecs.decode(codecs.encode(expected, encoding),
+                                                         encoding))
+    # The duration is right for every width (the LiveKit plugin gets 18 of 24 wrong).
+    assert len(samples) / rate == pytest.approx(len(expected) / rate)
+
+
+def test_exact_word_and_phoneme_timestamps(config: ClientConfig) -> None:
+    async def scenario() -> Collected:
+        async with TTSClient(config) as client:
+            gen = await client.generate(request(rate=16000, add_phoneme_timestamps=True))
+            return await gen.collect()
+
+    got = run(scenario())
+    assert got.words == expected_words(TEXT, 16000)
+    letters = [c.lower() for c in TEXT if c.isalnum()]
+    assert [p for p, _, _ in got.phonemes] == letters
+    starts = [s for _, s, _ in got.phonemes]
+    assert starts == sorted(starts)
+    assert got.phonemes[0][1] == 0.0
+    assert got.phonemes[-1][2] == pytest.approx(got.words[-1][2])
+
+
+def test_speed_and_volume_reach_the_voice(config: ClientConfig) -> None:
+    async def scenario() -> Collected:
+        async with TTSClient(config) as client:
+            gen = await client.generate(request(
+                generation_config=m.GenerationConfig(speed=1.25, volume=1.5)))
+            return await gen.collect()
+
+    got = run(scenario())
+    np.testing.assert_array_equal(got.samples(), expected_audio(TEXT, 24000, 1.25, 1.5))
+
+
+def test_eight_concurrent_contexts_share_one_socket(config: ClientConfig) -> None:
+    texts = [" ".join(f"w{i}x{j}" for j in range(i + 2)) for i in range(8)]
+
+    async def scenario() -> tuple[list[Collected], int]:
+        async with TTSClient(config) as client:
+            gens = [await client.generate(request(t)) for t in texts]
+            results = await asyncio.gather(*(g.collect() for g in gens))
+            return list(results), client.connects
+
+    results, connects = run(scenario())
+    assert connects == 1
+    assert len({r.context_id for r in results}) == 8
+    for text, got in zip(texts, results, strict=True):
+        np.testing.assert_array_equal(got.samples(), expected_audio(text, 24000))
+        assert got.words == expected_words(text, 24000)
+
+
+def test_cancel_stops_the_context_and_the_socket_lives_on(server: ThreadedServer,
+                                                         config: ClientConfig) -> None:
+    server.server.config.pace = 1.0  # real time, so there is something left to cancel
+    long_text = " ".join(["stretch"] * 40)
+
+    async def scenario() -> tuple[int, Collected, int]:
+        async with TTSClient(config) as client:
+            gen = await client.generate(request(long_text))
+            chunks = 0
+            async for event in gen:
+                if isinstance(event, Audio):
+                    chunks += 1
+                    if chunks == 3:
+                        await gen.cancel()
+                        break
+            with pytest.raises(Cancelled):
+                await gen.__anext__()
+            server.server.config.pace = 0.0
+            after = await (await client.generate(request("still here"))).collect()
+            return chunks, after, client.connects
+
+    chunks, after, connects = run(scenario())
+    assert chunks == 3
+    assert after.words == expected_words("still here", 24000)
+    assert connects == 1
+
+
+def test_continue_and_flush_stream_text_in_parts(config: ClientConfig) -> None:
+    parts = ["One two ", "three ", "four five"]
+
+    async def scenario() -> Collected:
+        async with TTSClient(config) as client:
+            gen = await client.generate(request(parts[0], continue_=True,
+                                                max_buffer_delay_ms=5000))
+            await gen.push(parts[1])
+            flush_id = await gen.flush()
+            assert flush_id == 1
+            await gen.end(parts[2])
+            return await gen.collect()
+
+    got = run(scenario())
+    first, second = "One two three", "four five"
+    assert got.flushes == [1]
+    rate = 24000
+    head = expected_audio(first, rate)
+    np.testing.assert_array_equal(got.samples(), np.concatenate(
+        [head, expected_audio(second, rate)]))
+    # Timestamps are cumulative from the start of the context.
+    assert got.words == expected_words(first, rate) + expected_words(
+        second, rate, offset=len(head) / rate)
+    # Chunks after the flush carry its id; those before carry none.
+    ids = [c.flush_id for c in got.chunks]
+    assert ids[0] is None and ids[-1] == 1
+
+
+def test_buffer_delay_speaks_what_was_sent(config: ClientConfig) -> None:
+    async def scenario() -> list[str]:
+        async with TTSClient(config) as client:
+            gen = await client.generate(request("waiting words", continue_=True,
+                                                max_buffer_delay_ms=100))
+            words: list[str] = []
+            async for event in gen:
+                if isinstance(event, m.WordTimestamps):
+                    words += event.words
+                    if len(words) == 2:
+                        await gen.end()
+            return words
+
+    assert run(scenario()) == ["waiting", "words"]
