@@ -168,7 +168,7 @@ def test_no_server_is_a_connect_error() -> None:
         async with TTSClient(ClientConfig("http://127.0.0.1:9", api_key=KEY)):
             pass
 
-    with pytest.raises(ConnectError, match="cannot connect to ws://127.0.0.1:9"):
+    with pytest.raises(ConnectError, match=r"cannot connect to ws://127\.0\.0\.1:9"):
         run(scenario())
 
 

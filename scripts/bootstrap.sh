@@ -1,0 +1,65 @@
+# Shared set-up for scripts/start.sh and scripts/test.sh (sourced, not run).
+# Installs the Debian packages a mode needs (when missing), then the venv and the
+# Python packages (again only when pyproject.toml changed since the last install).
+
+_vb_root() { cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd; }
+VB_ROOT="$(_vb_root)"
+
+# Qt's xcb platform plugin needs these on a desktop or under Xvfb.
+VB_APT_RUNTIME="libportaudio2 libasound2-plugins libxcb-cursor0 libxcb-icccm4 libxcb-image0
+ libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
+ libxkbcommon-x11-0 libxkbcommon0 libegl1 libgl1 libdbus-1-3 fontconfig fonts-dejavu-core"
+# Tests add a virtual sound device, a virtual display, a real Secret Service and screenshots.
+VB_APT_TEST="pulseaudio pulseaudio-utils xvfb xdotool imagemagick gnome-keyring dbus"
+
+vb_apt() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if ! command -v apt-get >/dev/null; then
+        echo "voicebooth: please install these packages: ${missing[*]}" >&2
+        return 1
+    fi
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "voicebooth: installing ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+vb_python() {
+    for candidate in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
+        [ -n "$candidate" ] || continue
+        command -v "$candidate" >/dev/null || continue
+        if "$candidate" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' \
+            2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    echo "voicebooth: needs Python 3.11, 3.12 or 3.13" >&2
+    return 1
+}
+
+# vb_venv EXTRAS: create .venv and install the project with those extras ("" or "test,dev").
+vb_venv() {
+    local extras="$1" py stamp want
+    py="$(vb_python)" || return 1
+    if [ ! -x "$VB_ROOT/.venv/bin/python" ]; then
+        "$py" -m venv "$VB_ROOT/.venv" || {
+            vb_apt python3-venv && "$py" -m venv "$VB_ROOT/.venv"; } || return 1
+    fi
+    stamp="$VB_ROOT/.venv/.voicebooth-installed"
+    want="$(sha256sum "$VB_ROOT/pyproject.toml" | cut -c1-16) [$extras]"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        "$VB_ROOT/.venv/bin/python" -m pip install -q --upgrade pip >/dev/null
+        local spec="$VB_ROOT"
+        [ -n "$extras" ] && spec="$VB_ROOT[$extras]"
+        "$VB_ROOT/.venv/bin/python" -m pip install -q -e "$spec" || return 1
+        echo "$want" > "$stamp"
+    fi
+}

@@ -1,0 +1,87 @@
+"""The key: resolution order, a real Secret Service, no keyring at all, redaction."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+
+import keyring
+import pytest
+from keyring.backends import fail
+
+from app import credentials
+from app.credentials import ApiKey, KeyringUnavailable, RedactingFilter, resolve_key
+
+SECRET = "sk_car_live_5ecret_abcdef123456"
+
+
+@pytest.fixture
+def real_keyring() -> Iterator[None]:
+    yield
+    credentials.delete_key()
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def test_argument_beats_environment_beats_keyring() -> None:
+    env = {"CARTESIA_API_KEY": "from-env-1234567"}
+    assert resolve_key("from-arg-1234567", env, use_keyring=False) == ApiKey(
+        "from-arg-1234567", "argument")
+    assert resolve_key(None, env, use_keyring=False) == ApiKey("from-env-1234567",
+                                                               "environment")
+    assert resolve_key(None, {}, use_keyring=False) is None
+
+
+@pytest.mark.keyring
+def test_store_read_delete_in_the_secret_service(real_keyring: None) -> None:
+    assert credentials.read_keyring() is None
+    credentials.store_key(SECRET)
+    assert credentials.read_keyring() == SECRET
+    assert resolve_key(None, {}) == ApiKey(SECRET, "keyring")
+    assert credentials.delete_key() is True
+    assert credentials.read_keyring() is None
+    assert credentials.delete_key() is False
+
+
+def test_no_keyring_falls_back_with_a_clear_message(no_keyring: None,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert resolve_key(None, {}) is None
+    assert "set CARTESIA_API_KEY instead" in caplog.text
+    assert resolve_key(None, {"CARTESIA_API_KEY": "env-key-123456"}) == ApiKey(
+        "env-key-123456", "environment")
+    with pytest.raises(KeyringUnavailable, match="no usable OS keyring"):
+        credentials.store_key(SECRET)
+
+
+def test_key_never_shown() -> None:
+    key = ApiKey(SECRET, "keyring")
+    assert SECRET not in repr(key)
+    assert SECRET not in str(key)
+    assert str(key).endswith("…3456)")
+
+
+def test_logs_are_redacted() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter([SECRET]))
+    logger = logging.getLogger("test.redaction")
+    logger.addHandler(handler)
+    try:
+        logger.warning("request failed for key %s", SECRET)
+        try:
+            raise RuntimeError(f"bad header Bearer {SECRET}")
+        except RuntimeError:
+            logger.exception("boom")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert SECRET not in text
+    assert text.count("[redacted]") == 2
