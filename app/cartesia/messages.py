@@ -360,9 +360,15 @@ def decode_client_message(frame: str | bytes) -> ClientMessage:
 
     model_id = need("model_id", str)
     transcript = need("transcript", str)
-    voice = need("voice", dict)
-    if voice.get("mode", "id") != "id" or not isinstance(voice.get("id"), str):
-        raise InvalidRequest("voice must be {\"mode\": \"id\", \"id\": ...}; embeddings were "
+    if "voice" not in obj:
+        raise InvalidRequest("missing required field 'voice'", context_id=context_id)
+    voice = obj["voice"]
+    # Current versions take a bare id or {"id": ...}; older ones {"mode": "id", "id": ...}.
+    if isinstance(voice, str):
+        voice = {"mode": "id", "id": voice}
+    if not isinstance(voice, dict) or voice.get("mode", "id") != "id" \
+            or not isinstance(voice.get("id"), str):
+        raise InvalidRequest("voice must be an id or {\"id\": ...}; embeddings were "
                              "removed on 2026-06-01", context_id=context_id)
     fmt = need("output_format", dict)
     encoding = fmt.get("encoding")

@@ -17,14 +17,15 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from aiohttp import WSMsgType, web
 
+from app.audio.codecs import bytes_per_sample
+from app.audio.codecs import decode as decode_pcm
 from app.audio.codecs import encode as encode_pcm
 from app.audio.wav import encode_wav
 from app.cartesia import messages as m
@@ -127,6 +128,7 @@ class EngineServer:
         app.router.add_get("/voices/", self._list_voices)
         app.router.add_get("/voices/{voice_id}", self._get_voice)
         app.router.add_post("/tts/bytes", self._tts_bytes)
+        app.router.add_post("/tts/sse", self._tts_sse)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -255,7 +257,9 @@ class EngineServer:
         with_preview = "preview_file_url" in request.query.getall("expand[]", [])
         return web.json_response(found[0].to_json(with_preview=with_preview))
 
-    async def _tts_bytes(self, request: web.Request) -> web.Response:
+    async def _http_generation(self, request: web.Request, containers: tuple[str, ...]
+                               ) -> tuple[m.GenerationRequest, str] | web.Response:
+        """The generation a POST body asks for, or the error response to send instead."""
         try:
             body = await request.json()
         except ValueError:
@@ -264,12 +268,13 @@ class EngineServer:
         if not isinstance(body, dict):
             return self._error_response(request, 400, "invalid_request", "Invalid request",
                                         "body must be a JSON object")
-        fmt = body.get("output_format") or {}
-        container = fmt.get("container", "raw") if isinstance(fmt, dict) else "raw"
-        if container not in ("raw", "wav"):
+        fmt = body.get("output_format")
+        fmt = fmt if isinstance(fmt, dict) else {}
+        container = str(fmt.get("container", "raw"))
+        if container not in containers:
             return self._error_response(request, 400, "invalid_request", "Unsupported format",
-                                        f"the offline engine cannot make {container!r}; "
-                                        "use raw or wav")
+                                        f"container {container!r} is not available here; use "
+                                        f"{' or '.join(containers)}")
         probe = dict(body, context_id=body.get("context_id") or uuid.uuid4().hex,
                      output_format=dict(fmt, container="raw"))
         try:
@@ -281,21 +286,50 @@ class EngineServer:
         if problem is not None:
             return self._error_response(request, problem.status, problem.code, problem.title,
                                         problem.message)
-        synth = self._voices[req.voice_id][1]
-        rate = req.output_format.sample_rate
-        pieces: list[np.ndarray[Any, np.dtype[np.float32]]] = []
-        loop = asyncio.get_running_loop()
-        events = synth.synthesize(self._synth_request(req, req.transcript))
-        while (event := await loop.run_in_executor(self._executor, next, events, None)):
-            if isinstance(event, AudioOut):
-                pieces.append(event.samples)
-        audio = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-        if container == "wav":
-            data = encode_wav(audio, rate, "float32" if req.output_format.encoding ==
-                              "pcm_f32le" else "pcm16", dither=False)
-            return web.Response(body=data, content_type="audio/wav")
-        return web.Response(body=encode_pcm(audio, req.output_format.encoding),
-                            content_type="application/octet-stream")
+        return req, container
+
+    async def _tts_bytes(self, request: web.Request) -> web.Response:
+        parsed = await self._http_generation(request, ("raw", "wav"))
+        if isinstance(parsed, web.Response):
+            return parsed
+        req, container = parsed
+        raw = bytearray()
+        async for message in self._render(req, self._voices[req.voice_id][1], req.transcript, 0):
+            if isinstance(message, m.Chunk):
+                raw += message.data
+        if container == "raw":
+            return web.Response(body=bytes(raw), content_type="application/octet-stream")
+        encoding = req.output_format.encoding
+        audio = decode_pcm(bytes(raw), encoding)
+        data = encode_wav(audio, req.output_format.sample_rate,
+                          "float32" if encoding == "pcm_f32le" else "pcm16", dither=False)
+        return web.Response(body=data, content_type="audio/wav")
+
+    async def _tts_sse(self, request: web.Request) -> web.StreamResponse:
+        parsed = await self._http_generation(request, ("raw",))
+        if isinstance(parsed, web.Response):
+            return parsed
+        req, _ = parsed
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                               "Cache-Control": "no-cache"})
+        await response.prepare(request)
+
+        async def event(message: m.ServerMessage) -> None:
+            obj = message.to_json()
+            payload = json.dumps(obj, separators=(",", ":"))
+            await response.write(f"event: {obj['type']}\ndata: {payload}\n\n".encode())
+
+        try:
+            async for message in self._render(req, self._voices[req.voice_id][1],
+                                              req.transcript, 0):
+                await event(message)
+            await event(m.Done(req.context_id))
+        except Exception as exc:  # the status line is gone: report in-band, like the API
+            log.exception("SSE generation failed")
+            await event(m.ErrorMessage(req.context_id, 500, f"synthesis failed: {exc}",
+                                       "internal_error", "Internal error"))
+        await response.write_eof()
+        return response
 
     # --- WebSocket ---------------------------------------------------------
 
@@ -447,48 +481,71 @@ class EngineServer:
         finally:
             conn.contexts.pop(req.context_id, None)
 
-    async def _speak(self, conn: _ConnectionState, ctx: _Context, text: str, first: bool
-                     ) -> None:
-        req = ctx.first
+    async def _render(self, req: m.GenerationRequest, synth: Synthesizer, text: str,
+                      offset_samples: int, flush_id: int | None = None,
+                      ) -> AsyncGenerator[m.Chunk | m.WordTimestamps | m.PhonemeTimestamps]:
+        """Messages for one piece of text, with timestamps shifted by what came before.
+
+        Chunks hold at most ``chunk_ms`` of audio; ``step_time`` is the time the
+        synthesizer took for the audio the chunk came from, in milliseconds.
+        """
         rate = req.output_format.sample_rate
-        loop = asyncio.get_running_loop()
-        events: Iterator[SynthEvent] = ctx.synth.synthesize(self._synth_request(req, text))
-        offset = ctx.samples_sent / rate
-        if first and self.config.first_chunk_delay:
-            await asyncio.sleep(self.config.first_chunk_delay)
-        started = time.monotonic()
-        sent_here = 0
+        offset = offset_samples / rate
         chunk = max(1, rate * self.config.chunk_ms // 1000)
+        loop = asyncio.get_running_loop()
+        events: Iterator[SynthEvent] = synth.synthesize(self._synth_request(req, text))
         try:
-            while (event := await loop.run_in_executor(self._executor, next, events, None)
-                   ) is not None:
+            while True:
+                made = time.perf_counter()
+                event = await loop.run_in_executor(self._executor, next, events, None)
+                if event is None:
+                    return
                 if isinstance(event, AudioOut):
+                    step_ms = round((time.perf_counter() - made) * 1000, 3)
                     samples = event.samples
                     for begin in range(0, len(samples), chunk):
-                        piece = samples[begin:begin + chunk]
-                        if self.config.pace > 0:
-                            due = started + sent_here / rate / self.config.pace
-                            if (wait := due - time.monotonic()) > 0:
-                                await asyncio.sleep(wait)
-                        await self._send_chunk(conn, ctx, encode_pcm(piece,
-                                               req.output_format.encoding))
-                        sent_here += len(piece)
-                        ctx.samples_sent += len(piece)
+                        yield m.Chunk(req.context_id, encode_pcm(
+                            samples[begin:begin + chunk], req.output_format.encoding),
+                            step_time=step_ms, flush_id=flush_id)
                 elif isinstance(event, WordsOut) and req.add_timestamps:
-                    await self._send(conn, m.WordTimestamps(
+                    yield m.WordTimestamps(
                         req.context_id, event.words, tuple(s + offset for s in event.start),
-                        tuple(e + offset for e in event.end)))
+                        tuple(e + offset for e in event.end))
                 elif isinstance(event, PhonemesOut) and req.add_phoneme_timestamps:
-                    await self._send(conn, m.PhonemeTimestamps(
-                        req.context_id, event.phonemes,
-                        tuple(s + offset for s in event.start),
-                        tuple(e + offset for e in event.end)))
+                    yield m.PhonemeTimestamps(
+                        req.context_id, event.phonemes, tuple(s + offset for s in event.start),
+                        tuple(e + offset for e in event.end))
         finally:
             close = getattr(events, "close", None)
             if close is not None:
                 close()
 
-    async def _send_chunk(self, conn: _ConnectionState, ctx: _Context, data: bytes) -> None:
+    async def _speak(self, conn: _ConnectionState, ctx: _Context, text: str, first: bool
+                     ) -> None:
+        req = ctx.first
+        rate = req.output_format.sample_rate
+        width = bytes_per_sample(req.output_format.encoding)
+        if first and self.config.first_chunk_delay:
+            await asyncio.sleep(self.config.first_chunk_delay)
+        started, sent_here = time.monotonic(), 0
+        messages = self._render(req, ctx.synth, text, ctx.samples_sent, ctx.flush_id or None)
+        try:
+            async for message in messages:
+                if not isinstance(message, m.Chunk):
+                    await self._send(conn, message)
+                    continue
+                if self.config.pace > 0:
+                    due = started + sent_here / rate / self.config.pace
+                    if (wait := due - time.monotonic()) > 0:
+                        await asyncio.sleep(wait)
+                await self._send_chunk(conn, message)
+                n = len(message.data) // width
+                sent_here += n
+                ctx.samples_sent += n
+        finally:
+            await messages.aclose()
+
+    async def _send_chunk(self, conn: _ConnectionState, chunk: m.Chunk) -> None:
         faults = self.faults
         n = conn.chunks_sent
         if faults.drop_after_chunks is not None and n >= faults.drop_after_chunks:
@@ -504,14 +561,13 @@ class EngineServer:
             await conn.ws.send_str('{"type": "chunk", "data": ')
         if faults.error_after_chunks is not None and n >= faults.error_after_chunks:
             await self._send_error(conn, m.ErrorMessage(
-                ctx.first.context_id, faults.error_status, "injected error mid-stream",
+                chunk.context_id, faults.error_status, "injected error mid-stream",
                 faults.error_code, "Injected error", request_id=uuid.uuid4().hex))
             raise _Stop
         if faults.stall_after_chunks is not None and n >= faults.stall_after_chunks:
             await asyncio.Event().wait()
         conn.chunks_sent += 1
-        await self._send(conn, m.Chunk(ctx.first.context_id, data,
-                                       flush_id=ctx.flush_id or None))
+        await self._send(conn, chunk)
 
     async def _send(self, conn: _ConnectionState, message: m.ServerMessage) -> None:
         if conn.dead or conn.ws.closed:
