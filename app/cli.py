@@ -28,7 +28,7 @@ from app.cartesia.config import DEFAULT_BASE_URL, ClientConfig, Timeouts
 from app.cartesia.errors import AuthError, CartesiaError, ConfigError
 from app.cartesia.voices import VoiceQuery, VoicesClient
 from app.credentials import ENV_VAR, ApiKey, RedactingFilter, resolve_key
-from app.engine.local import LocalEngine, offline_default_voice
+from app.engine.local import LocalEngine, offline_default_voice, offline_voice_ids, offline_voices
 from app.errors import VoiceboothError
 from app.takes.timings import Timing, write_srt, write_timings_json
 
@@ -39,12 +39,6 @@ log = logging.getLogger("voicebooth")
 
 class UsageError(VoiceboothError):
     """Bad input on the command line (exit code 2)."""
-
-
-class KeyMissing(VoiceboothError):
-    def __init__(self) -> None:
-        super().__init__(f"no API key: pass --api-key, set {ENV_VAR}, store one in the "
-                         "keyring from the window's settings, or use --offline")
 
 
 # --- connection set-up shared by the commands ----------------------------------
@@ -65,18 +59,30 @@ class Connection:
             self.engine.stop()
 
 
-def open_connection(args: argparse.Namespace, err: TextIO, *, timeouts: Timeouts | None = None
-                    ) -> Connection:
-    """Resolve key and base URL; start the offline engine when that is what is wanted."""
+def open_connection(args: argparse.Namespace, err: TextIO, *, timeouts: Timeouts | None = None,
+                    voice_id: str | None = None) -> Connection:
+    """Resolve key and base URL; start the offline engine when that is what is wanted.
+
+    The offline engine is used with ``--offline``, when there is neither a key
+    nor a base URL, and for an offline voice when no base URL is given.
+    """
     timeouts = timeouts or Timeouts()
     version = args.api_version or os.environ.get("CARTESIA_API_VERSION") or \
         m.DEFAULT_API_VERSION
     base_url = args.base_url or os.environ.get("CARTESIA_BASE_URL")
     key = None if args.offline else resolve_key(args.api_key)
-    if args.offline or (key is None and base_url is None):
+    reason = None
+    if args.offline:
+        reason = "--offline"
+    elif base_url is None and voice_id is not None and voice_id in offline_voice_ids():
+        # Cartesia's cloud does not know our offline voices; a server given with
+        # --base-url might (it may be another Voicebooth engine), so ask it.
+        reason = "the voice is an offline voice"
+    elif key is None and base_url is None:
+        reason = "no API key is set"
+    if reason is not None:
         engine = LocalEngine()
         url = engine.start()
-        reason = "--offline" if args.offline else "no API key is set"
         print(f"Using the offline engine ({reason}).", file=err)
         return Connection(ClientConfig(url, None, version, timeouts), engine, None)
     if key is not None:
@@ -198,6 +204,12 @@ async def run_voices(args: argparse.Namespace, conn: Connection, out: TextIO) ->
                        is_owner=True if args.mine else None)
     async with VoicesClient(conn.config) as client:
         voices = await client.list(query, limit=args.limit)
+    if not conn.offline:
+        # Offline voices are always offered beside the API's, marked as such.
+        listed = {v.id for v in voices}
+        voices += [v for v in offline_voices() if query.matches(v) and v.id not in listed]
+        if args.limit is not None:
+            voices = voices[:args.limit]
     if args.json:
         json.dump([v.to_json() for v in voices], out, indent=2, ensure_ascii=False)
         out.write("\n")
@@ -311,7 +323,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
     except (UsageError, ConfigError, TargetExists) as exc:
         print(f"error: {exc}", file=stderr)
         return EXIT_USAGE
-    except (KeyMissing, AuthError) as exc:
+    except AuthError as exc:
         print(f"error: {exc}", file=stderr)
         return EXIT_KEY
     except CartesiaError as exc:
@@ -332,7 +344,7 @@ async def _dispatch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO,
     if args.command == "say":
         text = read_text(args, stdin)
         timeouts = Timeouts(first_chunk=args.timeout, inactivity=args.timeout)
-        conn = open_connection(args, stderr, timeouts=timeouts)
+        conn = open_connection(args, stderr, timeouts=timeouts, voice_id=args.voice)
         try:
             return await run_say(args, conn, text, stderr)
         finally:

@@ -45,6 +45,19 @@ class VoiceQuery:
             out.append(("expand[]", "preview_file_url"))
         return out
 
+    def matches(self, voice: Voice) -> bool:
+        """Every filter applied locally (for voices that did not come from the API)."""
+        if self.q:
+            needle = self.q.lower()
+            if needle not in voice.name.lower() and needle not in voice.description.lower() \
+                    and needle not in voice.id:
+                return False
+        if self.gender and voice.gender != self.gender:
+            return False
+        if self.is_owner is not None and voice.is_owner != self.is_owner:
+            return False
+        return self.accepts(voice)
+
     def accepts(self, voice: Voice) -> bool:
         if self.language is None:
             return True

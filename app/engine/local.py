@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.cartesia.voices_types import Voice
 from app.engine.server import ServerConfig, ThreadedServer
 from app.engine.synth.base import Synthesizer
 from app.engine.synth.tones import VOICE_ID as TONES_VOICE_ID
@@ -10,6 +11,15 @@ from app.engine.synth.tones import ToneSynthesizer
 
 def offline_synthesizers() -> list[Synthesizer]:
     return [ToneSynthesizer()]
+
+
+def offline_voices() -> list[Voice]:
+    """The offline voices, without starting the server or loading any model."""
+    return [voice for synth in offline_synthesizers() for voice in synth.voices()]
+
+
+def offline_voice_ids() -> frozenset[str]:
+    return frozenset(voice.id for voice in offline_voices())
 
 
 def offline_default_voice() -> str:
