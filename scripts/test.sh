@@ -11,7 +11,7 @@ vb_venv "test,dev"
 cd "$VB_ROOT"
 PY="$VB_ROOT/.venv/bin/python"
 
-echo "== ruff"; "$PY" -m ruff check app tests bench main.py
+echo "== ruff"; "$PY" -m ruff check .
 echo "== mypy --strict (core)"; "$PY" -m mypy
 echo "== import contracts"; "$VB_ROOT/.venv/bin/lint-imports"
 
