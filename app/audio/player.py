@@ -1,0 +1,400 @@
+"""Streaming playback with a playhead read from the DAC clock.
+
+The take's audio is appended with :meth:`Player.feed` while it streams (from
+any one thread) and kept whole, so a finished take can be replayed, sought
+and looped. A sounddevice callback copies from that buffer:
+
+- it allocates nothing and takes no lock: it reads the buffer reference and
+  two integers, fills ``outdata`` completely, and publishes one tuple
+  ``(first frame of the block, outputBufferDacTime, currentTime)``;
+- the buffer grows by doubling in :meth:`feed`, on the feeding thread; the
+  callback sees either the old or the new array, and both hold every frame
+  below ``_written``, which is raised only after the copy;
+- requests from other threads (seek, pause, selection) are single attribute
+  writes the callback applies at the start of its next block.
+
+Playback waits for ``prebuffer`` seconds of audio (or the end of the take)
+before it starts, and again after an underrun, which plays silence and is
+counted. The playhead is ``first + (stream.time - dac) * rate`` of the newest block
+already at the DAC (blocks are written ``latency`` ahead, so the last 64 are
+kept), clamped to that block: it moves smoothly between callbacks and stays
+right across seeks and loops (style.md, "Audio").
+When the device refuses the take's rate, the stream runs at the device's
+default rate and :class:`~app.audio.resample.Resampler` converts on feed.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from app.audio.codecs import Float32Array
+from app.audio.devices import find_output_device, portaudio
+from app.audio.errors import AudioError, NoAudioDevice
+from app.audio.resample import Resampler
+
+log = logging.getLogger(__name__)
+
+
+class PlayerState(enum.Enum):
+    STOPPED = "stopped"      # not playing; position kept
+    BUFFERING = "buffering"  # waiting for the prebuffer
+    PLAYING = "playing"
+    PAUSED = "paused"
+    FINISHED = "finished"    # played to the end of the take (or of the selection)
+
+
+@dataclass(frozen=True)
+class PlayerStats:
+    underruns: int
+    callbacks: int
+    callback_errors: int
+    latency: float
+    device_rate: int
+    resampling: bool
+
+
+_TIMING_SLOTS = 4096
+_CLOCK_SLOTS = 64
+
+
+class Player:
+    """Plays one take at a time on one output device."""
+
+    def __init__(self, sample_rate: int, *, device: str | int | None = None,
+                 prebuffer: float = 0.06, latency: float = 0.05,
+                 initial_capacity: float = 30.0) -> None:
+        self.sample_rate = sample_rate
+        self.prebuffer = prebuffer
+        self._device_wanted = device
+        self._latency_wanted = latency
+        self._stream: Any = None
+        self.device_rate = sample_rate
+        self._resampler: Resampler | None = None
+        self._buf: Float32Array = np.zeros(max(1, int(initial_capacity * sample_rate)),
+                                           dtype=np.float32)
+        self._written = 0
+        self._ended = False
+        # Fields the callback owns; other threads post requests below.
+        self._pos = 0
+        self._state = PlayerState.STOPPED
+        self._end: int | None = None       # stop (or loop) here: a selection's end
+        self._loop_start: int | None = None
+        self._prebuffer_frames = 0
+        # The last blocks' (first frame, DAC time, frames): the block being heard
+        # now was written up to ``latency`` ago, so the reader needs a few of them.
+        self._clock_first = np.zeros(_CLOCK_SLOTS, dtype=np.int64)
+        self._clock_dac = np.zeros(_CLOCK_SLOTS, dtype=np.float64)
+        self._clock_frames = np.zeros(_CLOCK_SLOTS, dtype=np.int64)
+        self._clock_count = 0
+        # Requests: a tuple replaced whole, read once per callback.
+        self._request: tuple[str, int, int | None, bool] | None = None
+        self.underruns = 0
+        self.callbacks = 0
+        self.callback_errors = 0
+        self._dac_fallback = False
+        self._dac_fallback_logged = False
+        self.finished = threading.Event()
+        self._timings = np.zeros(_TIMING_SLOTS, dtype=np.int64)  # callback ns, a ring
+
+    # --- device --------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the output stream (idempotent); :class:`NoAudioDevice` with a reason."""
+        if self._stream is not None:
+            return
+        sd = portaudio()
+        device = find_output_device(self._device_wanted)
+        stream = None
+        for rate in dict.fromkeys([self.sample_rate, int(device.default_rate)]):
+            try:
+                stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32",
+                                         device=device.index, latency=self._latency_wanted,
+                                         callback=self._callback)
+            except sd.PortAudioError as exc:
+                log.info("device %s refused %d Hz: %s", device.name, rate, exc)
+                continue
+            self.device_rate = rate
+            break
+        if stream is None:
+            raise NoAudioDevice(f"the output device {device.name!r} refused both "
+                                f"{self.sample_rate} Hz and its own "
+                                f"{device.default_rate:g} Hz")
+        if self.device_rate != self.sample_rate:
+            # Convert what was fed so far and everything from now on.
+            self._resampler = Resampler(self.sample_rate, self.device_rate)
+            received = self._buf[:self._written].copy()
+            self._buf = np.zeros(max(1, int(len(self._buf) * self.device_rate
+                                            / self.sample_rate) + 64), dtype=np.float32)
+            self._written = 0
+            self._append(self._resampler.process(received))
+        self._prebuffer_frames = int(self.prebuffer * self.device_rate)
+        try:
+            stream.start()
+        except sd.PortAudioError as exc:
+            stream.close()
+            raise NoAudioDevice(f"cannot start the output device {device.name!r}: {exc}"
+                                ) from None
+        self._stream = stream
+
+    def close(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.stop()
+            finally:
+                stream.close()
+
+    def __enter__(self) -> Player:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- audio in ------------------------------------------------------------
+
+    def feed(self, samples: npt.ArrayLike) -> None:
+        """Append audio at the take's rate; cheap, never blocks on the device."""
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if self._resampler is not None:
+            x = self._resampler.process(x)
+        self._append(x)
+
+    def end_of_stream(self) -> None:
+        """No more audio will come: play to the end and finish."""
+        if self._resampler is not None:
+            self._append(self._resampler.flush())
+        self._ended = True
+
+    def _append(self, x: Float32Array) -> None:
+        need = self._written + len(x)
+        if need > len(self._buf):
+            grown = np.zeros(max(need, 2 * len(self._buf)), dtype=np.float32)
+            grown[:self._written] = self._buf[:self._written]
+            self._buf = grown  # the callback now reads the new array
+        self._buf[self._written:need] = x
+        self._written = need  # published last: frames below it are complete
+
+    @property
+    def frames_received(self) -> int:
+        """Frames fed so far, at the take's rate."""
+        return self._to_take(self._written)
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    # --- transport -----------------------------------------------------------
+
+    def play(self, start: float | None = None, end: float | None = None, *,
+             loop: bool = False) -> None:
+        """Play from ``start`` (take frames; default: where it is) to ``end`` or the end."""
+        self.open()
+        first = self._to_device(start) if start is not None else -1
+        last = self._to_device(end) if end is not None else None
+        self.finished.clear()
+        self._request = ("play", first, last, loop)
+
+    def pause(self) -> None:
+        # Resume from what was heard, not from what was already sent to the device.
+        self._request = ("pause", self._to_device(self.playhead()), None, False)
+
+    def resume(self) -> None:
+        if self._state is PlayerState.PAUSED:
+            self._request = ("play", -1, self._end, self._loop_start is not None)
+
+    def stop(self) -> None:
+        self._request = ("stop", 0, None, False)
+
+    def seek(self, frame: float) -> None:
+        """Move to ``frame`` (take frames), clamped to the audio received."""
+        self._request = ("seek", self._to_device(frame), None, False)
+
+    @property
+    def state(self) -> PlayerState:
+        return self._state
+
+    @property
+    def active(self) -> bool:
+        return self._state in (PlayerState.PLAYING, PlayerState.BUFFERING)
+
+    # --- the clock -----------------------------------------------------------
+
+    def playhead(self) -> float:
+        """The take frame at the DAC now; any thread, any moment."""
+        request = self._request
+        if request is not None and request[0] in ("seek", "play") and request[1] >= 0:
+            return float(self._to_take(request[1]))  # not applied yet: where it will be
+        stream = self._stream
+        if stream is None or self._state not in (PlayerState.PLAYING,
+                                                 PlayerState.BUFFERING, PlayerState.FINISHED):
+            return float(self._to_take(self._pos))
+        if self._dac_fallback and not self._dac_fallback_logged:
+            self._dac_fallback_logged = True
+            log.info("the device reports implausible DAC times; using currentTime + latency")
+        now = float(stream.time)
+        for _ in range(3):  # retry if the callback overwrote a slot while we read
+            count = self._clock_count
+            newest = None
+            for back in range(1, min(count, _CLOCK_SLOTS) + 1):
+                slot = (count - back) % _CLOCK_SLOTS
+                if self._clock_dac[slot] <= now:
+                    newest = slot
+                    break
+            if count != self._clock_count:
+                continue
+            if newest is None:  # nothing has reached the DAC yet
+                slot = (count - min(count, _CLOCK_SLOTS)) % _CLOCK_SLOTS
+                return float(self._clock_first[slot]) * self.sample_rate / self.device_rate
+            first = float(self._clock_first[newest])
+            frames = float(self._clock_frames[newest])
+            position = first + (now - float(self._clock_dac[newest])) * self.device_rate
+            position = min(max(position, first), first + frames)
+            return position * self.sample_rate / self.device_rate
+        return float(self._to_take(self._pos))
+
+    def playhead_seconds(self) -> float:
+        return self.playhead() / self.sample_rate
+
+    @property
+    def latency(self) -> float:
+        stream = self._stream
+        return float(stream.latency) if stream is not None else 0.0
+
+    def stats(self) -> PlayerStats:
+        return PlayerStats(self.underruns, self.callbacks, self.callback_errors, self.latency,
+                           self.device_rate, self._resampler is not None)
+
+    def callback_times_ns(self) -> npt.NDArray[np.int64]:
+        """Durations of the last callbacks (up to 4096), for benchmarks."""
+        n = min(self.callbacks, _TIMING_SLOTS)
+        return self._timings[:n].copy()
+
+    def wait_finished(self, timeout: float | None = None) -> bool:
+        return self.finished.wait(timeout)
+
+    # --- conversions ---------------------------------------------------------
+
+    def _to_device(self, frame: float) -> int:
+        return round(frame * self.device_rate / self.sample_rate)
+
+    def _to_take(self, frame: int) -> int:
+        return round(frame * self.sample_rate / self.device_rate)
+
+    # --- the real-time callback ----------------------------------------------
+
+    def _apply(self, request: tuple[str, int, int | None, bool]) -> None:
+        kind, frame, end, loop = request
+        written = self._written
+        if kind == "play":
+            if frame >= 0:
+                self._pos = min(frame, written)
+            self._end = end
+            self._loop_start = self._pos if loop else None
+            if self._state is PlayerState.FINISHED and frame < 0:
+                self._pos = 0
+            self._state = PlayerState.BUFFERING
+        elif kind == "pause":
+            if self._state in (PlayerState.PLAYING, PlayerState.BUFFERING):
+                self._pos = min(frame, written)
+                self._state = PlayerState.PAUSED
+        elif kind == "stop":
+            self._state = PlayerState.STOPPED
+            self._pos = 0
+            self._end = self._loop_start = None
+        elif kind == "seek":
+            self._pos = max(0, min(frame, written))
+            if self._state is PlayerState.FINISHED:
+                self._state = PlayerState.PAUSED
+
+    def _publish(self, first: int, dac: float, frames: int) -> None:
+        slot = self._clock_count % _CLOCK_SLOTS
+        self._clock_first[slot] = first
+        self._clock_dac[slot] = dac
+        self._clock_frames[slot] = frames
+        self._clock_count += 1  # published last: the slot is complete
+
+    def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+        started = time.perf_counter_ns()
+        try:
+            request = self._request
+            if request is not None:
+                self._request = None
+                self._apply(request)
+            buf, written, state = self._buf, self._written, self._state
+            pos = self._pos
+            dac, current = time_info.outputBufferDacTime, time_info.currentTime
+            if dac <= 0 or dac < current or dac - current > 1.0:
+                self._dac_fallback = True
+                dac = current + self._stream.latency if self._stream is not None else current
+            first = pos
+            if state is PlayerState.BUFFERING:
+                stop = written if self._end is None else min(self._end, written)
+                if stop - pos >= self._prebuffer_frames or self._ended or (
+                        self._end is not None and written >= self._end):
+                    state = self._state = PlayerState.PLAYING
+            if state is not PlayerState.PLAYING:
+                self._publish(first, dac, 0)
+                outdata.fill(0)
+                return
+            stop = written if self._end is None else min(self._end, written)
+            n = max(0, min(frames, stop - pos))
+            outdata[:n, 0] = buf[pos:pos + n]
+            pos += n
+            if n < frames and self._loop_start is not None and self._end is not None \
+                    and pos >= self._end:
+                # Loop: wrap to the selection's start and keep filling; the block
+                # is published as two pieces so the playhead wraps at the right time.
+                self._publish(first, dac, n)
+                first = pos = self._loop_start
+                dac += n / self.device_rate
+                m = max(0, min(frames - n, self._end - pos))
+                outdata[n:n + m, 0] = buf[pos:pos + m]
+                pos += m
+                outdata[n + m:, 0] = 0
+                self._pos = pos
+                self._publish(first, dac, m)
+                return
+            outdata[n:, 0] = 0
+            self._pos = pos
+            self._publish(first, dac, n)
+            if n < frames:
+                at_end = (self._end is not None and pos >= self._end) or (
+                    self._ended and pos >= written)
+                if at_end:
+                    self._state = PlayerState.FINISHED
+                    self.finished.set()
+                else:
+                    self.underruns += 1
+                    self._state = PlayerState.BUFFERING
+        except Exception:  # sounddevice swallows these: count them instead
+            self.callback_errors += 1
+            outdata.fill(0)
+        finally:
+            self._timings[self.callbacks % _TIMING_SLOTS] = time.perf_counter_ns() - started
+            self.callbacks += 1
+
+
+def play_blocking(samples: npt.ArrayLike, sample_rate: int, *, device: str | int | None = None,
+                  timeout: float | None = None) -> PlayerStats:
+    """Play a whole signal and wait for it to finish (tests, previews)."""
+    x = np.asarray(samples, dtype=np.float32)
+    with Player(sample_rate, device=device) as player:
+        player.feed(x)
+        player.end_of_stream()
+        player.play(0)
+        limit = timeout if timeout is not None else len(x) / sample_rate + 5.0
+        if not player.wait_finished(limit):
+            raise AudioError(f"playback did not finish within {limit:.1f} s "
+                             f"(state {player.state.value})")
+        # The last block is still in the device's buffer: let it reach the DAC.
+        time.sleep(player.latency + 0.05)
+        return player.stats()
