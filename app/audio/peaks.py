@@ -97,19 +97,23 @@ class Peaks:
             return _EMPTY, _EMPTY
         mins = np.zeros(n_pixels, dtype=np.float32)
         maxs = np.zeros(n_pixels, dtype=np.float32)
-        end = min(end, self.n_samples)
-        if end <= start:
+        span = max(1, end - start)
+        per_pixel = span / n_pixels
+        all_edges = start + (np.arange(n_pixels + 1, dtype=np.int64) * span) // n_pixels
+        # Pixels that start beyond the audio received so far stay at zero.
+        k = int(np.searchsorted(all_edges[:-1], self.n_samples, side="left"))
+        if k == 0:
             return mins, maxs
-        total_span = max(1, (end - start))
-        edges = start + (np.arange(n_pixels + 1, dtype=np.int64) * total_span) // n_pixels
-        per_pixel = total_span / n_pixels
+        end = min(end, self.n_samples)
+        edges = np.minimum(all_edges[:k + 1], end)
+        out_mins, out_maxs = mins[:k], maxs[:k]
         if per_pixel < self.base:
             if samples is None:
                 raise ValueError("zoomed in below one bin per pixel: pass the samples")
             # With fewer samples than pixels, equal indices give that one sample.
             lo = np.minimum(edges[:-1], end - 1)
-            mins[:] = np.minimum.reduceat(samples[:end], lo)
-            maxs[:] = np.maximum.reduceat(samples[:end], lo)
+            out_mins[:] = np.minimum.reduceat(samples[:end], lo)
+            out_maxs[:] = np.maximum.reduceat(samples[:end], lo)
             return mins, maxs
         level_index = 0
         while (level_index + 1 < len(self._levels)
@@ -122,10 +126,10 @@ class Peaks:
         # its right neighbour (an edge inside a bin) is folded in after.
         lo = edges[:-1] // width
         count = min(level.count, -(-end // width))  # the last pixel stops at ``end``
-        mins[:] = np.minimum.reduceat(level.mins[:count], lo)
-        maxs[:] = np.maximum.reduceat(level.maxs[:count], lo)
+        out_mins[:] = np.minimum.reduceat(level.mins[:count], lo)
+        out_maxs[:] = np.maximum.reduceat(level.maxs[:count], lo)
         shared = (edges[1:] % width != 0) & (edges[1:] // width < count)
         nxt = np.minimum(edges[1:] // width, count - 1)
-        mins[shared] = np.minimum(mins[shared], level.mins[nxt[shared]])
-        maxs[shared] = np.maximum(maxs[shared], level.maxs[nxt[shared]])
+        out_mins[shared] = np.minimum(out_mins[shared], level.mins[nxt[shared]])
+        out_maxs[shared] = np.maximum(out_maxs[shared], level.maxs[nxt[shared]])
         return mins, maxs
