@@ -21,9 +21,12 @@ from typing import TextIO
 
 from app.atomic import TargetExists, WriteError
 from app.audio.codecs import ENCODINGS, SAMPLE_RATES
+from app.audio.devices import format_device_table, output_devices
+from app.audio.errors import NoAudioDevice
+from app.audio.player import Player
 from app.audio.wav import WAV_FORMATS, WavFormat, write_wav
 from app.cartesia import messages as m
-from app.cartesia.client import Collected, TTSClient
+from app.cartesia.client import Audio, Collected, TTSClient
 from app.cartesia.config import DEFAULT_BASE_URL, ClientConfig, Timeouts
 from app.cartesia.errors import AuthError, CartesiaError, ConfigError
 from app.cartesia.voices import VoiceQuery, VoicesClient
@@ -137,8 +140,11 @@ async def run_say(args: argparse.Namespace, conn: Connection, text: str, err: Te
         add_phoneme_timestamps=bool(args.timestamps),
         generation_config=config if config.to_json() else None)
     out = Path(args.output) if args.output else None
+    if out is None and not args.play and not args.timestamps and not args.srt:
+        raise UsageError("nothing to do: give -o OUT.wav, --play, --timestamps or --srt")
     if out is not None and out.exists() and not args.force:
         raise UsageError(f"{out} already exists; use --force to overwrite")
+    player = open_player(args, err) if args.play else None
     started = time.perf_counter()
     collected = Collected("")
     client = TTSClient(conn.config)
@@ -148,14 +154,21 @@ async def run_say(args: argparse.Namespace, conn: Connection, text: str, err: Te
         try:
             async for event in generation:
                 collected.add(event)
+                if player is not None and isinstance(event, Audio):
+                    player.feed(event.samples)
                 if len(collected.chunks) == 1 and event is collected.chunks[0]:
                     ttfa = generation.time_to_first_audio or 0.0
                     print(f"first audio after {ttfa * 1000:.1f} ms", file=err)
         except (CartesiaError, asyncio.CancelledError, KeyboardInterrupt) as exc:
             save_partial(out, collected, request, args, err, exc)
             raise
+        if player is not None:
+            player.end_of_stream()
+            await asyncio.get_running_loop().run_in_executor(None, finish_playing, player)
     finally:
         await client.close()
+        if player is not None:
+            player.close()
     elapsed = time.perf_counter() - started
     samples = collected.samples()
     seconds = len(samples) / args.sample_rate
@@ -171,6 +184,25 @@ async def run_say(args: argparse.Namespace, conn: Connection, text: str, err: Te
     print(f"{seconds:.2f} s of audio, {len(collected.words)} words, in {elapsed:.2f} s "
           f"({speed:.1f}× real time)" + (f" -> {out}" if out else ""), file=err)
     return EXIT_OK
+
+
+def open_player(args: argparse.Namespace, err: TextIO) -> Player | None:
+    """A started player, or ``None`` (and why) when there is no usable device."""
+    player = Player(args.sample_rate, device=args.device)
+    try:
+        player.open()
+    except NoAudioDevice as exc:
+        print(f"not playing: {exc}", file=err)
+        return None
+    player.play(0)
+    return player
+
+
+def finish_playing(player: Player) -> None:
+    """Wait for the last sample to reach the DAC (bounded, in case the device stalls)."""
+    remaining = (player.frames_received - player.playhead()) / player.sample_rate
+    player.wait_finished(remaining + 5.0)
+    time.sleep(player.latency + 0.05)
 
 
 def timings(items: Sequence[tuple[str, float, float]]) -> list[Timing]:
@@ -281,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--force", action="store_true", help="overwrite an existing output")
     say.add_argument("--timestamps", help="write word and phoneme timings as JSON")
     say.add_argument("--srt", help="write subtitles (SRT) from the word timings")
+    say.add_argument("--play", action="store_true",
+                     help="play while it streams (with the output written as well, if -o)")
+    say.add_argument("--device", help="output device name or number (see 'devices')")
     say.add_argument("--timeout", type=float, default=10.0,
                      help="seconds to wait for the first audio and between messages")
 
@@ -291,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     voices.add_argument("--mine", action="store_true", help="only your own voices")
     voices.add_argument("--limit", type=int, help="at most this many")
     voices.add_argument("--json", action="store_true", help="print JSON")
+
+    sub.add_parser("devices", help="list sound output devices")
 
     serve = sub.add_parser("serve", help="run the offline engine as a Cartesia-compatible "
                            "server")
@@ -341,6 +378,9 @@ async def _dispatch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO,
                     stderr: TextIO) -> int:
     if args.command == "serve":
         return await run_serve(args, stdout)
+    if args.command == "devices":
+        print(format_device_table(output_devices()), file=stdout)
+        return EXIT_OK
     if args.command == "say":
         text = read_text(args, stdin)
         timeouts = Timeouts(first_chunk=args.timeout, inactivity=args.timeout)

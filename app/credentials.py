@@ -61,7 +61,8 @@ def read_keyring() -> str | None:
     try:
         value = keyring.get_password(SERVICE, USERNAME)
     except Exception as exc:  # keyring raises many backend-specific types
-        raise KeyringUnavailable(type(exc).__name__ + (f": {exc}" if str(exc) else "")) from None
+        log.debug("keyring failed: %r", exc)
+        raise KeyringUnavailable(type(exc).__name__) from None
     return value if isinstance(value, str) and value else None
 
 

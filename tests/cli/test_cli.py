@@ -15,21 +15,12 @@ import pytest
 
 from app.audio import codecs
 from app.audio.wav import read_wav
-from app.engine.server import ServerConfig, ThreadedServer
-from app.engine.synth.tones import VOICE_ID, ToneSynthesizer
+from app.engine.server import ThreadedServer
+from app.engine.synth.tones import VOICE_ID
 from tests.cartesia.expected import expected_audio, expected_words
+from tests.cli.conftest import KEY, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-KEY = "sk_cli_test_key_0123456789"
 TEXT = "Hello there, world."
-
-
-@pytest.fixture
-def server() -> Iterator[ThreadedServer]:
-    srv = ThreadedServer([ToneSynthesizer()], ServerConfig(api_key=KEY))
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def cli(*args: str, key: str | None = KEY, stdin: str | None = None,
