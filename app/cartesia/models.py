@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from app.cartesia.errors import ConfigError
+from app.markup.dialect import Dialect
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,14 @@ class Model:
 
     def supports(self, control: str) -> bool:
         return control in self.controls
+
+    def dialect(self, language: str = "en") -> Dialect:
+        """What this model accepts inside a transcript (for :mod:`app.markup`)."""
+        cat = catalog()
+        return Dialect(model_id=self.id, tags=frozenset(self.tags),
+                       phoneset=self.phonemes, language=language,
+                       speed_range=cat.ranges["speed"], volume_range=cat.ranges["volume"],
+                       emotions=cat.emotions)
 
 
 @dataclass(frozen=True)
