@@ -29,10 +29,12 @@ from app.cartesia import messages as m
 from app.cartesia.client import Audio, Collected, TTSClient
 from app.cartesia.config import DEFAULT_BASE_URL, ClientConfig, Timeouts
 from app.cartesia.errors import AuthError, CartesiaError, ConfigError
+from app.cartesia.models import catalog
 from app.cartesia.voices import VoiceQuery, VoicesClient
 from app.credentials import ENV_VAR, ApiKey, RedactingFilter, resolve_key
 from app.engine.local import LocalEngine, offline_default_voice, offline_voice_ids, offline_voices
 from app.errors import VoiceboothError
+from app.markup import check, sonic3
 from app.takes.timings import Timing, write_srt, write_timings_json
 
 EXIT_OK, EXIT_WRITE, EXIT_USAGE, EXIT_KEY, EXIT_NETWORK, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -129,6 +131,7 @@ def partial_path(out: Path) -> Path:
 
 
 async def run_say(args: argparse.Namespace, conn: Connection, text: str, err: TextIO) -> int:
+    check_markup(text, args.model, args.language)
     voice = args.voice or (offline_default_voice() if conn.offline else None)
     if not voice:
         raise UsageError("choose a voice with --voice ID (list them with 'voicebooth voices')")
@@ -184,6 +187,15 @@ async def run_say(args: argparse.Namespace, conn: Connection, text: str, err: Te
     print(f"{seconds:.2f} s of audio, {len(collected.words)} words, in {elapsed:.2f} s "
           f"({speed:.1f}× real time)" + (f" -> {out}" if out else ""), file=err)
     return EXIT_OK
+
+
+def check_markup(text: str, model_id: str, language: str | None) -> None:
+    """Refuse to send a transcript with markup errors (MarkupInvalid names line and column)."""
+    try:
+        dialect = catalog().get(model_id).dialect(language or "en")
+    except ConfigError:
+        dialect = sonic3(language or "en")  # a model we do not know yet: the server decides
+    check(text, dialect)
 
 
 def open_player(args: argparse.Namespace, err: TextIO) -> Player | None:

@@ -73,6 +73,14 @@ def test_text_from_stdin_and_file(server: ThreadedServer, tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
 
 
+def test_bad_markup_exits_2_with_line_and_column(server: ThreadedServer,
+                                                  tmp_path: Path) -> None:
+    done = say(server, tmp_path, "-o", "x.wav", text='Fine.\nThen <brek time="1s"/> here')
+    assert done.returncode == 2
+    assert "line 2, column 6: unknown tag <brek>; did you mean <break>?" in done.stderr
+    assert not (tmp_path / "x.wav").exists()
+
+
 @pytest.mark.parametrize("args", [
     (),                                   # nothing to say
     ("--encoding", "pcm_u8"),              # not an encoding
