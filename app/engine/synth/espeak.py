@@ -1,0 +1,421 @@
+"""espeak-ng through ctypes (the ``espeakng-loader`` wheel ships the library and data).
+
+Fast, robotic, about a hundred languages. The transcript is handed to espeak
+as SSML built from our markup segments, so its own engine honours pauses
+(``<break>``), speed and volume (``<prosody>``), spelling (``<say-as
+interpret-as="characters">``) and custom IPA (``[[…]]`` in espeak's phoneme
+mnemonics, mapped from IPA for English).
+
+Timing comes from espeak's events, with their quirks handled here: text
+positions are 1-based and count characters of the SSML we built; a number
+yields several word events at one position; some word pairs come as one
+event (its time is split among the words by their length); events carry no
+end time, so a word ends where the audio falls silent before the next word.
+
+espeak keeps global state and is not thread-safe: one lock serialises all use.
+Synthesis runs on a worker thread that feeds a small queue; a consumer that
+stops pulling makes the callback abort espeak at its next buffer.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import html
+import logging
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from app.audio.resample import Resampler
+from app.cartesia.voices_types import Locale, Voice
+from app.engine.synth.base import AudioOut, PhonemesOut, SynthEvent, SynthRequest, WordsOut
+from app.engine.synth.errors import SynthesizerUnavailable
+from app.markup.render import Pause, Pronounce, Spell, Text, to_segments
+
+log = logging.getLogger(__name__)
+
+_AUDIO_OUTPUT_SYNCHRONOUS: Final = 2
+_INIT_PHONEME_EVENTS: Final = 0x0001
+_INIT_PHONEME_IPA: Final = 0x0002
+_INIT_DONT_EXIT: Final = 0x8000
+_CHARS_UTF8: Final = 1
+_SSML: Final = 0x10
+_PHONEMES: Final = 0x100
+_POS_CHARACTER: Final = 1
+_EVENT_WORD: Final = 1
+_EVENT_PHONEME: Final = 7
+_RATE: Final = 1
+_DEFAULT_WPM: Final = 175
+#: Below this (about -40 dBFS) a sample counts as silence when finding word ends.
+_SILENCE: Final = 0.01
+
+# (id, espeak voice, name, language, locale)
+_VOICES: Final = (
+    ("e5beac00-0000-4000-8000-00000000e001", "en-us", "Espeak English (US)", "en", "en-US"),
+    ("e5beac00-0000-4000-8000-00000000e002", "en-gb-x-rp", "Espeak English (UK)", "en", "en-GB"),
+    ("e5beac00-0000-4000-8000-00000000e003", "de", "Espeak German", "de", "de-DE"),
+    ("e5beac00-0000-4000-8000-00000000e004", "fr", "Espeak French", "fr", "fr-FR"),
+    ("e5beac00-0000-4000-8000-00000000e005", "es", "Espeak Spanish", "es", "es-ES"),
+    ("e5beac00-0000-4000-8000-00000000e006", "it", "Espeak Italian", "it", "it-IT"),
+    ("e5beac00-0000-4000-8000-00000000e007", "pt-br", "Espeak Portuguese (BR)", "pt", "pt-BR"),
+    ("e5beac00-0000-4000-8000-00000000e008", "nl", "Espeak Dutch", "nl", "nl-NL"),
+    ("e5beac00-0000-4000-8000-00000000e009", "pl", "Espeak Polish", "pl", "pl-PL"),
+    ("e5beac00-0000-4000-8000-00000000e00a", "sv", "Espeak Swedish", "sv", "sv-SE"),
+)
+
+#: English IPA (Cartesia's phoneme table) to espeak's phoneme mnemonics.
+_IPA_TO_ESPEAK: Final = {
+    "ˈ": "'", "ˌ": ",", "ː": ":", "i": "i:", "ɪ": "I", "eɪ": "eI", "ɛ": "E", "æ": "a",
+    "ɑ": "A:", "ɔ": "O:", "oʊ": "oU", "ʊ": "U", "u": "u:", "ʌ": "V", "ə": "@", "ɚ": "3",
+    "ɝ": "3:", "aɪ": "aI", "aʊ": "aU", "ɔɪ": "OI", "p": "p", "b": "b", "t": "t", "d": "d",
+    "k": "k", "ɡ": "g", "g": "g", "f": "f", "v": "v", "θ": "T", "ð": "D", "s": "s", "z": "z",
+    "ʃ": "S", "ʒ": "Z", "h": "h", "tʃ": "tS", "dʒ": "dZ", "m": "m", "n": "n", "ŋ": "N",
+    "l": "l", "ɹ": "r", "r": "r", "j": "j", "w": "w", "ʔ": "?", "ɾ": "t#", "iː": "i:",
+    "uː": "u:", "ɑː": "A:", "ɔː": "O:", "ɜː": "3:", "ɒ": "0", "ɐ": "a#", "e": "e", "o": "o",
+    "a": "a",
+}
+
+
+class _Event(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint),
+                ("text_position", ctypes.c_int), ("length", ctypes.c_int),
+                ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
+                ("user_data", ctypes.c_void_p), ("id", ctypes.c_char * 8)]
+
+
+_Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
+                             ctypes.POINTER(_Event))
+
+
+@dataclass
+class _Job:
+    chunks: queue.Queue[tuple[npt.NDArray[np.int16], list[tuple[int, int, int, int, str]]]
+                        | None] = field(default_factory=lambda: queue.Queue(maxsize=8))
+    abort: bool = False
+    error: str | None = None
+
+
+class _Library:
+    """The one espeak instance of this process."""
+
+    def __init__(self) -> None:
+        try:
+            import espeakng_loader
+
+            self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+            data_parent = str(__import__("pathlib").Path(
+                espeakng_loader.get_data_path()).parent)
+        except (ImportError, OSError, RuntimeError) as exc:
+            raise SynthesizerUnavailable(f"espeak-ng cannot be loaded: {exc}") from None
+        lib = self.lib
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p,
+                                          ctypes.c_int]
+        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint,
+                                     ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
+                                     ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        self.sample_rate = lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS, 100, data_parent.encode(),
+            _INIT_PHONEME_EVENTS | _INIT_PHONEME_IPA | _INIT_DONT_EXIT)
+        if self.sample_rate <= 0:
+            raise SynthesizerUnavailable("espeak-ng did not initialise (data not found)")
+        self.lock = threading.Lock()
+        self.job: _Job | None = None
+        self._callback = _Callback(self._on_audio)  # kept alive: espeak holds the pointer
+        lib.espeak_SetSynthCallback(self._callback)
+
+    def _on_audio(self, wav: Any, n: int, events: Any) -> int:
+        job = self.job
+        if job is None:
+            return 1
+        found = []
+        i = 0
+        while events[i].type != 0:
+            e = events[i]
+            if e.type in (_EVENT_WORD, _EVENT_PHONEME):
+                name = bytes(e.id).split(b"\0", 1)[0].decode("utf-8", "replace") \
+                    if e.type == _EVENT_PHONEME else ""
+                found.append((e.type, e.text_position, e.length, e.sample, name))
+            i += 1
+        audio = np.ctypeslib.as_array(wav, shape=(n,)).copy() if n > 0 and wav else \
+            np.zeros(0, np.int16)
+        while True:  # wait for the consumer, unless it has gone
+            if job.abort:
+                return 1
+            try:
+                job.chunks.put((audio, found), timeout=0.1)
+                return 0
+            except queue.Full:
+                continue
+
+    def run(self, job: _Job, voice: str, wpm: int, ssml: bytes) -> None:
+        with self.lock:
+            self.job = job
+            try:
+                if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                    job.error = f"espeak has no voice {voice!r}"
+                    return
+                self.lib.espeak_SetParameter(_RATE, wpm, 0)
+                status = self.lib.espeak_Synth(ssml, len(ssml) + 1, 0, _POS_CHARACTER, 0,
+                                               _CHARS_UTF8 | _SSML | _PHONEMES, None, None)
+                if status != 0 and not job.abort:
+                    job.error = f"espeak failed (status {status})"
+            finally:
+                self.job = None
+                while True:  # the end marker must arrive even if the queue is full
+                    try:
+                        job.chunks.put(None, timeout=0.1)
+                        break
+                    except queue.Full:
+                        if job.abort:
+                            break
+
+
+_library: _Library | None = None
+_library_lock = threading.Lock()
+
+
+def _get_library() -> _Library:
+    global _library  # one native library per process; espeak itself is a singleton
+    with _library_lock:
+        if _library is None:
+            _library = _Library()
+        return _library
+
+
+@dataclass
+class _Word:
+    text: str
+    start: int  # offsets into the SSML string (characters)
+    end: int
+
+
+def build_ssml(source: str) -> tuple[str, list[_Word]]:
+    """The SSML for espeak and the words to report, with their character spans in it."""
+    parts: list[str] = ["<speak>"]
+    words: list[_Word] = []
+    length = len(parts[0])
+
+    def emit(text: str) -> int:
+        nonlocal length
+        at = length
+        parts.append(text)
+        length += len(text)
+        return at
+
+    for segment in to_segments(source):
+        if isinstance(segment, Pause):
+            emit(f'<break time="{round(segment.seconds * 1000)}ms"/>')
+            continue
+        prosody = (segment.speed, segment.volume) != (1.0, 1.0)
+        if prosody:
+            emit(f'<prosody rate="{segment.speed * 100:.0f}%" '
+                 f'volume="{segment.volume * 100:.0f}%">')
+        if isinstance(segment, Text):
+            escaped = html.escape(segment.text, quote=False)
+            at = emit(escaped)
+            cursor = 0
+            for word in escaped.split():
+                offset = escaped.index(word, cursor)
+                cursor = offset + len(word)
+                if words and not any(c.isalnum() for c in html.unescape(word)):
+                    words[-1].text += html.unescape(word)
+                    continue
+                words.append(_Word(html.unescape(word), at + offset, at + cursor))
+        elif isinstance(segment, Spell):
+            # One say-as per character: espeak then gives each its own word event.
+            for c in segment.text:
+                if c.isalnum():
+                    at = emit('<say-as interpret-as="characters">') + len(
+                        '<say-as interpret-as="characters">')
+                    emit(html.escape(c, quote=False) + "</say-as> ")
+                    words.append(_Word(c, at, at + 1))
+        elif isinstance(segment, Pronounce):
+            mnemonics = "".join(_IPA_TO_ESPEAK.get(p, "") for p in segment.phonemes)
+            at = emit(f" [[{mnemonics}]] ")
+            words.append(_Word("".join(segment.phonemes), at + 1, at + 5 + len(mnemonics)))
+        if prosody:
+            emit("</prosody>")
+    emit("</speak>")
+    return "".join(parts), words
+
+
+class EspeakSynthesizer:
+    name = "espeak"
+
+    def voices(self) -> list[Voice]:
+        return [Voice(id=vid, name=name, language=lang, gender="gender_neutral",
+                      description=f"Offline voice by Voicebooth's built-in engine (espeak-ng, "
+                                  f"{espeak_name}): fast and robotic, for quick checks.",
+                      tagline="Offline · espeak-ng", locales=(Locale(locale, True),),
+                      offline=True, created_at="2026-01-01T00:00:00Z")
+                for vid, espeak_name, name, lang, locale in _VOICES]
+
+    def load(self) -> None:
+        _get_library()
+
+    def synthesize(self, request: SynthRequest) -> Iterator[SynthEvent]:
+        espeak_voice = next((v[1] for v in _VOICES if v[0] == request.voice_id), None)
+        if espeak_voice is None:
+            raise SynthesizerUnavailable(f"no espeak voice {request.voice_id!r}")
+        lib = _get_library()
+        rate = lib.sample_rate
+        ssml, words = build_ssml(request.text)
+        job = _Job()
+        wpm = max(80, min(450, round(_DEFAULT_WPM * request.speed)))
+        worker = threading.Thread(target=lib.run, args=(job, espeak_voice, wpm,
+                                                         ssml.encode("utf-8")),
+                                  name="espeak", daemon=True)
+        worker.start()
+        resampler = Resampler(rate, request.sample_rate)
+        audio = np.zeros(0, np.float32)
+        timing = _WordTiming(words, rate)
+        try:
+            while (item := job.chunks.get()) is not None:
+                pcm, events = item
+                chunk = pcm.astype(np.float32) / 32768.0 * request.volume
+                audio = np.concatenate([audio, chunk])
+                timing.observe(events)
+                out = resampler.process(np.clip(chunk, -1, 1))
+                if len(out):
+                    yield AudioOut(out)
+                done = timing.finished_words(audio)
+                if done:
+                    yield WordsOut(*done)
+                if request.want_phonemes and (phonemes := timing.take_phonemes()):
+                    yield PhonemesOut(*phonemes)
+            if job.error:
+                raise SynthesizerUnavailable(job.error)
+            tail = resampler.flush()
+            if len(tail):
+                yield AudioOut(tail)
+            done = timing.finished_words(audio, final=True)
+            if done:
+                yield WordsOut(*done)
+            if request.want_phonemes and (phonemes := timing.take_phonemes(final=True,
+                                                                           audio=audio)):
+                yield PhonemesOut(*phonemes)
+        finally:
+            job.abort = True
+            worker.join(timeout=5)
+
+
+Times = tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]]
+
+
+class _WordTiming:
+    """Turns espeak's word and phoneme events into word starts and ends."""
+
+    def __init__(self, words: list[_Word], rate: int) -> None:
+        self.words = words
+        self.rate = rate
+        self.events: list[tuple[int, int, int]] = []  # (position 0-based, length, sample)
+        self.emitted = 0
+        self.last_end = 0
+        self.phonemes: list[tuple[str, int]] = []
+        self.phonemes_emitted = 0
+
+    def observe(self, events: list[tuple[int, int, int, int, str]]) -> None:
+        for kind, position, length, sample, name in events:
+            if kind == _EVENT_WORD:
+                self.events.append((position - 1, max(length, 1), sample))
+            elif name:
+                self.phonemes.append((name, sample))
+
+    def starts(self, final: bool, audio_end: int) -> list[int | None]:
+        """Start sample per word; ``None`` while it cannot be known yet.
+
+        A word takes the first event that overlaps it. Words with no event of
+        their own (espeak merged "in the") join the word before them, and words
+        sharing one event split its time by their length.
+        """
+        n = len(self.words)
+        first_event: list[int | None] = [None] * n
+        for e, (pos, length, _) in enumerate(self.events):
+            for i, word in enumerate(self.words):
+                if first_event[i] is None and word.start < pos + length and pos < word.end:
+                    first_event[i] = e
+        reached = max((pos + length for pos, length, _ in self.events), default=0)
+        groups: dict[int, list[int]] = {}
+        current: list[int] = []
+        for i, event_index in enumerate(first_event):
+            if event_index is not None:
+                current = groups.setdefault(event_index, [])
+                current.append(i)
+            elif groups and (final or reached >= self.words[i].end):
+                current.append(i)  # espeak went past it without an event
+        out: list[int | None] = [None] * n
+        for e, members in groups.items():
+            sample = self.events[e][2]
+            if len(members) == 1:
+                out[members[0]] = sample
+                continue
+            later = [s for _, _, s in self.events[e + 1:] if s > sample]
+            stop = later[0] if later else (audio_end if final else None)
+            if stop is None:
+                continue  # the share of each word is known once the next event comes
+            total = sum(max(1, len(self.words[i].text)) for i in members)
+            at = float(sample)
+            for i in members:
+                out[i] = round(at)
+                at += (stop - sample) * max(1, len(self.words[i].text)) / total
+        return out
+
+    def finished_words(self, audio: npt.NDArray[np.float32], final: bool = False
+                       ) -> Times | None:
+        """Words whose end is known: the next word has started (or the audio ended)."""
+        starts = self.starts(final, len(audio))
+        out: list[tuple[str, float, float]] = []
+        while self.emitted < len(self.words):
+            i = self.emitted
+            start = starts[i]
+            later = next((s for s in starts[i + 1:] if s is not None), None)
+            if start is None and not final:
+                break
+            if later is None and not final:
+                break
+            if start is None:  # nothing at all for this word, even at the end
+                start = end = self.last_end
+            else:
+                start = max(start, self.last_end)  # words never go back in time
+                limit = min(later if later is not None else len(audio), len(audio))
+                end = self._end_before(audio, start, limit) if later is None or \
+                    later - start > 0 else start
+            out.append((self.words[i].text, start / self.rate, end / self.rate))
+            self.last_end = end
+            self.emitted += 1
+        if not out:
+            return None
+        return (tuple(w for w, _, _ in out), tuple(s for _, s, _ in out),
+                tuple(e for _, _, e in out))
+
+    def _end_before(self, audio: npt.NDArray[np.float32], start: int, limit: int) -> int:
+        """The last loud sample before ``limit``, but not before ``start``."""
+        segment = np.abs(audio[start:limit])
+        loud = np.flatnonzero(segment > _SILENCE)
+        return start + int(loud[-1]) + 1 if len(loud) else start
+
+    def take_phonemes(self, final: bool = False,
+                      audio: npt.NDArray[np.float32] | None = None) -> Times | None:
+        """Phonemes whose end is known (the next one started); all of them at the end."""
+        upto = len(self.phonemes) if final else len(self.phonemes) - 1
+        if upto <= self.phonemes_emitted:
+            return None
+        names, starts, ends = [], [], []
+        for k in range(self.phonemes_emitted, upto):
+            name, sample = self.phonemes[k]
+            if k + 1 < len(self.phonemes):
+                end = self.phonemes[k + 1][1]
+            else:
+                end = len(audio) if audio is not None else sample
+            names.append(name)
+            starts.append(sample / self.rate)
+            ends.append(max(end, sample) / self.rate)
+        self.phonemes_emitted = upto
+        return tuple(names), tuple(starts), tuple(ends)
