@@ -1,0 +1,229 @@
+"""One generation: its settings, the audio as it arrives, word and phoneme timings.
+
+A take is a plain object that announces changes (napari's evented models):
+the window subscribes and redraws; nothing flows back. Appends happen on one
+thread (the event loop that receives the stream); readers anywhere may read
+the frames announced so far. The audio buffer doubles when full, so appending
+is amortised O(1), and the peaks pyramid grows with it for drawing.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from app.audio.codecs import Float32Array
+from app.audio.peaks import Peaks
+from app.takes.timings import Timing
+
+
+class TakeStatus(enum.Enum):
+    STREAMING = "streaming"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class TakeSettings:
+    text: str
+    voice_id: str
+    voice_name: str = ""
+    model_id: str = "sonic-3"
+    language: str | None = "en"
+    speed: float | None = None
+    volume: float | None = None
+    emotion: str | None = None
+    encoding: str = "pcm_f32le"
+    sample_rate: int = 44100
+    base_url: str = ""
+    offline: bool = False
+
+
+@dataclass(frozen=True)
+class AudioAppended:
+    first_frame: int
+    n_frames: int
+
+
+@dataclass(frozen=True)
+class WordsAdded:
+    first_index: int
+    count: int
+
+
+@dataclass(frozen=True)
+class PhonemesAdded:
+    first_index: int
+    count: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    status: TakeStatus
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Renamed:
+    name: str
+
+
+TakeEvent = AudioAppended | WordsAdded | PhonemesAdded | Finished | Renamed
+Listener = Callable[[TakeEvent], None]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(eq=False)
+class Take:
+    settings: TakeSettings
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    created_at: str = field(default_factory=_now)
+    name: str = ""
+    status: TakeStatus = TakeStatus.STREAMING
+    error: str | None = None
+    time_to_first_audio: float | None = None
+    words: list[Timing] = field(default_factory=list)
+    phonemes: list[Timing] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._buf: Float32Array = np.zeros(self.settings.sample_rate * 4, dtype=np.float32)
+        self._n = 0
+        self.peaks = Peaks()
+        self._listeners: list[Listener] = []
+        if not self.name:
+            self.name = _default_name(self.settings.text)
+
+    # --- listening -----------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+        return unsubscribe
+
+    def _emit(self, event: TakeEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # --- growing -------------------------------------------------------------
+
+    def append_audio(self, samples: npt.ArrayLike) -> None:
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if len(x) == 0:
+            return
+        need = self._n + len(x)
+        if need > len(self._buf):
+            grown = np.zeros(max(need, 2 * len(self._buf)), dtype=np.float32)
+            grown[:self._n] = self._buf[:self._n]
+            self._buf = grown
+        self._buf[self._n:need] = x
+        first, self._n = self._n, need
+        self.peaks.append(x)
+        self._emit(AudioAppended(first, len(x)))
+
+    def add_words(self, words: Sequence[Timing]) -> None:
+        if words:
+            first = len(self.words)
+            self.words.extend(words)
+            self._emit(WordsAdded(first, len(words)))
+
+    def add_phonemes(self, phonemes: Sequence[Timing]) -> None:
+        if phonemes:
+            first = len(self.phonemes)
+            self.phonemes.extend(phonemes)
+            self._emit(PhonemesAdded(first, len(phonemes)))
+
+    def finish(self, status: TakeStatus, error: str | None = None, *,
+               ttfa: float | None = None) -> None:
+        self.status = status
+        self.error = error
+        if ttfa is not None:
+            self.time_to_first_audio = ttfa
+        self._emit(Finished(status, error))
+
+    def rename(self, name: str) -> None:
+        self.name = name.strip() or _default_name(self.settings.text)
+        self._emit(Renamed(self.name))
+
+    # --- reading -------------------------------------------------------------
+
+    @property
+    def samples(self) -> Float32Array:
+        """The audio received so far (a read-only view)."""
+        view = self._buf[:self._n]
+        view.flags.writeable = False
+        return view
+
+    @property
+    def n_frames(self) -> int:
+        return self._n
+
+    @property
+    def sample_rate(self) -> int:
+        return self.settings.sample_rate
+
+    @property
+    def duration(self) -> float:
+        return self._n / self.settings.sample_rate
+
+    def word_at(self, seconds: float) -> int | None:
+        """Index of the word being spoken at ``seconds``; ``None`` between words."""
+        starts = [w.start for w in self.words]
+        i = bisect.bisect_right(starts, seconds) - 1
+        if i >= 0 and seconds < self.words[i].end:
+            return i
+        return None
+
+    def word_before(self, seconds: float) -> int | None:
+        """The last word that started at or before ``seconds`` (to keep a highlight in gaps)."""
+        i = bisect.bisect_right([w.start for w in self.words], seconds) - 1
+        return i if i >= 0 else None
+
+    def selection(self, start: float, end: float) -> Float32Array:
+        a = max(0, min(self._n, round(start * self.sample_rate)))
+        b = max(a, min(self._n, round(end * self.sample_rate)))
+        return self.samples[a:b]
+
+    @classmethod
+    def from_audio(cls, settings: TakeSettings, samples: npt.ArrayLike,
+                   words: Sequence[Timing] = (), phonemes: Sequence[Timing] = (), **facts: object
+                   ) -> Take:
+        """A finished take rebuilt from stored parts (history)."""
+        take = cls(settings, **facts)  # type: ignore[arg-type]
+        take.append_audio(samples)
+        take.words.extend(words)
+        take.phonemes.extend(phonemes)
+        return take
+
+
+def _default_name(text: str) -> str:
+    words = " ".join(text.split())
+    return words if len(words) <= 40 else words[:39] + "…"
+
+
+def ab_position(source: Take, target: Take, seconds: float) -> float:
+    """Where to continue in ``target`` when switching from ``source`` at ``seconds``.
+
+    Takes of the same text differ in pace, so the same word matters more than
+    the same second: when both have word timings, continue at the same word
+    (at the same fraction through it); otherwise at the same time, clamped.
+    """
+    i = source.word_before(seconds)
+    if i is not None and i < len(target.words) and len(source.words) == len(target.words):
+        a, b = source.words[i], target.words[i]
+        fraction = 0.0 if a.end <= a.start else min(1.0, (seconds - a.start) / (a.end - a.start))
+        return b.start + fraction * (b.end - b.start)
+    return max(0.0, min(seconds, target.duration))

@@ -1,0 +1,151 @@
+"""Takes, their history on disk, and exports."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.audio.wav import read_wav
+from app.takes.errors import ExportError, HistoryError
+from app.takes.export import export_take
+from app.takes.history import History
+from app.takes.take import (
+    AudioAppended,
+    Finished,
+    Take,
+    TakeEvent,
+    TakeSettings,
+    TakeStatus,
+    WordsAdded,
+    ab_position,
+)
+from app.takes.timings import Timing
+
+SETTINGS = TakeSettings(text="One two three.", voice_id="v1", voice_name="Voice",
+                        sample_rate=16000)
+
+
+def make_take(seconds: float = 1.0, encoding: str = "pcm_f32le") -> Take:
+    settings = TakeSettings(**{**SETTINGS.__dict__, "encoding": encoding})
+    take = Take(settings)
+    x = (0.3 * np.sin(np.arange(int(16000 * seconds)) / 9)).astype(np.float32)
+    for part in np.array_split(x, 7):
+        take.append_audio(part)
+    take.add_words([Timing("One", 0.1, 0.3), Timing("two", 0.4, 0.6), Timing("three.", 0.7, 0.9)])
+    take.add_phonemes([Timing("w", 0.1, 0.2)])
+    take.finish(TakeStatus.DONE, ttfa=0.05)
+    return take
+
+
+def test_events_and_growth() -> None:
+    take = Take(SETTINGS)
+    seen: list[TakeEvent] = []
+    stop = take.subscribe(seen.append)
+    take.append_audio(np.ones(100_000, np.float32))  # beyond the first allocation
+    take.add_words([Timing("a", 0, 1)])
+    take.finish(TakeStatus.FAILED, "boom")
+    stop()
+    take.append_audio(np.ones(10, np.float32))
+    assert seen == [AudioAppended(0, 100_000), WordsAdded(0, 1),
+                    Finished(TakeStatus.FAILED, "boom")]
+    assert take.n_frames == 100_010 and take.samples[-1] == 1.0
+    with pytest.raises(ValueError):
+        take.samples[0] = 2.0  # readers get a read-only view
+
+
+def test_reading_while_appending_from_another_thread() -> None:
+    take = Take(SETTINGS)
+    done = threading.Event()
+    errors: list[str] = []
+
+    def read() -> None:
+        while not done.is_set():
+            view = take.samples
+            if len(view) and not np.all(view == np.arange(len(view)) % 1000):
+                errors.append("torn read")
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for i in range(200):
+        take.append_audio((np.arange(i * 500, (i + 1) * 500) % 1000).astype(np.float32))
+    done.set()
+    reader.join()
+    assert errors == []
+
+
+def test_word_lookup_and_ab() -> None:
+    take = make_take()
+    assert [take.word_at(t) for t in (0.0, 0.2, 0.35, 0.5, 0.95)] == [None, 0, None, 1, None]
+    assert take.word_before(0.35) == 0
+    other = make_take(2.0)
+    other.words[:] = [Timing("One", 0.2, 0.6), Timing("two", 0.8, 1.2), Timing("three.", 1.4, 1.8)]
+    # Halfway through "two" in one take is halfway through "two" in the other.
+    assert ab_position(take, other, 0.5) == pytest.approx(1.0)
+    assert ab_position(take, Take(SETTINGS), 0.5) == 0.0  # nothing received: clamp
+
+
+def test_history_round_trip_and_reopen(tmp_path: Path) -> None:
+    history = History(tmp_path)
+    take = make_take()
+    history.save(take)
+    failed = make_take(0.5)
+    failed.finish(TakeStatus.FAILED, "connection lost")
+    history.save(failed)
+    history.close()
+    again = History(tmp_path)
+    records = again.list()
+    assert [r.id for r in records] == [failed.id, take.id]
+    assert records[0].status is TakeStatus.FAILED and records[0].error == "connection lost"
+    loaded = again.load(take.id)
+    assert np.array_equal(loaded.samples, take.samples)
+    assert loaded.words == take.words and loaded.settings == take.settings
+    again.rename(take.id, "Best take")
+    assert again.list()[1].name == "Best take"
+    again.delete(failed.id)
+    assert [r.id for r in again.list()] == [take.id]
+    assert not (tmp_path / "audio" / f"{failed.id}.wav").exists()
+    with pytest.raises(HistoryError, match="no take"):
+        again.load(failed.id)
+
+
+def test_corrupt_database_is_kept_aside(tmp_path: Path) -> None:
+    (tmp_path / "history.sqlite3").write_bytes(b"this is not a database" * 100)
+    history = History(tmp_path)
+    assert history.recovered and "new history was started" in history.recovered
+    assert list(tmp_path.glob("history.sqlite3.corrupt-*"))
+    history.save(make_take())
+    assert len(history.list()) == 1
+
+
+def test_history_folder_that_cannot_exist(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(HistoryError, match="cannot create the history folder"):
+        History(blocker / "history")
+
+
+def test_export_whole_and_selection(tmp_path: Path) -> None:
+    take = make_take()
+    files = export_take(take, tmp_path / "take.wav", fmt="float32", timings_json=True, srt=True)
+    assert [f.name for f in files] == ["take.wav", "take.json", "take.srt"]
+    assert np.array_equal(read_wav(files[0]).samples, take.samples)
+    cut = export_take(take, tmp_path / "cut.wav", fmt="float32", selection=(0.35, 0.75),
+                      timings_json=True)
+    assert np.array_equal(read_wav(cut[0]).samples, take.selection(0.35, 0.75))
+    words = json.loads(cut[1].read_text())["words"]
+    assert [(w["text"], round(w["start"], 3), round(w["end"], 3)) for w in words] == [
+        ("two", 0.05, 0.25), ("three.", 0.35, 0.4)]
+    with pytest.raises(ExportError, match="already exists"):
+        export_take(take, tmp_path / "take.wav")
+
+
+def test_16_bit_sources_export_exactly(tmp_path: Path) -> None:
+    take = Take(TakeSettings(**{**SETTINGS.__dict__, "encoding": "pcm_s16le"}))
+    ints = np.arange(-2000, 2000, dtype=np.int16)
+    take.append_audio(ints / 32768.0)
+    export_take(take, tmp_path / "x.wav", fmt="pcm16")
+    assert np.array_equal(np.rint(read_wav(tmp_path / "x.wav").samples * 32768), ints)
