@@ -592,7 +592,9 @@ class ThreadedServer:
     def __init__(self, synthesizers: Sequence[Synthesizer],
                  config: ServerConfig | None = None) -> None:
         self.server = EngineServer(synthesizers, config)
-        self._loop = asyncio.new_event_loop()
+        # Not asyncio.new_event_loop(): under the app's qasync policy that would be
+        # a Qt loop, which cannot run on this thread.
+        self._loop = asyncio.DefaultEventLoopPolicy().new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="engine-server",
                                         daemon=True)
         self.url = ""

@@ -1,0 +1,72 @@
+"""Starting the window: Qt application, qasync's loop, and errors shown, never lost."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+import platformdirs
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from app.settings import Settings, default_path
+from app.takes.errors import HistoryError
+from app.takes.history import History
+from app.ui.window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def install_excepthook(window: MainWindow) -> None:
+    """Errors in slots and qasync tasks end up here: log them and show them."""
+    def hook(kind: type[BaseException], value: BaseException,
+             tb: TracebackType | None) -> None:
+        log.error("unexpected error:\n%s", "".join(traceback.format_exception(kind, value, tb)))
+        window.banner.show_error(f"Unexpected error: {value}. It was logged; the window keeps "
+                                 "working.")
+    sys.excepthook = hook
+
+
+def build_window(settings_path: Path | None = None, data_dir: Path | None = None
+                 ) -> MainWindow:
+    settings = Settings(settings_path or default_path())
+    folder = data_dir or Path(platformdirs.user_data_dir("voicebooth", appauthor=False))
+    try:
+        history: History | None = History(folder / "history")
+    except HistoryError as exc:
+        log.error("%s", exc)
+        history = None
+    window = MainWindow(settings, history)
+    if history is None:
+        window.banner.show_error(f"The take history is unavailable ({folder}); takes will "
+                                 "not be kept.")
+    return window
+
+
+async def _run(app: QApplication) -> int:
+    window = build_window()
+    install_excepthook(window)
+    window.resize(1360, 860)
+    window.show()
+    closed = asyncio.get_running_loop().create_future()
+    app.aboutToQuit.connect(lambda: closed.done() or closed.set_result(None))
+    app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+    await window.start()
+    await closed
+    await window.shutdown()
+    return 0
+
+
+def run_gui() -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Voicebooth")
+    app.setDesktopFileName("voicebooth")
+    try:
+        return int(qasync.run(_run(app)))
+    except asyncio.CancelledError:
+        return 0

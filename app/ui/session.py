@@ -1,0 +1,258 @@
+"""Generations, playback and the history, for the window (no widgets here).
+
+One session owns: a TTS client for Cartesia (when a key or base URL is set),
+one for the built-in offline engine (started lazily), the running generation
+(a second Play cancels it, task and Cartesia context), the player of the
+current take, and the history. Everything runs on qasync's loop; the only
+other threads are PortAudio's callback and the offline engine's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+
+from PySide6.QtCore import QObject, Signal
+
+from app.audio.errors import NoAudioDevice
+from app.audio.player import Player
+from app.cartesia import messages as m
+from app.cartesia.client import Audio, Generation, TTSClient
+from app.cartesia.config import DEFAULT_BASE_URL, ClientConfig, Timeouts
+from app.cartesia.errors import CartesiaError
+from app.cartesia.voices import VoicesClient
+from app.cartesia.voices_types import Voice
+from app.credentials import resolve_key
+from app.engine.local import LocalEngine, offline_voices
+from app.errors import VoiceboothError
+from app.settings import Settings
+from app.takes.errors import HistoryError
+from app.takes.history import History
+from app.takes.take import Take, TakeSettings, TakeStatus
+from app.takes.timings import Timing
+
+log = logging.getLogger(__name__)
+
+
+class Session(QObject):
+    takeStarted = Signal(object)    # Take
+    takeFinished = Signal(object)   # Take
+    problem = Signal(str, str)      # (area, message): generation, playback, history, voices
+    statusChanged = Signal(str)
+
+    def __init__(self, settings: Settings, history: History | None,
+                 engine: LocalEngine | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.history = history
+        self._engine = engine
+        self._clients: dict[str, TTSClient] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.generation: Generation | None = None
+        self.player: Player | None = None
+        self.take: Take | None = None
+        self.playback_problem: str | None = None
+
+    # --- where to connect ----------------------------------------------------------
+
+    def online_config(self) -> ClientConfig | None:
+        """Cartesia (or another server given as base URL); ``None`` when offline only."""
+        if self.settings.get("offline_only"):
+            return None
+        key = resolve_key()
+        base = self.settings.get("base_url") or os.environ.get("CARTESIA_BASE_URL")
+        if key is None and not base:
+            return None
+        return ClientConfig(base or DEFAULT_BASE_URL, key.value if key else None,
+                            self.settings.get("api_version"), Timeouts())
+
+    def engine(self) -> LocalEngine:
+        if self._engine is None:
+            self._engine = LocalEngine()
+        self._engine.start()
+        return self._engine
+
+    def offline_config(self) -> ClientConfig:
+        return ClientConfig(self.engine().url, None, self.settings.get("api_version"),
+                            Timeouts(first_chunk=30))  # a cold model may take a moment
+
+    def client_for(self, voice: Voice) -> TTSClient:
+        config = self.offline_config() if voice.offline else self.online_config()
+        if config is None:
+            raise VoiceboothError("this voice needs Cartesia: set an API key in Settings, "
+                                  "or choose an offline voice")
+        key = f"{config.base_url}|{config.api_version}|{bool(config.api_key)}"
+        client = self._clients.get(key)
+        if client is None or client.config != config:
+            client = TTSClient(config)
+            self._clients[key] = client
+        return client
+
+    async def connect(self) -> None:
+        """Open the sockets before the first Play (time to first audio matters)."""
+        self.statusChanged.emit("connecting…")
+        try:
+            await self.client_for(_OFFLINE_PROBE).connect()
+            online = self.online_config()
+            if online is not None:
+                client = TTSClient(online)
+                self._clients[f"{online.base_url}|{online.api_version}|"
+                              f"{bool(online.api_key)}"] = client
+                await client.connect()
+                self.statusChanged.emit(f"connected to {online.base_url}")
+            else:
+                self.statusChanged.emit("offline engine ready (no API key)")
+        except CartesiaError as exc:
+            self.statusChanged.emit("not connected")
+            self.problem.emit("voices", str(exc))
+
+    # --- voices -------------------------------------------------------------------------
+
+    async def voice_pages(self) -> AsyncIterator[list[Voice]]:
+        yield offline_voices()
+        online = self.online_config()
+        if online is not None:
+            async with VoicesClient(online) as client:
+                async for page in client.pages(page_size=100):
+                    yield page
+
+    # --- generating -----------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def play(self, settings: TakeSettings, voice: Voice, *, keep: bool = True) -> Take:
+        """Start a take (cancelling any running one) and return it at once.
+
+        ``keep=False`` (voice previews) leaves the history alone.
+        """
+        self.stop()
+        take = Take(settings)
+        self.take = take
+        self._task = asyncio.ensure_future(self._run(take, voice, keep))
+        self.takeStarted.emit(take)
+        return take
+
+    async def _run(self, take: Take, voice: Voice, keep: bool = True) -> None:
+        s = take.settings
+        config = m.GenerationConfig(speed=s.speed, volume=s.volume, emotion=s.emotion)
+        request = m.GenerationRequest(
+            model_id=s.model_id, transcript=s.text, voice_id=s.voice_id, context_id="",
+            output_format=m.OutputFormat(s.encoding, s.sample_rate), language=s.language,
+            add_timestamps=True, add_phoneme_timestamps=True,
+            generation_config=config if config.to_json() else None)
+        player = self._new_player(s.sample_rate)
+        generation: Generation | None = None
+        try:
+            client = self.client_for(voice)
+            generation = await client.generate(request)
+            self.generation = generation
+            async for event in generation:
+                if isinstance(event, Audio):
+                    take.append_audio(event.samples)
+                    if player is not None:
+                        player.feed(event.samples)
+                elif isinstance(event, m.WordTimestamps):
+                    take.add_words([Timing(w, a, b) for w, a, b in
+                                    zip(event.words, event.start, event.end, strict=True)])
+                elif isinstance(event, m.PhonemeTimestamps):
+                    take.add_phonemes([Timing(p, a, b) for p, a, b in
+                                       zip(event.phonemes, event.start, event.end, strict=True)])
+            take.finish(TakeStatus.DONE, ttfa=generation.time_to_first_audio)
+        except asyncio.CancelledError:
+            if generation is not None:
+                await generation.cancel()
+            take.finish(TakeStatus.CANCELLED, "stopped",
+                        ttfa=generation.time_to_first_audio if generation else None)
+            raise
+        except VoiceboothError as exc:
+            kept = f"; the {take.duration:.1f} s that arrived are kept" if take.n_frames else ""
+            take.finish(TakeStatus.FAILED, str(exc) + kept,
+                        ttfa=generation.time_to_first_audio if generation else None)
+            self.problem.emit("generation", str(exc) + kept)
+        finally:
+            if player is not None:
+                player.end_of_stream()
+            self.generation = None
+            if keep:
+                self._save(take)
+            self.takeFinished.emit(take)
+
+    def _save(self, take: Take) -> None:
+        if self.history is None or (take.n_frames == 0 and take.status is not TakeStatus.DONE):
+            return
+        try:
+            self.history.save(take)
+        except HistoryError as exc:
+            self.problem.emit("history", str(exc))
+
+    def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        if self.player is not None:
+            self.player.stop()
+
+    # --- playback ---------------------------------------------------------------------------
+
+    def _new_player(self, rate: int) -> Player | None:
+        if self.player is not None:
+            self.player.close()
+            self.player = None
+        device = self.settings.get("output_device") or None
+        player = Player(rate, device=device,
+                        prebuffer=self.settings.get("prebuffer_ms") / 1000)
+        try:
+            player.open()
+        except NoAudioDevice as exc:
+            if self.playback_problem != str(exc):
+                self.playback_problem = str(exc)
+                self.problem.emit("playback", str(exc))
+            return None
+        self.playback_problem = None
+        player.play(0)
+        self.player = player
+        return player
+
+    def replay(self, take: Take, start_seconds: float = 0.0,
+               end_seconds: float | None = None, *, loop: bool = False) -> Player | None:
+        """Play a finished take (from the history, a selection, or after A/B switching)."""
+        if self.busy and self.take is not take:
+            self.stop()
+        if self.player is not None and self.take is take and self.player.frames_received \
+                == take.n_frames and self.player.ended:
+            player: Player | None = self.player
+        else:
+            self.take = take
+            player = self._new_player(take.sample_rate)
+            if player is None:
+                return None
+            player.stop()
+            player.feed(take.samples)
+            player.end_of_stream()
+        assert player is not None
+        end = None if end_seconds is None else end_seconds * take.sample_rate
+        player.play(start_seconds * take.sample_rate, end, loop=loop)
+        return player
+
+    async def shutdown(self) -> None:
+        self.stop()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._task), 2)
+        for client in self._clients.values():
+            await client.close()
+        self._clients.clear()
+        if self.player is not None:
+            self.player.close()
+            self.player = None
+        if self._engine is not None:
+            self._engine.stop()
+            self._engine = None
+
+
+#: Any offline voice routes to the offline client (used to open it early).
+_OFFLINE_PROBE = Voice(id="", name="", offline=True)

@@ -1,0 +1,343 @@
+"""The live waveform: peaks of the take as it grows, playhead, words, selection, zoom.
+
+Painting asks the take's peaks pyramid for exactly one min/max pair per
+device pixel of the visible span, so a paint costs O(width) whatever the
+take's length. Repaints are coalesced with ``update()``: a growing take
+invalidates only the newly covered columns, the playhead only its old and
+new columns.
+
+Mouse: click to seek (``seekRequested``), drag to select (``selectionChanged``),
+wheel to zoom around the cursor, Shift+wheel (or the scrollbar) to scroll;
+Escape clears the selection. While playing, the view follows the playhead
+unless the user scrolled away.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
+
+from app.takes.take import AudioAppended, Finished, Take, TakeEvent, WordsAdded
+from app.ui import theme
+
+_RULER = 18  # pixels for the time ruler at the bottom
+
+
+class _Canvas(QWidget):
+    def __init__(self, view: WaveformView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.setMouseTracking(False)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumHeight(90)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self.view.paint(self, event.rect())
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.view.press(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        self.view.move(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self.view.release(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self.view.wheel(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and self.view.selection() is not None:
+            self.view.clear_selection()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class WaveformView(QWidget):
+    seekRequested = Signal(int)
+    selectionChanged = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.canvas = _Canvas(self)
+        self.scrollbar = QScrollBar(Qt.Orientation.Horizontal, self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.canvas)
+        layout.addWidget(self.scrollbar)
+        self.scrollbar.valueChanged.connect(self._scrolled)
+        self.take: Take | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self.playhead = -1
+        self.current_word: int | None = None
+        self._selection: tuple[int, int] | None = None
+        self._drag_from: int | None = None
+        self._dragged = False
+        # The visible span: first frame and frames per (logical) pixel. 0 = fit.
+        self._first = 0
+        self._per_pixel = 0.0
+        self._follow = True
+        self.paints = 0
+
+    # --- the take ------------------------------------------------------------
+
+    def set_take(self, take: Take | None) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.take = take
+        self.playhead = -1
+        self.current_word = None
+        self._selection = None
+        self._first, self._per_pixel, self._follow = 0, 0.0, True
+        if take is not None:
+            self._unsubscribe = take.subscribe(self._on_take)
+        self._update_scrollbar()
+        self.canvas.update()
+
+    def _on_take(self, event: TakeEvent) -> None:
+        if isinstance(event, AudioAppended):
+            if self._per_pixel == 0.0:
+                self.canvas.update()  # fit-to-width: the whole scale changes
+            else:
+                x0 = self._x_of(event.first_frame)
+                x1 = self._x_of(event.first_frame + event.n_frames)
+                if x1 >= 0 and x0 <= self.canvas.width():
+                    self.canvas.update(QRect(int(x0) - 1, 0, int(x1 - x0) + 3,
+                                             self.canvas.height()))
+            self._update_scrollbar()
+        elif isinstance(event, WordsAdded | Finished):
+            self.canvas.update()
+
+    # --- geometry --------------------------------------------------------------
+
+    def _total(self) -> int:
+        return self.take.n_frames if self.take is not None else 0
+
+    def frames_per_pixel(self) -> float:
+        if self._per_pixel > 0:
+            return self._per_pixel
+        # Fit: the whole take, but never fewer than 10 s of room while streaming,
+        # so a growing take does not rescale on every chunk.
+        rate = self.take.sample_rate if self.take is not None else 44100
+        span = max(self._total(), 10 * rate if self._streaming() else 1)
+        return span / max(1, self.canvas.width())
+
+    def _streaming(self) -> bool:
+        from app.takes.take import TakeStatus
+
+        return self.take is not None and self.take.status is TakeStatus.STREAMING
+
+    def visible_span(self) -> tuple[int, int]:
+        first = self._first if self._per_pixel > 0 else 0
+        return first, first + int(self.frames_per_pixel() * self.canvas.width())
+
+    def _x_of(self, frame: float) -> float:
+        first, _ = self.visible_span()
+        return (frame - first) / self.frames_per_pixel()
+
+    def frame_at(self, x: float) -> int:
+        first, _ = self.visible_span()
+        return max(0, min(self._total(), int(first + x * self.frames_per_pixel())))
+
+    def zoom(self, factor: float, around_x: float | None = None) -> None:
+        """Multiply frames per pixel by ``factor`` (< 1 zooms in), keeping ``around_x`` put."""
+        if self.take is None or self._total() == 0:
+            return
+        x = self.canvas.width() / 2 if around_x is None else around_x
+        anchor = self.frame_at(x)
+        per_pixel = max(1.0 / 16, min(self.frames_per_pixel() * factor,
+                                      max(1.0, self._total() / max(1, self.canvas.width()))))
+        self._per_pixel = per_pixel
+        self._first = max(0, int(anchor - x * per_pixel))
+        self._clamp()
+        self._update_scrollbar()
+        self.canvas.update()
+
+    def _clamp(self) -> None:
+        width_frames = int(self._per_pixel * self.canvas.width())
+        self._first = max(0, min(self._first, max(0, self._total() - width_frames)))
+
+    def _update_scrollbar(self) -> None:
+        zoomed = self._per_pixel > 0
+        self.scrollbar.setVisible(zoomed)
+        if zoomed:
+            width_frames = int(self._per_pixel * self.canvas.width())
+            self.scrollbar.blockSignals(True)
+            self.scrollbar.setRange(0, max(0, self._total() - width_frames))
+            self.scrollbar.setPageStep(max(1, width_frames))
+            self.scrollbar.setSingleStep(max(1, width_frames // 10))
+            self.scrollbar.setValue(self._first)
+            self.scrollbar.blockSignals(False)
+
+    def _scrolled(self, value: int) -> None:
+        self._first = value
+        self._follow = False  # the user looks elsewhere: stop following the playhead
+        self.canvas.update()
+
+    # --- playhead, words, selection ---------------------------------------------
+
+    def set_playhead(self, frame: int) -> None:
+        if frame == self.playhead:
+            return
+        old = self.playhead
+        self.playhead = frame
+        if self._per_pixel > 0 and self._follow:
+            first, last = self.visible_span()
+            if not first <= frame < last:
+                self._first = int(frame - 0.1 * (last - first))
+                self._clamp()
+                self._update_scrollbar()
+                self.canvas.update()
+                return
+        for f in (old, frame):
+            if f >= 0:
+                x = int(self._x_of(f))
+                self.canvas.update(QRect(x - 2, 0, 5, self.canvas.height()))
+
+    def set_current_word(self, index: int | None) -> None:
+        if index != self.current_word:
+            self.current_word = index
+            self.canvas.update()
+
+    def follow(self) -> None:
+        self._follow = True
+
+    def selection(self) -> tuple[int, int] | None:
+        return self._selection
+
+    def clear_selection(self) -> None:
+        if self._selection is not None:
+            self._selection = None
+            self.selectionChanged.emit(0, 0)
+            self.canvas.update()
+
+    def press(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.take is not None:
+            self._drag_from = self.frame_at(event.position().x())
+            self._dragged = False
+
+    def move(self, event: QMouseEvent) -> None:
+        if self._drag_from is None:
+            return
+        here = self.frame_at(event.position().x())
+        if abs(here - self._drag_from) / self.frames_per_pixel() >= 3:
+            self._dragged = True
+        if self._dragged:
+            a, b = sorted((self._drag_from, here))
+            self._selection = (a, b)
+            self.canvas.update()
+
+    def release(self, event: QMouseEvent) -> None:
+        if self._drag_from is None:
+            return
+        start, self._drag_from = self._drag_from, None
+        if self._dragged and self._selection is not None:
+            self.selectionChanged.emit(*self._selection)
+        else:
+            self.clear_selection()
+            self.follow()
+            self.seekRequested.emit(start)
+
+    def wheel(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120 or event.angleDelta().x() / 120
+        if not steps:
+            return
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            if self._per_pixel > 0:
+                self.scrollbar.setValue(int(self.scrollbar.value() - steps *
+                                            self.scrollbar.singleStep()))
+        else:
+            self.zoom(0.8 ** steps, event.position().x())
+        event.accept()
+
+    # --- painting ---------------------------------------------------------------
+
+    def paint(self, canvas: QWidget, dirty: QRect) -> None:
+        self.paints += 1
+        colors = theme.current()
+        painter = QPainter(canvas)
+        painter.fillRect(dirty, colors.background)
+        take = self.take
+        width, height = canvas.width(), canvas.height() - _RULER
+        if take is None or width <= 0 or height <= 0:
+            painter.end()
+            return
+        per_pixel = self.frames_per_pixel()
+        first, _ = self.visible_span()
+        ratio = canvas.devicePixelRatioF()
+        x0, x1 = max(0, dirty.left()), min(width, dirty.right() + 1)
+        # One min/max per device pixel of the dirty columns only.
+        n = max(1, math.ceil((x1 - x0) * ratio))
+        start = int(first + x0 * per_pixel)
+        end = int(first + x1 * per_pixel)
+        mins, maxs = take.peaks.query(start, end, n, take.samples)
+        mid, amp = height / 2, height / 2 - 2
+        selection = self._selection
+        if selection is not None:
+            sx0, sx1 = self._x_of(selection[0]), self._x_of(selection[1])
+            painter.fillRect(QRectF(sx0, 0, max(1.0, sx1 - sx0), height), colors.selection)
+        if self.current_word is not None and self.current_word < len(take.words):
+            word = take.words[self.current_word]
+            wx0 = self._x_of(word.start * take.sample_rate)
+            wx1 = self._x_of(word.end * take.sample_rate)
+            painter.fillRect(QRectF(wx0, 0, max(1.0, wx1 - wx0), height), colors.word_current)
+        played_until = self.playhead
+        xs = x0 + np.arange(n) / ratio
+        top = mid - maxs * amp
+        bottom = mid - mins * amp
+        pen = QPen(colors.wave)
+        pen.setWidthF(1.0 / ratio)
+        painter.setPen(pen)
+        played = (first + xs * per_pixel) < played_until
+        for color, mask in ((colors.wave_played, played), (colors.wave, ~played)):
+            pen.setColor(color)
+            painter.setPen(pen)
+            idx = np.flatnonzero(mask)
+            if len(idx):
+                painter.drawLines([QLineF(xs[i], top[i], xs[i], max(bottom[i], top[i] + 0.5))
+                                   for i in idx])
+        # Word boundaries.
+        painter.setPen(QPen(colors.word_line, 1))
+        for word in take.words:
+            for t in (word.start, word.end):
+                x = self._x_of(t * take.sample_rate)
+                if x0 - 1 <= x <= x1 + 1:
+                    painter.drawLine(QPointF(x, 0), QPointF(x, height))
+        # Playhead.
+        if self.playhead >= 0:
+            x = self._x_of(self.playhead)
+            if x0 - 2 <= x <= x1 + 2:
+                painter.setPen(QPen(colors.playhead, 2))
+                painter.drawLine(QPointF(x, 0), QPointF(x, height))
+        self._paint_ruler(painter, colors, width, height, x0, x1)
+        painter.end()
+
+    def _paint_ruler(self, painter: QPainter, colors: theme.Theme, width: int, height: int,
+                     x0: int, x1: int) -> None:
+        assert self.take is not None
+        rate = self.take.sample_rate
+        seconds_per_pixel = self.frames_per_pixel() / rate
+        step = next((s for s in (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
+                     if s / seconds_per_pixel >= 70), 600)
+        first, _ = self.visible_span()
+        t = math.floor(first / rate / step) * step
+        painter.setPen(QPen(colors.ruler, 1))
+        painter.drawLine(0, height, width, height)
+        while True:
+            x = self._x_of(t * rate)
+            if x > x1 + 60:
+                break
+            if x >= x0 - 60:
+                painter.drawLine(QPointF(x, height), QPointF(x, height + 4))
+                label = f"{t:.2f}s" if step < 1 else f"{int(t // 60)}:{t % 60:04.1f}"
+                painter.drawText(QPointF(x + 2, height + _RULER - 4), label)
+            t += step
