@@ -85,10 +85,13 @@ class TranscriptView(QTextEdit):
             return i
         return None
 
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        event.accept()  # read-only text: the click is ours (seek), not a selection
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        event.accept()
         if event.button() == Qt.MouseButton.LeftButton:
             index = self.word_at_offset(self.cursorForPosition(event.position().toPoint())
                                         .position())
             if index is not None:
                 self.wordClicked.emit(index)
-        super().mouseReleaseEvent(event)

@@ -1,0 +1,104 @@
+"""The window end to end: find a voice, write markup, play, watch the words, export."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import qasync
+from PySide6.QtCore import Qt
+
+from app.audio.wav import read_wav
+from app.engine.synth.tones import VOICE_ID
+from app.takes.take import TakeStatus
+from app.ui.window import MainWindow
+from tests.ui.conftest import run, until
+
+TEXT = 'Alpha beta <break time="200ms"/> gamma <speed ratio="0.8"/>delta epsilon.'
+
+
+@pytest.mark.sound
+def test_find_type_play_highlight_export(window: MainWindow, loop: qasync.QEventLoop,
+                                         qtbot: Any, tmp_path: Path) -> None:
+    # Find the voice by searching.
+    qtbot.keyClicks(window.picker.search, "tones")
+    assert window.picker.proxy.rowCount() == 1
+    window.picker.select_first()
+    assert window.voice is not None and window.voice.id == VOICE_ID
+    # Type markup; it is valid, so Play is enabled.
+    window.editor.clear()
+    qtbot.keyClicks(window.editor, TEXT)
+    window.editor.revalidate()
+    assert window.play_button.isEnabled()
+    qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
+    seen: list[int] = []
+
+    async def watch() -> None:
+        await until(lambda: window.take is not None)
+        take = window.take
+        assert take is not None
+        while take.status is TakeStatus.STREAMING or (
+                window.session.player is not None and window.session.player.active):
+            current = window.transcript.current
+            if current is not None and (not seen or seen[-1] != current):
+                seen.append(current)
+            await asyncio.sleep(0.005)
+
+    run(loop, watch())
+    take = window.take
+    assert take is not None and take.status is TakeStatus.DONE
+    assert [w.text for w in take.words] == ["Alpha", "beta", "gamma", "delta", "epsilon."]
+    # The highlight visited every word, in order, following the audio clock.
+    assert seen == [0, 1, 2, 3, 4]
+    # Export and compare with the take.
+    files = window.export(take, path=tmp_path / "out" / "take.wav" if False else
+                          tmp_path / "take.wav", fmt="float32", selection=None,
+                          timings_json=True, srt=True, overwrite=False)
+    assert [f.name for f in files] == ["take.wav", "take.json", "take.srt"]
+    np.testing.assert_array_equal(read_wav(files[0]).samples, take.samples)
+    # The take is in the history, saved the moment it finished.
+    assert take.id in window.history_panel.ids()
+    assert window.history is not None
+    stored = window.history.load(take.id)
+    np.testing.assert_array_equal(stored.samples, take.samples)
+
+
+def test_bad_markup_blocks_play_and_says_where(window: MainWindow) -> None:
+    window.picker.search.setText("tones")
+    window.picker.select_first()
+    window.editor.setPlainText('Fine.\nThen <brek time="1s"/> and <speed ratio="9"/>.')
+    window.editor.revalidate()
+    assert not window.play_button.isEnabled()
+    text = window.problems.text()
+    assert "line 2, column 6: unknown tag <brek>; did you mean <break>?" in text
+    assert "speed ratio 9 is outside 0.6–1.5 on sonic-3" in text
+    window.play()  # even via the shortcut path, nothing is sent
+    assert window.take is None
+    assert "Fix the markup first" in window.banner.message()
+    window.editor.setPlainText("Fine now.")
+    window.editor.revalidate()
+    assert window.play_button.isEnabled() and window.problems.text() == ""
+
+
+def test_models_change_controls_and_languages(window: MainWindow) -> None:
+    window.model_box.setCurrentIndex(window.model_box.findData("sonic-3.5"))
+    assert not window.speed.isEnabled() and not window.volume.isEnabled()
+    assert window.emotion.isEnabled()
+    window.editor.setPlainText('<speed ratio="1.2"/> hi')
+    window.editor.revalidate()
+    assert "not supported on sonic-3.5" in window.problems.text()
+    window.model_box.setCurrentIndex(window.model_box.findData("sonic-2"))
+    codes = [window.language_box.itemData(i) for i in range(window.language_box.count())]
+    assert codes == ["en", "de", "es", "fr", "ja", "ko", "pt", "zh"]
+    assert not window.emotion.isEnabled()
+
+
+def test_voice_and_language_disagree_warning(window: MainWindow) -> None:
+    window.picker.search.setText("german")
+    window.picker.select_first()
+    assert window.language_box.currentData() == "de"
+    window.language_box.setCurrentIndex(window.language_box.findData("fr"))
+    assert "speaks de, not fr" in window.language_warning.text()
