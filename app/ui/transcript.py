@@ -76,7 +76,11 @@ class TranscriptView(QTextEdit):
                            QTextCursor.MoveMode.KeepAnchor)
         selection.cursor = cursor
         self.setExtraSelections([selection])
-        self.setTextCursor(cursor)
+        # Scroll to the word with a bare cursor: a selected one would paint over
+        # the highlight in the system's selection colour and outlive it.
+        visible = QTextCursor(self.document())
+        visible.setPosition(self._offsets[index])
+        self.setTextCursor(visible)
         self.ensureCursorVisible()
 
     def word_at_offset(self, offset: int) -> int | None:

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from app.cartesia.voices_types import Voice
 
 Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("★", "Name", "Language", "Gender", "Source")
+COLUMNS = ("★", "Name", "Lang", "Gender", "Source")
 STAR, NAME, LANGUAGE, GENDER, SOURCE = range(5)
 
 
@@ -194,7 +194,7 @@ class VoicePicker(QWidget):
         header = self.table.horizontalHeader()
         header.setMinimumSectionSize(24)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((STAR, 26), (LANGUAGE, 62), (GENDER, 74), (SOURCE, 62)):
+        for column, width in ((STAR, 26), (LANGUAGE, 48), (GENDER, 74), (SOURCE, 62)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(column, width)
         self.table.setMinimumWidth(300)

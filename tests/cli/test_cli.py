@@ -148,7 +148,14 @@ def test_voices_lists_and_filters(server: ThreadedServer) -> None:
     assert done.returncode == 0, done.stderr
     assert VOICE_ID in done.stdout and "Test Tones" in done.stdout
     data = json.loads(cli("voices", "--base-url", server.url, "--json").stdout)
-    assert [v["id"] for v in data] == [VOICE_ID]
+    # The server's voices first, then our offline ones, marked, and never twice
+    # (this server is an offline engine too, so its voice is marked as well).
+    assert data[0]["id"] == VOICE_ID
+    assert len({v["id"] for v in data}) == len(data) > 1
+    assert all(v.get("voicebooth_offline") for v in data)
+    german = json.loads(cli("voices", "--base-url", server.url, "--json", "--language",
+                            "de").stdout)
+    assert [v["name"] for v in german] == ["Espeak German"]
     none = cli("voices", "--base-url", server.url, "--query", "zzz")
     assert none.returncode == 0 and "no voices match" in none.stdout
 

@@ -1,0 +1,147 @@
+"""Window benchmark: launch to shown, waveform paint for a 10-minute take, loop stalls.
+
+    source scripts/pulse.sh && pulse_start
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui.py
+    pulse_stop
+
+Prints a table; results go in docs/benchmarks.md.
+- launch: a fresh interpreter imports the app, builds the window and shows it
+  (median of 5 runs, measured inside the child from its start to the first
+  paint of the window).
+- paint: full repaints of the waveform at 1280 px for a 10-minute take at 44.1 kHz.
+- stall: the longest gap between ticks of a 1 ms asyncio timer while a take
+  streams from the offline engine and plays, with the playhead timer running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LAUNCH = r"""
+import time, sys
+t0 = time.perf_counter()
+from pathlib import Path
+from PySide6.QtCore import QTimer, QEvent, QObject
+from PySide6.QtWidgets import QApplication
+import qasync
+app = QApplication(sys.argv)
+from app.ui.main import build_window
+w = build_window(Path(sys.argv[1]) / "s.json", Path(sys.argv[1]))
+class Painted(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint:
+            print(f"{time.perf_counter() - t0:.4f}", flush=True)
+            app.quit()
+        return False
+f = Painted(); w.installEventFilter(f)
+w.resize(1280, 800); w.show()
+app.exec()
+"""
+
+
+def launch_times(runs: int = 5) -> list[float]:
+    out = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            done = subprocess.run([sys.executable, "-c", LAUNCH, tmp], capture_output=True,
+                                  text=True, cwd=ROOT, timeout=60)
+            out.append(float(done.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def paint_times(repeats: int = 200) -> list[float]:
+    from PySide6.QtWidgets import QApplication
+
+    from app.takes.take import Take, TakeSettings, TakeStatus
+    from app.ui.waveform import WaveformView
+
+    QApplication.instance() or QApplication(sys.argv)
+    rate = 44100
+    take = Take(TakeSettings(text="x", voice_id="v", sample_rate=rate))
+    rng = np.random.default_rng(0)
+    for _ in range(60):  # 10 minutes in 10 s chunks, as it would stream
+        take.append_audio((0.3 * rng.standard_normal(10 * rate)).astype(np.float32))
+    take.finish(TakeStatus.DONE)
+    view = WaveformView()
+    view.resize(1280, 240)
+    view.show()
+    view.set_take(take)
+    view.set_playhead(5 * 60 * rate)
+    times = []
+    for i in range(repeats):
+        if i == repeats // 2:
+            view.zoom(0.05)  # half the paints zoomed in, half the whole take
+        t = time.perf_counter()
+        view.canvas.repaint()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def stall_while_streaming() -> float:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from app.engine.local import LocalEngine
+    from app.engine.synth.registry import default_synthesizers
+    from app.settings import Settings
+    from app.takes.take import TakeStatus
+    from app.ui.session import Session
+    from app.ui.window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    tmp = Path(tempfile.mkdtemp())
+    settings = Settings(tmp / "s.json")
+    settings.set("offline_only", True)
+    window = MainWindow(settings, None, Session(settings, None, LocalEngine(
+        synthesizers=default_synthesizers())), cache_dir=tmp)
+    window.resize(1280, 800)
+    window.show()
+    gaps: list[float] = []
+
+    async def run() -> None:
+        await window.start()
+        await asyncio.sleep(2.0)  # models loaded
+        window.editor.setPlainText(" ".join(["Streaming words keep the window busy."] * 8))
+        window.editor.revalidate()
+        window.play()
+        last = time.perf_counter()
+        while window.take is None or window.take.status is TakeStatus.STREAMING or (
+                window.session.player is not None and window.session.player.active):
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+        await window.shutdown()
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(run())
+    return max(gaps)
+
+
+def main() -> None:
+    launch = launch_times()
+    paints = np.array(paint_times()) * 1000
+    stall = stall_while_streaming() * 1000
+    print(f"{'measure':<44} {'value':>10}  target")
+    print(f"{'launch to window shown (median of 5), s':<44} {statistics.median(launch):>10.3f}"
+          "  < 1 s")
+    print(f"{'waveform full paint, 10-min take, p50 ms':<44} {np.percentile(paints, 50):>10.2f}"
+          "  <= 4 ms")
+    print(f"{'waveform full paint, 10-min take, p95 ms':<44} {np.percentile(paints, 95):>10.2f}")
+    print(f"{'longest event-loop stall while streaming, ms':<44} {stall:>10.1f}  < 16 ms")
+
+
+if __name__ == "__main__":
+    main()
