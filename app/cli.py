@@ -304,8 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="log more")
 
     parser = argparse.ArgumentParser(
-        prog="voicebooth", description="Audition Cartesia voices. With no command, opens the "
-        "window.")
+        prog="voicebooth", parents=[common],
+        description="Audition Cartesia voices. With no command, opens the window (the "
+        "options above apply to it too).")
     sub = parser.add_subparsers(dest="command")
 
     say = sub.add_parser("say", parents=[common], help="generate speech into a WAV file")
@@ -363,7 +364,14 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
     if args.command is None:
         from app.ui.main import run_gui
 
-        return run_gui()
+        # The window reads these like the commands do (credentials.py, the session).
+        if args.api_key:
+            os.environ["CARTESIA_API_KEY"] = args.api_key
+        if args.base_url:
+            os.environ["CARTESIA_BASE_URL"] = args.base_url
+        if args.api_version:
+            os.environ["CARTESIA_API_VERSION"] = args.api_version
+        return run_gui(offline=args.offline)
     try:
         return asyncio.run(_dispatch(args, stdin, stdout, stderr))
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -70,6 +71,8 @@ class History:
             raise HistoryError(f"cannot create the history folder {self.folder}: "
                                f"{exc.strerror or exc}") from None
         self.path = self.folder / "history.sqlite3"
+        # One connection shared by the window and a saving thread: one at a time.
+        self._lock = threading.RLock()
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -106,7 +109,8 @@ class History:
         return db
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
 
     # --- writing -------------------------------------------------------------
 
@@ -121,20 +125,20 @@ class History:
                take.time_to_first_audio, take.duration, json.dumps(asdict(take.settings)),
                _timings(take.words), _timings(take.phonemes), audio_file)
         try:
-            with self._db:
+            with self._lock, self._db:
                 self._db.execute("INSERT OR REPLACE INTO takes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                                  row)
         except sqlite3.Error as exc:
             raise HistoryError(f"the take was not saved to the history: {exc}") from None
 
     def rename(self, take_id: str, name: str) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.execute("UPDATE takes SET name = ? WHERE id = ?", (name, take_id))
 
     def delete(self, take_id: str) -> None:
-        row = self._db.execute("SELECT audio_file FROM takes WHERE id = ?",
-                               (take_id,)).fetchone()
-        with self._db:
+        with self._lock, self._db:
+            row = self._db.execute("SELECT audio_file FROM takes WHERE id = ?",
+                                   (take_id,)).fetchone()
             self._db.execute("DELETE FROM takes WHERE id = ?", (take_id,))
         if row is not None:
             (self.audio_folder / row[0]).unlink(missing_ok=True)
@@ -142,16 +146,18 @@ class History:
     # --- reading -------------------------------------------------------------
 
     def list(self) -> list[TakeRecord]:
-        rows = self._db.execute(
-            "SELECT id, name, created_at, status, error, ttfa, duration, settings FROM takes "
-            "ORDER BY created_at DESC, rowid DESC").fetchall()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, name, created_at, status, error, ttfa, duration, settings FROM "
+                "takes ORDER BY created_at DESC, rowid DESC").fetchall()
         return [TakeRecord(r[0], r[1], r[2], TakeStatus(r[3]), r[4], r[5], r[6],
                            _settings(r[7])) for r in rows]
 
     def load(self, take_id: str) -> Take:
-        row = self._db.execute(
-            "SELECT id, name, created_at, status, error, ttfa, settings, words, phonemes, "
-            "audio_file FROM takes WHERE id = ?", (take_id,)).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, name, created_at, status, error, ttfa, settings, words, phonemes, "
+                "audio_file FROM takes WHERE id = ?", (take_id,)).fetchone()
         if row is None:
             raise HistoryError(f"no take {take_id} in the history")
         try:

@@ -47,8 +47,10 @@ def build_window(settings_path: Path | None = None, data_dir: Path | None = None
     return window
 
 
-async def _run(app: QApplication) -> int:
+async def _run(app: QApplication, offline: bool) -> int:
     window = build_window()
+    if offline:
+        window.settings.set("offline_only", True)
     install_excepthook(window)
     window.resize(1360, 860)
     window.show()
@@ -61,12 +63,12 @@ async def _run(app: QApplication) -> int:
     return 0
 
 
-def run_gui() -> int:
+def run_gui(*, offline: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Voicebooth")
     app.setDesktopFileName("voicebooth")
     try:
-        return int(qasync.run(_run(app)))
+        return int(qasync.run(_run(app, offline)))
     except asyncio.CancelledError:
         return 0

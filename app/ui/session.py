@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 
@@ -51,6 +52,7 @@ class Session(QObject):
         self._engine = engine
         self._clients: dict[str, TTSClient] = {}
         self._task: asyncio.Task[None] | None = None
+        self._saving: set[asyncio.Future[None]] = set()
         self.generation: Generation | None = None
         self.player: Player | None = None
         self.take: Take | None = None
@@ -66,8 +68,9 @@ class Session(QObject):
         base = self.settings.get("base_url") or os.environ.get("CARTESIA_BASE_URL")
         if key is None and not base:
             return None
-        return ClientConfig(base or DEFAULT_BASE_URL, key.value if key else None,
-                            self.settings.get("api_version"), Timeouts())
+        version = os.environ.get("CARTESIA_API_VERSION") or self.settings.get("api_version")
+        return ClientConfig(base or DEFAULT_BASE_URL, key.value if key else None, version,
+                            Timeouts())
 
     def engine(self) -> LocalEngine:
         if self._engine is None:
@@ -117,7 +120,9 @@ class Session(QObject):
         if online is not None:
             async with VoicesClient(online) as client:
                 async for page in client.pages(page_size=100):
-                    yield page
+                    # "Offline" means served by our built-in engine; voices of the
+                    # configured server go to that server, whatever engine it runs.
+                    yield [replace(v, offline=False) for v in page]
 
     # --- generating -----------------------------------------------------------------------
 
@@ -145,12 +150,18 @@ class Session(QObject):
             output_format=m.OutputFormat(s.encoding, s.sample_rate), language=s.language,
             add_timestamps=True, add_phoneme_timestamps=True,
             generation_config=config if config.to_json() else None)
-        player = self._new_player(s.sample_rate)
+        # Opening the sound device takes tens of milliseconds: do it on a worker
+        # thread while the request is in flight, not on the loop the window uses.
+        self._close_player()
+        opening = asyncio.get_running_loop().run_in_executor(None, self._open_player,
+                                                             s.sample_rate)
+        player: Player | None = None
         generation: Generation | None = None
         try:
             client = self.client_for(voice)
             generation = await client.generate(request)
             self.generation = generation
+            player = self._player_opened(await opening)
             async for event in generation:
                 if isinstance(event, Audio):
                     take.append_audio(event.samples)
@@ -164,12 +175,16 @@ class Session(QObject):
                                        zip(event.phonemes, event.start, event.end, strict=True)])
             take.finish(TakeStatus.DONE, ttfa=generation.time_to_first_audio)
         except asyncio.CancelledError:
+            if player is None:
+                player = self._player_opened(await opening)
             if generation is not None:
                 await generation.cancel()
             take.finish(TakeStatus.CANCELLED, "stopped",
                         ttfa=generation.time_to_first_audio if generation else None)
             raise
         except VoiceboothError as exc:
+            if player is None:
+                player = self._player_opened(await opening)
             kept = f"; the {take.duration:.1f} s that arrived are kept" if take.n_frames else ""
             take.finish(TakeStatus.FAILED, str(exc) + kept,
                         ttfa=generation.time_to_first_audio if generation else None)
@@ -179,8 +194,18 @@ class Session(QObject):
                 player.end_of_stream()
             self.generation = None
             if keep:
-                self._save(take)
-            self.takeFinished.emit(take)
+                # Writing the audio file (with fsync) takes tens of milliseconds: off
+                # the loop, so the window never stalls, and not awaited, so the next
+                # Play (which cancels this task) cannot cancel the saving.
+                saving = asyncio.get_running_loop().run_in_executor(None, self._save, take)
+                self._saving.add(saving)
+                saving.add_done_callback(lambda done: self._saved(done, take))
+            else:
+                self.takeFinished.emit(take)
+
+    def _saved(self, saving: asyncio.Future[None], take: Take) -> None:
+        self._saving.discard(saving)
+        self.takeFinished.emit(take)
 
     def _save(self, take: Take) -> None:
         if self.history is None or (take.n_frames == 0 and take.status is not TakeStatus.DONE):
@@ -198,24 +223,38 @@ class Session(QObject):
 
     # --- playback ---------------------------------------------------------------------------
 
-    def _new_player(self, rate: int) -> Player | None:
+    def _close_player(self) -> None:
         if self.player is not None:
             self.player.close()
             self.player = None
+
+    def _open_player(self, rate: int) -> Player | NoAudioDevice:
+        """Open an output stream (any thread); the reason when there is no device."""
         device = self.settings.get("output_device") or None
         player = Player(rate, device=device,
                         prebuffer=self.settings.get("prebuffer_ms") / 1000)
         try:
             player.open()
         except NoAudioDevice as exc:
-            if self.playback_problem != str(exc):
-                self.playback_problem = str(exc)
-                self.problem.emit("playback", str(exc))
-            return None
-        self.playback_problem = None
-        player.play(0)
-        self.player = player
+            return exc
         return player
+
+    def _player_opened(self, result: Player | NoAudioDevice) -> Player | None:
+        """Adopt an opened player (on the loop), or report once why there is none."""
+        if isinstance(result, NoAudioDevice):
+            if self.playback_problem != str(result):
+                self.playback_problem = str(result)
+                self.problem.emit("playback", str(result))
+            return None
+        self._close_player()
+        self.playback_problem = None
+        result.play(0)
+        self.player = result
+        return result
+
+    def _new_player(self, rate: int) -> Player | None:
+        self._close_player()
+        return self._player_opened(self._open_player(rate))
 
     def replay(self, take: Take, start_seconds: float = 0.0,
                end_seconds: float | None = None, *, loop: bool = False) -> Player | None:
@@ -243,6 +282,8 @@ class Session(QObject):
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
                 await asyncio.wait_for(asyncio.shield(self._task), 2)
+        if self._saving:  # a take being written to the history is finished, not lost
+            await asyncio.wait(set(self._saving), timeout=10)
         for client in self._clients.values():
             await client.close()
         self._clients.clear()

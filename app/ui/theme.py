@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication
 class Theme:
     background: QColor
     wave: QColor
-    wave_played: QColor
     playhead: QColor
+    played: QColor
     selection: QColor
     word_line: QColor
     word_current: QColor
@@ -39,8 +39,8 @@ def current() -> Theme:
     return Theme(
         background=base,
         wave=QColor("#5b8def") if dark else QColor("#2f6fd6"),
-        wave_played=QColor("#8fb4ff") if dark else QColor("#123f8c"),
         playhead=QColor("#ff5a4f"),
+        played=QColor(255, 255, 255, 40) if dark else QColor(20, 40, 90, 28),
         selection=QColor(255, 200, 0, 70),
         word_line=QColor(255, 255, 255, 40) if dark else QColor(0, 0, 0, 35),
         word_current=QColor(90, 200, 120, 70),

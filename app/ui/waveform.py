@@ -19,7 +19,15 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
 from app.takes.take import AudioAppended, Finished, Take, TakeEvent, WordsAdded
@@ -86,6 +94,9 @@ class WaveformView(QWidget):
         self._per_pixel = 0.0
         self._follow = True
         self.paints = 0
+        self._cache: QPixmap | None = None
+        self._cache_for: tuple[object, ...] = ()
+        self._cache_frames = 0
 
     # --- the take ------------------------------------------------------------
 
@@ -198,15 +209,23 @@ class WaveformView(QWidget):
                 self._update_scrollbar()
                 self.canvas.update()
                 return
-        for f in (old, frame):
-            if f >= 0:
-                x = int(self._x_of(f))
-                self.canvas.update(QRect(x - 2, 0, 5, self.canvas.height()))
+        # The heard region is shaded up to the playhead: repaint from old to new.
+        xs = [int(self._x_of(f)) for f in (old, frame) if f >= 0]
+        if xs:
+            self.canvas.update(QRect(min(xs) - 2, 0, max(xs) - min(xs) + 5,
+                                     self.canvas.height()))
 
     def set_current_word(self, index: int | None) -> None:
-        if index != self.current_word:
-            self.current_word = index
-            self.canvas.update()
+        if index == self.current_word:
+            return
+        take = self.take
+        for word_index in (self.current_word, index):
+            if take is not None and word_index is not None and word_index < len(take.words):
+                word = take.words[word_index]
+                x0 = int(self._x_of(word.start * take.sample_rate)) - 1
+                x1 = int(self._x_of(word.end * take.sample_rate)) + 2
+                self.canvas.update(QRect(x0, 0, x1 - x0, self.canvas.height()))
+        self.current_word = index
 
     def follow(self) -> None:
         self._follow = True
@@ -261,26 +280,81 @@ class WaveformView(QWidget):
 
     # --- painting ---------------------------------------------------------------
 
-    def paint(self, canvas: QWidget, dirty: QRect) -> None:
-        self.paints += 1
-        colors = theme.current()
-        painter = QPainter(canvas)
-        painter.fillRect(dirty, colors.background)
+    def _cache_key(self, canvas: QWidget) -> tuple[object, ...]:
+        first, _ = self.visible_span()
+        return (id(self.take), first, self.frames_per_pixel(), canvas.width(),
+                canvas.height(), canvas.devicePixelRatioF(), len(self.take.words)
+                if self.take else 0, theme.current().dark)
+
+    def _render(self, canvas: QWidget, x0: int, x1: int) -> None:
+        """Draw waveform, word lines and ruler for columns ``[x0, x1)`` into the cache."""
         take = self.take
+        assert take is not None and self._cache is not None
+        colors = theme.current()
         width, height = canvas.width(), canvas.height() - _RULER
-        if take is None or width <= 0 or height <= 0:
-            painter.end()
-            return
+        painter = QPainter(self._cache)
+        painter.fillRect(QRectF(x0, 0, x1 - x0, canvas.height()), colors.background)
         per_pixel = self.frames_per_pixel()
         first, _ = self.visible_span()
         ratio = canvas.devicePixelRatioF()
-        x0, x1 = max(0, dirty.left()), min(width, dirty.right() + 1)
-        # One min/max per device pixel of the dirty columns only.
         n = max(1, math.ceil((x1 - x0) * ratio))
-        start = int(first + x0 * per_pixel)
-        end = int(first + x1 * per_pixel)
-        mins, maxs = take.peaks.query(start, end, n, take.samples)
+        mins, maxs = take.peaks.query(int(first + x0 * per_pixel), int(first + x1 * per_pixel),
+                                      n, take.samples)
         mid, amp = height / 2, height / 2 - 2
+        xs = x0 + np.arange(n) / ratio
+        top, bottom = mid - maxs * amp, mid - mins * amp
+        pen = QPen(colors.wave)
+        pen.setWidthF(1.0 / ratio)
+        painter.setPen(pen)
+        painter.drawLines([QLineF(x, t, x, max(b, t + 0.5))
+                           for x, t, b in zip(xs.tolist(), top.tolist(), bottom.tolist(),
+                                              strict=True)])
+        painter.setPen(QPen(colors.word_line, 1))
+        for word in take.words:
+            for t in (word.start, word.end):
+                x = self._x_of(t * take.sample_rate)
+                if x0 - 1 <= x <= x1 + 1:
+                    painter.drawLine(QPointF(x, 0), QPointF(x, height))
+        self._paint_ruler(painter, colors, width, height, x0, x1)
+        painter.end()
+
+    def paint(self, canvas: QWidget, dirty: QRect) -> None:
+        """Blit the cached waveform, then the overlays that move (playhead, word, selection).
+
+        The cache is redrawn only when the scale or size changes; while a take
+        streams at a fixed scale, only the columns the new audio covers are drawn.
+        """
+        self.paints += 1
+        colors = theme.current()
+        take = self.take
+        width, height = canvas.width(), canvas.height() - _RULER
+        if take is None or width <= 0 or height <= 0:
+            painter = QPainter(canvas)
+            painter.fillRect(dirty, colors.background)
+            painter.end()
+            return
+        key = self._cache_key(canvas)
+        ratio = canvas.devicePixelRatioF()
+        if self._cache is None or key != self._cache_for:
+            self._cache = QPixmap(int(width * ratio), int(canvas.height() * ratio))
+            self._cache.setDevicePixelRatio(ratio)
+            self._cache_for, self._cache_frames = key, take.n_frames
+            self._render(canvas, 0, width)
+        elif take.n_frames != self._cache_frames:
+            x0 = max(0, int(self._x_of(self._cache_frames)) - 1)
+            x1 = min(width, math.ceil(self._x_of(take.n_frames)) + 1)
+            self._cache_frames = take.n_frames
+            if x1 > x0:
+                self._render(canvas, x0, x1)
+        painter = QPainter(canvas)
+        painter.drawPixmap(QRectF(dirty), self._cache, QRectF(
+            dirty.x() * ratio, dirty.y() * ratio, dirty.width() * ratio,
+            dirty.height() * ratio))
+        if self.playhead > 0:  # what has been heard, lightly shaded
+            px = min(self._x_of(self.playhead), float(width))
+            if px > dirty.left():
+                painter.fillRect(QRectF(dirty.left(), 0, px - dirty.left(), height),
+                                 colors.played)
         selection = self._selection
         if selection is not None:
             sx0, sx1 = self._x_of(selection[0]), self._x_of(selection[1])
@@ -290,35 +364,10 @@ class WaveformView(QWidget):
             wx0 = self._x_of(word.start * take.sample_rate)
             wx1 = self._x_of(word.end * take.sample_rate)
             painter.fillRect(QRectF(wx0, 0, max(1.0, wx1 - wx0), height), colors.word_current)
-        played_until = self.playhead
-        xs = x0 + np.arange(n) / ratio
-        top = mid - maxs * amp
-        bottom = mid - mins * amp
-        pen = QPen(colors.wave)
-        pen.setWidthF(1.0 / ratio)
-        painter.setPen(pen)
-        played = (first + xs * per_pixel) < played_until
-        for color, mask in ((colors.wave_played, played), (colors.wave, ~played)):
-            pen.setColor(color)
-            painter.setPen(pen)
-            idx = np.flatnonzero(mask)
-            if len(idx):
-                painter.drawLines([QLineF(xs[i], top[i], xs[i], max(bottom[i], top[i] + 0.5))
-                                   for i in idx])
-        # Word boundaries.
-        painter.setPen(QPen(colors.word_line, 1))
-        for word in take.words:
-            for t in (word.start, word.end):
-                x = self._x_of(t * take.sample_rate)
-                if x0 - 1 <= x <= x1 + 1:
-                    painter.drawLine(QPointF(x, 0), QPointF(x, height))
-        # Playhead.
         if self.playhead >= 0:
             x = self._x_of(self.playhead)
-            if x0 - 2 <= x <= x1 + 2:
-                painter.setPen(QPen(colors.playhead, 2))
-                painter.drawLine(QPointF(x, 0), QPointF(x, height))
-        self._paint_ruler(painter, colors, width, height, x0, x1)
+            painter.setPen(QPen(colors.playhead, 2))
+            painter.drawLine(QPointF(x, 0), QPointF(x, height))
         painter.end()
 
     def _paint_ruler(self, painter: QPainter, colors: theme.Theme, width: int, height: int,

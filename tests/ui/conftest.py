@@ -45,13 +45,13 @@ def window(loop: qasync.QEventLoop, tmp_path: Path, qtbot: Any) -> Iterator[Main
     engine = LocalEngine(synthesizers=[ToneSynthesizer(), EspeakSynthesizer()])
     session = Session(settings, history, engine=engine)
     win = MainWindow(settings, history, session=session, cache_dir=tmp_path / "cache")
-    qtbot.addWidget(win)
     win.resize(1280, 800)
     win.show()
     run(loop, win.start())
     yield win
     win.close()
     run(loop, win.shutdown())
+    win.deleteLater()
 
 
 async def until(predicate: Any, seconds: float = 20, step: float = 0.01) -> None:

@@ -267,12 +267,11 @@ def test_history_rename_delete_and_ab(window: MainWindow, loop: qasync.QEventLoo
     window.settings.set("output_device", "no-such-device-anywhere")  # quick: no playback
     window.picker.search.setText("tones")
     window.picker.select_first()
-    for text in ("First take here.", "Second take here."):
+    for count, text in enumerate(("First take here.", "Second take here."), start=1):
         window.editor.setPlainText(text)
         window.editor.revalidate()
         window.play()
-        run(loop, until(lambda: window.take is not None and
-                        window.take.status is not TakeStatus.STREAMING))
+        run(loop, until(lambda n=count: len(window.history_panel.ids()) == n))
     ids = window.history_panel.ids()
     assert len(ids) == 2
     window._rename_take(ids[0], "Keeper")

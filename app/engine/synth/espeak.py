@@ -13,14 +13,22 @@ event (its time is split among the words by their length); events carry no
 end time, so a word ends where the audio falls silent before the next word.
 
 espeak keeps global state and is not thread-safe: one lock serialises all use.
-Synthesis runs on a worker thread that feeds a small queue; a consumer that
-stops pulling makes the callback abort espeak at its next buffer.
+Synthesis runs on a worker thread that holds the lock only while espeak
+computes (about 1 % of the audio's duration) and queues what it makes without
+ever waiting for the consumer. A worker that waited for its consumer while
+holding the lock deadlocked the server: it pulls events on a pool of four
+threads, and with five espeak contexts the four waiting for the lock took every
+thread, so the one holding it was never pulled. So espeak may run ahead of a
+slow consumer by one request; a consumer that goes away (the generator is
+closed) makes the callback abort espeak at its next buffer.
 """
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import html
+import itertools
 import logging
 import queue
 import threading
@@ -95,7 +103,7 @@ _Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctype
 @dataclass
 class _Job:
     chunks: queue.Queue[tuple[npt.NDArray[np.int16], list[tuple[int, int, int, int, str]]]
-                        | None] = field(default_factory=lambda: queue.Queue(maxsize=8))
+                        | None] = field(default_factory=queue.Queue)
     abort: bool = False
     error: str | None = None
 
@@ -145,14 +153,10 @@ class _Library:
             i += 1
         audio = np.ctypeslib.as_array(wav, shape=(n,)).copy() if n > 0 and wav else \
             np.zeros(0, np.int16)
-        while True:  # wait for the consumer, unless it has gone
-            if job.abort:
-                return 1
-            try:
-                job.chunks.put((audio, found), timeout=0.1)
-                return 0
-            except queue.Full:
-                continue
+        if job.abort:  # the consumer has gone: stop espeak
+            return 1
+        job.chunks.put((audio, found))  # never blocks: see the module docstring
+        return 0
 
     def run(self, job: _Job, voice: str, wpm: int, ssml: bytes) -> None:
         with self.lock:
@@ -168,13 +172,7 @@ class _Library:
                     job.error = f"espeak failed (status {status})"
             finally:
                 self.job = None
-                while True:  # the end marker must arrive even if the queue is full
-                    try:
-                        job.chunks.put(None, timeout=0.1)
-                        break
-                    except queue.Full:
-                        if job.abort:
-                            break
+                job.chunks.put(None)
 
 
 _library: _Library | None = None
@@ -274,13 +272,13 @@ class EspeakSynthesizer:
                                   name="espeak", daemon=True)
         worker.start()
         resampler = Resampler(rate, request.sample_rate)
-        audio = np.zeros(0, np.float32)
+        growing = _Growing()
         timing = _WordTiming(words, rate)
         try:
             while (item := job.chunks.get()) is not None:
                 pcm, events = item
                 chunk = pcm.astype(np.float32) / 32768.0 * request.volume
-                audio = np.concatenate([audio, chunk])
+                audio = growing.append(chunk)
                 timing.observe(events)
                 out = resampler.process(np.clip(chunk, -1, 1))
                 if len(out):
@@ -295,6 +293,7 @@ class EspeakSynthesizer:
             tail = resampler.flush()
             if len(tail):
                 yield AudioOut(tail)
+            audio = growing.append(np.zeros(0, np.float32))
             done = timing.finished_words(audio, final=True)
             if done:
                 yield WordsOut(*done)
@@ -309,6 +308,26 @@ class EspeakSynthesizer:
 Times = tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]]
 
 
+class _Growing:
+    """The audio so far, grown by doubling: concatenating each 100 ms chunk onto the
+    whole copied it every time (quadratic: 600 words took 15 s instead of 2)."""
+
+    def __init__(self) -> None:
+        self._buffer = np.zeros(1 << 16, np.float32)
+        self._length = 0
+
+    def append(self, chunk: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Add ``chunk``; the audio so far (a view, valid until the next append)."""
+        end = self._length + len(chunk)
+        if end > len(self._buffer):
+            grown = np.zeros(max(end, 2 * len(self._buffer)), np.float32)
+            grown[:self._length] = self._buffer[:self._length]
+            self._buffer = grown
+        self._buffer[self._length:end] = chunk
+        self._length = end
+        return self._buffer[:end]
+
+
 class _WordTiming:
     """Turns espeak's word and phoneme events into word starts and ends."""
 
@@ -320,6 +339,12 @@ class _WordTiming:
         self.last_end = 0
         self.phonemes: list[tuple[str, int]] = []
         self.phonemes_emitted = 0
+        # Kept across calls so each event is matched to words once, by bisection
+        # (words are in text order): rescanning all pairs per chunk was cubic.
+        self._word_ends = [word.end for word in words]
+        self._first_event: list[int | None] = [None] * len(words)
+        self._matched = 0
+        self._cached: list[int | None] | None = None
 
     def observe(self, events: list[tuple[int, int, int, int, str]]) -> None:
         for kind, position, length, sample, name in events:
@@ -336,11 +361,17 @@ class _WordTiming:
         sharing one event split its time by their length.
         """
         n = len(self.words)
-        first_event: list[int | None] = [None] * n
-        for e, (pos, length, _) in enumerate(self.events):
-            for i, word in enumerate(self.words):
-                if first_event[i] is None and word.start < pos + length and pos < word.end:
+        if self._matched == len(self.events) and not final and self._cached is not None:
+            return self._cached  # nothing new: the answer only changes with events
+        first_event = self._first_event
+        for e in range(self._matched, len(self.events)):
+            pos, length, _ = self.events[e]
+            i = bisect.bisect_right(self._word_ends, pos)
+            while i < n and self.words[i].start < pos + length:
+                if first_event[i] is None:
                     first_event[i] = e
+                i += 1
+        self._matched = len(self.events)
         reached = max((pos + length for pos, length, _ in self.events), default=0)
         groups: dict[int, list[int]] = {}
         current: list[int] = []
@@ -356,8 +387,9 @@ class _WordTiming:
             if len(members) == 1:
                 out[members[0]] = sample
                 continue
-            later = [s for _, _, s in self.events[e + 1:] if s > sample]
-            stop = later[0] if later else (audio_end if final else None)
+            later = next((s for _, _, s in itertools.islice(self.events, e + 1, None)
+                          if s > sample), None)
+            stop = later if later is not None else (audio_end if final else None)
             if stop is None:
                 continue  # the share of each word is known once the next event comes
             total = sum(max(1, len(self.words[i].text)) for i in members)
@@ -365,6 +397,8 @@ class _WordTiming:
             for i in members:
                 out[i] = round(at)
                 at += (stop - sample) * max(1, len(self.words[i].text)) / total
+        if not final:
+            self._cached = out
         return out
 
     def finished_words(self, audio: npt.NDArray[np.float32], final: bool = False
