@@ -48,7 +48,7 @@ class PullPool:
         for _ in self._threads:
             self._tasks.put(None)
         for thread in self._threads:
-            thread.join(HANG)
+            thread.join(1.0)  # a thread stuck in a deadlock has already failed the test
 
     def drain(self, generators: list[Iterator[SynthEvent]]) -> list[list[SynthEvent]]:
         """All events of every generator, each with one pull in flight at a time."""
@@ -111,14 +111,21 @@ def test_interleaved_syntheses_keep_their_own_voice_and_speed(
     alone = [list(espeak.synthesize(english)), list(espeak.synthesize(german))]
     slow_english = len(audio_of(list(espeak.synthesize(request(english.text, EN)))))
     together: list[list[SynthEvent]] = [[], []]
-    live = {0: espeak.synthesize(english), 1: espeak.synthesize(german)}
-    while live:  # one thread, alternating pulls
-        for k in list(live):
-            event = next(live[k], None)
-            if event is None:
-                del live[k]
-            else:
-                together[k].append(event)
+
+    def alternate() -> None:  # one thread, alternating pulls
+        live = {0: espeak.synthesize(english), 1: espeak.synthesize(german)}
+        while live:
+            for k in list(live):
+                event = next(live[k], None)
+                if event is None:
+                    del live[k]
+                else:
+                    together[k].append(event)
+
+    puller = threading.Thread(target=alternate, name="alternate", daemon=True)
+    puller.start()
+    puller.join(HANG)
+    assert not puller.is_alive(), f"interleaved syntheses made no progress in {HANG:.0f} s"
     for solo, mixed in zip(alone, together, strict=True):
         assert len(audio_of(mixed)) == pytest.approx(len(audio_of(solo)), rel=0.01)
         assert [w for w, _, _ in words_of(mixed)] == [w for w, _, _ in words_of(solo)]
