@@ -75,6 +75,21 @@ def trim_to_sound(audio: np.ndarray[Any, np.dtype[np.float32]], rate: float, sta
     return (a + int(loud[0]) * window) / rate, (a + (int(loud[-1]) + 1) * window) / rate
 
 
+def _attach(voice: Any, spoken: str, punctuation: str) -> str:
+    """Punctuation after a word, as Piper should hear it.
+
+    After phoneme input (``[[…]]``: pronunciations, spelled letters) Piper
+    phonemizes the punctuation on its own, and espeak then reads "!" aloud as
+    "exclamation" and drops "." (so the sentence does not end). Inside the
+    brackets it is kept as the pause and intonation symbol it is in the voice's
+    phoneme table; a symbol the table lacks is dropped.
+    """
+    if not spoken.endswith("]]"):
+        return spoken + " " + punctuation
+    known = "".join(c for c in punctuation if c in voice.config.phoneme_id_map)
+    return spoken[:-2] + known + "]]"
+
+
 class _Model:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -145,7 +160,8 @@ class PiperSynthesizer:
                     # Lone punctuation belongs to the word before it; Piper still hears it.
                     last = current.words[-1]
                     current.words[-1] = _Word(last.text + word.text,
-                                              last.spoken + " " + word.spoken, last.phonemes)
+                                              _attach(voice, last.spoken, word.spoken),
+                                              last.phonemes)
                 else:
                     current.words.append(word)
         if current is not None:
