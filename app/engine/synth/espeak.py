@@ -43,7 +43,7 @@ from app.audio.resample import Resampler
 from app.cartesia.voices_types import Locale, Voice
 from app.engine.synth.base import AudioOut, PhonemesOut, SynthEvent, SynthRequest, WordsOut
 from app.engine.synth.errors import SynthesizerUnavailable
-from app.markup.render import Pause, Pronounce, Spell, Text, to_segments
+from app.markup.render import Pause, Pronounce, Segment, Spell, Text, to_segments
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,26 @@ class _Word:
     end: int
 
 
-def build_ssml(source: str) -> tuple[str, list[_Word]]:
+def edge_pauses(segments: list[Segment]) -> tuple[float, list[Segment], float]:
+    """Seconds of pause before the first sound and after the last, and what is between.
+
+    espeak shortens a break at the very start or end of its input (500 ms came out
+    as 200 and 120 ms) and drops a break that is the whole input, which is what
+    a client streaming "<break/>" between two flushes sends; so those become
+    silence of our own, exact, and espeak only sees breaks between words.
+    """
+    lead = trail = 0.0
+    first, last = 0, len(segments)
+    while first < last and isinstance(segment := segments[first], Pause):
+        lead += segment.seconds
+        first += 1
+    while last > first and isinstance(segment := segments[last - 1], Pause):
+        trail += segment.seconds
+        last -= 1
+    return lead, segments[first:last], trail
+
+
+def build_ssml(segments: list[Segment]) -> tuple[str, list[_Word]]:
     """The SSML for espeak and the words to report, with their character spans in it."""
     parts: list[str] = ["<speak>"]
     words: list[_Word] = []
@@ -207,7 +226,7 @@ def build_ssml(source: str) -> tuple[str, list[_Word]]:
         length += len(text)
         return at
 
-    for segment in to_segments(source):
+    for segment in segments:
         if isinstance(segment, Pause):
             emit(f'<break time="{round(segment.seconds * 1000)}ms"/>')
             continue
@@ -264,17 +283,26 @@ class EspeakSynthesizer:
             raise SynthesizerUnavailable(f"no espeak voice {request.voice_id!r}")
         lib = _get_library()
         rate = lib.sample_rate
-        ssml, words = build_ssml(request.text)
+        lead, body, trail = edge_pauses(to_segments(request.text))
+        ssml, words = build_ssml(body)
         job = _Job()
-        wpm = max(80, min(450, round(_DEFAULT_WPM * request.speed)))
-        worker = threading.Thread(target=lib.run, args=(job, espeak_voice, wpm,
-                                                         ssml.encode("utf-8")),
-                                  name="espeak", daemon=True)
-        worker.start()
+        if body:
+            wpm = max(80, min(450, round(_DEFAULT_WPM * request.speed)))
+            worker = threading.Thread(target=lib.run, args=(job, espeak_voice, wpm,
+                                                             ssml.encode("utf-8")),
+                                      name="espeak", daemon=True)
+            worker.start()
+        else:  # nothing to say, only silence
+            job.chunks.put(None)
+            worker = None
         resampler = Resampler(rate, request.sample_rate)
         growing = _Growing()
-        timing = _WordTiming(words, rate)
+        silence = np.zeros(round(lead * rate), np.float32)
+        growing.append(silence)
+        timing = _WordTiming(words, rate, offset=len(silence))
         try:
+            if len(out := resampler.process(silence)):
+                yield AudioOut(out)
             while (item := job.chunks.get()) is not None:
                 pcm, events = item
                 chunk = pcm.astype(np.float32) / 32768.0 * request.volume
@@ -290,7 +318,9 @@ class EspeakSynthesizer:
                     yield PhonemesOut(*phonemes)
             if job.error:
                 raise SynthesizerUnavailable(job.error)
-            tail = resampler.flush()
+            silence = np.zeros(round(trail * rate), np.float32)
+            growing.append(silence)
+            tail = np.concatenate([resampler.process(silence), resampler.flush()])
             if len(tail):
                 yield AudioOut(tail)
             audio = growing.append(np.zeros(0, np.float32))
@@ -302,7 +332,8 @@ class EspeakSynthesizer:
                 yield PhonemesOut(*phonemes)
         finally:
             job.abort = True
-            worker.join(timeout=5)
+            if worker is not None:
+                worker.join(timeout=5)
 
 
 Times = tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]]
@@ -331,12 +362,13 @@ class _Growing:
 class _WordTiming:
     """Turns espeak's word and phoneme events into word starts and ends."""
 
-    def __init__(self, words: list[_Word], rate: int) -> None:
+    def __init__(self, words: list[_Word], rate: int, offset: int = 0) -> None:
         self.words = words
         self.rate = rate
+        self.offset = offset  # samples of our own silence before espeak's audio
         self.events: list[tuple[int, int, int]] = []  # (position 0-based, length, sample)
         self.emitted = 0
-        self.last_end = 0
+        self.last_end = offset
         self.phonemes: list[tuple[str, int]] = []
         self.phonemes_emitted = 0
         # Kept across calls so each event is matched to words once, by bisection
@@ -349,9 +381,9 @@ class _WordTiming:
     def observe(self, events: list[tuple[int, int, int, int, str]]) -> None:
         for kind, position, length, sample, name in events:
             if kind == _EVENT_WORD:
-                self.events.append((position - 1, max(length, 1), sample))
+                self.events.append((position - 1, max(length, 1), sample + self.offset))
             elif name:
-                self.phonemes.append((name, sample))
+                self.phonemes.append((name, sample + self.offset))
 
     def starts(self, final: bool, audio_end: int) -> list[int | None]:
         """Start sample per word; ``None`` while it cannot be known yet.
