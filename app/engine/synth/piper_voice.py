@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -88,6 +89,27 @@ def _attach(voice: Any, spoken: str, punctuation: str) -> str:
         return spoken + " " + punctuation
     known = "".join(c for c in punctuation if c in voice.config.phoneme_id_map)
     return spoken[:-2] + known + "]]"
+
+
+#: Two symbols that are one sound, as Cartesia reports them ("oʊ", not "o", "ʊ").
+_UNITS: Final = frozenset({"eɪ", "aɪ", "aʊ", "oʊ", "ɔɪ", "tʃ", "dʒ"})
+
+
+def _units(symbols: list[tuple[str, float, float, int]]) -> list[tuple[str, float, float]]:
+    """Piper's symbols (one code point each) joined into phonemes: diphthongs and
+    affricates, and combining marks or modifier letters with the symbol they mark.
+    Only within one word: "that shoe" has a "t" and a "ʃ", not a "tʃ"."""
+    out: list[tuple[str, float, float]] = []
+    previous_word = -1
+    for symbol, start, end, word in symbols:
+        if out and word == previous_word and (
+                unicodedata.combining(symbol) or unicodedata.category(symbol) == "Lm"
+                or out[-1][0] + symbol in _UNITS):
+            out[-1] = (out[-1][0] + symbol, out[-1][1], end)
+        else:
+            out.append((symbol, start, end))
+        previous_word = word
+    return out
 
 
 class _Model:
@@ -277,9 +299,9 @@ class PiperSynthesizer:
             filled = fill_missing(spans) if count > 0 else []
             words = [(piece[first_word + i].text, *trim_to_sound(audio, native, s, e))
                      for i, (s, e) in enumerate(filled)]
-            phonemes = [(p, s, e)
-                        for p, (s, e), lab in zip(symbols[first_symbol:bound], chunk_times,
-                                                  chunk_labels, strict=True)
-                        if lab is not None and p not in NOT_SOUNDS]
+            phonemes = _units([(p, s, e, lab)
+                               for p, (s, e), lab in zip(symbols[first_symbol:bound],
+                                                         chunk_times, chunk_labels, strict=True)
+                               if lab is not None and p not in NOT_SOUNDS])
             yield audio, words, phonemes
             first_symbol, first_word = bound, max(first_word, last_word + 1)
