@@ -31,7 +31,13 @@ from app.cartesia.config import DEFAULT_BASE_URL, ClientConfig, Timeouts
 from app.cartesia.errors import AuthError, CartesiaError, ConfigError
 from app.cartesia.models import catalog
 from app.cartesia.voices import VoiceQuery, VoicesClient
-from app.credentials import ENV_VAR, ApiKey, RedactingFilter, resolve_key
+from app.credentials import (
+    ENV_VAR,
+    ApiKey,
+    RedactingFilter,
+    resolve_key,
+    use_key_for_this_process,
+)
 from app.engine.local import LocalEngine, offline_default_voice, offline_voice_ids, offline_voices
 from app.errors import VoiceboothError
 from app.markup import check, sonic3
@@ -273,12 +279,15 @@ async def run_voices(args: argparse.Namespace, conn: Connection, out: TextIO) ->
 
 
 async def run_serve(args: argparse.Namespace, out: TextIO) -> int:
-    from app.engine.local import offline_synthesizers
+    from app.engine.local import load_all, offline_synthesizers
     from app.engine.server import EngineServer, ServerConfig
 
-    server = EngineServer(offline_synthesizers(), ServerConfig(
+    synthesizers = offline_synthesizers()
+    server = EngineServer(synthesizers, ServerConfig(
         api_key=args.api_key, pace=args.pace, chunk_ms=args.chunk_ms))
     url = await server.start(args.host, args.port)
+    if args.preload:
+        asyncio.get_running_loop().run_in_executor(None, load_all, synthesizers)
     print(f"Voicebooth engine listening on {url}", file=out, flush=True)
     print(f"WebSocket: {url.replace('http', 'ws', 1)}/tts/websocket", file=out, flush=True)
     try:
@@ -350,6 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--pace", type=float, default=0.0,
                        help="send audio at this multiple of real time (0: as fast as made)")
     serve.add_argument("--chunk-ms", type=int, default=40, help="audio per chunk message")
+    serve.add_argument("--preload", action="store_true",
+                       help="load the voices' models at start, not on first use")
     return parser
 
 
@@ -366,7 +377,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
 
         # The window reads these like the commands do (credentials.py, the session).
         if args.api_key:
-            os.environ["CARTESIA_API_KEY"] = args.api_key
+            use_key_for_this_process(args.api_key)
         if args.base_url:
             os.environ["CARTESIA_BASE_URL"] = args.base_url
         if args.api_version:
@@ -377,21 +388,19 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
     except KeyboardInterrupt:
         print("interrupted", file=stderr)
         return EXIT_INTERRUPTED
-    except (UsageError, ConfigError, TargetExists) as exc:
-        print(f"error: {exc}", file=stderr)
-        return EXIT_USAGE
-    except AuthError as exc:
-        print(f"error: {exc}", file=stderr)
-        return EXIT_KEY
-    except CartesiaError as exc:
-        print(f"error: {exc}", file=stderr)
-        return EXIT_NETWORK
-    except WriteError as exc:
-        print(f"error: {exc}", file=stderr)
-        return EXIT_WRITE
     except VoiceboothError as exc:
         print(f"error: {exc}", file=stderr)
-        return EXIT_USAGE
+        return exit_code(exc)
+
+
+def exit_code(exc: VoiceboothError) -> int:
+    """The documented exit code for an error (most specific class first)."""
+    for kinds, code in (((UsageError, ConfigError, TargetExists), EXIT_USAGE),
+                        ((AuthError,), EXIT_KEY), ((CartesiaError,), EXIT_NETWORK),
+                        ((WriteError,), EXIT_WRITE)):
+        if isinstance(exc, kinds):
+            return code
+    return EXIT_USAGE
 
 
 async def _dispatch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO,

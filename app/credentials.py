@@ -111,6 +111,12 @@ def resolve_key(explicit: str | None = None, env: Mapping[str, str] | None = Non
     return None
 
 
+def use_key_for_this_process(value: str) -> None:
+    """Make a key given on the command line the one this process uses (the window
+    resolves keys like the commands: argument, then environment, then keyring)."""
+    os.environ[ENV_VAR] = value.strip()
+
+
 def redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret and len(secret) >= 4:

@@ -93,7 +93,6 @@ def stall_while_streaming() -> float:
     from PySide6.QtWidgets import QApplication
 
     from app.engine.local import LocalEngine
-    from app.engine.synth.registry import default_synthesizers
     from app.settings import Settings
     from app.takes.take import TakeStatus
     from app.ui.session import Session
@@ -103,8 +102,9 @@ def stall_while_streaming() -> float:
     tmp = Path(tempfile.mkdtemp())
     settings = Settings(tmp / "s.json")
     settings.set("offline_only", True)
-    window = MainWindow(settings, None, Session(settings, None, LocalEngine(
-        synthesizers=default_synthesizers())), cache_dir=tmp)
+    # The engine as the app runs it: its own process (see app/engine/local.py).
+    window = MainWindow(settings, None, Session(settings, None, LocalEngine()),
+                        cache_dir=tmp)
     window.resize(1280, 800)
     window.show()
     gaps: list[float] = []
@@ -133,6 +133,7 @@ def stall_while_streaming() -> float:
         loop.set_debug(True)
         loop.slow_callback_duration = 0.016
     loop.run_until_complete(run())
+    loop.close()  # joins qasync's executor threads: Qt aborts on live QThreads at exit
     return max(gaps)
 
 

@@ -9,8 +9,10 @@ silently testing less.
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +60,18 @@ def no_leaked_threads() -> Iterator[None]:
 
 # Threads owned by libraries for the life of the process, not by a test.
 _IGNORED = ("QDBusConnection", "Dummy-", "pydevd")
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs: a real full disk (needs root, which the test machines have)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)

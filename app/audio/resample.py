@@ -70,13 +70,22 @@ class Resampler:
             self._first += keep_from
         return out.astype(np.float32)
 
+    #: Input converted per numpy call. Larger blocks hold the GIL for tens of
+    #: milliseconds (a Piper sentence arrives at once), which stalls the window's
+    #: thread while the offline engine runs in the same process.
+    BLOCK = 2048
+
     def process(self, samples: npt.ArrayLike) -> Float32Array:
         x = np.asarray(samples, dtype=np.float32)
         if self.identity:
             return x.copy()
-        self._history = np.concatenate([self._history, x.astype(np.float64)])
-        self._consumed += len(x)
-        return self._emit(self._first + len(self._history))
+        out = []
+        for begin in range(0, len(x), self.BLOCK):
+            block = x[begin:begin + self.BLOCK]
+            self._history = np.concatenate([self._history, block.astype(np.float64)])
+            self._consumed += len(block)
+            out.append(self._emit(self._first + len(self._history)))
+        return np.concatenate(out) if out else np.zeros(0, np.float32)
 
     def flush(self) -> Float32Array:
         """The remaining outputs, as if silence followed; the total is round(n × L / M)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 import traceback
@@ -11,6 +12,7 @@ from types import TracebackType
 
 import platformdirs
 import qasync
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.settings import Settings, default_path
@@ -19,6 +21,29 @@ from app.takes.history import History
 from app.ui.window import MainWindow
 
 log = logging.getLogger(__name__)
+
+
+class MainThreadGarbageCollector:
+    """Run Python's cycle collector only on the GUI thread (qutebrowser does the same).
+
+    Automatic collection runs in whichever thread happens to allocate; if that is
+    a worker (the executor that opens the sound device or saves a take), Qt
+    objects in a collected cycle are destroyed off their thread ("Timers cannot
+    be stopped from another thread"), which can crash Qt.
+    """
+
+    def __init__(self, interval_ms: int = 1000) -> None:
+        gc.disable()
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.collect)
+        self.timer.start()
+
+    @staticmethod
+    def collect() -> None:
+        gc.collect(0)
+        if gc.get_count()[1] > 10:  # let older generations run now and then
+            gc.collect()
 
 
 def install_excepthook(window: MainWindow) -> None:
@@ -48,6 +73,7 @@ def build_window(settings_path: Path | None = None, data_dir: Path | None = None
 
 
 async def _run(app: QApplication, offline: bool) -> int:
+    collector = MainThreadGarbageCollector()
     window = build_window()
     if offline:
         window.settings.set("offline_only", True)
@@ -60,6 +86,8 @@ async def _run(app: QApplication, offline: bool) -> int:
     await window.start()
     await closed
     await window.shutdown()
+    collector.timer.stop()
+    gc.enable()
     return 0
 
 

@@ -167,6 +167,9 @@ class Session(QObject):
                     take.append_audio(event.samples)
                     if player is not None:
                         player.feed(event.samples)
+                    # Queued chunks come back without suspending; after a burst (a
+                    # whole sentence at once) the window would wait for all of them.
+                    await asyncio.sleep(0)
                 elif isinstance(event, m.WordTimestamps):
                     take.add_words([Timing(w, a, b) for w, a, b in
                                     zip(event.words, event.start, event.end, strict=True)])

@@ -31,6 +31,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
 from app.takes.take import AudioAppended, Finished, Take, TakeEvent, WordsAdded
+from app.takes.timings import Timing
 from app.ui import theme
 
 _RULER = 18  # pixels for the time ruler at the bottom
@@ -97,6 +98,7 @@ class WaveformView(QWidget):
         self._cache: QPixmap | None = None
         self._cache_for: tuple[object, ...] = ()
         self._cache_frames = 0
+        self._cache_words = 0
 
     # --- the take ------------------------------------------------------------
 
@@ -136,10 +138,16 @@ class WaveformView(QWidget):
     def frames_per_pixel(self) -> float:
         if self._per_pixel > 0:
             return self._per_pixel
-        # Fit: the whole take, but never fewer than 10 s of room while streaming,
-        # so a growing take does not rescale on every chunk.
+        # Fit: the whole take. While it streams, the room doubles from 10 s as it
+        # fills, so the scale (and the cached drawing) changes only now and then,
+        # not on every chunk.
         rate = self.take.sample_rate if self.take is not None else 44100
-        span = max(self._total(), 10 * rate if self._streaming() else 1)
+        span = max(1, self._total())
+        if self._streaming():
+            room = 10 * rate
+            while room < span:
+                room *= 2
+            span = room
         return span / max(1, self.canvas.width())
 
     def _streaming(self) -> bool:
@@ -283,8 +291,7 @@ class WaveformView(QWidget):
     def _cache_key(self, canvas: QWidget) -> tuple[object, ...]:
         first, _ = self.visible_span()
         return (id(self.take), first, self.frames_per_pixel(), canvas.width(),
-                canvas.height(), canvas.devicePixelRatioF(), len(self.take.words)
-                if self.take else 0, theme.current().dark)
+                canvas.height(), canvas.devicePixelRatioF(), theme.current().dark)
 
     def _render(self, canvas: QWidget, x0: int, x1: int) -> None:
         """Draw waveform, word lines and ruler for columns ``[x0, x1)`` into the cache."""
@@ -309,14 +316,20 @@ class WaveformView(QWidget):
         painter.drawLines([QLineF(x, t, x, max(b, t + 0.5))
                            for x, t, b in zip(xs.tolist(), top.tolist(), bottom.tolist(),
                                               strict=True)])
-        painter.setPen(QPen(colors.word_line, 1))
-        for word in take.words:
-            for t in (word.start, word.end):
-                x = self._x_of(t * take.sample_rate)
-                if x0 - 1 <= x <= x1 + 1:
-                    painter.drawLine(QPointF(x, 0), QPointF(x, height))
+        self._word_lines(painter, take.words, x0, x1, height)
+        self._cache_words = len(take.words)
         self._paint_ruler(painter, colors, width, height, x0, x1)
         painter.end()
+
+    def _word_lines(self, painter: QPainter, words: list[Timing], x0: float, x1: float,
+                    height: int) -> None:
+        assert self.take is not None
+        painter.setPen(QPen(theme.current().word_line, 1))
+        for word in words:
+            for t in (word.start, word.end):
+                x = self._x_of(t * self.take.sample_rate)
+                if x0 - 1 <= x <= x1 + 1:
+                    painter.drawLine(QPointF(x, 0), QPointF(x, height))
 
     def paint(self, canvas: QWidget, dirty: QRect) -> None:
         """Blit the cached waveform, then the overlays that move (playhead, word, selection).
@@ -340,12 +353,18 @@ class WaveformView(QWidget):
             self._cache.setDevicePixelRatio(ratio)
             self._cache_for, self._cache_frames = key, take.n_frames
             self._render(canvas, 0, width)
-        elif take.n_frames != self._cache_frames:
-            x0 = max(0, int(self._x_of(self._cache_frames)) - 1)
-            x1 = min(width, math.ceil(self._x_of(take.n_frames)) + 1)
-            self._cache_frames = take.n_frames
-            if x1 > x0:
-                self._render(canvas, x0, x1)
+        else:
+            if take.n_frames != self._cache_frames:
+                x0 = max(0, int(self._x_of(self._cache_frames)) - 1)
+                x1 = min(width, math.ceil(self._x_of(take.n_frames)) + 1)
+                self._cache_frames = take.n_frames
+                if x1 > x0:
+                    self._render(canvas, x0, x1)
+            if len(take.words) > self._cache_words:  # new words: just their lines
+                lines = QPainter(self._cache)
+                self._word_lines(lines, take.words[self._cache_words:], 0, width, height)
+                lines.end()
+                self._cache_words = len(take.words)
         painter = QPainter(canvas)
         painter.drawPixmap(QRectF(dirty), self._cache, QRectF(
             dirty.x() * ratio, dirty.y() * ratio, dirty.width() * ratio,

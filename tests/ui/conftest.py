@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,6 +21,16 @@ from app.ui.session import Session
 from app.ui.window import MainWindow
 
 T = TypeVar("T")
+
+
+@pytest.fixture(autouse=True)
+def collect_on_the_gui_thread() -> Iterator[None]:
+    """As the app does (app/ui/main.py): no cycle collection on worker threads, where
+    it would destroy Qt objects off their thread."""
+    gc.disable()
+    yield
+    gc.collect()
+    gc.enable()
 
 
 @pytest.fixture
@@ -61,3 +72,20 @@ async def until(predicate: Any, seconds: float = 20, step: float = 0.01) -> None
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {seconds} s")
         await asyncio.sleep(step)
+
+
+async def watch_highlight(window: MainWindow) -> list[int]:
+    """The words the transcript highlighted while the current take streamed and played."""
+    from app.takes.take import TakeStatus
+
+    seen: list[int] = []
+    await until(lambda: window.take is not None)
+    take = window.take
+    assert take is not None
+    while take.status is TakeStatus.STREAMING or (
+            window.session.player is not None and window.session.player.active):
+        current = window.transcript.current
+        if current is not None and (not seen or seen[-1] != current):
+            seen.append(current)
+        await asyncio.sleep(0.005)
+    return seen

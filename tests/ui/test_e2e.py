@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from app.audio.wav import read_wav
 from app.engine.synth.tones import VOICE_ID
 from app.takes.take import TakeStatus
 from app.ui.window import MainWindow
-from tests.ui.conftest import run, until
+from tests.ui.conftest import run, until, watch_highlight
 
 TEXT = 'Alpha beta <break time="200ms"/> gamma <speed ratio="0.8"/>delta epsilon.'
 
@@ -34,20 +33,7 @@ def test_find_type_play_highlight_export(window: MainWindow, loop: qasync.QEvent
     window.editor.revalidate()
     assert window.play_button.isEnabled()
     qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
-    seen: list[int] = []
-
-    async def watch() -> None:
-        await until(lambda: window.take is not None)
-        take = window.take
-        assert take is not None
-        while take.status is TakeStatus.STREAMING or (
-                window.session.player is not None and window.session.player.active):
-            current = window.transcript.current
-            if current is not None and (not seen or seen[-1] != current):
-                seen.append(current)
-            await asyncio.sleep(0.005)
-
-    run(loop, watch())
+    seen = run(loop, watch_highlight(window))
     take = window.take
     assert take is not None and take.status is TakeStatus.DONE
     assert [w.text for w in take.words] == ["Alpha", "beta", "gamma", "delta", "epsilon."]

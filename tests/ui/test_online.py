@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from app.takes.history import History
 from app.takes.take import TakeStatus
 from app.ui.session import Session
 from app.ui.window import MainWindow
-from tests.ui.conftest import run, until
+from tests.ui.conftest import run, until, watch_highlight
 
 KEY = "sk_window_online_0123456789"
 REMOTE_ID = "12345678-aaaa-4bbb-8ccc-000000000042"
@@ -68,25 +67,13 @@ def test_plays_the_servers_voice_through_the_server(server: ThreadedServer, tmp_
     window.editor.setPlainText("One two three four.")
     window.editor.revalidate()
     window.play()
-    seen: list[int] = []
-
-    async def watch() -> None:
-        await until(lambda: window.take is not None)
-        take = window.take
-        assert take is not None
-        while take.status is TakeStatus.STREAMING or (
-                window.session.player is not None and window.session.player.active):
-            current = window.transcript.current
-            if current is not None and (not seen or seen[-1] != current):
-                seen.append(current)
-            await asyncio.sleep(0.005)
-
-    run(loop, watch())
+    seen = run(loop, watch_highlight(window))
     assert window.take is not None and window.take.status is TakeStatus.DONE
     assert window.take.settings.base_url == server.url and not window.take.settings.offline
     assert seen == [0, 1, 2, 3]
     window.close()
     run(loop, window.shutdown())
+    window.deleteLater()
 
 
 def test_a_rejected_key_is_a_banner_with_retry(server: ThreadedServer, tmp_path: Path,
@@ -105,3 +92,4 @@ def test_a_rejected_key_is_a_banner_with_retry(server: ThreadedServer, tmp_path:
     assert window.picker.model.row_of("7e57701e-0000-4000-8000-000000000001") is not None
     window.close()
     run(loop, window.shutdown())
+    window.deleteLater()
