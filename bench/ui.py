@@ -60,7 +60,7 @@ def launch_times(runs: int = 5) -> list[float]:
     return out
 
 
-def paint_times(repeats: int = 200) -> list[float]:
+def paint_times(repeats: int = 200) -> tuple[list[float], list[float]]:
     from PySide6.QtWidgets import QApplication
 
     from app.takes.take import Take, TakeSettings, TakeStatus
@@ -78,14 +78,19 @@ def paint_times(repeats: int = 200) -> list[float]:
     view.show()
     view.set_take(take)
     view.set_playhead(5 * 60 * rate)
-    times = []
+    blits, redraws = [], []
     for i in range(repeats):
         if i == repeats // 2:
             view.zoom(0.05)  # half the paints zoomed in, half the whole take
+        view._cache = None  # a redraw from the peaks, as after a zoom or a resize
         t = time.perf_counter()
         view.canvas.grab()  # renders now, offscreen included (repaint() may not)
-        times.append(time.perf_counter() - t)
-    return times
+        redraws.append(time.perf_counter() - t)
+        view.set_playhead(view.playhead + 441)
+        t = time.perf_counter()
+        view.canvas.grab()  # the cached drawing plus the overlays, as while playing
+        blits.append(time.perf_counter() - t)
+    return redraws, blits
 
 
 def stall_while_streaming() -> float:
@@ -142,15 +147,17 @@ def main() -> None:
         print(f"longest stall: {stall_while_streaming() * 1000:.1f} ms")
         return
     launch = launch_times()
-    paints = np.array(paint_times()) * 1000
-    stall = stall_while_streaming() * 1000
+    redraws, blits = (np.array(t) * 1000 for t in paint_times())
+    stalls = [stall_while_streaming() * 1000 for _ in range(3)]
     print(f"{'measure':<44} {'value':>10}  target")
     print(f"{'launch to window shown (median of 5), s':<44} {statistics.median(launch):>10.3f}"
           "  < 1 s")
-    print(f"{'waveform full paint, 10-min take, p50 ms':<44} {np.percentile(paints, 50):>10.2f}"
+    print(f"{'waveform redraw, 10-min take, p50 ms':<44} {np.percentile(redraws, 50):>10.2f}"
           "  <= 4 ms")
-    print(f"{'waveform full paint, 10-min take, p95 ms':<44} {np.percentile(paints, 95):>10.2f}")
-    print(f"{'longest event-loop stall while streaming, ms':<44} {stall:>10.1f}  < 16 ms")
+    print(f"{'waveform redraw, 10-min take, p95 ms':<44} {np.percentile(redraws, 95):>10.2f}")
+    print(f"{'waveform paint while playing, p95 ms':<44} {np.percentile(blits, 95):>10.2f}")
+    print(f"{'longest event-loop stall while streaming, ms':<44} "
+          f"{', '.join(f'{s:.1f}' for s in stalls):>10}  < 16 ms (3 runs)")
 
 
 if __name__ == "__main__":
