@@ -291,7 +291,13 @@ async def run_serve(args: argparse.Namespace, out: TextIO) -> int:
     print(f"Voicebooth engine listening on {url}", file=out, flush=True)
     print(f"WebSocket: {url.replace('http', 'ws', 1)}/tts/websocket", file=out, flush=True)
     try:
-        await asyncio.Event().wait()
+        if args.exit_with_parent:
+            parent = os.getppid()
+            # Polling: no event announces a parent's death (re-parenting is the sign).
+            while os.getppid() == parent:  # noqa: ASYNC110
+                await asyncio.sleep(1.0)
+        else:
+            await asyncio.Event().wait()
     finally:
         await server.stop()
     return EXIT_OK
@@ -361,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--chunk-ms", type=int, default=40, help="audio per chunk message")
     serve.add_argument("--preload", action="store_true",
                        help="load the voices' models at start, not on first use")
+    serve.add_argument("--exit-with-parent", action="store_true",
+                       help="stop when the process that started this one ends (the app "
+                       "runs its offline engine this way)")
     return parser
 
 

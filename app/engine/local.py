@@ -80,7 +80,7 @@ class LocalEngine:
     def _spawn(self) -> str:
         self._process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from app.cli import main; "
-             "sys.exit(main(['serve', '--port', '0', '--preload']))"],
+             "sys.exit(main(['serve', '--port', '0', '--preload', '--exit-with-parent']))"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
             text=True, preexec_fn=_lower_priority if hasattr(os, "nice") else None)
         assert self._process.stdout is not None

@@ -95,6 +95,9 @@ def run_gui(*, offline: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Voicebooth")
+    # Closing the window must not stop the loop before shutdown() has closed the
+    # sockets, the sound device and the offline engine's process: _run quits.
+    app.setQuitOnLastWindowClosed(False)
     app.setDesktopFileName("voicebooth")
     try:
         return int(qasync.run(_run(app, offline)))
