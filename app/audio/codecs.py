@@ -51,9 +51,9 @@ def decode(data: bytes, encoding: str) -> Float32Array:
     enc = check_encoding(encoding)
     width = bytes_per_sample(enc)
     usable = len(data) - len(data) % width
-    view = memoryview(data)[:usable]
+    view = memoryview(data)[:usable] if usable != len(data) else data
     if enc == "pcm_f32le":
-        return np.frombuffer(view, dtype="<f4").astype(np.float32, copy=True)
+        return np.frombuffer(view, dtype="<f4").copy()  # writable, and owns its memory
     if enc == "pcm_s16le":
         return (np.frombuffer(view, dtype="<i2").astype(np.float32) / _S16_SCALE).astype(
             np.float32
@@ -97,6 +97,9 @@ class StreamDecoder:
         if self._carry:
             data = self._carry + data
         cut = len(data) - len(data) % self._width
+        if cut == len(data):  # the usual case: no copy of the chunk
+            self._carry = b""
+            return decode(data, self.encoding)
         self._carry = data[cut:]
         return decode(data[:cut], self.encoding)
 

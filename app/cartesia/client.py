@@ -22,6 +22,7 @@ import json
 import logging
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -44,7 +45,7 @@ from app.cartesia.errors import (
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Audio:
     """Decoded audio of one chunk; ``data`` keeps the bytes as they arrived."""
 
@@ -86,12 +87,41 @@ def _s(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+class _Inbox:
+    """One context's messages, from the reader task to its generation.
+
+    A deque and at most one waiting future: what asyncio.Queue does here, without
+    its size limits and waiter bookkeeping, which showed in the CPU per chunk.
+    """
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: deque[_Item] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: _Item) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> _Item:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+
 class _Connection:
     """One open socket, its reader task and the queues of its open contexts."""
 
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
-        self.queues: dict[str, asyncio.Queue[_Item]] = {}
+        self.queues: dict[str, _Inbox] = {}
         self.failure: CartesiaError | None = None
         self.reader: asyncio.Task[None] | None = None
 
@@ -231,7 +261,7 @@ class TTSClient:
             request = replace(request, context_id=new_context_id())
         for attempt in (1, 2):
             conn = await self._connection()
-            queue: asyncio.Queue[_Item] = asyncio.Queue()
+            queue = _Inbox()
             conn.queues[request.context_id] = queue
             generation = Generation(self, conn, request, queue)
             try:
@@ -251,7 +281,7 @@ class Generation:
     """Events of one context. Iterate with ``async for``; raises on failure."""
 
     def __init__(self, client: TTSClient, conn: _Connection, request: m.GenerationRequest,
-                 queue: asyncio.Queue[_Item]) -> None:
+                 queue: _Inbox) -> None:
         self.client = client
         self.request = request
         self.context_id = request.context_id

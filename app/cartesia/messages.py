@@ -119,7 +119,7 @@ ClientMessage = GenerationRequest | CancelRequest
 # --- server messages ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chunk:
     context_id: str
     data: bytes
