@@ -86,6 +86,11 @@ def read_wav(path: str | os.PathLike[str]) -> WavData:
             data = handle.read()
     except OSError as exc:
         raise WavError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return decode_wav_bytes(data, str(path))
+
+
+def decode_wav_bytes(data: bytes, path: str = "the data") -> WavData:
+    """Decode a whole WAV file held in memory (a downloaded preview clip, say)."""
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise WavError(f"{path} is not a WAV file")
     pos, fmt_info, body = 12, None, None

@@ -173,6 +173,26 @@ class VoicesClient:
                 return out[:limit]
         return out
 
+    async def preview_clip(self, url: str, limit: int = 20 * 1024 * 1024) -> bytes:
+        """The bytes of a voice's ``preview_file_url`` (no key is sent to other hosts)."""
+        headers = self.config.headers() if url.startswith(self.config.base_url) else {}
+        try:
+            async with aiohttp.ClientSession(
+                    timeout=aiohttp.ClientTimeout(total=self.config.timeouts.rest),
+                    trust_env=not self.config.is_loopback) as session, \
+                    session.get(url, headers=headers) as response:
+                if response.status >= 400:
+                    raise error_from_body(response.status, await response.read(),
+                                          f"the preview clip answered HTTP {response.status}")
+                data = await response.content.read(limit + 1)
+        except aiohttp.ClientError as exc:
+            raise ConnectError(url, str(exc) or type(exc).__name__) from None
+        except TimeoutError:
+            raise ConnectError(url, "no answer in time") from None
+        if len(data) > limit:
+            raise ProtocolError(f"the preview clip is larger than {limit // 2**20} MiB")
+        return data
+
     async def get(self, voice_id: str, *, with_preview: bool = False) -> Voice:
         params = [("expand[]", "preview_file_url")] if with_preview else []
         body = await self._get(f"/voices/{voice_id}", params)

@@ -15,16 +15,18 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Signal
 
 from app.audio.errors import NoAudioDevice
 from app.audio.player import Player
+from app.audio.wav import decode_wav_bytes
 from app.cartesia import messages as m
 from app.cartesia.client import Audio, Generation, TTSClient
 from app.cartesia.config import DEFAULT_BASE_URL, ClientConfig, Timeouts
 from app.cartesia.errors import CartesiaError
-from app.cartesia.voices import VoicesClient
+from app.cartesia.voices import VoiceQuery, VoicesClient
 from app.cartesia.voices_types import Voice
 from app.credentials import resolve_key
 from app.engine.local import LocalEngine, offline_voices
@@ -119,10 +121,26 @@ class Session(QObject):
         online = self.online_config()
         if online is not None:
             async with VoicesClient(online) as client:
-                async for page in client.pages(page_size=100):
+                async for page in client.pages(VoiceQuery(with_preview=True), page_size=100):
                     # "Offline" means served by our built-in engine; voices of the
                     # configured server go to that server, whatever engine it runs.
                     yield [replace(v, offline=False) for v in page]
+
+    async def preview_clip(self, voice: Voice) -> Take:
+        """The voice's own preview clip as a take; :class:`VoiceboothError` if it cannot
+        be played (not WAV, unreachable), so the caller can generate a sample instead."""
+        assert voice.preview_file_url is not None
+        parts = urlsplit(voice.preview_file_url)
+        config = self.online_config() or ClientConfig(f"{parts.scheme}://{parts.netloc}")
+        async with VoicesClient(config) as client:
+            data = await client.preview_clip(voice.preview_file_url)
+        wav = decode_wav_bytes(data, "the preview clip")  # WavError: not a WAV file
+        take = Take(TakeSettings(text=f"Preview clip of {voice.name}", voice_id=voice.id,
+                                 voice_name=voice.name, sample_rate=wav.sample_rate,
+                                 base_url=config.base_url))
+        take.append_audio(wav.samples)
+        take.finish(TakeStatus.DONE)
+        return take
 
     # --- generating -----------------------------------------------------------------------
 

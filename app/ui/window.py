@@ -453,6 +453,25 @@ class MainWindow(QMainWindow):
             self._bind_take(cached)
             self.session.replay(cached)
             return
+        if voice.preview_file_url and not voice.offline:
+            self._preview_task = asyncio.ensure_future(self._preview_clip(voice))
+            return
+        self._generate_preview(voice)
+
+    async def _preview_clip(self, voice: Voice) -> None:
+        """The voice's own clip when the API gives one; a generated sample otherwise."""
+        try:
+            take = await self.session.preview_clip(voice)
+        except VoiceboothError as exc:
+            self.statusBar().showMessage(f"Preview clip unavailable ({exc}); playing a "
+                                         "generated sample instead.", 6000)
+            self._generate_preview(voice)
+            return
+        self._previews[voice.id] = take
+        self._bind_take(take)
+        self.session.replay(take)
+
+    def _generate_preview(self, voice: Voice) -> None:
         previous = self.voice
         self.voice = voice
         try:

@@ -93,3 +93,86 @@ def test_a_rejected_key_is_a_banner_with_retry(server: ThreadedServer, tmp_path:
     window.close()
     run(loop, window.shutdown())
     window.deleteLater()
+
+
+class PreviewVoices:
+    """Two server voices with preview clips: one a WAV file, one not playable here."""
+
+    name = "previews"
+
+    def __init__(self, clips_url: str) -> None:
+        self.clips_url = clips_url
+
+    def voices(self) -> list[Voice]:
+        return [Voice(id="aaaaaaaa-0000-4000-8000-00000000c11b", name="Clip Voice",
+                      language="en", preview_file_url=f"{self.clips_url}/clip.wav"),
+                Voice(id="aaaaaaaa-0000-4000-8000-00000000c11c", name="Mp3 Voice",
+                      language="en", preview_file_url=f"{self.clips_url}/clip.mp3")]
+
+    def synthesize(self, request: SynthRequest) -> Iterator[SynthEvent]:
+        return ToneSynthesizer().synthesize(request)
+
+
+def test_preview_plays_the_clip_or_falls_back_to_a_sample(tmp_path: Path,
+                                                          loop: qasync.QEventLoop,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    import numpy as np
+    from aiohttp import web
+
+    from app.audio.wav import encode_wav
+
+    clip = (0.3 * np.sin(np.arange(8000) / 5)).astype(np.float32)
+    files = {"/clip.wav": encode_wav(clip, 8000, "float32"), "/clip.mp3": b"ID3\x04fake"}
+
+    async def serve_file(request: web.Request) -> web.Response:
+        return web.Response(body=files[request.path])
+
+    async def start_clips() -> web.AppRunner:
+        app = web.Application()
+        app.router.add_get("/{name}", serve_file)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return runner
+
+    runner = run(loop, start_clips())
+    port = runner.addresses[0][1]
+    server = ThreadedServer([PreviewVoices(f"http://127.0.0.1:{port}")],
+                            ServerConfig(api_key=KEY))
+    server.start()
+    try:
+        monkeypatch.setenv("CARTESIA_API_KEY", KEY)
+        settings = Settings(tmp_path / "settings.json")
+        settings.set("base_url", server.url)
+        settings.set("output_device", "no-such-device")  # the clip, not the sound, matters
+        session = Session(settings, None,
+                          engine=LocalEngine(synthesizers=[ToneSynthesizer()]))
+        window = MainWindow(settings, None, session=session, cache_dir=tmp_path / "c")
+        window.show()
+        run(loop, window.start())
+        run(loop, until(lambda: window.picker.model.row_of(
+            "aaaaaaaa-0000-4000-8000-00000000c11b") is not None))
+        voice = window.picker.model.voices[window.picker.model.row_of(
+            "aaaaaaaa-0000-4000-8000-00000000c11b")]
+        window.preview(voice)
+        run(loop, until(lambda: window.take is not None
+                        and window.take.settings.text.startswith("Preview clip")))
+        assert window.take is not None
+        np.testing.assert_array_equal(window.take.samples, clip)
+        mp3 = window.picker.model.voices[window.picker.model.row_of(
+            "aaaaaaaa-0000-4000-8000-00000000c11c")]
+        window.preview(mp3)
+        run(loop, until(lambda: window.take is not None
+                        and window.take.settings.voice_id == mp3.id
+                        and window.take.status is TakeStatus.DONE))
+        assert window.take is not None
+        assert not window.take.settings.text.startswith("Preview clip")  # generated
+        assert "is not a WAV file" in window.statusBar().currentMessage()
+        window.close()
+        run(loop, window.shutdown())
+        window.deleteLater()
+    finally:
+        server.stop()
+        run(loop, runner.cleanup())
