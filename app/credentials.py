@@ -88,33 +88,51 @@ def delete_key() -> bool:
     return True
 
 
-def resolve_key(explicit: str | None = None, env: Mapping[str, str] | None = None,
-                *, use_keyring: bool = True) -> ApiKey | None:
-    """The key to use, in order: argument, environment, keyring; ``None`` if there is none.
+@dataclass(frozen=True)
+class KeyLookup:
+    """The key found (if any), and why the keyring could not be asked (if it could not).
 
-    A keyring that cannot be used is logged (once per call) and treated as empty,
-    so a machine without a Secret Service still works with the environment variable.
+    Finding says nothing itself: the caller decides whether and how often to tell
+    the user (once per run, and not at all when a key was given).
     """
-    if explicit:
-        return ApiKey(explicit.strip(), "argument")
+
+    key: ApiKey | None
+    keyring_problem: str | None = None
+
+
+def find_key(explicit: str | None = None, env: Mapping[str, str] | None = None,
+             *, use_keyring: bool = True) -> KeyLookup:
+    """The key to use, in order: argument, environment, keyring.
+
+    Blocking (the keyring is a D-Bus call): the window calls it off the loop.
+    A keyring that cannot be used counts as empty, so a machine without a
+    Secret Service still works with the environment variable.
+    """
+    if explicit and explicit.strip():
+        return KeyLookup(ApiKey(explicit.strip(), "argument"))
     environ = os.environ if env is None else env
     if value := environ.get(ENV_VAR, "").strip():
-        return ApiKey(value, "environment")
-    if use_keyring:
-        try:
-            stored = read_keyring()
-        except KeyringUnavailable as exc:
-            log.warning("%s", exc)
-            return None
-        if stored:
-            return ApiKey(stored, "keyring")
-    return None
+        return KeyLookup(ApiKey(value, "environment"))
+    if not use_keyring:
+        return KeyLookup(None)
+    try:
+        stored = read_keyring()
+    except KeyringUnavailable as exc:
+        return KeyLookup(None, str(exc))
+    return KeyLookup(ApiKey(stored, "keyring") if stored else None)
 
 
-def use_key_for_this_process(value: str) -> None:
-    """Make a key given on the command line the one this process uses (the window
-    resolves keys like the commands: argument, then environment, then keyring)."""
-    os.environ[ENV_VAR] = value.strip()
+def without_key(environ: Mapping[str, str]) -> dict[str, str]:
+    """An environment for a child process that must never see the key."""
+    return {name: value for name, value in environ.items() if name != ENV_VAR}
+
+
+def protect_logs(key: ApiKey) -> None:
+    """Scrub the key from everything the root logger's handlers write from now on."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) and key.value in f.secrets
+                   for f in handler.filters):
+            handler.addFilter(RedactingFilter([key.value]))
 
 
 def redact(text: str, secrets: list[str]) -> str:

@@ -1,9 +1,17 @@
-"""User settings: declared once, stored as versioned JSON in the user's config folder.
+"""User settings: declared once, typed, evented, stored as versioned JSON.
 
-Each setting has a type, a default and a description (qutebrowser's
-configdata idea). The file is written atomically and never holds the API key
-(that lives in the keyring, see :mod:`app.credentials`). An unreadable file
-is kept aside and defaults are used, with a message for the window.
+Each setting is a :class:`Setting` constant with a type, a default and a
+description (qutebrowser's ``configdata``): ``settings.get(MODEL)`` is a
+``str`` to mypy and at run time. Changes are announced on
+:attr:`Settings.changed`, so the services that depend on a setting (where to
+connect, which device to play on) follow it without the window telling them.
+
+The file is written atomically and never holds the API key (that lives in the
+keyring, see :mod:`app.credentials`), nor anything given for one run only
+(``--offline``, ``--base-url``: see :class:`app.studio.options.RunOptions`).
+Older files are upgraded by named migrations, one version at a time (Picard's
+``config_upgrade``); an unreadable file is kept aside and defaults are used,
+with a message for the window.
 """
 
 from __future__ import annotations
@@ -15,14 +23,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from app.atomic import WriteError, write_bytes
 from app.errors import VoiceboothError
+from app.events import Emitter
 
 log = logging.getLogger(__name__)
 
-VERSION: Final = 1
+T = TypeVar("T")
 
 
 class SettingsError(VoiceboothError):
@@ -30,95 +39,169 @@ class SettingsError(VoiceboothError):
 
 
 @dataclass(frozen=True)
-class Setting:
+class Setting(Generic[T]):
     name: str
-    type: type
-    default: Any
+    #: The types a stored value may have (``float | None`` is ``(float, NoneType)``).
+    types: tuple[type, ...]
+    default: T
     description: str
 
+    def accepts(self, value: object) -> bool:
+        if isinstance(value, bool) and bool not in self.types:
+            return False  # JSON true is not a number here
+        return isinstance(value, self.types)
 
-DECLARED: Final = (
-    Setting("base_url", str, "", "API base URL; empty means https://api.cartesia.ai"),
-    Setting("api_version", str, "2026-03-01", "Cartesia-Version header sent"),
-    Setting("offline_only", bool, False, "use only the built-in offline engine"),
-    Setting("output_device", str, "", "sound output device name; empty: the default"),
-    Setting("prebuffer_ms", int, 60, "audio buffered before playback starts"),
-    Setting("model", str, "sonic-3", "model of the next take"),
-    Setting("language", str, "en", "language of the next take"),
-    Setting("voice_id", str, "", "voice of the next take"),
-    Setting("speed", float, 1.0, "generation speed (sonic-3)"),
-    Setting("volume", float, 1.0, "generation volume (sonic-3)"),
-    Setting("emotion", str, "", "generation emotion; empty: none"),
-    Setting("encoding", str, "pcm_f32le", "output encoding requested"),
-    Setting("sample_rate", int, 44100, "output sample rate requested"),
-    Setting("favourites", list, [], "favourite voice ids"),
-    Setting("export_folder", str, "", "where the export dialog opens"),
-    Setting("export_format", str, "pcm16", "WAV format of exports"),
-    Setting("export_json", bool, True, "write timings JSON beside exports"),
-    Setting("export_srt", bool, False, "write SRT subtitles beside exports"),
-    Setting("text", str, "", "the transcript being edited"),
-    Setting("window_geometry", str, "", "main window geometry (base64)"),
-    Setting("window_state", str, "", "main window layout (base64)"),
+    def coerce(self, value: object) -> object:
+        """JSON has one number type: an int where a float is declared becomes a float."""
+        if float in self.types and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        return value
+
+
+_NONE = type(None)
+
+BASE_URL: Final = Setting[str]("base_url", (str,), "",
+                               "API base URL; empty means https://api.cartesia.ai")
+API_VERSION: Final = Setting[str]("api_version", (str,), "2026-03-01",
+                                  "Cartesia-Version header sent")
+OFFLINE_ONLY: Final = Setting[bool]("offline_only", (bool,), False,
+                                    "use only the built-in offline engine")
+OUTPUT_DEVICE: Final = Setting[str]("output_device", (str,), "",
+                                    "sound output device name; empty: the default")
+PREBUFFER_MS: Final = Setting[int]("prebuffer_ms", (int,), 60,
+                                   "audio buffered before playback starts")
+MODEL: Final = Setting[str]("model", (str,), "sonic-3", "model of the next take")
+LANGUAGE: Final = Setting[str]("language", (str,), "en", "language of the next take")
+VOICE_ID: Final = Setting[str]("voice_id", (str,), "", "voice of the next take")
+SPEED: Final = Setting[float | None]("speed", (float, _NONE), None,
+                                     "generation speed (sonic-3); null: the model's default")
+VOLUME: Final = Setting[float | None]("volume", (float, _NONE), None,
+                                      "generation volume (sonic-3); null: the model's default")
+EMOTION: Final = Setting[str | None]("emotion", (str, _NONE), None,
+                                     "generation emotion; null: none")
+ENCODING: Final = Setting[str]("encoding", (str,), "pcm_f32le", "output encoding requested")
+SAMPLE_RATE: Final = Setting[int]("sample_rate", (int,), 44100, "output sample rate requested")
+FAVOURITES: Final = Setting[list[str]]("favourites", (list,), [], "favourite voice ids")
+EXPORT_FOLDER: Final = Setting[str]("export_folder", (str,), "",
+                                    "where the export dialog opens")
+EXPORT_FORMAT: Final = Setting[str]("export_format", (str,), "pcm16", "WAV format of exports")
+EXPORT_JSON: Final = Setting[bool]("export_json", (bool,), True,
+                                   "write timings JSON beside exports")
+EXPORT_SRT: Final = Setting[bool]("export_srt", (bool,), False,
+                                  "write SRT subtitles beside exports")
+TEXT: Final = Setting[str]("text", (str,), "", "the transcript being edited")
+WINDOW_GEOMETRY: Final = Setting[str]("window_geometry", (str,), "",
+                                      "main window geometry (base64)")
+WINDOW_STATE: Final = Setting[str]("window_state", (str,), "", "main window layout (base64)")
+
+DECLARED: Final[tuple[Setting[Any], ...]] = (
+    BASE_URL, API_VERSION, OFFLINE_ONLY, OUTPUT_DEVICE, PREBUFFER_MS, MODEL, LANGUAGE,
+    VOICE_ID, SPEED, VOLUME, EMOTION, ENCODING, SAMPLE_RATE, FAVOURITES, EXPORT_FOLDER,
+    EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT, TEXT, WINDOW_GEOMETRY, WINDOW_STATE,
 )
 _BY_NAME: Final = {s.name: s for s in DECLARED}
 
-#: Upgrades from version N to N+1, applied in order (none yet beyond creating v1).
-_UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {}
+Values = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Upgrades the stored values of version ``version - 1`` to ``version``."""
+
+    version: int
+    name: str
+    upgrade: Callable[[Values], Values]
+
+
+def _controls_at_default_are_null(values: Values) -> Values:
+    # Version 1 stored 1.0 (and "") for "not set": the window left those out of the
+    # request. Version 2 says so with null, and a stored 1.0 is a choice.
+    out = dict(values)
+    for name, unset in (("speed", 1.0), ("volume", 1.0), ("emotion", "")):
+        if name in out and out[name] == unset:
+            out[name] = None
+    return out
+
+
+MIGRATIONS: Final = (
+    Migration(2, "controls at their default are null", _controls_at_default_are_null),
+)
+VERSION: Final = MIGRATIONS[-1].version
+
+
+@dataclass(frozen=True)
+class SettingChanged:
+    name: str
+    value: Any
 
 
 class Settings:
-    def __init__(self, path: Path) -> None:
+    """The user's settings; ``path=None`` keeps them in memory (the command line)."""
+
+    def __init__(self, path: Path | None) -> None:
         self.path = path
         self.recovered: str | None = None
-        self._values: dict[str, Any] = {s.name: _copy(s.default) for s in DECLARED}
-        self._load()
+        self.changed: Emitter[SettingChanged] = Emitter()
+        self._values: Values = {s.name: _copy(s.default) for s in DECLARED}
+        if path is not None:
+            self._load(path)
 
-    def _load(self) -> None:
+    def _load(self, path: Path) -> None:
         try:
-            raw = json.loads(self.path.read_text("utf-8"))
+            raw = json.loads(path.read_text("utf-8"))
         except FileNotFoundError:
             return
         except (OSError, ValueError) as exc:
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            aside = self.path.with_name(f"{self.path.name}.bad-{stamp}")
+            aside = path.with_name(f"{path.name}.bad-{stamp}")
             with contextlib.suppress(OSError):
-                self.path.replace(aside)
-            self.recovered = f"Settings could not be read ({exc}); defaults are used."
+                path.replace(aside)
+            self.recovered = (f"Settings could not be read ({exc}); they were kept as "
+                              f"{aside.name} and defaults are used.")
             return
-        if not isinstance(raw, dict):
-            self.recovered = "Settings file was not an object; defaults are used."
+        if not isinstance(raw, dict) or not isinstance(raw.get("values", {}), dict):
+            self.recovered = "The settings file was not understood; defaults are used."
             return
         version = raw.get("version", 1)
-        values = raw.get("values", {})
-        while isinstance(version, int) and version < VERSION:
-            values = _UPGRADES[version](values)
-            version += 1
-        for name, value in (values.items() if isinstance(values, dict) else ()):
+        values: Values = raw.get("values", {})
+        if not isinstance(version, int) or version < 1:
+            version = 1
+        for migration in MIGRATIONS:
+            if migration.version > version:
+                log.info("settings: migrating to version %d (%s)", migration.version,
+                         migration.name)
+                values = migration.upgrade(values)
+        for name, value in values.items():
             setting = _BY_NAME.get(name)
             if setting is None:
                 continue  # a setting of a newer or older version: ignore it
-            if setting.type is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if isinstance(value, setting.type) and not (setting.type is int
-                                                        and isinstance(value, bool)):
+            value = setting.coerce(value)
+            if setting.accepts(value):
                 self._values[name] = value
             else:
                 log.warning("setting %s has a value of the wrong type; using the default",
                             name)
 
-    def get(self, name: str) -> Any:
-        return _copy(self._values[_BY_NAME[name].name])
+    def get(self, setting: Setting[T]) -> T:
+        value: T = _copy(self._values[setting.name])
+        return value
 
-    def set(self, name: str, value: Any) -> None:
-        setting = _BY_NAME[name]
-        if setting.type is float and isinstance(value, int):
-            value = float(value)
-        if not isinstance(value, setting.type):
-            raise TypeError(f"setting {name} takes {setting.type.__name__}, not "
+    def set(self, setting: Setting[T], value: T) -> None:
+        """Change a setting (in memory; :meth:`save` writes them) and announce it."""
+        if _BY_NAME.get(setting.name) is not setting:
+            raise KeyError(f"{setting.name} is not a declared setting")
+        value = setting.coerce(value)  # type: ignore[assignment]
+        if not setting.accepts(value):
+            raise TypeError(f"setting {setting.name} takes {_names(setting.types)}, not "
                             f"{type(value).__name__}")
-        self._values[name] = _copy(value)
+        if self._values[setting.name] == value:
+            return
+        self._values[setting.name] = _copy(value)
+        self.changed.emit(SettingChanged(setting.name, _copy(value)))
 
     def save(self) -> None:
+        if self.path is None:
+            return
         data = json.dumps({"version": VERSION, "values": self._values}, indent=1,
                           ensure_ascii=False).encode("utf-8")
         try:
@@ -130,6 +213,10 @@ class Settings:
 
 def _copy(value: Any) -> Any:
     return list(value) if isinstance(value, list) else value
+
+
+def _names(types: tuple[type, ...]) -> str:
+    return " or ".join("null" if t is _NONE else t.__name__ for t in types)
 
 
 def default_path() -> Path:

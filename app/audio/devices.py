@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from app.audio.errors import NoAudioDevice
+from app.audio.errors import NoAudioDevice, UnknownDevice
 
 
 def portaudio() -> ModuleType:
@@ -74,7 +74,7 @@ def find_output_device(wanted: str | int | None) -> OutputDevice:
         for device in devices:
             if device.index == int(wanted):
                 return device
-        raise NoAudioDevice(f"no output device with index {wanted}; "
+        raise UnknownDevice(f"no output device with index {wanted}; "
                             f"choose one of {', '.join(str(d.index) for d in devices)}")
     exact = [d for d in devices if d.name == wanted]
     if exact:
@@ -84,11 +84,11 @@ def find_output_device(wanted: str | int | None) -> OutputDevice:
         return partial[0]
     names = [d.name for d in devices]
     if len(partial) > 1:
-        raise NoAudioDevice(f"{wanted!r} matches several output devices: "
+        raise UnknownDevice(f"{wanted!r} matches several output devices: "
                             f"{', '.join(d.name for d in partial)}")
     close = difflib.get_close_matches(wanted, names, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else f"; choose one of {', '.join(names)}"
-    raise NoAudioDevice(f"no output device named {wanted!r}{hint}")
+    raise UnknownDevice(f"no output device named {wanted!r}{hint}")
 
 
 def format_device_table(devices: list[OutputDevice]) -> str:

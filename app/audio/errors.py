@@ -4,8 +4,8 @@
 
     AudioError
     ├── NoAudioDevice       PortAudio missing, no device, or device refused
+    │   └── UnknownDevice   the device asked for by name or number is not there
     ├── WavError            a WAV file could not be read or written
-    │   └── FileExists      target exists and overwrite was not asked for
     └── UnsupportedEncoding an encoding name we do not know
 """
 
@@ -26,10 +26,8 @@ class WavError(AudioError):
     """A WAV file could not be read or written."""
 
 
-class FileExists(WavError):
-    def __init__(self, path: str) -> None:
-        self.path = path
-        super().__init__(f"{path} already exists; choose another name or allow overwriting")
+class UnknownDevice(NoAudioDevice):
+    """The device asked for does not exist (a typo, or it was unplugged): bad input."""
 
 
 class UnsupportedEncoding(AudioError):

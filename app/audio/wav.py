@@ -64,10 +64,10 @@ def encode_wav(samples: npt.ArrayLike, sample_rate: int, fmt: WavFormat = "pcm16
 
 def write_wav(path: str | os.PathLike[str], samples: npt.ArrayLike, sample_rate: int,
               fmt: WavFormat = "pcm16", *, dither: bool = True, overwrite: bool = False,
-              seed: int | None = None) -> None:
-    """Write a mono WAV file atomically."""
+              seed: int | None = None, private: bool = False) -> None:
+    """Write a mono WAV file atomically (``private``: readable by the user only)."""
     data = encode_wav(samples, sample_rate, fmt, dither=dither, seed=seed)
-    with atomic_write(path, overwrite=overwrite) as handle:
+    with atomic_write(path, overwrite=overwrite, private=private) as handle:
         handle.write(data)
 
 

@@ -50,7 +50,31 @@ class ClientConfig:
             headers["Authorization"] = f"Bearer {self.api_key}"
         return headers
 
+    def same_origin(self, url: str) -> bool:
+        """Whether ``url`` is on the API's own server: scheme, host and port all equal.
+
+        Only then may the key go with it. A prefix test would send it to
+        ``https://api.cartesia.ai.evil/``; ports are compared with the scheme's
+        default filled in, so ``https://host`` and ``https://host:443`` are one origin.
+        """
+        return _origin(url) == _origin(self.base_url)
+
     @property
     def is_loopback(self) -> bool:
         host = urlsplit(self.base_url).hostname or ""
         return host in ("localhost", "::1") or host.startswith("127.")
+
+
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        return None
+    scheme = parts.scheme.lower()
+    if not parts.hostname or scheme not in _DEFAULT_PORTS:
+        return None
+    return scheme, parts.hostname.lower(), port if port is not None else _DEFAULT_PORTS[scheme]

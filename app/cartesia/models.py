@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -15,6 +16,8 @@ from typing import Any
 
 from app.cartesia.errors import ConfigError
 from app.markup.dialect import Dialect
+
+_DATED = re.compile(r"(.+)-(\d{4}-\d{2}-\d{2})")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,13 @@ class Catalog:
                 return model
         if model_id in self.sunset:
             raise ConfigError(f"model {model_id!r} was sunset on 2026-06-01; use sonic-3")
+        # A dated snapshot newer than this list (``sonic-3-2026-09-01``): its family is
+        # known, so is what it accepts; the server decides whether the date exists.
+        dated = _DATED.fullmatch(model_id)
+        if dated is not None:
+            for model in self.models:
+                if dated.group(1) == model.id:
+                    return model
         known = [m.id for m in self.models] + list(self.aliases)
         close = difflib.get_close_matches(model_id, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"

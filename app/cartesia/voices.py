@@ -59,10 +59,7 @@ class VoiceQuery:
         return self.accepts(voice)
 
     def accepts(self, voice: Voice) -> bool:
-        if self.language is None:
-            return True
-        return voice.language == self.language or any(
-            loc.locale.split("-")[0] == self.language for loc in voice.locales)
+        return self.language is None or voice.speaks(self.language)
 
 
 @dataclass(frozen=True)
@@ -175,7 +172,7 @@ class VoicesClient:
 
     async def preview_clip(self, url: str, limit: int = 20 * 1024 * 1024) -> bytes:
         """The bytes of a voice's ``preview_file_url`` (no key is sent to other hosts)."""
-        headers = self.config.headers() if url.startswith(self.config.base_url) else {}
+        headers = self.config.headers() if self.config.same_origin(url) else {}
         try:
             async with aiohttp.ClientSession(
                     timeout=aiohttp.ClientTimeout(total=self.config.timeouts.rest),

@@ -32,6 +32,16 @@ class Voice:
     offline: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def languages(self) -> frozenset[str]:
+        """Language codes the voice speaks: its own and its locales' (``pt-BR`` is ``pt``)."""
+        codes = {self.language} | {loc.locale.split("-")[0] for loc in self.locales}
+        return frozenset(code for code in codes if code)
+
+    def speaks(self, language: str) -> bool:
+        """The one rule for "this voice speaks that language" (filters, warnings)."""
+        return language in self.languages
+
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Voice:
         locales = tuple(

@@ -1,13 +1,20 @@
-"""The offline engine inside the app: our server on a thread of its own, on loopback."""
+"""The offline engine for the app: our server on loopback, in a child process.
+
+:meth:`LocalEngine.start` blocks (a process starts and loads Python); the
+window calls it in an executor, never on its loop.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import re
+import selectors
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Mapping
 
 from app.cartesia.voices_types import Voice
 from app.engine.server import ServerConfig, ThreadedServer
@@ -20,6 +27,10 @@ log = logging.getLogger(__name__)
 
 class EngineUnavailable(SynthesizerUnavailable):
     """The offline engine's process could not be started."""
+
+
+#: How long the child may take to print its URL (a cold start imports onnxruntime).
+START_TIMEOUT = 60.0
 
 
 def offline_synthesizers() -> list[Synthesizer]:
@@ -51,13 +62,21 @@ class LocalEngine:
     """
 
     def __init__(self, config: ServerConfig | None = None,
-                 synthesizers: list[Synthesizer] | None = None) -> None:
+                 synthesizers: list[Synthesizer] | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
         self._server: ThreadedServer | None = None
         self._process: subprocess.Popen[str] | None = None
         self._config = config
         self._synthesizers = synthesizers
         self._warmup: threading.Thread | None = None
+        # What the child inherits; the caller strips anything secret (the API key).
+        self._environ = dict(os.environ if environ is None else environ)
         self.url = ""
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (``None`` in-process or not started)."""
+        return self._process.pid if self._process is not None else None
 
     @property
     def in_process(self) -> bool:
@@ -78,19 +97,34 @@ class LocalEngine:
         return self.url
 
     def _spawn(self) -> str:
+        # Piper's onnxruntime uses every core while it synthesizes; the window must
+        # still get the CPU at once when it needs it: the child lowers its own
+        # priority (a preexec_fn would be unsafe with the app's threads running).
         self._process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from app.cli import main; "
-             "sys.exit(main(['serve', '--port', '0', '--preload', '--exit-with-parent']))"],
+             "sys.exit(main(['serve', '--port', '0', '--preload', '--exit-with-parent', "
+             "'--nice', '10']))"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-            text=True, preexec_fn=_lower_priority if hasattr(os, "nice") else None)
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline()
+            text=True, env=self._environ)
+        line = self._first_line(START_TIMEOUT)
         match = re.search(r"listening on (http://\S+)", line)
         if match is None:
             self.stop()
             said = line.strip() or "no output"
             raise EngineUnavailable(f"the offline engine did not start ({said})")
         return match.group(1)
+
+    def _first_line(self, timeout: float) -> str:
+        """The child's first line of output, or "" if it says nothing in time."""
+        assert self._process is not None and self._process.stdout is not None
+        out = self._process.stdout
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(out, selectors.EVENT_READ)
+            while (left := deadline - time.monotonic()) > 0:
+                if selector.select(left):
+                    return out.readline()
+        return ""
 
     def stop(self) -> None:
         if self._warmup is not None:
@@ -110,12 +144,6 @@ class LocalEngine:
                 self._process.stdout.close()
             self._process = None
         self.url = ""
-
-
-def _lower_priority() -> None:
-    # Piper's onnxruntime uses every core while it synthesizes; the window must
-    # still get the CPU at once when it needs it (playhead, painting, input).
-    os.nice(10)
 
 
 def load_all(synths: list[Synthesizer]) -> None:

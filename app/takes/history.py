@@ -66,7 +66,9 @@ class History:
         self.audio_folder = self.folder / "audio"
         self.recovered: str | None = None
         try:
-            self.audio_folder.mkdir(parents=True, exist_ok=True)
+            # Takes are the user's own work: the folder and its files are private.
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.audio_folder.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise HistoryError(f"cannot create the history folder {self.folder}: "
                                f"{exc.strerror or exc}") from None
@@ -118,7 +120,7 @@ class History:
         audio_file = f"{take.id}.wav"
         try:
             write_wav(self.audio_folder / audio_file, take.samples, take.sample_rate,
-                      "float32", dither=False, overwrite=True)
+                      "float32", dither=False, overwrite=True, private=True)
         except WriteError as exc:
             raise HistoryError(f"the take was not saved to the history: {exc}") from None
         row = (take.id, take.name, take.created_at, take.status.value, take.error,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import enum
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from app.audio.codecs import Float32Array
 from app.audio.peaks import Peaks
+from app.events import Emitter
 from app.takes.timings import Timing
 
 
@@ -77,7 +78,6 @@ class Renamed:
 
 
 TakeEvent = AudioAppended | WordsAdded | PhonemesAdded | Finished | Renamed
-Listener = Callable[[TakeEvent], None]
 
 
 def _now() -> str:
@@ -100,23 +100,13 @@ class Take:
         self._buf: Float32Array = np.zeros(self.settings.sample_rate * 4, dtype=np.float32)
         self._n = 0
         self.peaks = Peaks()
-        self._listeners: list[Listener] = []
+        #: Everything that happens to the take, in order (the window redraws from it).
+        self.events: Emitter[TakeEvent] = Emitter()
         if not self.name:
             self.name = _default_name(self.settings.text)
 
-    # --- listening -----------------------------------------------------------
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-        return unsubscribe
-
     def _emit(self, event: TakeEvent) -> None:
-        for listener in list(self._listeners):
-            listener(event)
+        self.events.emit(event)
 
     # --- growing -------------------------------------------------------------
 

@@ -28,10 +28,10 @@ class Banner(QFrame):
         layout.addWidget(self.close_button)
         self.close_button.clicked.connect(self.dismiss)
         self.retry_button.clicked.connect(self._retry)
-        self._retry_action: Callable[[], None] | None = None
+        self._retry_action: Callable[[], object] | None = None
         self.hide()
 
-    def show_error(self, message: str, retry: Callable[[], None] | None = None) -> None:
+    def show_error(self, message: str, retry: Callable[[], object] | None = None) -> None:
         self.label.setText(message)
         self._retry_action = retry
         self.retry_button.setVisible(retry is not None)

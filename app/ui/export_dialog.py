@@ -1,13 +1,15 @@
 """The export dialog: WAV format, whole take or selection, timings beside it.
 
-Opened with ``open()`` (never ``exec()``: the asyncio loop keeps running);
-the window handles ``accepted``.
+Opened with ``open()`` (never ``exec()``: the asyncio loop keeps running).
+On Save it exports through the studio (off the loop) and remembers the
+choices; ``exported`` gives the files written, ``failed`` says why not.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.audio.wav import WavFormat
+from app.errors import VoiceboothError
+from app.settings import EXPORT_FOLDER, EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT
+from app.studio.studio import Studio
+from app.takes.take import Take
 
 FORMATS: tuple[tuple[str, WavFormat], ...] = (
     ("16-bit PCM (dithered from float)", "pcm16"), ("24-bit PCM", "pcm24"),
@@ -30,16 +36,22 @@ FORMATS: tuple[tuple[str, WavFormat], ...] = (
 
 
 class ExportDialog(QDialog):
-    def __init__(self, parent: QWidget | None, *, folder: str, name: str, fmt: str,
-                 selection: tuple[float, float] | None, timings_json: bool, srt: bool
-                 ) -> None:
+    exported = Signal(list)  # the files written
+    failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None, studio: Studio, take: Take,
+                 selection: tuple[float, float] | None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export take")
-        self.path = QLineEdit(str(Path(folder or Path.home()) / f"{_safe(name)}.wav"))
+        self.studio, self.take = studio, take
+        settings = studio.settings
+        folder, name, fmt = settings.get(EXPORT_FOLDER), take.name, settings.get(EXPORT_FORMAT)
+        timings_json, srt = settings.get(EXPORT_JSON), settings.get(EXPORT_SRT)
+        self.path_edit = QLineEdit(str(Path(folder or Path.home()) / f"{_safe(name)}.wav"))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
-        row.addWidget(self.path, 1)
+        row.addWidget(self.path_edit, 1)
         row.addWidget(browse)
         self.format = QComboBox()
         for label, value in FORMATS:
@@ -69,20 +81,43 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.accepted.connect(lambda: studio.background(self.export()))
+
+    async def export(self) -> list[Path]:
+        """Write what the dialog says; remember the choices for next time."""
+        path, fmt = self.path(), self.wav_format()
+        try:
+            files = await self.studio.export(
+                self.take, path, fmt=fmt, selection=self.chosen_selection(),
+                timings_json=self.json.isChecked(), srt=self.srt.isChecked(),
+                overwrite=self.overwrite.isChecked())
+        except VoiceboothError as exc:
+            self.failed.emit(str(exc))
+            return []
+        settings = self.studio.settings
+        settings.set(EXPORT_FOLDER, str(path.parent))
+        settings.set(EXPORT_FORMAT, fmt)
+        settings.set(EXPORT_JSON, self.json.isChecked())
+        settings.set(EXPORT_SRT, self.srt.isChecked())
+        self.exported.emit(files)
+        return files
 
     def _browse(self) -> None:
-        dialog = QFileDialog(self, "Export to", self.path.text(), "WAV files (*.wav)")
+        dialog = QFileDialog(self, "Export to", self.path_edit.text(), "WAV files (*.wav)")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("wav")
-        dialog.fileSelected.connect(self.path.setText)
+        dialog.fileSelected.connect(self.path_edit.setText)
         dialog.open()
 
-    def choice(self) -> dict[str, object]:
-        return {"path": Path(self.path.text()).expanduser(),
-                "fmt": self.format.currentData(),
-                "selection": self.selection if self.part.isChecked() else None,
-                "timings_json": self.json.isChecked(), "srt": self.srt.isChecked(),
-                "overwrite": self.overwrite.isChecked()}
+    def path(self) -> Path:
+        return Path(self.path_edit.text()).expanduser()
+
+    def wav_format(self) -> WavFormat:
+        chosen: WavFormat = self.format.currentData()
+        return chosen
+
+    def chosen_selection(self) -> tuple[float, float] | None:
+        return self.selection if self.part.isChecked() else None
 
 
 def _safe(name: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.studio.history import HistoryChanged, HistoryService
 from app.takes.history import TakeRecord
 from app.takes.take import TakeStatus
 
@@ -93,6 +94,11 @@ class HistoryPanel(QWidget):
         self.list.blockSignals(False)
         self._selection_changed()
 
+    def bind(self, history: HistoryService) -> None:
+        self.set_records(list(history.records))
+        history.events.connect(lambda event: self.set_records(list(event.records))
+                               if isinstance(event, HistoryChanged) else None)
+
     def ids(self) -> list[str]:
         return [self.list.item(i).data(Qt.ItemDataRole.UserRole)
                 for i in range(self.list.count())]
@@ -105,10 +111,10 @@ class HistoryPanel(QWidget):
             item = self.list.item(i)
             item.setSelected(item.data(Qt.ItemDataRole.UserRole) == take_id)
 
-    def _one(self, signal: Signal) -> None:  # type: ignore[type-arg]
+    def _one(self, signal: SignalInstance) -> None:
         ids = self.selected_ids()
         if ids:
-            signal.emit(ids[0])  # type: ignore[attr-defined]
+            signal.emit(ids[0])
 
     def _delete(self) -> None:
         for take_id in self.selected_ids():

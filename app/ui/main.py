@@ -16,6 +16,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.settings import Settings, default_path
+from app.studio.options import RunOptions
+from app.studio.studio import Studio
 from app.takes.errors import HistoryError
 from app.takes.history import History
 from app.ui.window import MainWindow
@@ -56,8 +58,8 @@ def install_excepthook(window: MainWindow) -> None:
     sys.excepthook = hook
 
 
-def build_window(settings_path: Path | None = None, data_dir: Path | None = None
-                 ) -> MainWindow:
+def build_window(options: RunOptions, settings_path: Path | None = None,
+                 data_dir: Path | None = None, cache_dir: Path | None = None) -> MainWindow:
     settings = Settings(settings_path or default_path())
     folder = data_dir or Path(platformdirs.user_data_dir("voicebooth", appauthor=False))
     try:
@@ -65,33 +67,38 @@ def build_window(settings_path: Path | None = None, data_dir: Path | None = None
     except HistoryError as exc:
         log.error("%s", exc)
         history = None
-    window = MainWindow(settings, history)
+    studio = Studio(settings, options, history, cache_dir=cache_dir or Path(
+        platformdirs.user_cache_dir("voicebooth", appauthor=False)))
+    window = MainWindow(studio)
     if history is None:
         window.banner.show_error(f"The take history is unavailable ({folder}); takes will "
                                  "not be kept.")
     return window
 
 
-async def _run(app: QApplication, offline: bool) -> int:
+async def _run(app: QApplication, options: RunOptions) -> int:
     collector = MainThreadGarbageCollector()
-    window = build_window()
-    if offline:
-        window.settings.set("offline_only", True)
+    window = build_window(options)
     install_excepthook(window)
     window.resize(1360, 860)
     window.show()
-    closed = asyncio.get_running_loop().create_future()
-    app.aboutToQuit.connect(lambda: closed.done() or closed.set_result(None))
-    app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
-    await window.start()
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def close() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    app.aboutToQuit.connect(close)
+    app.lastWindowClosed.connect(close)
+    await window.studio.start()
     await closed
-    await window.shutdown()
+    await window.studio.shutdown()
     collector.timer.stop()
     gc.enable()
     return 0
 
 
-def run_gui(*, offline: bool = False) -> int:
+def run_gui(options: RunOptions | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Voicebooth")
@@ -100,6 +107,6 @@ def run_gui(*, offline: bool = False) -> int:
     app.setQuitOnLastWindowClosed(False)
     app.setDesktopFileName("voicebooth")
     try:
-        return int(qasync.run(_run(app, offline)))
+        return int(qasync.run(_run(app, options or RunOptions())))
     except asyncio.CancelledError:
         return 0

@@ -2,11 +2,15 @@
 
 The key is written to the keyring only, never to the settings file; the dialog
 shows whether one is stored (its last four characters) and never shows it.
+Reading the keyring is a D-Bus call: it runs off the loop. Options given for
+this run only (``--offline``, ``--base-url``) are shown as such, not saved.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,14 +33,25 @@ from app.cartesia.config import DEFAULT_BASE_URL, ClientConfig
 from app.cartesia.messages import DEFAULT_API_VERSION
 from app.cartesia.voices import RetryPolicy, VoicesClient
 from app.errors import VoiceboothError
-from app.settings import Settings
+from app.settings import (
+    API_VERSION,
+    BASE_URL,
+    OFFLINE_ONLY,
+    OUTPUT_DEVICE,
+    PREBUFFER_MS,
+    Settings,
+)
+from app.studio.endpoints import Endpoints
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, parent: QWidget | None, settings: Settings) -> None:
+    def __init__(self, parent: QWidget | None, settings: Settings,
+                 endpoints: Endpoints | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
+        self.endpoints = endpoints
+        self._tasks: set[asyncio.Future[None]] = set()
         self.key = QLineEdit()
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText("paste a Cartesia API key to store it")
@@ -51,9 +66,9 @@ class SettingsDialog(QDialog):
         self.key_status.setWordWrap(True)
         self.test_result = QLabel()
         self.test_result.setWordWrap(True)
-        self.base_url = QLineEdit(settings.get("base_url"))
+        self.base_url = QLineEdit(settings.get(BASE_URL))
         self.base_url.setPlaceholderText(DEFAULT_BASE_URL)
-        self.api_version = QLineEdit(settings.get("api_version") or DEFAULT_API_VERSION)
+        self.api_version = QLineEdit(settings.get(API_VERSION) or DEFAULT_API_VERSION)
         self.device = QComboBox()
         self.device.addItem("System default", "")
         try:
@@ -61,16 +76,18 @@ class SettingsDialog(QDialog):
                 self.device.addItem(f"{device.name} ({device.host_api})", device.name)
         except NoAudioDevice as exc:
             self.device.addItem(f"no devices: {exc}", "")
-        wanted = settings.get("output_device")
+        wanted = settings.get(OUTPUT_DEVICE)
         if wanted and self.device.findData(wanted) < 0:
             self.device.addItem(f"{wanted} (not found)", wanted)
         self.device.setCurrentIndex(max(0, self.device.findData(wanted)))
         self.prebuffer = QSpinBox()
         self.prebuffer.setRange(10, 1000)
         self.prebuffer.setSuffix(" ms")
-        self.prebuffer.setValue(settings.get("prebuffer_ms"))
+        self.prebuffer.setValue(settings.get(PREBUFFER_MS))
         self.offline_only = QCheckBox("Use only the built-in offline engine")
-        self.offline_only.setChecked(settings.get("offline_only"))
+        self.offline_only.setChecked(settings.get(OFFLINE_ONLY))
+        self.run_note = QLabel(_run_note(endpoints))
+        self.run_note.setWordWrap(True)
         form = QFormLayout(self)
         form.addRow("Cartesia API key", key_row)
         form.addRow("", self.key_status)
@@ -80,6 +97,8 @@ class SettingsDialog(QDialog):
         form.addRow("Output device", self.device)
         form.addRow("Prebuffer", self.prebuffer)
         form.addRow("", self.offline_only)
+        if self.run_note.text():
+            form.addRow("", self.run_note)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save |
                                    QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -89,18 +108,24 @@ class SettingsDialog(QDialog):
         self.remove_button.clicked.connect(self.remove_key)
         self.test_button.clicked.connect(self._start_test)
         self.accepted.connect(self.save)
-        self._test: asyncio.Future[None] | None = None
-        self.refresh_status()
+        self.key_status.setText("Looking in the keyring…")
+        self._later(self.refresh_status())
 
-    def refresh_status(self) -> None:
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def refresh_status(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            stored = credentials.read_keyring()
+            stored = await loop.run_in_executor(None, credentials.read_keyring)
         except credentials.KeyringUnavailable as exc:
             self.key_status.setText(str(exc))
             self.store_button.setEnabled(False)
             self.remove_button.setEnabled(False)
             return
-        env = credentials.resolve_key(None, use_keyring=False)
+        env = credentials.find_key(None, use_keyring=False).key
         if stored:
             text = f"A key is stored in the keyring ({credentials.mask(stored)})."
         else:
@@ -111,30 +136,35 @@ class SettingsDialog(QDialog):
         self.remove_button.setEnabled(stored is not None)
 
     def store_key(self) -> None:
+        self._later(self._change_key(self.key.text()))
+
+    def remove_key(self) -> None:
+        self._later(self._change_key(None))
+
+    async def _change_key(self, value: str | None) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            credentials.store_key(self.key.text())
+            if value is None:
+                await loop.run_in_executor(None, credentials.delete_key)
+            else:
+                await loop.run_in_executor(None, credentials.store_key, value)
         except credentials.CredentialsError as exc:
             self.key_status.setText(str(exc))
             return
         self.key.clear()
-        self.refresh_status()
-
-    def remove_key(self) -> None:
-        try:
-            credentials.delete_key()
-        except credentials.CredentialsError as exc:
-            self.key_status.setText(str(exc))
-            return
-        self.refresh_status()
+        if self.endpoints is not None:
+            self.endpoints.key_changed()
+        await self.refresh_status()
 
     def _start_test(self) -> None:
-        self._test = asyncio.ensure_future(self.test_key())
+        self._later(self.test_key())
 
     async def test_key(self) -> None:
         """List one page of voices with the key typed (or the stored one)."""
-        typed = self.key.text().strip()
-        key = credentials.ApiKey(typed, "argument") if typed else credentials.resolve_key()
         self.test_result.setText("Testing…")
+        lookup = await asyncio.get_running_loop().run_in_executor(
+            None, credentials.find_key, self.key.text())
+        key = lookup.key
         try:
             config = ClientConfig(self.base_url.text().strip() or DEFAULT_BASE_URL,
                                   key.value if key else None,
@@ -147,9 +177,32 @@ class SettingsDialog(QDialog):
         self.test_result.setText(f"✓ The server answered with {len(voices)} voices.")
 
     def save(self) -> None:
-        self.settings.set("base_url", self.base_url.text().strip())
-        self.settings.set("api_version", self.api_version.text().strip() or DEFAULT_API_VERSION)
-        self.settings.set("output_device", self.device.currentData() or "")
-        self.settings.set("prebuffer_ms", self.prebuffer.value())
-        self.settings.set("offline_only", self.offline_only.isChecked())
-        self.settings.save()
+        self.settings.set(BASE_URL, self.base_url.text().strip())
+        self.settings.set(API_VERSION, self.api_version.text().strip() or DEFAULT_API_VERSION)
+        self.settings.set(OUTPUT_DEVICE, self.device.currentData() or "")
+        self.settings.set(PREBUFFER_MS, self.prebuffer.value())
+        self.settings.set(OFFLINE_ONLY, self.offline_only.isChecked())
+        try:
+            self.settings.save()
+        except VoiceboothError as exc:
+            self.key_status.setText(str(exc))
+
+    async def wait_idle(self) -> None:
+        """Until the keyring work started by the dialog is done (tests, closing)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+
+def _run_note(endpoints: Endpoints | None) -> str:
+    """What this run was started with, which these settings do not change."""
+    if endpoints is None:
+        return ""
+    options = endpoints.options
+    given = [flag for flag, on in (("--offline", options.offline),
+                                   ("--api-key", options.api_key),
+                                   ("--base-url", options.base_url),
+                                   ("--api-version", options.api_version)) if on]
+    if not given:
+        return ""
+    return (f"This run was started with {', '.join(given)}: those win over the settings "
+            "above until the app is started without them.")

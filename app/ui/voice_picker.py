@@ -8,7 +8,7 @@ table sorts by any column. Favourites are toggled in the ★ column.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -35,6 +35,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.cartesia.voices_types import Voice
+from app.studio.library import (
+    FavouritesChanged,
+    LibraryEvent,
+    LoadingChanged,
+    VoiceLibrary,
+    VoicesAdded,
+    VoicesReset,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("★", "Name", "Lang", "Gender", "Source")
@@ -42,7 +50,7 @@ STAR, NAME, LANGUAGE, GENDER, SOURCE = range(5)
 
 
 class VoiceTableModel(QAbstractTableModel):
-    favouritesChanged = Signal(list)
+    favouriteToggled = Signal(str)  # a voice id; the library decides and tells back
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,16 +102,13 @@ class VoiceTableModel(QAbstractTableModel):
             self.voices.extend(new)
             self.endInsertRows()
 
-    def set_favourites(self, ids: list[str]) -> None:
+    def set_favourites(self, ids: Iterable[str]) -> None:
         self.favourites = set(ids)
         if self.voices:
             self.dataChanged.emit(self.index(0, STAR), self.index(len(self.voices) - 1, STAR))
 
     def toggle_favourite(self, row: int) -> None:
-        voice_id = self.voices[row].id
-        self.favourites.symmetric_difference_update({voice_id})
-        self.dataChanged.emit(self.index(row, STAR), self.index(row, STAR))
-        self.favouritesChanged.emit(sorted(self.favourites))
+        self.favouriteToggled.emit(self.voices[row].id)
 
     def row_of(self, voice_id: str) -> int | None:
         return next((i for i, v in enumerate(self.voices) if v.id == voice_id), None)
@@ -139,8 +144,7 @@ class VoiceFilter(QSortFilterProxyModel):
             needle = self.text.lower()
             if needle not in voice.name.lower() and needle not in voice.description.lower():
                 return False
-        if self.language and voice.language != self.language and not any(
-                loc.locale.split("-")[0] == self.language for loc in voice.locales):
+        if self.language and not voice.speaks(self.language):
             return False
         if self.gender and voice.gender != self.gender:
             return False
@@ -215,8 +219,9 @@ class VoicePicker(QWidget):
         for widget in (self.language, self.gender):
             filters.addWidget(widget)
         filters2 = QHBoxLayout()
-        for widget in (self.owner, self.source, self.favourites_only):
-            filters2.addWidget(widget)
+        filters2.addWidget(self.owner)
+        filters2.addWidget(self.source)
+        filters2.addWidget(self.favourites_only)
         bottom = QHBoxLayout()
         bottom.addWidget(self.preview_button)
         bottom.addStretch()
@@ -327,8 +332,28 @@ class VoicePicker(QWidget):
         self.search.setFocus()
         self.search.selectAll()
 
-    def on_favourites(self, callback: Callable[[list[str]], None]) -> None:
-        self.model.favouritesChanged.connect(callback)
+    def on_favourite_toggled(self, callback: Callable[[str], None]) -> None:
+        self.model.favouriteToggled.connect(callback)
+
+    def bind(self, library: VoiceLibrary) -> None:
+        """Show the library as it loads; stars and Refresh go back to it."""
+        self.model.set_favourites(library.favourites)
+        self.on_favourite_toggled(library.toggle_favourite)
+        self.refreshRequested.connect(library.refresh)
+        library.events.connect(lambda event: self._on_library(library, event))
+
+    def _on_library(self, library: VoiceLibrary, event: LibraryEvent) -> None:
+        if isinstance(event, VoicesReset):
+            self.set_voices(list(event.voices))
+        elif isinstance(event, VoicesAdded):
+            self.add_voices(list(event.voices))
+        elif isinstance(event, LoadingChanged):
+            self.show_progress(event.loaded, event.busy)
+        elif isinstance(event, FavouritesChanged):
+            self.model.set_favourites(event.ids)
+        if isinstance(event, VoicesReset | VoicesAdded) and self.selected_voice() is None \
+                and not any(self.select(i) for i in library.preferred_ids()):
+            self.select_first()
 
 
 def _details(voice: Voice) -> str:

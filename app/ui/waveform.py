@@ -54,7 +54,7 @@ class _Canvas(QWidget):
         self.view.press(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        self.view.move(event)
+        self.view.drag_to(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self.view.release(event)
@@ -113,7 +113,7 @@ class WaveformView(QWidget):
         self._selection = None
         self._first, self._per_pixel, self._follow = 0, 0.0, True
         if take is not None:
-            self._unsubscribe = take.subscribe(self._on_take)
+            self._unsubscribe = take.events.connect(self._on_take)
         self._update_scrollbar()
         self.canvas.update()
 
@@ -253,7 +253,7 @@ class WaveformView(QWidget):
             self._drag_from = self.frame_at(event.position().x())
             self._dragged = False
 
-    def move(self, event: QMouseEvent) -> None:
+    def drag_to(self, event: QMouseEvent) -> None:
         if self._drag_from is None:
             return
         here = self.frame_at(event.position().x())

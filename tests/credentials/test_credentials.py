@@ -11,7 +11,7 @@ import pytest
 from keyring.backends import fail
 
 from app import credentials
-from app.credentials import ApiKey, KeyringUnavailable, RedactingFilter, resolve_key
+from app.credentials import ApiKey, KeyLookup, KeyringUnavailable, RedactingFilter, find_key
 
 SECRET = "sk_car_live_5ecret_abcdef123456"
 
@@ -32,11 +32,11 @@ def no_keyring() -> Iterator[None]:
 
 def test_argument_beats_environment_beats_keyring() -> None:
     env = {"CARTESIA_API_KEY": "from-env-1234567"}
-    assert resolve_key("from-arg-1234567", env, use_keyring=False) == ApiKey(
+    assert find_key("from-arg-1234567", env, use_keyring=False).key == ApiKey(
         "from-arg-1234567", "argument")
-    assert resolve_key(None, env, use_keyring=False) == ApiKey("from-env-1234567",
-                                                               "environment")
-    assert resolve_key(None, {}, use_keyring=False) is None
+    assert find_key(None, env, use_keyring=False).key == ApiKey("from-env-1234567",
+                                                                "environment")
+    assert find_key(None, {}, use_keyring=False) == KeyLookup(None)
 
 
 @pytest.mark.keyring
@@ -44,19 +44,20 @@ def test_store_read_delete_in_the_secret_service(real_keyring: None) -> None:
     assert credentials.read_keyring() is None
     credentials.store_key(SECRET)
     assert credentials.read_keyring() == SECRET
-    assert resolve_key(None, {}) == ApiKey(SECRET, "keyring")
+    assert find_key(None, {}) == KeyLookup(ApiKey(SECRET, "keyring"))
     assert credentials.delete_key() is True
     assert credentials.read_keyring() is None
     assert credentials.delete_key() is False
 
 
-def test_no_keyring_falls_back_with_a_clear_message(no_keyring: None,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING):
-        assert resolve_key(None, {}) is None
-    assert "set CARTESIA_API_KEY instead" in caplog.text
-    assert resolve_key(None, {"CARTESIA_API_KEY": "env-key-123456"}) == ApiKey(
-        "env-key-123456", "environment")
+def test_no_keyring_falls_back_with_a_clear_message(no_keyring: None) -> None:
+    found = find_key(None, {})
+    assert found.key is None
+    assert found.keyring_problem is not None
+    assert "set CARTESIA_API_KEY instead" in found.keyring_problem
+    # A key given another way never asks the keyring, so there is nothing to report.
+    assert find_key(None, {"CARTESIA_API_KEY": "env-key-123456"}) == KeyLookup(ApiKey(
+        "env-key-123456", "environment"))
     with pytest.raises(KeyringUnavailable, match="no usable OS keyring"):
         credentials.store_key(SECRET)
 
@@ -85,3 +86,23 @@ def test_logs_are_redacted() -> None:
     text = stream.getvalue()
     assert SECRET not in text
     assert text.count("[redacted]") == 2
+
+
+def test_the_child_environment_never_holds_the_key() -> None:
+    env = {"CARTESIA_API_KEY": SECRET, "HOME": "/home/x"}
+    assert credentials.without_key(env) == {"HOME": "/home/x"}
+
+
+def test_protect_logs_redacts_every_root_handler() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        credentials.protect_logs(ApiKey(SECRET, "environment"))
+        credentials.protect_logs(ApiKey(SECRET, "environment"))  # once is enough
+        assert sum(isinstance(f, RedactingFilter) for f in handler.filters) == 1
+        logging.getLogger("test.protect").warning("header Bearer %s", SECRET)
+    finally:
+        root.removeHandler(handler)
+    assert SECRET not in stream.getvalue() and "[redacted]" in stream.getvalue()

@@ -44,7 +44,7 @@ def make_take(seconds: float = 1.0, encoding: str = "pcm_f32le") -> Take:
 def test_events_and_growth() -> None:
     take = Take(SETTINGS)
     seen: list[TakeEvent] = []
-    stop = take.subscribe(seen.append)
+    stop = take.events.connect(seen.append)
     take.append_audio(np.ones(100_000, np.float32))  # beyond the first allocation
     take.add_words([Timing("a", 0, 1)])
     take.finish(TakeStatus.FAILED, "boom")
@@ -103,6 +103,8 @@ def test_history_round_trip_and_reopen(tmp_path: Path) -> None:
     loaded = again.load(take.id)
     assert np.array_equal(loaded.samples, take.samples)
     assert loaded.words == take.words and loaded.settings == take.settings
+    assert loaded.phonemes == take.phonemes == [Timing("w", 0.1, 0.2)]
+    assert loaded.time_to_first_audio == take.time_to_first_audio
     again.rename(take.id, "Best take")
     assert again.list()[1].name == "Best take"
     again.delete(failed.id)
@@ -149,3 +151,27 @@ def test_16_bit_sources_export_exactly(tmp_path: Path) -> None:
     take.append_audio(ints / 32768.0)
     export_take(take, tmp_path / "x.wav", fmt="pcm16")
     assert np.array_equal(np.rint(read_wav(tmp_path / "x.wav").samples * 32768), ints)
+
+
+def test_exports_get_the_umask_mode_the_history_stays_private(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        take = make_take()
+        files = export_take(take, tmp_path / "take.wav", timings_json=True, srt=True)
+        modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files}
+        assert modes == {"take.wav": 0o644, "take.json": 0o644, "take.srt": 0o644}
+        # Replacing a file keeps the mode its owner gave it.
+        files[0].chmod(0o640)
+        export_take(take, files[0], overwrite=True)
+        assert stat.S_IMODE(files[0].stat().st_mode) == 0o640
+        history = History(tmp_path / "history")
+        history.save(take)
+        audio = tmp_path / "history" / "audio" / f"{take.id}.wav"
+        assert stat.S_IMODE(audio.stat().st_mode) == 0o600
+        assert stat.S_IMODE((tmp_path / "history").stat().st_mode) == 0o700
+        history.close()
+    finally:
+        os.umask(previous)

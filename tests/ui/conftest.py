@@ -16,8 +16,10 @@ from app.engine.local import LocalEngine
 from app.engine.synth.espeak import EspeakSynthesizer
 from app.engine.synth.tones import ToneSynthesizer
 from app.settings import Settings
+from app.studio.options import RunOptions
+from app.studio.studio import Studio
 from app.takes.history import History
-from app.ui.session import Session
+from app.takes.take import Take
 from app.ui.window import MainWindow
 
 T = TypeVar("T")
@@ -47,22 +49,38 @@ def run(loop: qasync.QEventLoop, coro: Coroutine[Any, Any, T], timeout: float = 
     return loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
 
+def make_window(tmp_path: Path, options: RunOptions, *, history: bool = True,
+                settings: Settings | None = None) -> MainWindow:
+    """The real window over a real studio, with the offline engine on a thread of this
+    process holding only the fast voices (tones, espeak)."""
+    studio = Studio(settings or Settings(tmp_path / "config" / "settings.json"), options,
+                    History(tmp_path / "data" / "history") if history else None,
+                    engine=LocalEngine(synthesizers=[ToneSynthesizer(), EspeakSynthesizer()]),
+                    cache_dir=tmp_path / "cache")
+    return MainWindow(studio)
+
+
+def close_window(loop: qasync.QEventLoop, win: MainWindow) -> None:
+    win.close()
+    run(loop, win.studio.shutdown())
+    win.deleteLater()
+
+
 @pytest.fixture
 def window(loop: qasync.QEventLoop, tmp_path: Path, qtbot: Any) -> Iterator[MainWindow]:
-    """The real window on the offline engine, with the fast voices (tones, espeak)."""
-    settings = Settings(tmp_path / "config" / "settings.json")
-    settings.set("offline_only", True)
-    history = History(tmp_path / "data" / "history")
-    engine = LocalEngine(synthesizers=[ToneSynthesizer(), EspeakSynthesizer()])
-    session = Session(settings, history, engine=engine)
-    win = MainWindow(settings, history, session=session, cache_dir=tmp_path / "cache")
+    """The window offline (as ``voicebooth --offline`` starts it)."""
+    win = make_window(tmp_path, RunOptions(offline=True))
     win.resize(1280, 800)
     win.show()
-    run(loop, win.start())
+    run(loop, win.studio.start())
+    run(loop, win.studio.library.refresh())  # the load start() began, to its end
     yield win
-    win.close()
-    run(loop, win.shutdown())
-    win.deleteLater()
+    close_window(loop, win)
+
+
+def current(window: MainWindow) -> Take | None:
+    """The take the window shows and plays."""
+    return window.studio.transport.take
 
 
 async def until(predicate: Any, seconds: float = 20, step: float = 0.01) -> None:
@@ -79,13 +97,15 @@ async def watch_highlight(window: MainWindow) -> list[int]:
     from app.takes.take import TakeStatus
 
     seen: list[int] = []
-    await until(lambda: window.take is not None)
-    take = window.take
+    await until(lambda: current(window) is not None)
+    take = current(window)
     assert take is not None
-    while take.status is TakeStatus.STREAMING or (
-            window.session.player is not None and window.session.player.active):
-        current = window.transcript.current
-        if current is not None and (not seen or seen[-1] != current):
-            seen.append(current)
+    transport = window.studio.transport
+    # The device opens off the loop, maybe after a short take has finished streaming.
+    await until(lambda: transport.holds_current or transport.problem is not None)
+    while take.status is TakeStatus.STREAMING or transport.playing:
+        word = window.take_view.transcript.current
+        if word is not None and (not seen or seen[-1] != word):
+            seen.append(word)
         await asyncio.sleep(0.005)
     return seen

@@ -14,7 +14,7 @@ from app.audio.wav import read_wav
 from app.engine.synth.tones import VOICE_ID
 from app.takes.take import TakeStatus
 from app.ui.window import MainWindow
-from tests.ui.conftest import run, until, watch_highlight
+from tests.ui.conftest import current, run, until, watch_highlight
 
 TEXT = 'Alpha beta <break time="200ms"/> gamma <speed ratio="0.8"/>delta epsilon.'
 
@@ -34,21 +34,27 @@ def test_find_type_play_highlight_export(window: MainWindow, loop: qasync.QEvent
     assert window.play_button.isEnabled()
     qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
     seen = run(loop, watch_highlight(window))
-    take = window.take
+    take = current(window)
     assert take is not None and take.status is TakeStatus.DONE
     assert [w.text for w in take.words] == ["Alpha", "beta", "gamma", "delta", "epsilon."]
     # The highlight visited every word, in order, following the audio clock.
     assert seen == [0, 1, 2, 3, 4]
-    # Export and compare with the take.
-    files = window.export(take, path=tmp_path / "take.wav", fmt="float32", selection=None,
-                          timings_json=True, srt=True, overwrite=False)
+    # Export through the dialog, and compare with the take.
+    window.open_export(take)
+    dialog = window.export_dialog
+    dialog.path_edit.setText(str(tmp_path / "take.wav"))
+    dialog.format.setCurrentIndex(dialog.format.findData("float32"))
+    dialog.json.setChecked(True)
+    dialog.srt.setChecked(True)
+    files = run(loop, dialog.export())
     assert [f.name for f in files] == ["take.wav", "take.json", "take.srt"]
     np.testing.assert_array_equal(read_wav(files[0]).samples, take.samples)
+    assert "Exported take.wav" in window.statusBar().currentMessage()
     # The take is in the history, saved the moment it finished (on a worker thread).
     run(loop, until(lambda: take.id in window.history_panel.ids()))
-    assert window.history is not None
-    stored = window.history.load(take.id)
+    stored = run(loop, window.studio.history.load(take.id))
     np.testing.assert_array_equal(stored.samples, take.samples)
+    assert stored.phonemes == take.phonemes and stored.phonemes
 
 
 def test_bad_markup_blocks_play_and_says_where(window: MainWindow) -> None:
@@ -61,7 +67,7 @@ def test_bad_markup_blocks_play_and_says_where(window: MainWindow) -> None:
     assert "line 2, column 6: unknown tag <brek>; did you mean <break>?" in text
     assert "speed ratio 9 is outside 0.6–1.5 on sonic-3" in text
     window.play()  # even via the shortcut path, nothing is sent
-    assert window.take is None
+    assert current(window) is None
     assert "Fix the markup first" in window.banner.message()
     window.editor.setPlainText("Fine now.")
     window.editor.revalidate()
@@ -69,21 +75,22 @@ def test_bad_markup_blocks_play_and_says_where(window: MainWindow) -> None:
 
 
 def test_models_change_controls_and_languages(window: MainWindow) -> None:
-    window.model_box.setCurrentIndex(window.model_box.findData("sonic-3.5"))
-    assert not window.speed.isEnabled() and not window.volume.isEnabled()
-    assert window.emotion.isEnabled()
+    controls = window.controls
+    controls.model_box.setCurrentIndex(controls.model_box.findData("sonic-3.5"))
+    assert not controls.speed.isEnabled() and not controls.volume.isEnabled()
+    assert controls.emotion.isEnabled()
     window.editor.setPlainText('<speed ratio="1.2"/> hi')
     window.editor.revalidate()
     assert "not supported on sonic-3.5" in window.problems.text()
-    window.model_box.setCurrentIndex(window.model_box.findData("sonic-2"))
-    codes = [window.language_box.itemData(i) for i in range(window.language_box.count())]
+    controls.model_box.setCurrentIndex(controls.model_box.findData("sonic-2"))
+    codes = [controls.language_box.itemData(i) for i in range(controls.language_box.count())]
     assert codes == ["en", "de", "es", "fr", "ja", "ko", "pt", "zh"]
-    assert not window.emotion.isEnabled()
+    assert not controls.emotion.isEnabled()
 
 
 def test_voice_and_language_disagree_warning(window: MainWindow) -> None:
     window.picker.search.setText("german")
     window.picker.select_first()
-    assert window.language_box.currentData() == "de"
-    window.language_box.setCurrentIndex(window.language_box.findData("fr"))
-    assert "speaks de, not fr" in window.language_warning.text()
+    assert window.controls.language() == "de"
+    window.controls.set_language("fr")
+    assert "speaks de, not fr" in window.controls.language_warning.text()

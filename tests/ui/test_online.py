@@ -10,16 +10,13 @@ import pytest
 import qasync
 
 from app.cartesia.voices_types import Voice
-from app.engine.local import LocalEngine
 from app.engine.server import ServerConfig, ThreadedServer
 from app.engine.synth.base import SynthEvent, SynthRequest
 from app.engine.synth.tones import ToneSynthesizer
-from app.settings import Settings
-from app.takes.history import History
+from app.settings import BASE_URL, OUTPUT_DEVICE, Settings
+from app.studio.options import RunOptions
 from app.takes.take import TakeStatus
-from app.ui.session import Session
-from app.ui.window import MainWindow
-from tests.ui.conftest import run, until, watch_highlight
+from tests.ui.conftest import close_window, current, make_window, run, until, watch_highlight
 
 KEY = "sk_window_online_0123456789"
 REMOTE_ID = "12345678-aaaa-4bbb-8ccc-000000000042"
@@ -52,12 +49,10 @@ def test_plays_the_servers_voice_through_the_server(server: ThreadedServer, tmp_
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CARTESIA_API_KEY", KEY)
     settings = Settings(tmp_path / "settings.json")
-    settings.set("base_url", server.url)
-    history = History(tmp_path / "history")
-    session = Session(settings, history, engine=LocalEngine(synthesizers=[ToneSynthesizer()]))
-    window = MainWindow(settings, history, session=session, cache_dir=tmp_path / "cache")
+    settings.set(BASE_URL, server.url)
+    window = make_window(tmp_path, RunOptions(), settings=settings)
     window.show()
-    run(loop, window.start())
+    run(loop, window.studio.start())
     run(loop, until(lambda: window.picker.model.row_of(REMOTE_ID) is not None))
     window.picker.search.setText("narrator")
     window.picker.select_first()
@@ -68,12 +63,11 @@ def test_plays_the_servers_voice_through_the_server(server: ThreadedServer, tmp_
     window.editor.revalidate()
     window.play()
     seen = run(loop, watch_highlight(window))
-    assert window.take is not None and window.take.status is TakeStatus.DONE
-    assert window.take.settings.base_url == server.url and not window.take.settings.offline
+    take = current(window)
+    assert take is not None and take.status is TakeStatus.DONE
+    assert take.settings.base_url == server.url and not take.settings.offline
     assert seen == [0, 1, 2, 3]
-    window.close()
-    run(loop, window.shutdown())
-    window.deleteLater()
+    close_window(loop, window)
 
 
 def test_a_rejected_key_is_a_banner_with_retry(server: ThreadedServer, tmp_path: Path,
@@ -81,18 +75,15 @@ def test_a_rejected_key_is_a_banner_with_retry(server: ThreadedServer, tmp_path:
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CARTESIA_API_KEY", "sk_wrong_key_for_window")
     settings = Settings(tmp_path / "settings.json")
-    settings.set("base_url", server.url)
-    session = Session(settings, None, engine=LocalEngine(synthesizers=[ToneSynthesizer()]))
-    window = MainWindow(settings, None, session=session, cache_dir=tmp_path / "cache")
+    settings.set(BASE_URL, server.url)
+    window = make_window(tmp_path, RunOptions(), settings=settings, history=False)
     window.show()
-    run(loop, window.start())
+    run(loop, window.studio.start())
     run(loop, until(lambda: "Invalid or missing API key" in window.banner.message()))
     assert "sk_wrong_key_for_window" not in window.banner.message()
     # Offline voices still work while the key is refused.
     assert window.picker.model.row_of("7e57701e-0000-4000-8000-000000000001") is not None
-    window.close()
-    run(loop, window.shutdown())
-    window.deleteLater()
+    close_window(loop, window)
 
 
 class PreviewVoices:
@@ -145,34 +136,33 @@ def test_preview_plays_the_clip_or_falls_back_to_a_sample(tmp_path: Path,
     try:
         monkeypatch.setenv("CARTESIA_API_KEY", KEY)
         settings = Settings(tmp_path / "settings.json")
-        settings.set("base_url", server.url)
-        settings.set("output_device", "no-such-device")  # the clip, not the sound, matters
-        session = Session(settings, None,
-                          engine=LocalEngine(synthesizers=[ToneSynthesizer()]))
-        window = MainWindow(settings, None, session=session, cache_dir=tmp_path / "c")
+        settings.set(BASE_URL, server.url)
+        settings.set(OUTPUT_DEVICE, "no-such-device")  # the clip, not the sound, matters
+        window = make_window(tmp_path, RunOptions(), settings=settings, history=False)
         window.show()
-        run(loop, window.start())
+        run(loop, window.studio.start())
         run(loop, until(lambda: window.picker.model.row_of(
             "aaaaaaaa-0000-4000-8000-00000000c11b") is not None))
         voice = window.picker.model.voices[window.picker.model.row_of(
             "aaaaaaaa-0000-4000-8000-00000000c11b")]
-        window.preview(voice)
-        run(loop, until(lambda: window.take is not None
-                        and window.take.settings.text.startswith("Preview clip")))
-        assert window.take is not None
-        np.testing.assert_array_equal(window.take.samples, clip)
+        window.studio.preview(voice, window.draft())
+        run(loop, until(lambda: (take := current(window)) is not None
+                        and take.settings.text.startswith("Preview clip")))
+        clip_take = current(window)
+        assert clip_take is not None
+        np.testing.assert_array_equal(clip_take.samples, clip)
         mp3 = window.picker.model.voices[window.picker.model.row_of(
             "aaaaaaaa-0000-4000-8000-00000000c11c")]
-        window.preview(mp3)
-        run(loop, until(lambda: window.take is not None
-                        and window.take.settings.voice_id == mp3.id
-                        and window.take.status is TakeStatus.DONE))
-        assert window.take is not None
-        assert not window.take.settings.text.startswith("Preview clip")  # generated
+        window.studio.preview(mp3, window.draft())
+        run(loop, until(lambda: (take := current(window)) is not None
+                        and take.settings.voice_id == mp3.id
+                        and take.status is TakeStatus.DONE))
+        sample = current(window)
+        assert sample is not None
+        assert not sample.settings.text.startswith("Preview clip")  # generated
         assert "is not a WAV file" in window.statusBar().currentMessage()
-        window.close()
-        run(loop, window.shutdown())
-        window.deleteLater()
+        assert sample.id not in window.history_panel.ids()  # previews are never kept
+        close_window(loop, window)
     finally:
         server.stop()
         run(loop, runner.cleanup())

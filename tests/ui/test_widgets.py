@@ -14,7 +14,9 @@ from PySide6.QtGui import QColor, QImage
 
 from app import credentials
 from app.cartesia.voices_types import Locale, Voice
-from app.settings import Settings
+from app.settings import OUTPUT_DEVICE, Settings
+from app.studio.endpoints import Endpoints
+from app.studio.options import RunOptions
 from app.takes.take import Take, TakeSettings, TakeStatus
 from app.takes.timings import Timing
 from app.ui import theme
@@ -24,7 +26,7 @@ from app.ui.transcript import TranscriptView
 from app.ui.voice_picker import STAR, VoicePicker
 from app.ui.waveform import WaveformView
 from app.ui.window import MainWindow
-from tests.ui.conftest import run, until
+from tests.ui.conftest import current, run, until
 
 RATE = 8000
 
@@ -195,11 +197,12 @@ def test_picker_filters_sorts_and_favourites(qtbot: Any) -> None:
     picker.language.setCurrentIndex(picker.language.findData("fr"))
     assert picker.proxy.rowCount() == 1
     picker.language.setCurrentIndex(0)
-    saved: list[list[str]] = []
-    picker.on_favourites(saved.append)
+    toggled: list[str] = []
+    picker.on_favourite_toggled(toggled.append)
     index = picker.proxy.index(0, STAR)
     picker.table.clicked.emit(index)
-    assert saved == [["1"]]
+    assert toggled == ["1"]  # the library decides and tells back:
+    picker.model.set_favourites(toggled)
     picker.favourites_only.setChecked(True)
     assert picker.proxy.rowCount() == 1
     selected: list[Voice] = []
@@ -209,25 +212,38 @@ def test_picker_filters_sorts_and_favourites(qtbot: Any) -> None:
 
 
 @pytest.mark.keyring
-def test_settings_dialog_stores_the_key_in_the_keyring(qtbot: Any, tmp_path: Path) -> None:
+def test_settings_dialog_stores_the_key_in_the_keyring(qtbot: Any, tmp_path: Path,
+                                                       loop: qasync.QEventLoop) -> None:
     settings = Settings(tmp_path / "settings.json")
-    dialog = SettingsDialog(None, settings)
+    endpoints = Endpoints(settings, RunOptions(offline=True))
+    dialog = SettingsDialog(None, settings, endpoints)
     qtbot.addWidget(dialog)
+    changes: list[object] = []
+    endpoints.events.connect(changes.append)
     try:
+        run(loop, dialog.wait_idle())
+        assert "No key is stored" in dialog.key_status.text()
+        assert "--offline" in dialog.run_note.text()  # this run's flag, not a setting
         dialog.key.setText("sk_dialog_secret_1234")
         dialog.store_button.click()
+        run(loop, dialog.wait_idle())
         assert credentials.read_keyring() == "sk_dialog_secret_1234"
         assert "…1234" in dialog.key_status.text()
         assert dialog.key.text() == ""
+        assert changes  # the studio is told to look the key up again
         dialog.base_url.setText("http://127.0.0.1:9")
         dialog.accept()
         raw = (tmp_path / "settings.json").read_text()
         assert "sk_dialog_secret" not in raw
-        assert json.loads(raw)["values"]["base_url"] == "http://127.0.0.1:9"
+        values = json.loads(raw)["values"]
+        assert values["base_url"] == "http://127.0.0.1:9"
+        assert values["offline_only"] is False  # --offline never persists
         dialog.remove_button.click()
+        run(loop, dialog.wait_idle())
         assert credentials.read_keyring() is None
     finally:
         credentials.delete_key()
+        run(loop, endpoints.close())
 
 
 def test_settings_test_button_reports_a_refused_server(qtbot: Any, tmp_path: Path,
@@ -243,28 +259,26 @@ def test_settings_test_button_reports_a_refused_server(qtbot: Any, tmp_path: Pat
 def test_no_sound_device_banner_and_the_take_still_completes(window: MainWindow,
                                                             loop: qasync.QEventLoop,
                                                             tmp_path: Path) -> None:
-    window.settings.set("output_device", "no-such-device-anywhere")
+    window.settings.set(OUTPUT_DEVICE, "no-such-device-anywhere")
     window.picker.search.setText("tones")
     window.picker.select_first()
     window.editor.setPlainText("Still generated.")
     window.editor.revalidate()
     window.play()
-
-    async def finished() -> None:
-        await until(lambda: window.take is not None and
-                    window.take.status is not TakeStatus.STREAMING)
-
-    run(loop, finished())
-    assert "No playback:" in window.banner.message()
+    run(loop, until(lambda: (take := current(window)) is not None
+                    and take.status is not TakeStatus.STREAMING
+                    and "No playback:" in window.banner.message()))
     assert "still work" in window.banner.message()
-    assert window.take is not None and window.take.status is TakeStatus.DONE
-    files = window.export(window.take, path=tmp_path / "x.wav", fmt="pcm16", selection=None,
-                          timings_json=False, srt=False, overwrite=False)
+    take = current(window)
+    assert take is not None and take.status is TakeStatus.DONE
+    files = run(loop, window.studio.export(take, tmp_path / "x.wav", fmt="pcm16",
+                                           selection=None, timings_json=False, srt=False,
+                                           overwrite=False))
     assert files and files[0].exists()
 
 
 def test_history_rename_delete_and_ab(window: MainWindow, loop: qasync.QEventLoop) -> None:
-    window.settings.set("output_device", "no-such-device-anywhere")  # quick: no playback
+    window.settings.set(OUTPUT_DEVICE, "no-such-device-anywhere")  # quick: no playback
     window.picker.search.setText("tones")
     window.picker.select_first()
     for count, text in enumerate(("First take here.", "Second take here."), start=1):
@@ -274,13 +288,15 @@ def test_history_rename_delete_and_ab(window: MainWindow, loop: qasync.QEventLoo
         run(loop, until(lambda n=count: len(window.history_panel.ids()) == n))
     ids = window.history_panel.ids()
     assert len(ids) == 2
-    window._rename_take(ids[0], "Keeper")
-    window.refresh_history()
-    assert window.history_panel.list.item(0).text() == "Keeper"
-    window.start_ab(ids[0], ids[1])
-    assert window._ab is not None
-    first = window.take
+    window.history_panel.renameRequested.emit(ids[0], "Keeper")
+    run(loop, until(lambda: window.history_panel.list.item(0).text() == "Keeper"))
+    window.history_panel.abRequested.emit(ids[0], ids[1])
+    transport = window.studio.transport
+    run(loop, until(lambda: transport.ab is not None))
+    first = current(window)
+    assert first is not None and first.id == ids[0] and first.name == "Keeper"
     window.switch_ab()
-    assert window.take is not first and window.take is not None
-    window._delete_take(ids[1])
-    assert window.history_panel.ids() == [ids[0]]
+    second = current(window)
+    assert second is not first and second is not None and second.id == ids[1]
+    window.history_panel.deleteRequested.emit(ids[1])
+    run(loop, until(lambda: window.history_panel.ids() == [ids[0]]))

@@ -1,0 +1,268 @@
+"""The command line: ``say``, ``voices``, ``serve``, ``devices``; the window with no command.
+
+Exit codes: 0 done; 1 an output file could not be written; 2 bad usage or bad
+input; 3 key missing or rejected; 4 network, protocol or server error;
+130 interrupted.
+
+The options that say where to connect (``--api-key``, ``--base-url``,
+``--api-version``, ``--offline``, ``-v``) are accepted before or after the
+command; where one cannot apply (``devices``, ``serve``) it is refused, never
+ignored: a user who typed ``--base-url`` must not hear the offline voice
+believing it is Cartesia.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from app.atomic import TargetExists, WriteError
+from app.audio.codecs import ENCODINGS, SAMPLE_RATES
+from app.audio.devices import format_device_table, output_devices
+from app.audio.wav import WAV_FORMATS
+from app.cartesia import messages as m
+from app.cartesia.config import DEFAULT_BASE_URL
+from app.cartesia.errors import (
+    AuthError,
+    CartesiaError,
+    ConfigError,
+    ConnectError,
+    NotFound,
+    PermissionDenied,
+    ServerError,
+)
+from app.cartesia.models import catalog
+from app.credentials import ENV_VAR
+from app.errors import VoiceboothError
+from app.markup import MarkupError
+from app.studio.checks import InvalidInput
+from app.studio.endpoints import NeedsCartesia
+from app.studio.options import RunOptions
+
+from .outputs import OutputError, UsageError
+
+EXIT_OK, EXIT_WRITE, EXIT_USAGE, EXIT_KEY, EXIT_NETWORK, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+GLOBAL_OPTIONS = ("api_key", "base_url", "api_version", "offline")
+GENDERS = ("masculine", "feminine", "gender_neutral")
+
+
+# --- argument types: bad values exit 2 with argparse's own message ---------------
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
+    return value
+
+
+def at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
+    return value
+
+
+def language_code(text: str) -> str:
+    known = sorted({code for model in catalog().models for code in model.languages})
+    if text not in known:
+        close = difflib.get_close_matches(text, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise argparse.ArgumentTypeError(f"unknown language {text!r}; {hint}known: "
+                                         f"{', '.join(known)}")
+    return text
+
+
+# --- the parser ------------------------------------------------------------------------
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
+    # After the command the defaults are SUPPRESS: an option not repeated there
+    # must not overwrite the value given before it (argparse's subparser trap).
+    default: object = argparse.SUPPRESS if after_command else None
+    flag_default: object = argparse.SUPPRESS if after_command else False
+    group = parser.add_argument_group("where to connect (before or after the command)")
+    group.add_argument("--api-key", default=default,
+                       help=f"Cartesia API key (else ${ENV_VAR}, else the keyring)")
+    group.add_argument("--base-url", default=default,
+                       help="API base URL (else $CARTESIA_BASE_URL, else "
+                       f"{DEFAULT_BASE_URL}); the WebSocket URL is derived from it")
+    group.add_argument("--api-version", default=default,
+                       help=f"Cartesia-Version to send (default {m.DEFAULT_API_VERSION})")
+    group.add_argument("--offline", action="store_true", default=flag_default,
+                       help="use the built-in offline engine even if a key is set")
+    group.add_argument("-v", "--verbose", action="store_true", default=flag_default,
+                       help="log more")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voicebooth",
+        description="Audition Cartesia voices. With no command, opens the window (the "
+        "options below apply to it too).")
+    add_global_options(parser, after_command=False)
+    sub = parser.add_subparsers(dest="command")
+
+    say = sub.add_parser("say", help="generate speech into a WAV file")
+    add_global_options(say, after_command=True)
+    say.add_argument("text", nargs="?", help="text with Cartesia markup, or - for stdin")
+    say.add_argument("-f", "--file", help="read the text from a file")
+    say.add_argument("--voice", help="voice id")
+    say.add_argument("--model", default="sonic-3", help="model id (default sonic-3)")
+    say.add_argument("--language", default="en", help="language code (default en)")
+    say.add_argument("--speed", type=float, help="0.6 to 1.5 (sonic-3)")
+    say.add_argument("--volume", type=float, help="0.5 to 2.0 (sonic-3)")
+    say.add_argument("--emotion", help="e.g. neutral, excited, sad (sonic-3)")
+    say.add_argument("--encoding", default="pcm_f32le", choices=ENCODINGS)
+    say.add_argument("--sample-rate", type=int, default=44100, choices=SAMPLE_RATES)
+    say.add_argument("-o", "--output", help="write the audio to this WAV file")
+    say.add_argument("--wav-format", choices=WAV_FORMATS,
+                     help="default: float32 for pcm_f32le, else 16-bit PCM")
+    say.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    say.add_argument("--timestamps", help="write word and phoneme timings as JSON")
+    say.add_argument("--srt", help="write subtitles (SRT) from the word timings")
+    say.add_argument("--play", action="store_true",
+                     help="play while it streams (with the output written as well, if -o)")
+    say.add_argument("--device", help="output device name or number (see 'devices')")
+    say.add_argument("--timeout", type=positive_seconds, default=10.0,
+                     help="seconds to wait for the first audio and between messages")
+
+    voices = sub.add_parser("voices", help="list voices")
+    add_global_options(voices, after_command=True)
+    voices.add_argument("--query", "-q", help="search names and descriptions")
+    voices.add_argument("--language", type=language_code,
+                        help="only voices that speak this language")
+    voices.add_argument("--gender", choices=GENDERS)
+    voices.add_argument("--mine", action="store_true", help="only your own voices")
+    voices.add_argument("--limit", type=at_least_one, help="at most this many")
+    voices.add_argument("--json", action="store_true", help="print JSON")
+
+    devices = sub.add_parser("devices", help="list sound output devices")
+    devices.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
+
+    serve = sub.add_parser("serve", help="run the offline engine as a Cartesia-compatible "
+                           "server")
+    serve.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    serve.add_argument("--api-key", dest="require_key", help="require this key from clients")
+    serve.add_argument("--pace", type=float, default=0.0,
+                       help="send audio at this multiple of real time (0: as fast as made)")
+    serve.add_argument("--chunk-ms", type=int, default=40, help="audio per chunk message")
+    serve.add_argument("--preload", action="store_true",
+                       help="load the voices' models at start, not on first use")
+    serve.add_argument("--exit-with-parent", action="store_true",
+                       help="stop when the process that started this one ends (the app "
+                       "runs its offline engine this way)")
+    serve.add_argument("--nice", type=int, default=0,
+                       help="lower this process's priority by N (the app uses 10)")
+    return parser
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    return RunOptions(offline=bool(args.offline), api_key=args.api_key,
+                      base_url=args.base_url, api_version=args.api_version)
+
+
+def refuse_inapplicable(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``devices`` and ``serve`` do not connect anywhere: a connection option is a mistake."""
+    if args.command not in ("devices", "serve"):
+        return
+    given = [name for name in GLOBAL_OPTIONS if getattr(args, name)]
+    if not given:
+        return
+    flag = "--" + given[0].replace("_", "-")
+    extra = ("; to make the server require a key, use 'serve --api-key KEY'"
+             if args.command == "serve" and given[0] == "api_key" else "")
+    parser.error(f"{flag} does not apply to '{args.command}'{extra}")
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
+         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    refuse_inapplicable(parser, args)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        stream=stderr, format="%(levelname)s %(name)s: %(message)s")
+    options = run_options(args)
+    if args.command is None:
+        from app.ui.main import run_gui
+
+        return run_gui(options)
+    try:
+        return asyncio.run(_dispatch(args, options, stdin, stdout, stderr))
+    except KeyboardInterrupt:
+        print("interrupted", file=stderr)
+        return EXIT_INTERRUPTED
+    except VoiceboothError as exc:
+        print(f"error: {exc}", file=stderr)
+        if hint := hint_for(exc, options):
+            print(f"hint: {hint}", file=stderr)
+        return exit_code(exc)
+
+
+def hint_for(exc: VoiceboothError, options: RunOptions) -> str:
+    """What to try next, for the failures where the message alone does not say."""
+    if isinstance(exc, AuthError):
+        return (f"check the key: --api-key, ${ENV_VAR}, or the one stored from the window's "
+                "Settings; --offline uses the built-in engine")
+    if isinstance(exc, ConnectError):
+        base = "" if options.base_url else " and --base-url"
+        return (f"check the network connection{base}; --offline uses the built-in engine, "
+                "which needs no network")
+    return ""
+
+
+_EXIT_CODES: tuple[tuple[Callable[[VoiceboothError], bool], int], ...] = (
+    (lambda e: isinstance(e, UsageError | InvalidInput | MarkupError | ConfigError
+                          | TargetExists), EXIT_USAGE),
+    (lambda e: isinstance(e, NeedsCartesia) and e.offline_mode, EXIT_USAGE),
+    (lambda e: isinstance(e, NeedsCartesia | AuthError | PermissionDenied), EXIT_KEY),
+    # The server says the request itself is wrong: an unknown voice or model, a
+    # language or value it refuses. That is bad input, not a network problem.
+    (lambda e: isinstance(e, NotFound)
+     or (isinstance(e, ServerError) and e.status in (400, 422)), EXIT_USAGE),
+    (lambda e: isinstance(e, CartesiaError), EXIT_NETWORK),
+    (lambda e: isinstance(e, OutputError | WriteError), EXIT_WRITE),
+)
+
+
+def exit_code(exc: VoiceboothError) -> int:
+    """The documented exit code for an error (most specific rule first)."""
+    return next((code for applies, code in _EXIT_CODES if applies(exc)), EXIT_USAGE)
+
+
+async def _dispatch(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
+                    stdout: TextIO, stderr: TextIO) -> int:
+    if args.command == "serve":
+        from .serve import run_serve
+
+        return await run_serve(args, stdout, stderr)
+    if args.command == "devices":
+        print(format_device_table(output_devices()), file=stdout)
+        return EXIT_OK
+    if args.command == "say":
+        from .say import run_say
+
+        return await run_say(args, options, stdin, stderr)
+    if args.command == "voices":
+        from .voices import run_voices
+
+        return await run_voices(args, options, stdout)
+    raise UsageError(f"unknown command {args.command!r}")

@@ -1,0 +1,110 @@
+"""The files ``say`` writes: checked before anything is generated, written atomically.
+
+A typo in a path must not cost a four-minute generation, so every output is
+checked first: two outputs on one path, a file that exists (without
+``--force``), a folder that does not exist or cannot be written. Afterwards
+each file is written atomically, in order; when one fails, the message says
+exactly which were written and which were not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.atomic import WriteError
+from app.audio.wav import WavFormat, write_wav
+from app.errors import VoiceboothError
+from app.takes.take import Take
+from app.takes.timings import write_srt, write_timings_json
+
+
+class UsageError(VoiceboothError):
+    """Bad input on the command line (exit code 2)."""
+
+
+class OutputError(VoiceboothError):
+    """An output cannot be (or was not) written (exit code 1); says what was written."""
+
+
+@dataclass(frozen=True)
+class Output:
+    option: str  # the option that named it, for messages
+    path: Path
+
+
+@dataclass(frozen=True)
+class Outputs:
+    wav: Path | None
+    timings: Path | None
+    srt: Path | None
+    force: bool
+
+    @property
+    def named(self) -> list[Output]:
+        return [Output(option, path) for option, path in (
+            ("-o", self.wav), ("--timestamps", self.timings), ("--srt", self.srt))
+            if path is not None]
+
+    def check(self) -> None:
+        """Refuse what cannot work, before the request is sent."""
+        seen: dict[Path, str] = {}
+        for output in self.named:
+            key = _identity(output.path)
+            if key in seen:
+                raise UsageError(f"{seen[key]} and {output.option} both name {output.path}; "
+                                 "give each output its own file")
+            seen[key] = output.option
+        for output in self.named:
+            path = output.path
+            if path.is_dir():
+                raise OutputError(f"cannot write {path} ({output.option}): it is a folder")
+            if path.exists() and not self.force:
+                raise UsageError(f"{path} ({output.option}) already exists; use --force to "
+                                 "overwrite")
+            folder = path.parent if str(path.parent) else Path(".")
+            if not folder.is_dir():
+                raise OutputError(f"cannot write {path} ({output.option}): the folder "
+                                  f"{folder} does not exist")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise OutputError(f"cannot write {path} ({output.option}): the folder "
+                                  f"{folder} is not writable")
+
+    def write(self, take: Take, fmt: WavFormat, dither: bool) -> list[Path]:
+        """Write every output in order; :class:`OutputError` names what was written."""
+        written: list[Path] = []
+        def wav(path: Path) -> None:
+            write_wav(path, take.samples, take.sample_rate, fmt, dither=dither,
+                      overwrite=True)
+
+        def timings(path: Path) -> None:
+            write_timings_json(path, take.words, take.phonemes)
+
+        def srt(path: Path) -> None:
+            write_srt(path, take.words)
+
+        steps: list[tuple[Path | None, Callable[[Path], None]]] = [
+            (self.wav, wav), (self.timings, timings), (self.srt, srt)]
+        todo = [(path, step) for path, step in steps if path is not None]
+        for index, (path, step) in enumerate(todo):
+            try:
+                step(path)
+            except WriteError as exc:
+                done = ("wrote " + ", ".join(map(str, written)) + "; ") if written else ""
+                rest = [str(p) for p, _ in todo[index + 1:]]
+                left = f"; {', '.join(rest)} not written" if rest else ""
+                raise OutputError(f"{done}{exc}{left}") from None
+            written.append(path)
+        return written
+
+
+def _identity(path: Path) -> Path:
+    # resolve() follows symlinks and "..": two spellings of one file are one output.
+    return path.expanduser().resolve()
+
+
+def partial_path(out: Path) -> Path:
+    """Where the audio of a failed generation goes, beside the output asked for."""
+    return out.with_name(out.stem + ".partial" + (out.suffix or ".wav"))

@@ -1,0 +1,186 @@
+"""``voicebooth say``: one generation, recorded through the studio like the window's.
+
+Everything that can be checked without the network is checked before the
+request goes out (the text, the model, language and controls, the markup,
+the outputs, the device for ``--play``); the take streams through the same
+:class:`~app.studio.recorder.Recorder` the window uses, and plays through the
+same :class:`~app.studio.transport.Transport`. A failure after audio arrived
+keeps that audio as ``OUT.partial.wav``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from pathlib import Path
+from typing import TextIO
+
+from app.audio.devices import find_output_device
+from app.audio.errors import NoAudioDevice
+from app.audio.wav import WavFormat, write_wav
+from app.cartesia.config import Timeouts
+from app.engine.synth.registry import DEFAULT_OFFLINE_VOICE_ID
+from app.errors import VoiceboothError
+from app.settings import OUTPUT_DEVICE, Settings
+from app.studio.endpoints import Endpoints
+from app.studio.library import VoiceLibrary
+from app.studio.options import RunOptions
+from app.studio.recorder import Recorder, Recording
+from app.studio.transport import PlaybackProblem, Transport, TransportEvent
+from app.takes.take import AudioAppended, Take, TakeEvent, TakeSettings
+
+from .outputs import Outputs, UsageError, partial_path
+
+
+def read_text(args: argparse.Namespace, stdin: TextIO) -> str:
+    if args.file and args.text:
+        raise UsageError("give the text or -f FILE, not both")
+    if args.file:
+        try:
+            text = Path(args.file).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {args.file}: {exc}") from None
+        source = args.file
+    elif args.text == "-":
+        try:
+            text = stdin.read()
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"standard input is not UTF-8 text: {exc}") from None
+        source = "standard input"
+    elif args.text:
+        text, source = str(args.text), "the text"
+    else:
+        raise UsageError("nothing to say: give TEXT, -f FILE, or - to read standard input")
+    if not text.strip():
+        raise UsageError(f"nothing to say: {source} is empty")
+    return text
+
+
+def wav_format_for(encoding: str, requested: str | None) -> tuple[WavFormat, bool]:
+    """The WAV format that holds the received samples exactly, and whether to dither."""
+    if requested is not None:
+        fmt: WavFormat = requested  # type: ignore[assignment]
+        # Only float audio gains anything from dither; 16-bit sources are exact.
+        return fmt, encoding == "pcm_f32le" and fmt != "float32"
+    if encoding == "pcm_f32le":
+        return "float32", False
+    return "pcm16", False
+
+
+def outputs_of(args: argparse.Namespace) -> Outputs:
+    def path(value: str | None) -> Path | None:
+        return Path(value).expanduser() if value else None
+
+    outputs = Outputs(path(args.output), path(args.timestamps), path(args.srt), args.force)
+    if not outputs.named and not args.play:
+        raise UsageError("nothing to do: give -o OUT.wav, --play, --timestamps or --srt")
+    return outputs
+
+
+def check_device(args: argparse.Namespace, err: TextIO) -> bool:
+    """Whether to play: a device named but missing is bad input; no sound at all is not."""
+    if not args.play:
+        return False
+    try:
+        find_output_device(args.device)
+    except NoAudioDevice as exc:
+        if args.device:  # UnknownDevice, or no devices at all to choose from
+            raise UsageError(f"--device {args.device}: {exc}") from None
+        print(f"not playing: {exc}", file=err)
+        return False
+    return True
+
+
+async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
+                  err: TextIO) -> int:
+    text = read_text(args, stdin)
+    outputs = outputs_of(args)
+    outputs.check()
+    play = check_device(args, err)
+    settings = Settings(None)  # the command line never reads or writes the window's settings
+    if args.device:
+        settings.set(OUTPUT_DEVICE, str(args.device))
+    endpoints = Endpoints(settings, options,
+                          timeouts=Timeouts(first_chunk=args.timeout, inactivity=args.timeout))
+    recorder = Recorder(endpoints)
+    transport = Transport(settings)
+    try:
+        return await _say(args, text, outputs, play, endpoints, recorder, transport, err)
+    finally:
+        await recorder.close()
+        await transport.close()
+        await endpoints.close()
+
+
+async def _say(args: argparse.Namespace, text: str, outputs: Outputs, play: bool,
+               endpoints: Endpoints, recorder: Recorder, transport: Transport,
+               err: TextIO) -> int:
+    library = VoiceLibrary(endpoints, endpoints.settings, None)
+    try:
+        voice_id = args.voice
+        if not voice_id:
+            if await endpoints.online() is not None:
+                raise UsageError("choose a voice with --voice ID (list them with "
+                                 "'voicebooth voices')")
+            voice_id = DEFAULT_OFFLINE_VOICE_ID
+        voice = await library.voice_for_id(voice_id)
+    finally:
+        await library.close()
+    settings = TakeSettings(text=text, voice_id=voice.id, voice_name=voice.name,
+                            model_id=args.model, language=args.language, speed=args.speed,
+                            volume=args.volume, emotion=args.emotion, encoding=args.encoding,
+                            sample_rate=args.sample_rate)
+    route = await endpoints.route(voice)
+    if route.offline:
+        print(f"Using the offline engine ({route.reason}).", file=err)
+    started = time.perf_counter()
+    recording = recorder.start(settings, voice)
+    take = recording.take
+    take.events.connect(lambda event: _first_audio(event, take, err))
+    if play:
+        transport.events.connect(lambda event: _playback(event, err))
+        transport.follow(take)
+    try:
+        await recording.wait()
+    except (VoiceboothError, asyncio.CancelledError):
+        _keep_partial(outputs.wav, recording, args, err)
+        raise
+    if play:
+        await transport.wait_played()
+    elapsed = time.perf_counter() - started
+    fmt, dither = wav_format_for(args.encoding, args.wav_format)
+    written = outputs.write(take, fmt, dither)
+    speed = take.duration / elapsed if elapsed > 0 else 0.0
+    shown = f" -> {', '.join(map(str, written))}" if written else ""
+    print(f"{take.duration:.2f} s of audio, {len(take.words)} words, in {elapsed:.2f} s "
+          f"({speed:.1f}× real time){shown}", file=err)
+    return 0
+
+
+def _first_audio(event: TakeEvent, take: Take, err: TextIO) -> None:
+    if isinstance(event, AudioAppended) and event.first_frame == 0:
+        ttfa = take.time_to_first_audio or 0.0
+        print(f"first audio after {ttfa * 1000:.1f} ms", file=err, flush=True)
+
+
+def _playback(event: TransportEvent, err: TextIO) -> None:
+    if isinstance(event, PlaybackProblem):
+        print(f"not playing: {event.message}", file=err)
+
+
+def _keep_partial(out: Path | None, recording: Recording, args: argparse.Namespace,
+                  err: TextIO) -> None:
+    """Keep the audio that arrived before a failure, beside the wanted output."""
+    take = recording.take
+    if out is None or take.n_frames == 0:
+        return
+    path = partial_path(out)
+    fmt, dither = wav_format_for(take.settings.encoding, args.wav_format)
+    try:
+        write_wav(path, take.samples, take.sample_rate, fmt, dither=dither, overwrite=True)
+    except VoiceboothError as exc:
+        print(f"could not keep the partial audio: {exc}", file=err)
+        return
+    print(f"the generation failed after {take.duration:.2f} s of audio; {out} was not "
+          f"written, the audio received so far is in {path}", file=err)

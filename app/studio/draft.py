@@ -1,0 +1,90 @@
+"""The line being edited and its controls: what the window shows, what the next take uses.
+
+The rules live here once: a control the model does not honour is left out of
+the request; 1.0 (speed, volume) is the API's own default, so it is sent as
+"not set" (``None``) and the stored setting is ``null``; a voice and a language
+that disagree are worth a warning, not a refusal (Cartesia's voices often speak
+more than their listed language).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.cartesia.models import catalog
+from app.cartesia.voices_types import Voice
+from app.settings import (
+    EMOTION,
+    ENCODING,
+    LANGUAGE,
+    MODEL,
+    SAMPLE_RATE,
+    SPEED,
+    TEXT,
+    VOLUME,
+    Settings,
+)
+from app.takes.take import TakeSettings
+
+#: The generation_config value the API uses when a control is left out.
+NEUTRAL = 1.0
+
+
+def control(value: float) -> float | None:
+    """A control's value as the request carries it: ``None`` at the API's default."""
+    return None if abs(value - NEUTRAL) < 1e-9 else round(value, 3)
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str = ""
+    model_id: str = "sonic-3"
+    language: str = "en"
+    speed: float | None = None
+    volume: float | None = None
+    emotion: str | None = None
+    encoding: str = "pcm_f32le"
+    sample_rate: int = 44100
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Draft:
+        return cls(text=settings.get(TEXT), model_id=settings.get(MODEL),
+                   language=settings.get(LANGUAGE), speed=settings.get(SPEED),
+                   volume=settings.get(VOLUME), emotion=settings.get(EMOTION),
+                   encoding=settings.get(ENCODING), sample_rate=settings.get(SAMPLE_RATE))
+
+    def save_to(self, settings: Settings) -> None:
+        settings.set(TEXT, self.text)
+        settings.set(MODEL, self.model_id)
+        settings.set(LANGUAGE, self.language)
+        settings.set(SPEED, self.speed)
+        settings.set(VOLUME, self.volume)
+        settings.set(EMOTION, self.emotion)
+        settings.set(ENCODING, self.encoding)
+        settings.set(SAMPLE_RATE, self.sample_rate)
+
+    @classmethod
+    def from_take(cls, settings: TakeSettings) -> Draft:
+        """The draft that made a take (to open it in the editor again)."""
+        return cls(text=settings.text, model_id=settings.model_id,
+                   language=settings.language or "en", speed=settings.speed,
+                   volume=settings.volume, emotion=settings.emotion,
+                   encoding=settings.encoding, sample_rate=settings.sample_rate)
+
+    def take_settings(self, voice: Voice, text: str | None = None) -> TakeSettings:
+        """What to record with ``voice``: controls the model ignores are left out."""
+        model = catalog().get(self.model_id)
+        return TakeSettings(
+            text=self.text if text is None else text, voice_id=voice.id,
+            voice_name=voice.name, model_id=self.model_id, language=self.language,
+            speed=self.speed if model.supports("speed") else None,
+            volume=self.volume if model.supports("volume") else None,
+            emotion=self.emotion if model.supports("emotion") else None,
+            encoding=self.encoding, sample_rate=self.sample_rate, offline=voice.offline)
+
+
+def language_warning(voice: Voice | None, language: str | None) -> str:
+    """What to tell when the voice is not known to speak the language ("" when it is)."""
+    if voice is None or not language or not voice.languages or voice.speaks(language):
+        return ""
+    return f"{voice.name} speaks {', '.join(sorted(voice.languages))}, not {language}"

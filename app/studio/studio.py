@@ -1,0 +1,211 @@
+"""The studio: endpoints, recorder, transport, voice library and history, wired together.
+
+The window binds its widgets to these objects and their events; nothing here
+knows about widgets. A recording that finishes is saved to the history (off
+the loop, and not awaited by whoever starts the next one, so stopping a take
+never loses it); a voice preview plays the voice's own clip when it has one,
+else a short generated sample, and is never kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.audio.wav import WavFormat
+from app.cartesia.errors import CartesiaError
+from app.cartesia.voices_types import Voice
+from app.engine.local import LocalEngine
+from app.errors import VoiceboothError
+from app.events import Emitter
+from app.settings import Settings
+from app.studio.draft import Draft
+from app.studio.endpoints import Endpoints, EndpointsChanged, EndpointsEvent, KeyringProblem
+from app.studio.history import HistoryService
+from app.studio.library import VoiceLibrary
+from app.studio.options import RunOptions
+from app.studio.recorder import Recorder, RecorderEvent, Recording, RecordingFinished
+from app.studio.transport import Transport
+from app.takes.errors import HistoryError
+from app.takes.export import export_take
+from app.takes.history import History
+from app.takes.take import Take, TakeStatus
+
+log = logging.getLogger(__name__)
+
+SAMPLE_TEXT = "Hello! This is how I sound in Voicebooth."
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    """Where the studio is connected, in a few words (the status bar)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the user should know: ``area`` is connection, history or keyring."""
+
+    area: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PreviewFallback:
+    """A voice's preview clip could not be played: a generated sample plays instead."""
+
+    voice: Voice
+    reason: str
+
+
+StudioEvent = StatusChanged | Problem | PreviewFallback
+
+
+class Studio:
+    def __init__(self, settings: Settings, options: RunOptions | None = None,
+                 history: History | None = None, *, engine: LocalEngine | None = None,
+                 cache_dir: Path | None = None) -> None:
+        self.settings = settings
+        self.endpoints = Endpoints(settings, options, engine=engine)
+        self.recorder = Recorder(self.endpoints)
+        self.transport = Transport(settings)
+        self.library = VoiceLibrary(self.endpoints, settings, cache_dir)
+        self.history = HistoryService(history)
+        self.events: Emitter[StudioEvent] = Emitter()
+        self._previews: dict[str, Take] = {}
+        self._tasks: set[asyncio.Future[object]] = set()
+        self.recorder.events.connect(self._on_recorder)
+        self.endpoints.events.connect(self._on_endpoints)
+
+    # --- starting ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """The cached library at once, then the sockets, the history and a fresh library."""
+        await self.library.load_cached()
+        await self.connect()
+        self.background(self.history.refresh())
+        self.library.refresh()
+
+    async def connect(self) -> None:
+        self.events.emit(StatusChanged("connecting…"))
+        try:
+            self.events.emit(StatusChanged(await self.endpoints.connect()))
+        except CartesiaError as exc:
+            self.events.emit(StatusChanged("not connected"))
+            self.events.emit(Problem("connection", str(exc)))
+
+    def _on_endpoints(self, event: EndpointsEvent) -> None:
+        if isinstance(event, KeyringProblem):
+            self.events.emit(Problem("keyring", event.message))
+        elif isinstance(event, EndpointsChanged):
+            self._previews.clear()
+
+    def reconnect(self) -> None:
+        """After the settings changed: close stale sockets, connect, load the library."""
+        self.background(self.connect())
+        self.library.refresh()
+
+    # --- recording -----------------------------------------------------------------------
+
+    def play(self, draft: Draft, voice: Voice) -> Recording:
+        """Record the draft with ``voice`` and play it while it streams."""
+        recording = self.recorder.start(draft.take_settings(voice), voice)
+        self.transport.follow(recording.take)
+        return recording
+
+    def preview(self, voice: Voice, draft: Draft) -> None:
+        """Let the user hear a voice: its clip, else a generated sample (cached per voice)."""
+        cached = self._previews.get(voice.id)
+        if cached is not None and cached.status is TakeStatus.DONE:
+            self.transport.play_take(cached)
+        elif voice.preview_file_url and not voice.offline:
+            self.background(self._preview_clip(voice, draft))
+        else:
+            self._generate_preview(voice, draft)
+
+    async def _preview_clip(self, voice: Voice, draft: Draft) -> None:
+        try:
+            take = await self.library.preview_clip(voice)
+        except VoiceboothError as exc:
+            self.events.emit(PreviewFallback(voice, str(exc)))
+            self._generate_preview(voice, draft)
+            return
+        self._previews[voice.id] = take
+        self.transport.play_take(take)
+
+    def _generate_preview(self, voice: Voice, draft: Draft) -> None:
+        settings = draft.take_settings(voice, SAMPLE_TEXT)
+        recording = self.recorder.start(settings, voice, keep=False)
+        self._previews[voice.id] = recording.take
+        self.transport.follow(recording.take)
+
+    def _on_recorder(self, event: RecorderEvent) -> None:
+        if isinstance(event, RecordingFinished) and event.recording.keep:
+            # Not awaited by the recording: the next Play (which cancels it) must
+            # not cancel the saving of the take it stopped.
+            self.background(self._save(event.recording.take))
+
+    async def _save(self, take: Take) -> None:
+        try:
+            await self.history.save(take)
+        except HistoryError as exc:
+            self.events.emit(Problem("history", str(exc)))
+
+    # --- the history ------------------------------------------------------------------
+
+    async def take(self, take_id: str) -> Take:
+        """A take by id: the current one if it is that, else loaded from the history."""
+        current = self.transport.take
+        if current is not None and current.id == take_id:
+            return current
+        return await self.history.load(take_id)
+
+    async def rename(self, take_id: str, name: str) -> None:
+        await self.history.rename(take_id, name)
+        current = self.transport.take
+        if current is not None and current.id == take_id:
+            current.rename(name)
+
+    async def export(self, take: Take, path: Path, *, fmt: WavFormat,
+                     selection: tuple[float, float] | None, timings_json: bool, srt: bool,
+                     overwrite: bool) -> list[Path]:
+        """Write the take (or a selection) and its timings, off the loop (fsync is slow)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            None, lambda: export_take(take, path, fmt=fmt, selection=selection,
+                                      timings_json=timings_json, srt=srt,
+                                      overwrite=overwrite))
+
+    # --- lifetime -----------------------------------------------------------------------
+
+    def background(self, work: Awaitable[object]) -> None:
+        """Run ``work`` without waiting for it, keeping a handle so it is never lost."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            if isinstance(exc, VoiceboothError):
+                self.events.emit(Problem("connection", str(exc)))
+            else:
+                log.error("background work failed", exc_info=exc)
+
+    async def shutdown(self) -> None:
+        """Stop everything: generation, sound, sockets, the engine; finish saving takes."""
+        await self.recorder.close()
+        await self.library.close()
+        await self.transport.close()
+        if self._tasks:  # a take being written to the history is finished, not lost
+            await asyncio.wait(set(self._tasks), timeout=10)
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.endpoints.close()
+        self.history.close()

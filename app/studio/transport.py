@@ -1,0 +1,283 @@
+"""Play, pause, seek, loop and A/B over the one current take; the playhead from the DAC.
+
+The transport owns the player. Opening a sound device takes tens of
+milliseconds, so it happens in an executor while the loop goes on (while a
+generation's request is in flight, say); commands given meanwhile apply once
+it is open. A streaming take is followed: what has arrived is fed at once and
+every new chunk as the take announces it, so sound starts while it streams.
+Without a usable device everything else keeps working and the reason is
+announced once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.audio.errors import NoAudioDevice
+from app.audio.player import Player, PlayerState
+from app.events import Emitter
+from app.settings import OUTPUT_DEVICE, PREBUFFER_MS, Settings
+from app.takes.take import AudioAppended, Finished, Take, TakeEvent, TakeStatus, ab_position
+
+
+@dataclass(frozen=True)
+class CurrentTakeChanged:
+    """The take shown and played (``None``: none)."""
+
+    take: Take | None
+
+
+@dataclass(frozen=True)
+class PlaybackProblem:
+    """Why nothing can be heard (announced once per distinct reason)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class ABSwitched:
+    """A/B: ``label`` ("A" or "B") is now playing ``take`` from ``seconds``."""
+
+    label: str
+    take: Take
+    seconds: float
+
+
+TransportEvent = CurrentTakeChanged | PlaybackProblem | ABSwitched
+
+
+@dataclass(frozen=True)
+class _Cue:
+    start: float  # take frames
+    end: float | None
+    loop: bool
+
+
+class Transport:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.take: Take | None = None
+        self.player: Player | None = None
+        self.problem: str | None = None
+        self.events: Emitter[TransportEvent] = Emitter()
+        self.ab: tuple[Take, Take] | None = None
+        self._player_take: Take | None = None  # the take the open player holds
+        self._epoch = 0  # bumped by every load, so a late-opening device is dropped
+        self._opening: asyncio.Task[None] | None = None
+        self._cue: _Cue | None = None  # where to start once the device is open
+        self._unfollow: list[Callable[[], None]] = []
+        self._closing: set[asyncio.Future[None]] = set()
+
+    # --- which take ------------------------------------------------------------------
+
+    def show(self, take: Take | None) -> None:
+        """Make ``take`` the current one without playing it (a take picked in the history)."""
+        if take is self.take:
+            return
+        self._drop_player()
+        self._set_take(take)
+
+    def _set_take(self, take: Take | None) -> None:
+        if take is not self.take:
+            self.take = take
+            self.events.emit(CurrentTakeChanged(take))
+
+    def follow(self, take: Take) -> None:
+        """Play a take from its start while it streams (a new recording)."""
+        self.ab = None
+        self._load(take, _Cue(0, None, False))
+
+    def play_take(self, take: Take, start: float = 0.0, end: float | None = None, *,
+                  loop: bool = False) -> None:
+        """Play ``take`` from ``start`` to ``end`` seconds (looping between them)."""
+        rate = take.sample_rate
+        cue = _Cue(start * rate, None if end is None else end * rate, loop)
+        player = self.player
+        if player is not None and self._player_take is take and player.ended \
+                and player.frames_received == take.n_frames:
+            self._set_take(take)
+            player.play(cue.start, cue.end, loop=cue.loop)
+            return
+        self._load(take, cue)
+
+    def replay(self, start: float = 0.0, end: float | None = None, *, loop: bool = False
+               ) -> None:
+        if self.take is not None:
+            self.play_take(self.take, start, end, loop=loop)
+
+    # --- transport -----------------------------------------------------------------------
+
+    @property
+    def holds_current(self) -> bool:
+        return self.player is not None and self._player_take is self.take
+
+    @property
+    def playing(self) -> bool:
+        return self.holds_current and self.player is not None and self.player.active
+
+    def pause(self) -> None:
+        if self.playing and self.player is not None:
+            self.player.pause()
+
+    def toggle(self) -> None:
+        """Space: pause, resume, or play the current take again from the start."""
+        player = self.player if self.holds_current else None
+        if player is not None and player.active:
+            player.pause()
+        elif player is not None and player.state is PlayerState.PAUSED:
+            player.resume()
+        else:
+            self.replay()
+
+    def stop(self) -> None:
+        self._cue = None
+        if self.player is not None:
+            self.player.stop()
+
+    def seek(self, frame: int) -> None:
+        """Move the playhead of the current take to ``frame`` (playing on from there)."""
+        take = self.take
+        if take is None:
+            return
+        player = self.player if self.holds_current else None
+        if player is None:
+            if self._opening is not None and not self._opening.done() and self._cue:
+                self._cue = _Cue(frame, self._cue.end, self._cue.loop)
+            else:
+                self.play_take(take, frame / take.sample_rate)
+        elif player.state in (PlayerState.FINISHED, PlayerState.STOPPED):
+            player.play(frame)
+        else:
+            player.seek(frame)
+
+    def playhead(self) -> float | None:
+        """The current take's frame at the DAC now; ``None`` when it is not loaded."""
+        if not self.holds_current or self.player is None:
+            return None
+        return self.player.playhead()
+
+    def playing_word(self) -> int | None:
+        """The index of the word being heard, while it plays."""
+        take, frame = self.take, self.playhead()
+        if take is None or frame is None or not self.playing:
+            return None
+        return take.word_at(frame / take.sample_rate)
+
+    # --- A/B -------------------------------------------------------------------------------
+
+    def start_ab(self, a: Take, b: Take) -> None:
+        self.ab = (a, b)
+        self.play_take(a)
+        self.events.emit(ABSwitched("A", a, 0.0))
+
+    def switch_ab(self) -> bool:
+        """Continue in the other take at the same word; ``False`` without an A/B pair."""
+        if self.ab is None or self.take not in self.ab:
+            return False
+        a, b = self.ab
+        current, other = (a, b) if self.take is a else (b, a)
+        frame = self.playhead()
+        seconds = frame / current.sample_rate if frame is not None else 0.0
+        position = ab_position(current, other, seconds)
+        self.play_take(other, position)
+        self.events.emit(ABSwitched("B" if other is b else "A", other, position))
+        return True
+
+    # --- the device ------------------------------------------------------------------------
+
+    def _load(self, take: Take, cue: _Cue) -> None:
+        self._drop_player()
+        self._set_take(take)
+        self._cue = cue
+        self._epoch += 1
+        self._opening = asyncio.ensure_future(self._open(self._epoch, take))
+
+    async def _open(self, epoch: int, take: Take) -> None:
+        loop = asyncio.get_running_loop()
+        device = self.settings.get(OUTPUT_DEVICE) or None
+        prebuffer = self.settings.get(PREBUFFER_MS) / 1000
+        opened = await loop.run_in_executor(None, _open_player, take.sample_rate, device,
+                                            prebuffer)
+        if epoch != self._epoch:  # another take was loaded meanwhile
+            if isinstance(opened, Player):
+                self._close_later(opened)
+            return
+        if isinstance(opened, NoAudioDevice):
+            if self.problem != str(opened):
+                self.problem = str(opened)
+                self.events.emit(PlaybackProblem(str(opened)))
+            return
+        self.problem = None
+        self.player, self._player_take = opened, take
+        opened.feed(take.samples)
+        if take.status is TakeStatus.STREAMING:
+            self._unfollow.append(take.events.connect(
+                lambda event: self._on_take(opened, take, event)))
+        else:
+            opened.end_of_stream()
+        cue, self._cue = self._cue, None
+        if cue is not None:
+            opened.play(cue.start, cue.end, loop=cue.loop)
+
+    @staticmethod
+    def _on_take(player: Player, take: Take, event: TakeEvent) -> None:
+        if isinstance(event, AudioAppended):
+            player.feed(take.samples[event.first_frame:event.first_frame + event.n_frames])
+        elif isinstance(event, Finished):
+            player.end_of_stream()
+
+    def _drop_player(self) -> None:
+        for disconnect in self._unfollow:
+            disconnect()
+        self._unfollow.clear()
+        self._epoch += 1
+        self._cue = None
+        player, self.player, self._player_take = self.player, None, None
+        if player is not None:
+            player.stop()
+            self._close_later(player)
+
+    def _close_later(self, player: Player) -> None:
+        # Closing drains the device's buffer (tens of ms): not on the loop.
+        closing = asyncio.get_running_loop().run_in_executor(None, player.close)
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+
+    async def wait_played(self, limit: float = 5.0) -> None:
+        """Until the current take has been heard to its end (the command line's ``--play``)."""
+        if self._opening is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._opening
+        player = self.player
+        if player is None or not self.holds_current:
+            return
+        await asyncio.get_running_loop().run_in_executor(None, _finish, player, limit)
+
+    async def close(self) -> None:
+        self._drop_player()
+        if self._opening is not None and not self._opening.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._opening
+        if self._closing:
+            await asyncio.wait(set(self._closing))
+
+
+def _open_player(rate: int, device: str | None, prebuffer: float) -> Player | NoAudioDevice:
+    """Open an output stream (any thread); the reason when there is no device."""
+    player = Player(rate, device=device, prebuffer=prebuffer)
+    try:
+        player.open()
+    except NoAudioDevice as exc:
+        return exc
+    return player
+
+
+def _finish(player: Player, limit: float) -> None:
+    """Wait for the last sample to reach the DAC (bounded, in case the device stalls)."""
+    remaining = (player.frames_received - player.playhead()) / player.sample_rate
+    player.wait_finished(remaining + limit)
+    time.sleep(player.latency + 0.05)

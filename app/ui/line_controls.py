@@ -1,0 +1,126 @@
+"""The controls of the next take: model, language, speed, volume, emotion, output format.
+
+A view of a :class:`~app.studio.draft.Draft`: :meth:`LineControls.draft`
+reads it, :meth:`LineControls.set_draft` shows one. Controls the chosen
+model ignores are disabled and say why; the language list is the model's.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.audio.codecs import ENCODINGS, SAMPLE_RATES
+from app.cartesia.models import Model, catalog
+from app.markup import Dialect
+from app.studio.draft import NEUTRAL, Draft, control
+
+
+class LineControls(QWidget):
+    #: The model or the language changed: the editor checks markup for this dialect.
+    dialectChanged = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model_box = QComboBox()
+        for model in catalog().models:
+            self.model_box.addItem(model.label, model.id)
+        self.language_box = QComboBox()
+        self.language_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.language_box.setMinimumContentsLength(12)
+        self.language_warning = QLabel()
+        self.language_warning.setStyleSheet("color: #c77700;")
+        low, high = catalog().ranges["speed"]
+        self.speed = _spin("speed ", low, high, 0.05)
+        low, high = catalog().ranges["volume"]
+        self.volume = _spin("volume ", low, high, 0.1)
+        self.emotion = QComboBox()
+        self.emotion.addItem("no emotion", "")
+        for emotion in catalog().emotions:
+            self.emotion.addItem(emotion, emotion)
+        self.encoding = QComboBox()
+        for encoding in ENCODINGS:
+            self.encoding.addItem(encoding, encoding)
+        self.rate = QComboBox()
+        for rate in SAMPLE_RATES:
+            self.rate.addItem(f"{rate} Hz", rate)
+        first, second = QHBoxLayout(), QHBoxLayout()
+        first.addWidget(self.model_box)
+        first.addWidget(self.language_box)
+        first.addWidget(self.language_warning, 1)
+        for widget in (self.speed, self.volume, self.emotion, self.encoding, self.rate):
+            second.addWidget(widget)
+        second.addStretch()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(first)
+        layout.addLayout(second)
+        self.model_box.currentIndexChanged.connect(self._model_changed)
+        self.language_box.currentIndexChanged.connect(self._language_changed)
+        self._model_changed()
+
+    def model(self) -> Model:
+        return catalog().get(self.model_box.currentData() or "sonic-3")
+
+    def language(self) -> str:
+        return str(self.language_box.currentData() or "en")
+
+    def dialect(self) -> Dialect:
+        return self.model().dialect(self.language())
+
+    def draft(self, text: str) -> Draft:
+        return Draft(text=text, model_id=self.model().id, language=self.language(),
+                     speed=control(self.speed.value()), volume=control(self.volume.value()),
+                     emotion=self.emotion.currentData() or None,
+                     encoding=str(self.encoding.currentData()),
+                     sample_rate=int(self.rate.currentData()))
+
+    def set_draft(self, draft: Draft) -> None:
+        self.model_box.setCurrentIndex(max(0, self.model_box.findData(draft.model_id)))
+        self.set_language(draft.language)
+        self.speed.setValue(draft.speed if draft.speed is not None else NEUTRAL)
+        self.volume.setValue(draft.volume if draft.volume is not None else NEUTRAL)
+        self.emotion.setCurrentIndex(max(0, self.emotion.findData(draft.emotion or "")))
+        self.encoding.setCurrentIndex(max(0, self.encoding.findData(draft.encoding)))
+        self.rate.setCurrentIndex(max(0, self.rate.findData(draft.sample_rate)))
+
+    def set_language(self, code: str) -> bool:
+        index = self.language_box.findData(code)
+        if index >= 0:
+            self.language_box.setCurrentIndex(index)
+        return index >= 0
+
+    def _model_changed(self, *_: object) -> None:
+        model = self.model()
+        current = self.language_box.currentData()
+        self.language_box.blockSignals(True)
+        self.language_box.clear()
+        for code in model.languages:
+            self.language_box.addItem(f"{catalog().language_name(code)} ({code})", code)
+        self.language_box.setCurrentIndex(max(0, self.language_box.findData(current)))
+        self.language_box.blockSignals(False)
+        for name, widget in (("speed", self.speed), ("volume", self.volume),
+                             ("emotion", self.emotion)):
+            widget.setEnabled(model.supports(name))
+            widget.setToolTip("" if widget.isEnabled() else
+                              model.note or f"{model.label} has no {name} control")
+        self._language_changed()
+
+    def _language_changed(self, *_: object) -> None:
+        self.dialectChanged.emit(self.dialect())
+
+
+def _spin(prefix: str, low: float, high: float, step: float) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(low, high)
+    spin.setSingleStep(step)
+    spin.setPrefix(prefix)
+    spin.setValue(NEUTRAL)
+    return spin
