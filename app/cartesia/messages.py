@@ -197,14 +197,17 @@ class ErrorMessage:
     doc_url: str | None = None
 
     def to_json(self, api_version: str = DEFAULT_API_VERSION) -> JSONDict:
-        out: JSONDict = {"type": "error", "done": True, "status_code": self.status_code,
-                         "context_id": self.context_id}
+        # The API leaves doc_url and context_id out when it has none (never null).
+        out: JSONDict = {"type": "error", "done": True, "status_code": self.status_code}
         if api_version >= STRUCTURED_ERRORS_SINCE:
             out.update({"error_code": self.error_code, "title": self.title,
-                        "message": self.message, "request_id": self.request_id,
-                        "doc_url": self.doc_url})
+                        "message": self.message, "request_id": self.request_id})
+            if self.doc_url is not None:
+                out["doc_url"] = self.doc_url
         else:
             out["error"] = f"{self.title}: {self.message}" if self.title else self.message
+        if self.context_id is not None:
+            out["context_id"] = self.context_id
         return out
 
 
@@ -213,6 +216,11 @@ ServerMessage = Chunk | WordTimestamps | PhonemeTimestamps | FlushDone | Done | 
 
 def encode(message: ServerMessage | ClientMessage) -> str:
     return json.dumps(message.to_json(), ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_error(error: ErrorMessage, api_version: str = DEFAULT_API_VERSION) -> str:
+    """An error in the shape of ``api_version``: structured, or ``{"error": ...}`` before."""
+    return json.dumps(error.to_json(api_version), ensure_ascii=False, separators=(",", ":"))
 
 
 # --- decoding server messages (client side) ----------------------------------
