@@ -12,7 +12,7 @@ cd "$VB_ROOT"
 PY="$VB_ROOT/.venv/bin/python"
 
 echo "== ruff"; "$PY" -m ruff check .
-echo "== mypy --strict (core)"; "$PY" -m mypy
+echo "== mypy --strict (all of app)"; "$PY" -m mypy
 echo "== import contracts"; "$VB_ROOT/.venv/bin/lint-imports"
 
 # Everything the tests write (keyring, settings, history, sound server) stays in here.

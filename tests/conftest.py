@@ -4,15 +4,21 @@
 Service and sets VOICEBOOTH_TEST_SERVICES=1; then a test that needs one of them
 fails when it is missing instead of being skipped, so CI cannot pass by
 silently testing less.
+
+A test fails when it leaves something running: a thread, an asyncio task, a TCP
+socket, or an audio stream on the sound server (napari does the same for
+QThreads and QTimers; tests/ui/conftest.py adds QTimers and qasync tasks).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +66,101 @@ def no_leaked_threads() -> Iterator[None]:
 
 # Threads owned by libraries for the life of the process, not by a test.
 _IGNORED = ("QDBusConnection", "Dummy-", "pydevd")
+
+
+def _settle(leftovers: Callable[[], list[str]], what: str) -> None:
+    """Fail if ``leftovers()`` stays non-empty for 2 s (closing may take a moment)."""
+    found: list[str] = []
+    for _ in range(100):
+        found = leftovers()
+        if not found:
+            return
+        threading.Event().wait(0.02)
+    pytest.fail(f"test left {what}: {found}", pytrace=False)
+
+
+class _TaskTracker(asyncio.DefaultEventLoopPolicy):
+    """Loops made by ``asyncio.run`` note which tasks were still running when the main
+    coroutine returned: ``asyncio.run`` would cancel them silently."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.leaked: list[str] = []
+
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        loop = super().new_event_loop()
+        tasks: list[asyncio.Task[Any]] = []
+
+        def factory(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any],
+                    **kw: Any) -> asyncio.Task[Any]:
+            task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **kw)
+            if not tasks:  # the main task: look at the others the moment it ends
+                task.add_done_callback(lambda main: self.leaked.extend(
+                    repr(t.get_coro()) for t in tasks if t is not main and not t.done()))
+            tasks.append(task)
+            return task
+
+        loop.set_task_factory(factory)  # type: ignore[arg-type]
+        return loop
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_tasks() -> Iterator[None]:
+    previous = asyncio.get_event_loop_policy()
+    tracker = _TaskTracker()
+    asyncio.set_event_loop_policy(tracker)
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop_policy(previous)
+    if tracker.leaked:
+        pytest.fail(f"test left asyncio tasks running: {tracker.leaked}", pytrace=False)
+
+
+def _tcp_inodes() -> set[str]:
+    inodes = set()
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        inodes.update(line.split()[9] for line in lines)
+    return inodes
+
+
+def _open_tcp_sockets() -> set[str]:
+    """This process's open TCP sockets (not Unix ones: D-Bus and the sound server)."""
+    mine = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            mine.add(target[8:-1])
+    return mine & _tcp_inodes()
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_sockets() -> Iterator[None]:
+    before = _open_tcp_sockets()
+    yield
+    _settle(lambda: sorted(_open_tcp_sockets() - before), "TCP sockets open (inodes)")
+
+
+def _our_audio_streams() -> list[str]:
+    listed = subprocess.run(["pactl", "list", "sink-inputs"], capture_output=True, text=True,
+                            timeout=10).stdout
+    return [block.splitlines()[0] for block in listed.split("\n\n")
+            if f'application.process.id = "{os.getpid()}"' in block]
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_audio_streams() -> Iterator[None]:
+    """Checked on the sound server itself: a stream this process left playing there."""
+    yield
+    if os.environ.get("PULSE_SERVER"):
+        _settle(_our_audio_streams, "audio streams open on the sound server")
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import pytest
 import qasync
+import shiboken6
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.engine.local import LocalEngine
@@ -37,12 +39,43 @@ def collect_on_the_gui_thread() -> Iterator[None]:
 
 @pytest.fixture
 def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    """A qasync loop per test (pytest-qt has no asyncio support of its own)."""
+    """A qasync loop per test (pytest-qt has no asyncio support of its own); the test
+    fails if it leaves a task on it."""
     event_loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(event_loop)
     yield event_loop
+    pending = [t for t in asyncio.all_tasks(event_loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        event_loop.run_until_complete(asyncio.wait(pending, timeout=5))
     asyncio.set_event_loop(None)
     event_loop.close()
+    if pending:
+        pytest.fail(f"test left tasks on the loop: {[t.get_coro() for t in pending]}",
+                    pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def no_dangling_timers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A test fails if a QTimer it started is still running (napari's conftest does so)."""
+    started: list[QTimer] = []
+    original = QTimer.start
+
+    def start(timer: QTimer, *args: Any) -> None:
+        started.append(timer)
+        original(timer, *args)
+
+    monkeypatch.setattr(QTimer, "start", start)
+    yield
+    monkeypatch.undo()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    active = [t for t in started if shiboken6.isValid(t) and t.isActive()]
+    for timer in active:
+        timer.stop()
+    if active:
+        pytest.fail(f"test left QTimers running: {[t.parent() for t in active]}",
+                    pytrace=False)
 
 
 def run(loop: qasync.QEventLoop, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:

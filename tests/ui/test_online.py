@@ -53,6 +53,7 @@ def test_plays_the_servers_voice_through_the_server(server: ThreadedServer, tmp_
     window = make_window(tmp_path, RunOptions(), settings=settings)
     window.show()
     run(loop, window.studio.start())
+    run(loop, window.studio.library.refresh())  # to its end, while the loop runs
     run(loop, until(lambda: window.picker.model.row_of(REMOTE_ID) is not None))
     window.picker.search.setText("narrator")
     window.picker.select_first()
@@ -79,6 +80,7 @@ def test_a_rejected_key_is_a_banner_with_retry(server: ThreadedServer, tmp_path:
     window = make_window(tmp_path, RunOptions(), settings=settings, history=False)
     window.show()
     run(loop, window.studio.start())
+    run(loop, window.studio.library.refresh())  # to its end, while the loop runs
     run(loop, until(lambda: "Invalid or missing API key" in window.banner.message()))
     assert "sk_wrong_key_for_window" not in window.banner.message()
     # Offline voices still work while the key is refused.
