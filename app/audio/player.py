@@ -228,8 +228,18 @@ class Player:
 
     # --- the clock -----------------------------------------------------------
 
-    def playhead(self) -> float:
-        """The take frame at the DAC now; any thread, any moment."""
+    def clock(self) -> float:
+        """The stream's clock (seconds, PortAudio's ``stream.time``); 0 when closed."""
+        stream = self._stream
+        return float(stream.time) if stream is not None else 0.0
+
+    def playhead(self, now: float | None = None) -> float:
+        """The take frame at the DAC at ``now`` (the stream's clock; default: now).
+
+        Any thread, any moment. Passing one clock reading lets a caller pair it
+        with the position exactly (reading the clock twice, a busy machine may
+        run between the two reads).
+        """
         request = self._request
         if request is not None and request[0] in ("seek", "play") and request[1] >= 0:
             return float(self._to_take(request[1]))  # not applied yet: where it will be
@@ -240,26 +250,41 @@ class Player:
         if self._dac_fallback and not self._dac_fallback_logged:
             self._dac_fallback_logged = True
             log.info("the device reports implausible DAC times; using currentTime + latency")
-        now = float(stream.time)
+        if now is None:
+            now = float(stream.time)
         for _ in range(3):  # retry if the callback overwrote a slot while we read
             count = self._clock_count
-            newest = None
-            for back in range(1, min(count, _CLOCK_SLOTS) + 1):
+            kept = min(count, _CLOCK_SLOTS)
+            at_dac = None
+            for back in range(1, kept + 1):
                 slot = (count - back) % _CLOCK_SLOTS
                 if self._clock_dac[slot] <= now:
-                    newest = slot
+                    at_dac = back
                     break
-            if count != self._clock_count:
-                continue
-            if newest is None:  # nothing has reached the DAC yet
-                slot = (count - min(count, _CLOCK_SLOTS)) % _CLOCK_SLOTS
-                return float(self._clock_first[slot]) * self.sample_rate / self.device_rate
-            first = float(self._clock_first[newest])
-            frames = float(self._clock_frames[newest])
-            position = first + (now - float(self._clock_dac[newest])) * self.device_rate
-            position = min(max(position, first), first + frames)
-            return position * self.sample_rate / self.device_rate
+            heard = self._heard(count, at_dac if at_dac is not None else kept, now)
+            if count == self._clock_count:
+                return heard * self.sample_rate / self.device_rate
         return float(self._to_take(self._pos))
+
+    def _heard(self, count: int, back: int, now: float) -> float:
+        """The device frame being heard, from the block ``back`` slots before the newest.
+
+        A silent block (stopped, paused, prebuffering) holds no frame of the take:
+        then the next block with audio says where playback goes on from, or the
+        newest block if none has audio yet. So after a seek, or a jump to the other
+        take of an A/B pair, the playhead is at the new place at once, not at the
+        old one for a latency's worth of time.
+        """
+        slot = (count - back) % _CLOCK_SLOTS
+        if self._clock_frames[slot] == 0:
+            for later in range(back - 1, 0, -1):
+                ahead = (count - later) % _CLOCK_SLOTS
+                if self._clock_frames[ahead] > 0:
+                    return float(self._clock_first[ahead])
+            return float(self._clock_first[(count - 1) % _CLOCK_SLOTS])
+        first = float(self._clock_first[slot])
+        position = first + (now - float(self._clock_dac[slot])) * self.device_rate
+        return min(max(position, first), first + float(self._clock_frames[slot]))
 
     def playhead_seconds(self) -> float:
         return self.playhead() / self.sample_rate

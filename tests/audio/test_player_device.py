@@ -120,9 +120,9 @@ def measure_playhead_error(clicks: int = 12) -> list[float]:
         stop = threading.Event()
 
         def watch() -> None:
-            stream = player._stream
             while not stop.is_set():
-                samples.append((float(stream.time), player.playhead()))
+                now = player.clock()  # one clock reading for both sides of the pair
+                samples.append((now, player.playhead(now)))
                 time.sleep(0.002)
 
         watcher = threading.Thread(target=watch)
@@ -161,3 +161,22 @@ def test_playhead_follows_the_dac() -> None:
     assert len(errors) >= 10
     # Accuracy, not speed: where the playhead says we are vs. what was heard.
     assert np.percentile(np.abs(errors), 95) < 0.005, errors  # the issue's target
+
+
+def test_after_a_jump_the_playhead_is_at_the_new_place_at_once() -> None:
+    """Silence queued at the DAC (a stopped or paused player's blocks, frame 0) must
+    not pull the playhead back: an A/B switch or a click on a word shows the new
+    place right away, not the old one for a latency's worth of time."""
+    with Player(RATE, latency=0.2) as player:  # a long queue of silent blocks
+        player.feed(signal(3.0))
+        player.end_of_stream()
+        time.sleep(0.3)  # the queue fills with silence from frame 0
+        player.play(2 * RATE)
+        seen = []
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            seen.append(player.playhead())
+            time.sleep(0.002)
+        player.stop()
+    assert min(seen) >= 2 * RATE - 1
+    assert max(seen) > 2 * RATE + 0.1 * RATE  # and it moves on from there
