@@ -22,6 +22,7 @@ from app.cartesia.errors import (
 )
 from app.engine.server import ThreadedServer
 from app.engine.synth.tones import VOICE_ID
+from tests.cartesia.collect import collect
 from tests.cartesia.conftest import KEY, run
 
 LONG = " ".join(["syllable"] * 30)
@@ -61,7 +62,7 @@ def test_transport_faults_fail_fast_and_the_client_reconnects(
         async with TTSClient(config) as client:
             chunks, exc, lag = await stream_until_failure(client, request())
             server.server.faults.clear()
-            again = await (await client.generate(request("back again"))).collect()
+            again = await collect(await client.generate(request("back again")))
             return chunks, exc, lag, [w for w, _, _ in again.words], client.connects
 
     chunks, exc, lag, words, connects = run(scenario())
@@ -83,7 +84,7 @@ def test_a_drop_fails_every_open_generation(server: ThreadedServer,
             gens = [await client.generate(request()) for _ in range(3)]
             await asyncio.sleep(0.2)
             server.server.faults.drop_after_chunks = 0
-            results = await asyncio.gather(*(g.collect() for g in gens),
+            results = await asyncio.gather(*(collect(g) for g in gens),
                                            return_exceptions=True)
             return [r for r in results if isinstance(r, BaseException)]
 
@@ -202,7 +203,7 @@ def test_concurrency_limit_is_rate_limited(server: ThreadedServer,
         async with TTSClient(config) as client:
             first = await client.generate(request())
             second = await client.generate(request())
-            exc = (await asyncio.gather(second.collect(), return_exceptions=True))[0]
+            exc = (await asyncio.gather(collect(second), return_exceptions=True))[0]
             await first.cancel()
             assert isinstance(exc, BaseException)
             return exc
@@ -217,10 +218,10 @@ def test_idle_close_is_reopened_transparently(server: ThreadedServer,
 
     async def scenario() -> tuple[list[str], int]:
         async with TTSClient(config) as client:
-            await (await client.generate(request("first"))).collect()
+            await collect(await client.generate(request("first")))
             await asyncio.sleep(1.5)  # the server closes with 1000 "connection idle timeout"
             assert not client.connected
-            got = await (await client.generate(request("second"))).collect()
+            got = await collect(await client.generate(request("second")))
             return [w for w, _, _ in got.words], client.connects
 
     words, connects = run(scenario())

@@ -10,11 +10,12 @@ import pytest
 from app.audio import codecs
 from app.audio.codecs import ENCODINGS, SAMPLE_RATES
 from app.cartesia import messages as m
-from app.cartesia.client import Audio, Collected, TTSClient
+from app.cartesia.client import Audio, TTSClient
 from app.cartesia.config import ClientConfig
 from app.cartesia.errors import Cancelled
 from app.engine.server import ThreadedServer
 from app.engine.synth.tones import VOICE_ID
+from tests.cartesia.collect import Received, collect
 from tests.cartesia.conftest import run
 from tests.cartesia.expected import expected_audio, expected_words
 
@@ -31,9 +32,9 @@ def request(text: str = TEXT, encoding: str = "pcm_f32le", rate: int = 24000,
 @pytest.mark.parametrize("rate", SAMPLE_RATES)
 def test_exact_audio_for_every_encoding_and_rate(config: ClientConfig, encoding: str,
                                                  rate: int) -> None:
-    async def scenario() -> Collected:
+    async def scenario() -> Received:
         async with TTSClient(config) as client:
-            return await (await client.generate(request(encoding=encoding, rate=rate))).collect()
+            return await collect(await client.generate(request(encoding=encoding, rate=rate)))
 
     got = run(scenario())
     expected = expected_audio(TEXT, rate)
@@ -48,10 +49,10 @@ def test_exact_audio_for_every_encoding_and_rate(config: ClientConfig, encoding:
 
 
 def test_exact_word_and_phoneme_timestamps(config: ClientConfig) -> None:
-    async def scenario() -> Collected:
+    async def scenario() -> Received:
         async with TTSClient(config) as client:
             gen = await client.generate(request(rate=16000, add_phoneme_timestamps=True))
-            return await gen.collect()
+            return await collect(gen)
 
     got = run(scenario())
     assert got.words == expected_words(TEXT, 16000)
@@ -64,11 +65,11 @@ def test_exact_word_and_phoneme_timestamps(config: ClientConfig) -> None:
 
 
 def test_speed_and_volume_reach_the_voice(config: ClientConfig) -> None:
-    async def scenario() -> Collected:
+    async def scenario() -> Received:
         async with TTSClient(config) as client:
             gen = await client.generate(request(
                 generation_config=m.GenerationConfig(speed=1.25, volume=1.5)))
-            return await gen.collect()
+            return await collect(gen)
 
     got = run(scenario())
     np.testing.assert_array_equal(got.samples(), expected_audio(TEXT, 24000, 1.25, 1.5))
@@ -77,10 +78,10 @@ def test_speed_and_volume_reach_the_voice(config: ClientConfig) -> None:
 def test_eight_concurrent_contexts_share_one_socket(config: ClientConfig) -> None:
     texts = [" ".join(f"w{i}x{j}" for j in range(i + 2)) for i in range(8)]
 
-    async def scenario() -> tuple[list[Collected], int]:
+    async def scenario() -> tuple[list[Received], int]:
         async with TTSClient(config) as client:
             gens = [await client.generate(request(t)) for t in texts]
-            results = await asyncio.gather(*(g.collect() for g in gens))
+            results = await asyncio.gather(*(collect(g) for g in gens))
             return list(results), client.connects
 
     results, connects = run(scenario())
@@ -96,7 +97,7 @@ def test_cancel_stops_the_context_and_the_socket_lives_on(server: ThreadedServer
     server.server.config.pace = 1.0  # real time, so there is something left to cancel
     long_text = " ".join(["stretch"] * 40)
 
-    async def scenario() -> tuple[int, Collected, int]:
+    async def scenario() -> tuple[int, Received, int]:
         async with TTSClient(config) as client:
             gen = await client.generate(request(long_text))
             chunks = 0
@@ -109,7 +110,7 @@ def test_cancel_stops_the_context_and_the_socket_lives_on(server: ThreadedServer
             with pytest.raises(Cancelled):
                 await gen.__anext__()
             server.server.config.pace = 0.0
-            after = await (await client.generate(request("still here"))).collect()
+            after = await collect(await client.generate(request("still here")))
             return chunks, after, client.connects
 
     chunks, after, connects = run(scenario())
@@ -121,7 +122,7 @@ def test_cancel_stops_the_context_and_the_socket_lives_on(server: ThreadedServer
 def test_continue_and_flush_stream_text_in_parts(config: ClientConfig) -> None:
     parts = ["One two ", "three ", "four five"]
 
-    async def scenario() -> Collected:
+    async def scenario() -> Received:
         async with TTSClient(config) as client:
             gen = await client.generate(request(parts[0], continue_=True,
                                                 max_buffer_delay_ms=5000))
@@ -129,7 +130,7 @@ def test_continue_and_flush_stream_text_in_parts(config: ClientConfig) -> None:
             flush_id = await gen.flush()
             assert flush_id == 1
             await gen.end(parts[2])
-            return await gen.collect()
+            return await collect(gen)
 
     got = run(scenario())
     first, second = "One two three", "four five"

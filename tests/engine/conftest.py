@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 import pytest
 
 from app.cartesia import messages as m
-from app.cartesia.client import Collected, TTSClient
+from app.cartesia.client import TTSClient
 from app.cartesia.config import ClientConfig, Timeouts
 from app.cartesia.voices_types import Voice
 from app.engine.server import ServerConfig, ThreadedServer
 from app.engine.synth.base import SynthEvent, SynthRequest
 from app.engine.synth.tones import VOICE_ID, ToneSynthesizer
+from tests.cartesia.collect import Received, collect
 
 T = TypeVar("T")
 KEY = "sk_test_compat_0123456789"
@@ -71,15 +72,15 @@ def ws_base(server: ThreadedServer) -> str:
 
 
 def our_client_receives(server: ThreadedServer, transcript: str, encoding: str, rate: int,
-                        **kw: Any) -> Collected:
+                        **kw: Any) -> Received:
     """What :class:`TTSClient` gets for one whole-transcript request (the reference)."""
     config = ClientConfig(server.url, api_key=KEY,
                           timeouts=Timeouts(connect=5, first_chunk=5, inactivity=5))
     request = m.GenerationRequest("sonic-3", transcript, VOICE_ID, "",
                                   m.OutputFormat(encoding, rate), **kw)
 
-    async def scenario() -> Collected:
+    async def scenario() -> Received:
         async with TTSClient(config) as client:
-            return await (await client.generate(request)).collect()
+            return await collect(await client.generate(request))
 
     return run(scenario())

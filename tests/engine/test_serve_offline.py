@@ -20,10 +20,11 @@ from livekit.agents.types import USERDATA_TIMED_TRANSCRIPT
 from livekit.plugins import cartesia as lk_cartesia
 
 from app.cartesia import messages as m
-from app.cartesia.client import Collected, TTSClient
+from app.cartesia.client import TTSClient
 from app.cartesia.config import ClientConfig
 from app.cartesia.voices import VoicesClient
 from app.engine.synth.piper_voice import VOICE_ID as PIPER
+from tests.cartesia.collect import Received, collect
 from tests.engine.conftest import run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,11 +115,11 @@ def test_two_contexts_at_once_piper_and_espeak(served: str) -> None:
         return m.GenerationRequest("sonic-3", text, voice, "", m.OutputFormat("pcm_s16le",
                                    16000), language=language)
 
-    async def scenario() -> list[Collected]:
+    async def scenario() -> list[Received]:
         async with TTSClient(ClientConfig(served, api_key=KEY)) as client:
             a = await client.generate(request(PIPER, TEXT, "en"))
             b = await client.generate(request(ESPEAK_DE, "Guten Morgen zusammen.", "de"))
-            return list(await asyncio.gather(a.collect(), b.collect()))
+            return list(await asyncio.gather(collect(a), collect(b)))
 
     english, german = run(scenario(), timeout=60)
     assert [w for w, _, _ in english.words] == TEXT.split()
