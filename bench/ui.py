@@ -36,8 +36,10 @@ from PySide6.QtCore import QTimer, QEvent, QObject
 from PySide6.QtWidgets import QApplication
 import qasync
 app = QApplication(sys.argv)
+from app.studio.options import RunOptions
 from app.ui.main import build_window
-w = build_window(Path(sys.argv[1]) / "s.json", Path(sys.argv[1]))
+tmp = Path(sys.argv[1])
+w = build_window(RunOptions(offline=True), tmp / "s.json", tmp, tmp / "cache")
 class Painted(QObject):
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint:
@@ -97,37 +99,41 @@ def stall_while_streaming() -> float:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from app.engine.local import LocalEngine
     from app.settings import Settings
+    from app.studio.options import RunOptions
+    from app.studio.studio import Studio
     from app.takes.take import TakeStatus
-    from app.ui.session import Session
     from app.ui.window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)  # as the app: shutdown() quits, not the close
     tmp = Path(tempfile.mkdtemp())
-    settings = Settings(tmp / "s.json")
-    settings.set("offline_only", True)
     # The engine as the app runs it: its own process (see app/engine/local.py).
-    window = MainWindow(settings, None, Session(settings, None, LocalEngine()),
-                        cache_dir=tmp)
+    studio = Studio(Settings(tmp / "s.json"), RunOptions(offline=True), cache_dir=tmp)
+    window = MainWindow(studio)
     window.resize(1280, 800)
     window.show()
     gaps: list[float] = []
 
     async def run() -> None:
-        await window.start()
+        await studio.start()
+        await studio.library.refresh()
         await asyncio.sleep(2.0)  # models loaded
         window.editor.setPlainText(" ".join(["Streaming words keep the window busy."] * 8))
         window.editor.revalidate()
         window.play()
+        transport = studio.transport
         last = time.perf_counter()
-        while window.take is None or window.take.status is TakeStatus.STREAMING or (
-                window.session.player is not None and window.session.player.active):
+        while transport.take is None or transport.take.status is TakeStatus.STREAMING \
+                or (not transport.holds_current and transport.problem is None) \
+                or transport.playing:
             await asyncio.sleep(0.001)
             now = time.perf_counter()
             gaps.append(now - last)
             last = now
-        await window.shutdown()
+        window.close()
+        await studio.shutdown()
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -46,20 +46,25 @@ vb_python() {
 }
 
 # vb_venv EXTRAS: create .venv and install the project with those extras ("" or "test,dev").
+# Each set of extras has its own stamp (the hash of pyproject.toml it was installed
+# for), so switching between start.sh and test.sh does not reinstall; installing
+# "test,dev" installs the app's own packages too, so it stamps both.
 vb_venv() {
-    local extras="$1" py stamp want
+    local extras="$1" py hash stamp
     py="$(vb_python)" || return 1
     if [ ! -x "$VB_ROOT/.venv/bin/python" ]; then
         "$py" -m venv "$VB_ROOT/.venv" || {
             vb_apt python3-venv && "$py" -m venv "$VB_ROOT/.venv"; } || return 1
     fi
-    stamp="$VB_ROOT/.venv/.voicebooth-installed"
-    want="$(sha256sum "$VB_ROOT/pyproject.toml" | cut -c1-16) [$extras]"
-    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    hash="$(sha256sum "$VB_ROOT/pyproject.toml" | cut -c1-16)"
+    stamp="$VB_ROOT/.venv/.voicebooth-installed-${extras:-app}"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$hash" ]; then
         "$VB_ROOT/.venv/bin/python" -m pip install -q --upgrade pip >/dev/null
         local spec="$VB_ROOT"
         [ -n "$extras" ] && spec="$VB_ROOT[$extras]"
         "$VB_ROOT/.venv/bin/python" -m pip install -q -e "$spec" || return 1
-        echo "$want" > "$stamp"
+        echo "$hash" > "$stamp"
+        [ -n "$extras" ] && echo "$hash" > "$VB_ROOT/.venv/.voicebooth-installed-app"
     fi
+    return 0
 }

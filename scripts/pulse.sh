@@ -1,7 +1,7 @@
 # A virtual sound device for tests: PulseAudio with a float32 null sink (sourced, not run).
 #   source scripts/pulse.sh && pulse_start   ... tests ...   pulse_stop
 # Exports PULSE_SERVER, PULSE_RUNTIME_PATH and VB_PULSE_SINK; the sink's monitor is
-# "$VB_PULSE_SINK.monitor". Details and measurements: shared/testing.md.
+# "$VB_PULSE_SINK.monitor". Details and measurements: docs/testing.md.
 
 pulse_start() {
     command -v pulseaudio >/dev/null || { echo "pulse.sh: pulseaudio is not installed" >&2; return 1; }
@@ -19,7 +19,7 @@ pulse_start() {
     for i in $(seq 50); do pactl info >/dev/null 2>&1 && break; sleep 0.1; done
     pactl set-default-sink "$VB_PULSE_SINK" && pactl set-default-source "$VB_PULSE_SINK.monitor"
     # An idle null sink runs with 2 s blocks, so a new stream stalls; a 10 ms keep-alive
-    # stream keeps its latency low (shared/testing.md, "The idle sink").
+    # stream keeps its latency low (docs/testing.md, "The idle sink").
     pacat -p -d "$VB_PULSE_SINK" --raw --latency-msec 10 /dev/zero &
     export VB_PULSE_KEEPALIVE=$!
     local l
