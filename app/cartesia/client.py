@@ -3,15 +3,18 @@
 A :class:`TTSClient` opens its socket before the first generation and reopens
 it when the server closed it or it dropped. Each :meth:`TTSClient.generate`
 returns a :class:`Generation`, an async iterator of events for one context.
-Every way a generation can fail ends in a specific exception raised from the
-iterator, promptly:
+The bookkeeping of contexts is :class:`app.cartesia.protocol.ClientProtocol`'s;
+this module owns the socket, the reader task and the timeouts. Every way a
+generation can fail ends in a specific exception raised from the iterator,
+promptly:
 
 - the socket closes, drops or sends a frame that is not JSON: the reader task
   fails every open generation at once (:class:`ConnectionLost`,
   :class:`ProtocolError`);
 - an ``error`` message: :class:`ServerError` and subclasses (checked before
   ``done``, which an error also carries);
-- silence: :class:`Timeout` for the first chunk and for inactivity.
+- silence while output is owed: :class:`Timeout` for the first chunk and for
+  inactivity.
 """
 
 from __future__ import annotations
@@ -19,12 +22,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import time
-import uuid
 from collections import deque
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
@@ -41,8 +41,14 @@ from app.cartesia.errors import (
     Timeout,
     error_for_status,
 )
-
-log = logging.getLogger(__name__)
+from app.cartesia.protocol import (
+    ClientContext,
+    ClientEvent,
+    ClientProtocol,
+    ConnectionFailed,
+    ContextEvent,
+    ContextFailed,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,17 +62,7 @@ class Audio:
 
 
 Event = Audio | m.WordTimestamps | m.PhonemeTimestamps | m.FlushDone | m.Done
-_Item = m.ServerMessage | CartesiaError
-
-
-def new_context_id() -> str:
-    return str(uuid.uuid4())
-
-
-def error_from_message(msg: m.ErrorMessage) -> CartesiaError:
-    return error_for_status(msg.status_code, msg.message, code=msg.error_code,
-                            title=msg.title, request_id=msg.request_id,
-                            context_id=msg.context_id, doc_url=msg.doc_url)
+_Item = ContextEvent | CartesiaError
 
 
 def error_from_body(status: int, body: bytes | bytearray | str, fallback: str) -> CartesiaError:
@@ -88,7 +84,7 @@ def _s(value: object) -> str | None:
 
 
 class _Inbox:
-    """One context's messages, from the reader task to its generation.
+    """One context's events, from the reader task to its generation.
 
     A deque and at most one waiting future: what asyncio.Queue does here, without
     its size limits and waiter bookkeeping, which showed in the CPU per chunk.
@@ -117,24 +113,38 @@ class _Inbox:
 
 
 class _Connection:
-    """One open socket, its reader task and the queues of its open contexts."""
+    """One open socket, its protocol state, its reader task and the inboxes of its contexts."""
 
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
-        self.queues: dict[str, _Inbox] = {}
-        self.failure: CartesiaError | None = None
+        self.protocol = ClientProtocol()
+        self.inboxes: dict[str, _Inbox] = {}
         self.reader: asyncio.Task[None] | None = None
 
     @property
     def alive(self) -> bool:
-        return self.failure is None
+        return self.protocol.alive
+
+    def deliver(self, events: list[ClientEvent]) -> None:
+        inboxes = self.inboxes
+        for event in events:
+            if isinstance(event, _FAILURES):
+                if isinstance(event, ContextFailed):
+                    inbox = inboxes.pop(event.context_id, None)
+                    if inbox is not None:
+                        inbox.put_nowait(event.error)
+                continue
+            inbox = inboxes.get(event.context_id)
+            if inbox is not None:
+                inbox.put_nowait(event)
+                if type(event) is m.Done:
+                    del inboxes[event.context_id]
 
     def fail(self, error: CartesiaError) -> None:
-        if self.failure is None:
-            self.failure = error
-        for queue in self.queues.values():
-            queue.put_nowait(error)
-        self.queues.clear()
+        self.deliver(self.protocol.connection_lost(error))
+
+
+_FAILURES = (ContextFailed, ConnectionFailed)
 
 
 class TTSClient:
@@ -202,26 +212,18 @@ class TTSClient:
 
     async def _read(self, conn: _Connection) -> None:
         ws = conn.ws
+        protocol = conn.protocol
+        deliver = conn.deliver
         try:
             async for frame in ws:
-                try:
-                    msg = m.decode_server_message(frame)
-                except ProtocolError as exc:
-                    # After a frame we cannot read, nothing on this socket can be
-                    # trusted: fail everything and start afresh next time.
-                    conn.fail(exc)
-                    await ws.close(code=1002, reason="malformed frame")
+                deliver(protocol.receive(frame))
+                if protocol.failure is not None:
+                    # After a frame we cannot read, or an error for no context,
+                    # nothing on this socket can be trusted: start afresh next time.
+                    malformed = isinstance(protocol.failure, ProtocolError)
+                    await ws.close(code=1002 if malformed else 1000,
+                                   reason="malformed frame" if malformed else "failed")
                     return
-                if msg is None:
-                    continue
-                queue = conn.queues.get(msg.context_id or "")
-                if queue is not None:
-                    queue.put_nowait(msg)
-                elif isinstance(msg, m.ErrorMessage) and not msg.context_id:
-                    conn.fail(error_from_message(msg))
-                else:
-                    log.debug("dropping %s for closed context %s", type(msg).__name__,
-                              msg.context_id)
             conn.fail(ConnectionLost(ws.close_reason or "the server closed the connection",
                                      code=ws.close_code))
         except ConnectionClosed as exc:
@@ -257,17 +259,16 @@ class TTSClient:
 
         A request with an empty ``context_id`` gets a fresh one.
         """
-        if not request.context_id:
-            request = replace(request, context_id=new_context_id())
         for attempt in (1, 2):
             conn = await self._connection()
-            queue = _Inbox()
-            conn.queues[request.context_id] = queue
-            generation = Generation(self, conn, request, queue)
+            ctx, frame = conn.protocol.open(request)
+            request = ctx.request  # a retry keeps the context id given here
+            inbox = _Inbox()
+            conn.inboxes[ctx.context_id] = inbox
+            generation = Generation(self, conn, ctx, inbox)
             try:
-                await conn.ws.send(m.encode(request))
+                await conn.ws.send(frame)
             except ConnectionClosed:
-                conn.queues.pop(request.context_id, None)
                 conn.fail(ConnectionLost("the connection closed before the request was sent"))
                 if attempt == 2:
                     raise ConnectionLost("the connection closed twice while sending") from None
@@ -280,29 +281,25 @@ class TTSClient:
 class Generation:
     """Events of one context. Iterate with ``async for``; raises on failure."""
 
-    def __init__(self, client: TTSClient, conn: _Connection, request: m.GenerationRequest,
-                 queue: _Inbox) -> None:
+    def __init__(self, client: TTSClient, conn: _Connection, context: ClientContext,
+                 inbox: _Inbox) -> None:
         self.client = client
-        self.request = request
-        self.context_id = request.context_id
+        self.request = context.request
+        self.context_id = context.context_id
         self._conn = conn
-        self._queue = queue
-        self._decoder = StreamDecoder(request.output_format.encoding)
+        self._context = context
+        self._inbox = inbox
+        self._decoder = StreamDecoder(context.request.output_format.encoding)
         self._finished = False
         self._cancelled = False
-        self._awaiting_output = False
-        self._got_audio = False
         self.sent_at = 0.0
         self.first_audio_at: float | None = None
-        self.samples_received = 0
-        self._flushes_sent = 0
         self._last_activity = 0.0
         self._watchdog: asyncio.TimerHandle | None = None
 
     def mark_sent(self) -> None:
         self.sent_at = time.perf_counter()
         self._last_activity = asyncio.get_running_loop().time()
-        self._awaiting_output = True
 
     @property
     def time_to_first_audio(self) -> float | None:
@@ -321,28 +318,22 @@ class Generation:
         if self._finished:
             raise StopAsyncIteration
         item = await self._next_item()
-        if isinstance(item, CartesiaError):
-            self._finished = True
-            raise item
-        if isinstance(item, m.ErrorMessage):
-            self._finish()
-            raise error_from_message(item)
         if isinstance(item, m.Chunk):
             if self.first_audio_at is None:
                 self.first_audio_at = time.perf_counter()
-            samples = self._decoder.feed(item.data)
-            self.samples_received += len(samples)
-            return Audio(self.context_id, samples, item.data, item.flush_id)
+            return Audio(self.context_id, self._decoder.feed(item.data), item.data,
+                         item.flush_id)
+        if isinstance(item, CartesiaError):
+            self._finish()
+            raise item
         if isinstance(item, m.Done):
             self._finish()
-        elif isinstance(item, m.FlushDone) and item.flush_id >= self._flushes_sent:
-            self._awaiting_output = False
         return item
 
     async def _next_item(self) -> _Item:
-        if self._awaiting_output and self._watchdog is None:
+        if self._watchdog is None and self._context.awaiting_output:
             self._arm(self._last_activity)
-        item = await self._queue.get()
+        item = await self._inbox.get()
         self._last_activity = asyncio.get_running_loop().time()
         if isinstance(item, Timeout):
             await self._abandon()
@@ -362,17 +353,16 @@ class Generation:
 
     def _check_deadline(self) -> None:
         self._watchdog = None
-        if self._finished or not self._awaiting_output:
+        if self._finished or not self._context.awaiting_output:
             return
         what, seconds = self._limit()
         if asyncio.get_running_loop().time() < self._last_activity + seconds:
             self._arm(self._last_activity)  # there was activity since: look again later
             return
-        self._queue.put_nowait(Timeout(what, seconds))
+        self._inbox.put_nowait(Timeout(what, seconds))
 
     def _finish(self) -> None:
         self._finished = True
-        self._conn.queues.pop(self.context_id, None)
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
@@ -380,24 +370,21 @@ class Generation:
     async def _abandon(self) -> None:
         """Stop the context on the server, quietly if the socket is gone."""
         self._finish()
-        if self._conn.alive:
-            with contextlib.suppress(ConnectionClosed):
-                await self._conn.ws.send(m.encode(m.CancelRequest(self.context_id)))
+        frame = self._conn.protocol.cancel(self.context_id)
+        if frame is None:
+            return  # it had closed already (done, error, lost connection)
+        self._conn.inboxes.pop(self.context_id, None)
+        with contextlib.suppress(ConnectionClosed):
+            await self._conn.ws.send(frame)
 
-    async def _send_input(self, transcript: str, *, continue_: bool, flush: bool = False
-                          ) -> None:
-        if self._finished:
-            raise CartesiaError(f"generation {self.context_id} has already ended")
-        if self._conn.failure is not None:
-            raise self._conn.failure
-        message = replace(self.request, transcript=transcript, continue_=continue_,
-                          flush=flush)
+    async def _send(self, frame: str) -> None:
         try:
-            await self._conn.ws.send(m.encode(message))
+            await self._conn.ws.send(frame)
         except ConnectionClosed:
             raise ConnectionLost("the connection closed while sending text") from None
-        self._awaiting_output = True
         self._last_activity = asyncio.get_running_loop().time()
+        if self._watchdog is None and not self._finished:
+            self._arm(self._last_activity)
 
     async def push(self, transcript: str) -> None:
         """Send more text; more will follow (``continue: true``).
@@ -405,17 +392,17 @@ class Generation:
         Transcripts concatenate verbatim, so end parts with a space where words
         meet, and never split a markup tag across two parts.
         """
-        await self._send_input(transcript, continue_=True)
+        await self._send(self._conn.protocol.push(self.context_id, transcript))
 
     async def flush(self) -> int:
         """Force out what the server buffered; returns the id its ``flush_done`` will carry."""
-        await self._send_input("", continue_=True, flush=True)
-        self._flushes_sent += 1
-        return self._flushes_sent
+        flush_id, frame = self._conn.protocol.flush(self.context_id)
+        await self._send(frame)
+        return flush_id
 
     async def end(self, transcript: str = "") -> None:
         """Send the last input (``continue: false``): the server finishes with ``done``."""
-        await self._send_input(transcript, continue_=False)
+        await self._send(self._conn.protocol.end(self.context_id, transcript))
 
     async def cancel(self) -> None:
         """Stop the context; nothing more comes, and iterating raises :class:`Cancelled`."""
@@ -425,7 +412,7 @@ class Generation:
         await self._abandon()
 
     async def collect(self) -> Collected:
-        """Iterate to the end and gather everything (used by the CLI and tests)."""
+        """Iterate to the end and gather everything into a :class:`Collected`."""
         out = Collected(self.context_id)
         async for event in self:
             out.add(event)
@@ -469,7 +456,3 @@ class Collected:
             return np.zeros(0, dtype=np.float32)
         return np.concatenate([c.samples for c in self.chunks])
 
-
-def describe(exc: BaseException) -> dict[str, Any]:
-    """Facts of an error for logs (never the key)."""
-    return {"type": type(exc).__name__, "message": str(exc)}

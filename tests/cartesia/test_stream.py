@@ -11,12 +11,12 @@ from app.audio import codecs
 from app.audio.codecs import ENCODINGS, SAMPLE_RATES
 from app.cartesia import messages as m
 from app.cartesia.client import Audio, TTSClient
-from app.cartesia.config import ClientConfig
+from app.cartesia.config import ClientConfig, Timeouts
 from app.cartesia.errors import Cancelled
 from app.engine.server import ThreadedServer
 from app.engine.synth.tones import VOICE_ID
 from tests.cartesia.collect import Received, collect
-from tests.cartesia.conftest import run
+from tests.cartesia.conftest import KEY, run
 from tests.cartesia.expected import expected_audio, expected_words
 
 TEXT = "Hello there, wonderful world."
@@ -161,3 +161,26 @@ def test_buffer_delay_speaks_what_was_sent(config: ClientConfig) -> None:
             return words
 
     assert run(scenario()) == ["waiting", "words"]
+
+
+def test_nothing_owed_after_a_flush_is_never_a_timeout(server: ThreadedServer,
+                                                      config: ClientConfig) -> None:
+    quick = ClientConfig(config.base_url, api_key=KEY,
+                         timeouts=Timeouts(first_chunk=0.5, inactivity=0.3))
+
+    async def scenario() -> Received:
+        async with TTSClient(quick) as client:
+            gen = await client.generate(request("One two ", continue_=True,
+                                                max_buffer_delay_ms=5000))
+            await gen.flush()
+            async for event in gen:
+                if isinstance(event, m.FlushDone):
+                    break
+            await asyncio.sleep(0.8)  # thinking of what to say next: nothing is owed
+            await gen.end("three")
+            return await collect(gen)
+
+    got = run(scenario())
+    assert got.done
+    assert [w for w, _, _ in got.words] == ["three"]
+
