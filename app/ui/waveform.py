@@ -84,6 +84,7 @@ class WaveformView(QWidget):
         layout.addWidget(self.canvas)
         layout.addWidget(self.scrollbar)
         self.scrollbar.valueChanged.connect(self._scrolled)
+        self.scrollbar.hide()  # shown only while zoomed in
         self.take: Take | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self.playhead = -1
@@ -218,8 +219,9 @@ class WaveformView(QWidget):
                 self._update_scrollbar()
                 self.canvas.update()
                 return
-        # The heard region is shaded up to the playhead: repaint from old to new.
-        xs = [int(self._x_of(f)) for f in (old, frame) if f >= 0]
+        # The heard region is shaded up to the playhead: repaint from old to new (from
+        # the start when there was no playhead: a take just shown, or after A/B).
+        xs = [int(self._x_of(f)) for f in (max(old, 0), frame) if f >= 0]
         if xs:
             self.canvas.update(QRect(min(xs) - 2, 0, max(xs) - min(xs) + 5,
                                      self.canvas.height()))

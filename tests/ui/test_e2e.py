@@ -94,3 +94,23 @@ def test_voice_and_language_disagree_warning(window: MainWindow) -> None:
     assert window.controls.language() == "de"
     window.controls.set_language("fr")
     assert "speaks de, not fr" in window.controls.language_warning.text()
+
+
+def test_a_runs_options_never_reach_the_settings_file(tmp_path: Path,
+                                                       loop: qasync.QEventLoop) -> None:
+    from app.settings import MODEL, OFFLINE_ONLY, Settings
+    from app.studio.options import RunOptions
+    from tests.ui.conftest import close_window, make_window
+
+    window = make_window(tmp_path, RunOptions(offline=True, base_url="http://127.0.0.1:9",
+                                              api_key="sk_run_only_12345678"))
+    window.show()
+    run(loop, window.studio.start())
+    run(loop, window.studio.library.refresh())
+    window.controls.model_box.setCurrentIndex(window.controls.model_box.findData("sonic-2"))
+    close_window(loop, window)  # closing saves the settings
+    path = tmp_path / "config" / "settings.json"
+    raw = path.read_text()
+    assert "sk_run_only" not in raw and "127.0.0.1:9" not in raw
+    saved = Settings(path)
+    assert saved.get(OFFLINE_ONLY) is False and saved.get(MODEL) == "sonic-2"
