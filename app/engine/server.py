@@ -1,10 +1,16 @@
 """A Cartesia-compatible server on loopback: WebSocket TTS, REST voices, /tts/bytes.
 
-It speaks the same protocol as ``api.cartesia.ai`` (see
-``shared/cartesia/API.md``) over the synthesizers it is given, so our client,
-the official SDK and the LiveKit plugin can all use it unchanged. It serves
-tests (with :class:`~app.engine.faults.Faults`), the app's offline mode
-(:class:`ThreadedServer`) and ``voicebooth serve``.
+It speaks the same protocol as ``api.cartesia.ai`` over the synthesizers it is
+given, so our client, the official SDK and the LiveKit plugin can all use it
+unchanged. It serves the app's offline mode, ``voicebooth serve`` and the tests.
+The bookkeeping of contexts on a socket is
+:class:`app.cartesia.protocol.ServerProtocol`'s; this module owns the sockets,
+the synthesis and the pacing.
+
+A few methods are hook points that do nothing here (:meth:`EngineServer.before_upgrade`,
+:meth:`~EngineServer.before_rest`, :meth:`~EngineServer.admit`,
+:meth:`~EngineServer.before_chunk`): the tests' fault injector is a subclass that
+implements them, and :class:`ThreadedServer` can run such a subclass.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -31,8 +37,15 @@ from app.audio.wav import encode_wav
 from app.cartesia import messages as m
 from app.cartesia.errors import ConfigError
 from app.cartesia.models import catalog
+from app.cartesia.protocol import (
+    CancelContext,
+    InvalidFrame,
+    MoreInput,
+    NewContext,
+    ServerContext,
+    ServerProtocol,
+)
 from app.cartesia.voices_types import Voice
-from app.engine.faults import Faults
 from app.engine.synth.base import (
     AudioOut,
     PhonemesOut,
@@ -43,8 +56,6 @@ from app.engine.synth.base import (
 )
 
 log = logging.getLogger(__name__)
-
-_DONE = object()
 
 
 @dataclass
@@ -60,37 +71,33 @@ class ServerConfig:
     #: Close an idle connection (no context open, no message) after this many seconds.
     idle_timeout: float = 300.0
     default_page_size: int = 10
-    faults: Faults = field(default_factory=Faults)
 
 
-@dataclass
-class _Input:
-    text: str
-    continue_: bool
-    flush: bool
-
-
-class _ConnectionState:
-    """Per-WebSocket bookkeeping: open contexts and the chunk counter for faults."""
+class Connection:
+    """One WebSocket: its protocol state, the work of its contexts, what it sent."""
 
     def __init__(self, ws: web.WebSocketResponse, request: web.Request, version: str) -> None:
         self.ws = ws
         self.request = request
         self.version = version
-        self.contexts: dict[str, _Context] = {}
+        self.protocol = ServerProtocol(version)
+        #: Running work, keyed by the protocol's context object, never by its id: a
+        #: context id reused after cancel or done is a new context with work of its own.
+        self.jobs: dict[ServerContext, _Job] = {}
         self.chunks_sent = 0
         self.send_lock = asyncio.Lock()
         self.last_activity = time.monotonic()
         self.dead = False
 
 
-class _Context:
-    def __init__(self, first: m.GenerationRequest, synth: Synthesizer) -> None:
-        self.first = first
+class _Job:
+    """The work of one context: its inputs, its synthesizer and the task speaking them."""
+
+    def __init__(self, context: ServerContext, synth: Synthesizer) -> None:
+        self.context = context
         self.synth = synth
-        self.inputs: asyncio.Queue[_Input] = asyncio.Queue()
+        self.inputs: asyncio.Queue[m.GenerationRequest] = asyncio.Queue()
         self.samples_sent = 0
-        self.flush_id = 0
         self.task: asyncio.Task[None] | None = None
 
 
@@ -109,12 +116,8 @@ class EngineServer:
         # behind each other while bounding CPU use on small machines.
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="synth")
         self._runner: web.AppRunner | None = None
-        self._connections: set[_ConnectionState] = set()
+        self._connections: set[Connection] = set()
         self.url = ""
-
-    @property
-    def faults(self) -> Faults:
-        return self.config.faults
 
     def voices(self) -> list[Voice]:
         return [voice for voice, _ in self._voices.values()]
@@ -142,9 +145,9 @@ class EngineServer:
 
     async def stop(self) -> None:
         for conn in list(self._connections):
-            for ctx in list(conn.contexts.values()):
-                if ctx.task:
-                    ctx.task.cancel()
+            for job in list(conn.jobs.values()):
+                if job.task:
+                    job.task.cancel()
             with contextlib.suppress(Exception):
                 await conn.ws.close(code=1001, message=b"server shutting down")
         if self._runner is not None:
@@ -174,13 +177,14 @@ class EngineServer:
         ]
         return any(c is not None and hmac.compare_digest(c, expected) for c in candidates)
 
-    def _error_response(self, request: web.Request, status: int, code: str, title: str,
-                        message: str, headers: dict[str, str] | None = None) -> web.Response:
+    def error_response(self, request: web.Request, status: int, code: str, title: str,
+                       message: str, headers: dict[str, str] | None = None) -> web.Response:
+        """An HTTP error in the shape of the request's API version."""
         version = self._version(request)
         body: dict[str, Any]
         if version >= m.STRUCTURED_ERRORS_SINCE:
             body = {"error_code": code, "title": title, "message": message,
-                    "request_id": uuid.uuid4().hex, "doc_url": None}
+                    "request_id": uuid.uuid4().hex}
         else:
             body = {"error": f"{title}: {message}"}
         return web.json_response(body, status=status, headers=headers)
@@ -188,17 +192,36 @@ class EngineServer:
     @web.middleware
     async def _auth_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if not self._key_ok(request):
-            return self._error_response(request, 401, "unauthorized", "Unauthorized",
-                                        "Invalid or missing API key.")
-        if request.path != "/tts/websocket" and self.faults.rest_statuses:
-            status = self.faults.rest_statuses.pop(0)
-            headers = {}
-            if self.faults.retry_after is not None:
-                headers["Retry-After"] = f"{self.faults.retry_after:g}"
-            return self._error_response(request, status, "injected", "Injected fault",
-                                        f"fault injected by the test server ({status})", headers)
+            return self.error_response(request, 401, "unauthorized", "Unauthorized",
+                                       "Invalid or missing API key.")
+        if request.path != "/tts/websocket" and (
+                instead := await self.before_rest(request)) is not None:
+            return instead
         response: web.StreamResponse = await handler(request)
         return response
+
+    # --- hook points: nothing happens here; a subclass (the tests' faults) acts --
+
+    async def before_upgrade(self, request: web.Request) -> web.StreamResponse | None:
+        """Before a WebSocket upgrade (the key was accepted): a response returned is sent
+        instead of the upgrade."""
+        return None
+
+    async def before_rest(self, request: web.Request) -> web.StreamResponse | None:
+        """Before a REST request is answered (the key was accepted): a response returned
+        is sent instead of the answer."""
+        return None
+
+    def admit(self, conn: Connection, request: m.GenerationRequest) -> m.InvalidRequest | None:
+        """When a valid request would open a context: a problem returned is sent as its
+        in-band error, and the context is not opened."""
+        return None
+
+    async def before_chunk(self, conn: Connection, context: ServerContext,
+                           chunk: m.Chunk) -> bool:
+        """Before each chunk is sent: ``False`` sends nothing more for the context and
+        ends its work quietly (the hook has ended it: closed the socket, sent an error)."""
+        return True
 
     # --- REST --------------------------------------------------------------
 
@@ -222,20 +245,20 @@ class EngineServer:
         except ValueError:
             limit = -1
         if not 1 <= limit <= 100:
-            return self._error_response(request, 400, "invalid_request", "Invalid request",
-                                        "limit must be an integer between 1 and 100")
+            return self.error_response(request, 400, "invalid_request", "Invalid request",
+                                       "limit must be an integer between 1 and 100")
         ids = [v.id for v in voices]
         start, stop = 0, len(voices)
         if after := query.get("starting_after"):
             if after not in ids:
-                return self._error_response(request, 400, "invalid_request", "Invalid cursor",
-                                            f"starting_after {after!r} is not a voice id")
+                return self.error_response(request, 400, "invalid_request", "Invalid cursor",
+                                           f"starting_after {after!r} is not a voice id")
             start = ids.index(after) + 1
             stop = min(len(voices), start + limit)
         elif before := query.get("ending_before"):
             if before not in ids:
-                return self._error_response(request, 400, "invalid_request", "Invalid cursor",
-                                            f"ending_before {before!r} is not a voice id")
+                return self.error_response(request, 400, "invalid_request", "Invalid cursor",
+                                           f"ending_before {before!r} is not a voice id")
             stop = ids.index(before)
             start = max(0, stop - limit)
         else:
@@ -252,8 +275,8 @@ class EngineServer:
         voice_id = request.match_info["voice_id"]
         found = self._voices.get(voice_id)
         if found is None:
-            return self._error_response(request, 404, "voice_not_found", "Voice not found",
-                                        f"No voice with id {voice_id!r}.")
+            return self.error_response(request, 404, "voice_not_found", "Voice not found",
+                                       f"No voice with id {voice_id!r}.")
         with_preview = "preview_file_url" in request.query.getall("expand[]", [])
         return web.json_response(found[0].to_json(with_preview=with_preview))
 
@@ -263,29 +286,29 @@ class EngineServer:
         try:
             body = await request.json()
         except ValueError:
-            return self._error_response(request, 400, "invalid_request", "Invalid request",
-                                        "body is not JSON")
+            return self.error_response(request, 400, "invalid_request", "Invalid request",
+                                       "body is not JSON")
         if not isinstance(body, dict):
-            return self._error_response(request, 400, "invalid_request", "Invalid request",
-                                        "body must be a JSON object")
+            return self.error_response(request, 400, "invalid_request", "Invalid request",
+                                       "body must be a JSON object")
         fmt = body.get("output_format")
         fmt = fmt if isinstance(fmt, dict) else {}
         container = str(fmt.get("container", "raw"))
         if container not in containers:
-            return self._error_response(request, 400, "invalid_request", "Unsupported format",
-                                        f"container {container!r} is not available here; use "
-                                        f"{' or '.join(containers)}")
+            return self.error_response(request, 400, "invalid_request", "Unsupported format",
+                                       f"container {container!r} is not available here; use "
+                                       f"{' or '.join(containers)}")
         probe = dict(body, context_id=body.get("context_id") or uuid.uuid4().hex,
                      output_format=dict(fmt, container="raw"))
         try:
             req = m.decode_client_message(json.dumps(probe))
         except m.InvalidRequest as exc:
-            return self._error_response(request, exc.status, exc.code, exc.title, exc.message)
+            return self.error_response(request, exc.status, exc.code, exc.title, exc.message)
         assert isinstance(req, m.GenerationRequest)
         problem = self._check_request(req)
         if problem is not None:
-            return self._error_response(request, problem.status, problem.code, problem.title,
-                                        problem.message)
+            return self.error_response(request, problem.status, problem.code, problem.title,
+                                       problem.message)
         return req, container
 
     async def _tts_bytes(self, request: web.Request) -> web.Response:
@@ -327,19 +350,19 @@ class EngineServer:
         except Exception as exc:  # the status line is gone: report in-band, like the API
             log.exception("SSE generation failed")
             await event(m.ErrorMessage(req.context_id, 500, f"synthesis failed: {exc}",
-                                       "internal_error", "Internal error"))
+                                       "internal_error", "Internal error",
+                                       request_id=uuid.uuid4().hex))
         await response.write_eof()
         return response
 
     # --- WebSocket ---------------------------------------------------------
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
-        if (status := self.faults.reject_upgrade) is not None:
-            return self._error_response(request, status, "injected", "Rejected",
-                                        f"upgrade rejected by the test server ({status})")
+        if (instead := await self.before_upgrade(request)) is not None:
+            return instead
         ws = web.WebSocketResponse(max_msg_size=4 * 1024 * 1024, autoping=True)
         await ws.prepare(request)
-        conn = _ConnectionState(ws, request, self._version(request))
+        conn = Connection(ws, request, self._version(request))
         self._connections.add(conn)
         idle_task = asyncio.create_task(self._watch_idle(conn))
         try:
@@ -348,62 +371,62 @@ class EngineServer:
                 if msg.type == WSMsgType.TEXT:
                     await self._on_message(conn, msg.data)
                 elif msg.type == WSMsgType.BINARY:
-                    await self._send_error(conn, m.ErrorMessage(
+                    await self.send_error(conn, m.ErrorMessage(
                         None, 400, "binary frames are not accepted; send JSON text",
-                        "invalid_request", "Invalid request"))
+                        "invalid_request", "Invalid request", request_id=uuid.uuid4().hex))
                 elif msg.type == WSMsgType.ERROR:
                     break
         finally:
             conn.dead = True
             idle_task.cancel()
-            for ctx in list(conn.contexts.values()):
-                if ctx.task:
-                    ctx.task.cancel()
+            for job in list(conn.jobs.values()):
+                if job.task:
+                    job.task.cancel()
             self._connections.discard(conn)
         return ws
 
-    async def _watch_idle(self, conn: _ConnectionState) -> None:
+    async def _watch_idle(self, conn: Connection) -> None:
         timeout = self.config.idle_timeout
         while not conn.dead:
             await asyncio.sleep(min(timeout, 1.0))
             idle = time.monotonic() - conn.last_activity
-            if not conn.contexts and idle >= timeout:
+            if not conn.jobs and idle >= timeout:
                 await conn.ws.close(code=1000, message=b"connection idle timeout")
                 return
 
-    async def _on_message(self, conn: _ConnectionState, frame: str) -> None:
-        try:
-            req = m.decode_client_message(frame)
-        except m.InvalidRequest as exc:
-            await self._send_error(conn, m.ErrorMessage(
-                exc.context_id, exc.status, exc.message, exc.code, exc.title,
-                request_id=uuid.uuid4().hex))
-            return
-        if isinstance(req, m.CancelRequest):
-            ctx = conn.contexts.pop(req.context_id, None)
-            if ctx is not None and ctx.task is not None:
-                ctx.task.cancel()
-            return
-        existing = conn.contexts.get(req.context_id)
-        if existing is not None:
-            await existing.inputs.put(_Input(req.transcript, req.continue_, req.flush))
-            return
-        problem = self._check_request(req)
-        if problem is None and self.faults.concurrency_limit is not None \
-                and len(conn.contexts) >= self.faults.concurrency_limit:
-            problem = m.InvalidRequest(
-                f"Too many concurrent contexts ({len(conn.contexts)} open; the plan allows "
-                f"{self.faults.concurrency_limit}).", context_id=req.context_id, status=429,
-                code="concurrency_limited", title="Concurrency limited")
+    async def _on_message(self, conn: Connection, frame: str) -> None:
+        for event in conn.protocol.receive(frame):
+            if isinstance(event, MoreInput):
+                job = conn.jobs.get(event.context)
+                if job is not None:
+                    await job.inputs.put(event.request)
+            elif isinstance(event, CancelContext):
+                self._stop_job(conn, event.context)
+            elif isinstance(event, InvalidFrame):
+                if event.context is not None:
+                    self._stop_job(conn, event.context)
+                await self.send_error(conn, event.error, event.context)
+            else:
+                await self._open_context(conn, event)
+
+    async def _open_context(self, conn: Connection, event: NewContext) -> None:
+        req = event.request
+        problem = self._check_request(req) or self.admit(conn, req)
         if problem is not None:
-            await self._send_error(conn, m.ErrorMessage(
+            await self.send_error(conn, m.ErrorMessage(
                 req.context_id, problem.status, problem.message, problem.code, problem.title,
                 request_id=uuid.uuid4().hex))
             return
-        ctx = _Context(req, self._voices[req.voice_id][1])
-        conn.contexts[req.context_id] = ctx
-        await ctx.inputs.put(_Input(req.transcript, req.continue_, req.flush))
-        ctx.task = asyncio.create_task(self._run_context(conn, ctx))
+        job = _Job(conn.protocol.accept(req), self._voices[req.voice_id][1])
+        conn.jobs[job.context] = job
+        await job.inputs.put(req)
+        job.task = asyncio.create_task(self._run_context(conn, job))
+
+    @staticmethod
+    def _stop_job(conn: Connection, context: ServerContext) -> None:
+        job = conn.jobs.pop(context, None)
+        if job is not None and job.task is not None:
+            job.task.cancel()
 
     def _check_request(self, req: m.GenerationRequest) -> m.InvalidRequest | None:
         try:
@@ -442,32 +465,32 @@ class EngineServer:
                             volume=config.volume or 1.0, emotion=config.emotion,
                             want_phonemes=req.add_phoneme_timestamps)
 
-    async def _run_context(self, conn: _ConnectionState, ctx: _Context) -> None:
-        req = ctx.first
+    async def _run_context(self, conn: Connection, job: _Job) -> None:
+        ctx = job.context
+        req = ctx.request
         buffered = ""
         delay = (req.max_buffer_delay_ms if req.max_buffer_delay_ms is not None else 3000) / 1000
         first = True
         try:
             while True:
                 try:
-                    item = await (ctx.inputs.get() if not buffered
-                                  else asyncio.wait_for(ctx.inputs.get(), delay))
+                    item = await (job.inputs.get() if not buffered
+                                  else asyncio.wait_for(job.inputs.get(), delay))
                 except TimeoutError:
                     # The buffer delay ran out: speak what we have so far.
-                    await self._speak(conn, ctx, buffered, first)
+                    await self._speak(conn, job, buffered, first)
                     buffered, first = "", False
                     continue
-                buffered += item.text
+                buffered += item.transcript
                 if item.flush or not item.continue_:
                     if buffered.strip():
-                        await self._speak(conn, ctx, buffered, first)
+                        await self._speak(conn, job, buffered, first)
                         first = False
                     buffered = ""
                     if item.flush:
-                        ctx.flush_id += 1
-                        await self._send(conn, m.FlushDone(req.context_id, ctx.flush_id))
+                        await self._send(conn, conn.protocol.flush_done(ctx))
                     if not item.continue_:
-                        await self._send(conn, m.Done(req.context_id))
+                        await self._send(conn, conn.protocol.done(ctx))
                         return
         except asyncio.CancelledError:
             raise
@@ -475,11 +498,14 @@ class EngineServer:
             return
         except Exception as exc:  # a synthesizer bug must not take the server down
             log.exception("context %s failed", req.context_id)
-            await self._send_error(conn, m.ErrorMessage(
+            await self.send_error(conn, m.ErrorMessage(
                 req.context_id, 500, f"synthesis failed: {exc}", "internal_error",
-                "Internal error", request_id=uuid.uuid4().hex))
+                "Internal error", request_id=uuid.uuid4().hex), ctx)
         finally:
-            conn.contexts.pop(req.context_id, None)
+            # Keyed by the context object: a newer context with the same id stays.
+            if conn.jobs.get(ctx) is job:
+                del conn.jobs[ctx]
+            conn.protocol.close(ctx)
 
     async def _render(self, req: m.GenerationRequest, synth: Synthesizer, text: str,
                       offset_samples: int, flush_id: int | None = None,
@@ -520,78 +546,62 @@ class EngineServer:
             if close is not None:
                 close()
 
-    async def _speak(self, conn: _ConnectionState, ctx: _Context, text: str, first: bool
-                     ) -> None:
-        req = ctx.first
+    async def _speak(self, conn: Connection, job: _Job, text: str, first: bool) -> None:
+        ctx = job.context
+        req = ctx.request
         rate = req.output_format.sample_rate
         width = bytes_per_sample(req.output_format.encoding)
         if first and self.config.first_chunk_delay:
             await asyncio.sleep(self.config.first_chunk_delay)
         started, sent_here = time.monotonic(), 0
-        messages = self._render(req, ctx.synth, text, ctx.samples_sent, ctx.flush_id or None)
+        messages = self._render(req, job.synth, text, job.samples_sent, ctx.flush_id or None)
         try:
             async for message in messages:
                 if not isinstance(message, m.Chunk):
-                    await self._send(conn, message)
+                    await self._send(conn, conn.protocol.output(ctx, message))
                     continue
                 if self.config.pace > 0:
                     due = started + sent_here / rate / self.config.pace
                     if (wait := due - time.monotonic()) > 0:
                         await asyncio.sleep(wait)
-                await self._send_chunk(conn, message)
+                if not await self.before_chunk(conn, ctx, message):
+                    raise _Stop
+                await self._send(conn, conn.protocol.output(ctx, message))
+                conn.chunks_sent += 1
                 n = len(message.data) // width
                 sent_here += n
-                ctx.samples_sent += n
+                job.samples_sent += n
         finally:
             await messages.aclose()
 
-    async def _send_chunk(self, conn: _ConnectionState, chunk: m.Chunk) -> None:
-        faults = self.faults
-        n = conn.chunks_sent
-        if faults.drop_after_chunks is not None and n >= faults.drop_after_chunks:
-            transport = conn.request.transport
-            if transport is not None:
-                transport.abort()
-            raise _Stop
-        if faults.close_after_chunks is not None and n >= faults.close_after_chunks:
-            await conn.ws.close(code=faults.close_code, message=b"injected close")
-            raise _Stop
-        if faults.malformed_after_chunks is not None and n >= faults.malformed_after_chunks:
-            faults.malformed_after_chunks = None
-            await conn.ws.send_str('{"type": "chunk", "data": ')
-        if faults.error_after_chunks is not None and n >= faults.error_after_chunks:
-            await self._send_error(conn, m.ErrorMessage(
-                chunk.context_id, faults.error_status, "injected error mid-stream",
-                faults.error_code, "Injected error", request_id=uuid.uuid4().hex))
-            raise _Stop
-        if faults.stall_after_chunks is not None and n >= faults.stall_after_chunks:
-            await asyncio.Event().wait()
-        conn.chunks_sent += 1
-        await self._send(conn, chunk)
-
-    async def _send(self, conn: _ConnectionState, message: m.ServerMessage) -> None:
-        if conn.dead or conn.ws.closed:
+    async def _send(self, conn: Connection, frame: str | None) -> None:
+        """Send a frame the protocol made; ``None`` (its context closed) ends the work."""
+        if frame is None or conn.dead or conn.ws.closed:
             raise _Stop
         async with conn.send_lock:
-            await conn.ws.send_str(m.encode(message))
+            await conn.ws.send_str(frame)
 
-    async def _send_error(self, conn: _ConnectionState, error: m.ErrorMessage) -> None:
-        if conn.dead or conn.ws.closed:
+    async def send_error(self, conn: Connection, error: m.ErrorMessage,
+                         context: ServerContext | None = None) -> None:
+        """Send an in-band error; it ends ``context`` (an error always ends one)."""
+        frame = conn.protocol.error(error, context)
+        if frame is None or conn.dead or conn.ws.closed:
             return
         async with conn.send_lock:
-            await conn.ws.send_str(json.dumps(error.to_json(conn.version)))
+            await conn.ws.send_str(frame)
 
 
 class _Stop(Exception):
-    """The connection is gone or a fault ended the context: stop quietly."""
+    """The connection or the context is gone, or a hook ended it: stop quietly."""
 
 
 class ThreadedServer:
-    """Runs an :class:`EngineServer` on its own thread and loop (for the app and tests)."""
+    """Runs an :class:`EngineServer` (or a subclass) on its own thread and loop."""
 
     def __init__(self, synthesizers: Sequence[Synthesizer],
-                 config: ServerConfig | None = None) -> None:
-        self.server = EngineServer(synthesizers, config)
+                 config: ServerConfig | None = None, *,
+                 server_class: type[EngineServer] = EngineServer) -> None:
+        self.server = server_class(synthesizers, config)
         # Not asyncio.new_event_loop(): under the app's qasync policy that would be
         # a Qt loop, which cannot run on this thread.
         self._loop = asyncio.DefaultEventLoopPolicy().new_event_loop()
@@ -604,12 +614,6 @@ class ThreadedServer:
         future = asyncio.run_coroutine_threadsafe(self.server.start(host, port), self._loop)
         self.url = future.result(timeout=10)
         return self.url
-
-    def call(self, fn: Any, *args: Any) -> Any:
-        """Run ``fn(*args)`` on the server's loop (to change faults safely)."""
-        async def run() -> Any:
-            return fn(*args)
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=10)
 
     def stop(self) -> None:
         if not self._thread.is_alive():

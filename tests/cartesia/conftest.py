@@ -1,4 +1,5 @@
-"""A real loopback server for the client tests: our engine server with the tone voice."""
+"""A real loopback server for the client tests: our engine server with the tone voice,
+able to misbehave (:mod:`tests.faults`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from app.cartesia.config import ClientConfig, Timeouts
 from app.engine.server import ServerConfig, ThreadedServer
 from app.engine.synth.tones import ToneSynthesizer
+from tests.faults import FaultyServer
 
 T = TypeVar("T")
 KEY = "sk_test_loopback_0123456789"
@@ -25,7 +27,8 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 20.0) -> T:
 
 @pytest.fixture
 def server() -> Iterator[ThreadedServer]:
-    srv = ThreadedServer([ToneSynthesizer()], ServerConfig(api_key=KEY))
+    srv = ThreadedServer([ToneSynthesizer()], ServerConfig(api_key=KEY),
+                         server_class=FaultyServer)
     srv.start()
     try:
         yield srv

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pytest
@@ -13,8 +15,10 @@ from app.cartesia import messages as m
 from app.cartesia.client import Audio, TTSClient
 from app.cartesia.config import ClientConfig, Timeouts
 from app.cartesia.errors import Cancelled
-from app.engine.server import ThreadedServer
-from app.engine.synth.tones import VOICE_ID
+from app.cartesia.protocol import ServerContext
+from app.engine.server import Connection, EngineServer, ServerConfig, ThreadedServer
+from app.engine.synth.base import Synthesizer
+from app.engine.synth.tones import VOICE_ID, ToneSynthesizer
 from tests.cartesia.collect import Received, collect
 from tests.cartesia.conftest import KEY, run
 from tests.cartesia.expected import expected_audio, expected_words
@@ -184,3 +188,71 @@ def test_nothing_owed_after_a_flush_is_never_a_timeout(server: ThreadedServer,
     assert got.done
     assert [w for w, _, _ in got.words] == ["three"]
 
+
+class SlowToStop(EngineServer):
+    """Its first context stalls before its first chunk and, when cancelled, finishes
+    stopping only after a new context with the same id has opened: the order in which
+    the old context's work once removed the new context from the server's books."""
+
+    def __init__(self, synthesizers: Sequence[Synthesizer],
+                 config: ServerConfig | None = None) -> None:
+        super().__init__(synthesizers, config)
+        self.stalled = threading.Event()
+        self._first: ServerContext | None = None
+        self._reopened: asyncio.Event | None = None
+
+    def admit(self, conn: Connection, request: m.GenerationRequest) -> None:
+        if self._reopened is not None and self._first is not None \
+                and request.context_id == self._first.context_id:
+            self._reopened.set()
+
+    async def before_chunk(self, conn: Connection, context: ServerContext,
+                           chunk: m.Chunk) -> bool:
+        if self._first is None:
+            self._first, self._reopened = context, asyncio.Event()
+            self.stalled.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                await self._reopened.wait()
+                raise
+        return True
+
+
+@pytest.fixture
+def slow_to_stop() -> Iterator[ThreadedServer]:
+    srv = ThreadedServer([ToneSynthesizer()], ServerConfig(api_key=KEY),
+                         server_class=SlowToStop)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_a_context_id_reused_after_cancel_is_a_new_context(
+        slow_to_stop: ThreadedServer) -> None:
+    config = ClientConfig(slow_to_stop.url, api_key=KEY,
+                          timeouts=Timeouts(connect=5, first_chunk=5, inactivity=5))
+    server = slow_to_stop.server
+    assert isinstance(server, SlowToStop)
+
+    async def scenario() -> tuple[Received, int]:
+        async with TTSClient(config) as client:
+            old = await client.generate(m.GenerationRequest(
+                "sonic-3", "never heard", VOICE_ID, "take-1", m.OutputFormat("pcm_f32le",
+                                                                            24000)))
+            assert await asyncio.to_thread(server.stalled.wait, 5)
+            await old.cancel()
+            new = await client.generate(m.GenerationRequest(
+                "sonic-3", "One two ", VOICE_ID, "take-1", m.OutputFormat("pcm_f32le", 24000),
+                continue_=True, max_buffer_delay_ms=5000))
+            await asyncio.sleep(0.2)  # the old work has finished stopping by now
+            await new.end("three")  # must reach the new context, not open another
+            return await collect(new), client.connects
+
+    got, connects = run(scenario())
+    text = "One two three"
+    np.testing.assert_array_equal(got.samples(), expected_audio(text, 24000))
+    assert got.words == expected_words(text, 24000)
+    assert connects == 1

@@ -13,6 +13,7 @@ from app.cartesia.voices_types import Locale, Voice
 from app.engine.server import ServerConfig, ThreadedServer
 from app.engine.synth.base import SynthEvent, SynthRequest
 from tests.cartesia.conftest import KEY, run
+from tests.faults import FaultyServer
 
 
 class Library:
@@ -38,7 +39,7 @@ class Library:
 
 @pytest.fixture
 def library() -> Iterator[ThreadedServer]:
-    srv = ThreadedServer([Library(250)], ServerConfig(api_key=KEY))
+    srv = ThreadedServer([Library(250)], ServerConfig(api_key=KEY), server_class=FaultyServer)
     srv.start()
     yield srv
     srv.stop()
