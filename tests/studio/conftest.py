@@ -1,0 +1,84 @@
+"""A real loopback server that keeps every frame its clients sent, and a studio's parts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+import pytest
+
+from app.engine.server import Connection, ServerConfig, ThreadedServer
+from app.engine.synth.tones import ToneSynthesizer
+from app.settings import Settings
+from app.studio.endpoints import Endpoints
+from app.studio.options import RunOptions
+from tests.faults import FaultyServer
+
+T = TypeVar("T")
+KEY = "sk_studio_test_0123456789"
+
+
+class ListeningServer(FaultyServer):
+    """The engine server (with the tests' faults), keeping what clients sent: a test
+    can then see that a context was cancelled on the server, not just in our client."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.frames: list[dict[str, Any]] = []
+
+    async def _on_message(self, conn: Connection, frame: str) -> None:
+        self.frames.append(json.loads(frame))
+        await super()._on_message(conn, frame)
+
+    def cancels(self) -> list[str]:
+        return [f["context_id"] for f in self.frames if f.get("cancel") is True]
+
+
+async def until(predicate: Callable[[], object], seconds: float = 10) -> None:
+    """Wait on the running loop until ``predicate()`` holds."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {seconds} s")
+        await asyncio.sleep(0.01)
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+    async def bounded() -> T:
+        return await asyncio.wait_for(coro, timeout)
+    return asyncio.run(bounded())
+
+
+def start_server(pace: float = 0.0) -> ThreadedServer:
+    srv = ThreadedServer([ToneSynthesizer()], ServerConfig(api_key=KEY, pace=pace),
+                         server_class=ListeningServer)
+    srv.start()
+    return srv
+
+
+@pytest.fixture
+def server() -> Iterator[ThreadedServer]:
+    srv = start_server()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def paced() -> Iterator[ThreadedServer]:
+    """Audio at real time, so a generation is still running when the test acts."""
+    srv = start_server(pace=1.0)
+    yield srv
+    srv.stop()
+
+
+def listening(server: ThreadedServer) -> ListeningServer:
+    assert isinstance(server.server, ListeningServer)
+    return server.server
+
+
+def online(server: ThreadedServer, settings: Settings | None = None) -> Endpoints:
+    """Endpoints for the loopback server, as ``--base-url URL --api-key KEY`` gives."""
+    return Endpoints(settings or Settings(None), RunOptions(api_key=KEY, base_url=server.url),
+                     environ={})
