@@ -17,10 +17,12 @@ import os
 import subprocess
 import threading
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 SERVICES_REQUIRED = os.environ.get("VOICEBOOTH_TEST_SERVICES") == "1"
 
@@ -163,12 +165,11 @@ def no_leaked_audio_streams() -> Iterator[None]:
         _settle(_our_audio_streams, "audio streams open on the sound server")
 
 
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB tmpfs: a real full disk (needs root, which the test machines have)."""
-    mount = tmp_path / "tiny"
+@contextmanager
+def tmpfs(mount: Path, options: str) -> Iterator[Path]:
+    """A real file system of our own (mounting needs root, which the test machines have)."""
     mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)],
                           capture_output=True, text=True)
     if made.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
@@ -176,3 +177,46 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs: a real full disk."""
+    with tmpfs(tmp_path / "tiny", "size=64k") as mount:
+        yield mount
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Path]:
+    """A read-only file system (a permission bit would not stop root, which CI is)."""
+    with tmpfs(tmp_path / "ro", "size=64k,ro") as mount:
+        yield mount
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """No usable keyring, as on a machine without a Secret Service."""
+    import keyring
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+async def serve_files(files: dict[str, bytes],
+                      headers: list[dict[str, str]] | None = None) -> web.AppRunner:
+    """An HTTP server on 127.0.0.1 answering ``files`` by path, noting each request's
+    headers in ``headers``; ``cleanup()`` it after."""
+    async def answer(request: web.Request) -> web.Response:
+        if headers is not None:
+            headers.append(dict(request.headers))
+        return web.Response(body=files[request.path])
+
+    app = web.Application()
+    app.router.add_get("/{name}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner

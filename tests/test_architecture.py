@@ -47,3 +47,13 @@ def test_mypy_strict_covers_all_of_app() -> None:
     mypy = config()["tool"]["mypy"]
     assert mypy["strict"] is True
     assert mypy["files"] == ["app"]
+
+
+def test_the_fault_injector_is_test_only() -> None:
+    """The wheel holds app/ (packages.find includes app* only): no fault logic may
+    live there; it is a subclass in tests/faults.py."""
+    assert config()["tool"]["setuptools"]["packages"]["find"]["include"] == ["app*"]
+    assert list((ROOT / "app").rglob("*fault*")) == []
+    shipped = "\n".join(p.read_text("utf-8") for p in (ROOT / "app").rglob("*.py"))
+    assert "Faults" not in shipped and "drop_after_chunks" not in shipped
+    assert (ROOT / "tests" / "faults.py").exists()

@@ -134,21 +134,6 @@ def test_a_missing_folder_is_found_before_the_request(nowhere: str, tmp_path: Pa
     assert "the folder no/such/folder does not exist" in done.stderr
 
 
-@pytest.fixture
-def read_only(tmp_path: Path) -> Iterator[Path]:
-    """A read-only file system (a permission bit would not stop root, which CI is)."""
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
-
-
 def test_a_read_only_folder_is_found_before_the_request(nowhere: str, tmp_path: Path,
                                                         read_only: Path) -> None:
     done = run_cli("say", TEXT, "--base-url", nowhere, "--voice", VOICE_ID, "-o", "x.wav",

@@ -6,9 +6,7 @@ import io
 import logging
 from collections.abc import Iterator
 
-import keyring
 import pytest
-from keyring.backends import fail
 
 from app import credentials
 from app.credentials import ApiKey, KeyLookup, KeyringUnavailable, RedactingFilter, find_key
@@ -22,12 +20,6 @@ def real_keyring() -> Iterator[None]:
     credentials.delete_key()
 
 
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 def test_argument_beats_environment_beats_keyring() -> None:

@@ -6,12 +6,9 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backends import fail
 
 from app.cartesia.voices_types import Voice
 from app.engine.local import LocalEngine
@@ -26,12 +23,6 @@ CARTESIA_VOICE = Voice(id="a0e99841-438c-4a64-b679-ae501e7d6091", name="Cartesia
 OFFLINE_VOICE = Voice(id=VOICE_ID, name="Test Tones", offline=True)
 
 
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 def test_run_options_win_over_the_environment_and_settings() -> None:

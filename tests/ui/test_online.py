@@ -16,6 +16,7 @@ from app.engine.synth.tones import ToneSynthesizer
 from app.settings import BASE_URL, OUTPUT_DEVICE, Settings
 from app.studio.options import RunOptions
 from app.takes.take import TakeStatus
+from tests.conftest import serve_files
 from tests.ui.conftest import close_window, current, make_window, run, until, watch_highlight
 
 KEY = "sk_window_online_0123456789"
@@ -111,26 +112,13 @@ def test_preview_plays_the_clip_or_falls_back_to_a_sample(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
     import numpy as np
-    from aiohttp import web
 
     from app.audio.wav import encode_wav
 
     clip = (0.3 * np.sin(np.arange(8000) / 5)).astype(np.float32)
     files = {"/clip.wav": encode_wav(clip, 8000, "float32"), "/clip.mp3": b"ID3\x04fake"}
 
-    async def serve_file(request: web.Request) -> web.Response:
-        return web.Response(body=files[request.path])
-
-    async def start_clips() -> web.AppRunner:
-        app = web.Application()
-        app.router.add_get("/{name}", serve_file)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        return runner
-
-    runner = run(loop, start_clips())
+    runner = run(loop, serve_files(files))
     port = runner.addresses[0][1]
     server = ThreadedServer([PreviewVoices(f"http://127.0.0.1:{port}")],
                             ServerConfig(api_key=KEY))
@@ -143,6 +131,7 @@ def test_preview_plays_the_clip_or_falls_back_to_a_sample(tmp_path: Path,
         window = make_window(tmp_path, RunOptions(), settings=settings, history=False)
         window.show()
         run(loop, window.studio.start())
+        run(loop, window.studio.library.refresh())  # to its end, while the loop runs
         run(loop, until(lambda: window.picker.model.row_of(
             "aaaaaaaa-0000-4000-8000-00000000c11b") is not None))
         voice = window.picker.model.voices[window.picker.model.row_of(
