@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Drive the real window under Xvfb as a user would and take the screenshots in docs/:
+# play a take with the offline engine (the word lights up), a markup error, a search.
+# Needs what ./scripts/test.sh installs (xvfb, xdotool, imagemagick, the sound server).
+#   ./scripts/screenshots.sh [OUT_DIR]      (default: docs/)
+set -euo pipefail
+source "$(dirname "$0")/bootstrap.sh"
+cd "$VB_ROOT"
+OUT="${1:-$VB_ROOT/docs}"
+mkdir -p "$OUT"
+SANDBOX="$(mktemp -d -t voicebooth-shots.XXXXXX)"
+export HOME="$SANDBOX/home" XDG_DATA_HOME="$SANDBOX/data" XDG_CONFIG_HOME="$SANDBOX/config" \
+       XDG_CACHE_HOME="$SANDBOX/cache" XDG_RUNTIME_DIR="$SANDBOX/run"
+mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+unset QT_QPA_PLATFORM CARTESIA_API_KEY CARTESIA_BASE_URL
+source "$VB_ROOT/scripts/pulse.sh"
+pulse_start
+export DISPLAY=:77
+Xvfb "$DISPLAY" -screen 0 1440x900x24 >/dev/null 2>&1 &
+XVFB=$!
+APP=""
+cleanup() {
+    [ -n "$APP" ] && kill "$APP" 2>/dev/null
+    kill "$XVFB" 2>/dev/null
+    pulse_stop
+    rm -rf "$SANDBOX"
+}
+trap cleanup EXIT
+sleep 1
+
+"$VB_ROOT/.venv/bin/python" main.py --offline >"$SANDBOX/app.log" 2>&1 &
+APP=$!
+WID=""
+for _ in $(seq 100); do
+    WID="$(xdotool search --name '^Voicebooth$' 2>/dev/null | head -1)" && [ -n "$WID" ] && break
+    sleep 0.2
+done
+[ -n "$WID" ] || { echo "screenshots: the window did not appear" >&2; cat "$SANDBOX/app.log" >&2; exit 1; }
+xdotool windowsize "$WID" 1400 860 windowmove "$WID" 0 0
+sleep 4  # the engine's models load in the background
+shot() { import -window root -crop 1400x860+0+0 +repage "$OUT/$1"; echo "wrote $OUT/$1"; }
+
+# The editor is at the centre top of the window: type a line and play it.
+xdotool mousemove 700 250 click 1 key ctrl+a
+xdotool type --delay 12 'Hello there! This take streams from the offline engine, <break time="300ms"/> and every word lights up as it is spoken.'
+xdotool key ctrl+Return
+sleep 2.3
+shot window-playing.png
+sleep 5
+
+xdotool mousemove 700 250 click 1 key ctrl+a
+xdotool type --delay 12 'Welcome to <brek time="1s"/> the studio. <speed ratio="2"/>Faster now.'
+sleep 1
+shot markup-error.png
+
+xdotool key ctrl+f
+xdotool type --delay 20 'english'
+sleep 0.8
+shot voice-picker.png
+
+xdotool key ctrl+q
+wait "$APP" 2>/dev/null || true
+APP=""
