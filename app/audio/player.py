@@ -286,9 +286,6 @@ class Player:
         position = first + (now - float(self._clock_dac[slot])) * self.device_rate
         return min(max(position, first), first + float(self._clock_frames[slot]))
 
-    def playhead_seconds(self) -> float:
-        return self.playhead() / self.sample_rate
-
     @property
     def latency(self) -> float:
         stream = self._stream

@@ -20,7 +20,7 @@ from app.cartesia.voices_types import Voice
 from app.engine.server import ServerConfig, ThreadedServer
 from app.engine.synth.base import Synthesizer
 from app.engine.synth.errors import SynthesizerUnavailable
-from app.engine.synth.registry import DEFAULT_OFFLINE_VOICE_ID, default_synthesizers
+from app.engine.synth.registry import default_synthesizers
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +40,6 @@ def offline_synthesizers() -> list[Synthesizer]:
 def offline_voices() -> list[Voice]:
     """The offline voices, without starting the server or loading any model."""
     return [voice for synth in offline_synthesizers() for voice in synth.voices()]
-
-
-def offline_voice_ids() -> frozenset[str]:
-    return frozenset(voice.id for voice in offline_voices())
-
-
-def offline_default_voice() -> str:
-    return DEFAULT_OFFLINE_VOICE_ID
 
 
 class LocalEngine:

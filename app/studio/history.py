@@ -31,10 +31,6 @@ class HistoryService:
         self.records: tuple[TakeRecord, ...] = ()
         self.events: Emitter[HistoryChanged] = Emitter()
 
-    @property
-    def available(self) -> bool:
-        return self.store is not None
-
     async def _off_loop(self, work: Callable[[History], T]) -> T:
         store = self.store
         if store is None:
@@ -64,9 +60,6 @@ class HistoryService:
     async def delete(self, take_id: str) -> None:
         await self._off_loop(lambda store: store.delete(take_id))
         await self.refresh()
-
-    def record(self, take_id: str) -> TakeRecord | None:
-        return next((r for r in self.records if r.id == take_id), None)
 
     def close(self) -> None:
         if self.store is not None:

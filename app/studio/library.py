@@ -102,9 +102,6 @@ class VoiceLibrary:
 
     # --- finding ---------------------------------------------------------------------
 
-    def find(self, voice_id: str) -> Voice | None:
-        return next((v for v in self.voices if v.id == voice_id), None)
-
     def preferred_ids(self) -> list[str]:
         """Which voice to select first: the last session's, else the default offline voice."""
         return [i for i in (self.settings.get(VOICE_ID), DEFAULT_OFFLINE_VOICE_ID) if i]

@@ -96,10 +96,6 @@ class Recorder:
         self.current: Recording | None = None
         self.events: Emitter[RecorderEvent] = Emitter()
 
-    @property
-    def busy(self) -> bool:
-        return self.current is not None and not self.current.done
-
     def start(self, settings: TakeSettings, voice: Voice, *, keep: bool = True) -> Recording:
         """Check, cancel the running recording, and start this one (on the running loop)."""
         check_settings(settings)

@@ -169,6 +169,8 @@ class VoicePicker(QWidget):
         self.model = VoiceTableModel(self)
         self.proxy = VoiceFilter(self)
         self.proxy.setSourceModel(self.model)
+        self._filtering = False
+        self._chosen: Voice | None = None
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search voices by name or description (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
@@ -237,12 +239,12 @@ class VoicePicker(QWidget):
         layout.addWidget(self.details)
         layout.addLayout(bottom)
 
-        self.search.textChanged.connect(lambda text: self.proxy.set(text=text.strip()))
+        self.search.textChanged.connect(lambda text: self.filter(text=text.strip()))
         self._bind(self.language, "language")
         self._bind(self.gender, "gender")
         self._bind(self.owner, "owner")
         self._bind(self.source, "source")
-        self.favourites_only.toggled.connect(lambda on: self.proxy.set(favourites_only=on))
+        self.favourites_only.toggled.connect(lambda on: self.filter(favourites_only=on))
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.clicked.connect(self._clicked)
         self.preview_button.clicked.connect(self._preview)
@@ -253,7 +255,28 @@ class VoicePicker(QWidget):
         self.proxy.layoutChanged.connect(self._count)
 
     def _bind(self, box: QComboBox, name: str) -> None:
-        box.currentIndexChanged.connect(lambda _i: self.proxy.set(**{name: box.currentData()}))
+        box.currentIndexChanged.connect(lambda _i: self.filter(**{name: box.currentData()}))
+
+    def filter(self, **values: Any) -> None:
+        """Narrow the list; the chosen voice stays chosen even when it is filtered out.
+
+        Without this, Qt moves the current row to a neighbour when the current one
+        is filtered away: typing "espeak" in the search box chose Espeak Swedish
+        (and Swedish as the language) for the user.
+        """
+        chosen = self._chosen
+        self._filtering = True
+        try:
+            self.proxy.set(**values)
+            if chosen is not None:
+                visible = self.select(chosen.id)
+                if not visible:
+                    self.table.selectionModel().clear()
+                self.details.setText(_details(chosen) + (
+                    "" if visible else "<br><i>Hidden by the filter; still the chosen voice.</i>"))
+                self.preview_button.setEnabled(visible)
+        finally:
+            self._filtering = False
 
     # --- contents ------------------------------------------------------------------
 
@@ -309,9 +332,12 @@ class VoicePicker(QWidget):
             self.table.setCurrentIndex(self.proxy.index(0, NAME))
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._filtering:
+            return  # not the user's choice: filter() keeps the chosen voice
         voice = self.proxy.data(current, Qt.ItemDataRole.UserRole) if current.isValid() \
             else None
         if isinstance(voice, Voice):
+            self._chosen = voice
             self.details.setText(_details(voice))
             self.preview_button.setEnabled(True)
             self.voiceSelected.emit(voice)

@@ -211,6 +211,24 @@ def test_picker_filters_sorts_and_favourites(qtbot: Any) -> None:
     assert selected[-1].name == "Ada" and "calm narrator" in picker.details.text()
 
 
+def test_filtering_never_changes_the_chosen_voice(qtbot: Any) -> None:
+    # Found driving the window: typing "espeak" chose Espeak Swedish, and Swedish.
+    picker = VoicePicker()
+    qtbot.addWidget(picker)
+    picker.set_voices(voices())
+    chosen: list[Voice] = []
+    picker.voiceSelected.connect(chosen.append)
+    picker.select("1")
+    qtbot.keyClicks(picker.search, "energetic")  # only Bruno is left
+    assert picker.proxy.rowCount() == 1
+    assert picker.selected_voice() is None
+    assert "Ada" in picker.details.text() and "Hidden by the filter" in picker.details.text()
+    picker.search.clear()  # Ada is back, and still the one chosen
+    selected = picker.selected_voice()
+    assert selected is not None and selected.id == "1"
+    assert {v.id for v in chosen} == {"1"}
+
+
 @pytest.mark.keyring
 def test_settings_dialog_stores_the_key_in_the_keyring(qtbot: Any, tmp_path: Path,
                                                        loop: qasync.QEventLoop) -> None:
