@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ from app.cartesia.errors import (
     CartesiaError,
     ConnectError,
     ConnectionLost,
+    InvalidText,
     ProtocolError,
     Timeout,
     error_for_status,
@@ -83,6 +85,19 @@ def _s(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def check_text(text: str) -> None:
+    """:class:`InvalidText` for a transcript the socket could not encode.
+
+    A lone surrogate (what undecodable bytes become under ``surrogateescape``)
+    passes ``json.dumps`` but fails inside websockets, which then tears down the
+    socket and every healthy generation on it: refuse it here, alone.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidText(text, exc) from None
+
+
 class _Inbox:
     """One context's events, from the reader task to its generation.
 
@@ -120,6 +135,22 @@ class _Connection:
         self.protocol = ClientProtocol()
         self.inboxes: dict[str, _Inbox] = {}
         self.reader: asyncio.Task[None] | None = None
+        self.sending: set[asyncio.Task[None]] = set()  # cancels of abandoned generations
+
+    def release(self, context_id: str) -> None:
+        """A generation was dropped unfinished: stop buffering for it, cancel it there."""
+        self.inboxes.pop(context_id, None)
+        frame = self.protocol.cancel(context_id)
+        if frame is None or not self.alive:
+            return
+        with contextlib.suppress(RuntimeError):  # no loop any more: the socket is gone too
+            task = asyncio.get_running_loop().create_task(self._send_quietly(frame))
+            self.sending.add(task)
+            task.add_done_callback(self.sending.discard)
+
+    async def _send_quietly(self, frame: str) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await self.ws.send(frame)
 
     @property
     def alive(self) -> bool:
@@ -245,9 +276,16 @@ class TTSClient:
         with contextlib.suppress(TimeoutError, ConnectionClosed, OSError):
             await asyncio.wait_for(conn.ws.close(), 2)
 
+    @property
+    def open_generations(self) -> int:
+        """Contexts this client still buffers for (tests, and a leak would show here)."""
+        return len(self._conn.inboxes) if self._conn is not None else 0
+
     async def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
+            if conn.sending:
+                await asyncio.wait(set(conn.sending), timeout=2)
             conn.fail(ConnectionLost("the client was closed"))
             await self._discard(conn)
             if conn.reader is not None:
@@ -257,8 +295,10 @@ class TTSClient:
     async def generate(self, request: m.GenerationRequest) -> Generation:
         """Start a context with ``request`` (its first input) and return its events.
 
-        A request with an empty ``context_id`` gets a fresh one.
+        A request with an empty ``context_id`` gets a fresh one. A transcript that
+        cannot be sent raises :class:`InvalidText` before anything goes out.
         """
+        check_text(request.transcript)
         for attempt in (1, 2):
             conn = await self._connection()
             ctx, frame = conn.protocol.open(request)
@@ -296,6 +336,9 @@ class Generation:
         self.first_audio_at: float | None = None
         self._last_activity = 0.0
         self._watchdog: asyncio.TimerHandle | None = None
+        # Dropped without finishing or cancelling (a caller broke out of ``async for``):
+        # the inbox would fill until the socket died, and the server would go on.
+        self._release = weakref.finalize(self, conn.release, context.context_id)
 
     def mark_sent(self) -> None:
         self.sent_at = time.perf_counter()
@@ -349,7 +392,9 @@ class Generation:
 
     def _arm(self, since: float) -> None:
         loop = asyncio.get_running_loop()
-        self._watchdog = loop.call_at(since + self._limit()[1], self._check_deadline)
+        # A weak reference: a pending timer must not keep an abandoned generation alive.
+        self._watchdog = loop.call_at(since + self._limit()[1], _check_deadline,
+                                      weakref.ref(self))
 
     def _check_deadline(self) -> None:
         self._watchdog = None
@@ -363,6 +408,7 @@ class Generation:
 
     def _finish(self) -> None:
         self._finished = True
+        self._release.detach()
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
@@ -392,6 +438,7 @@ class Generation:
         Transcripts concatenate verbatim, so end parts with a space where words
         meet, and never split a markup tag across two parts.
         """
+        check_text(transcript)
         await self._send(self._conn.protocol.push(self.context_id, transcript))
 
     async def flush(self) -> int:
@@ -402,6 +449,7 @@ class Generation:
 
     async def end(self, transcript: str = "") -> None:
         """Send the last input (``continue: false``): the server finishes with ``done``."""
+        check_text(transcript)
         await self._send(self._conn.protocol.end(self.context_id, transcript))
 
     async def cancel(self) -> None:
@@ -410,3 +458,9 @@ class Generation:
             return
         self._cancelled = True
         await self._abandon()
+
+
+def _check_deadline(generation: weakref.ref[Generation]) -> None:
+    alive = generation()
+    if alive is not None:
+        alive._check_deadline()

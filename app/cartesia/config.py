@@ -19,7 +19,11 @@ class Timeouts:
     connect: float = 10.0
     first_chunk: float = 10.0
     inactivity: float = 10.0
-    rest: float = 30.0
+    #: One REST request (one attempt).
+    rest: float = 10.0
+    #: A REST call as a whole, retries and their waits included: a server that
+    #: accepts connections and never answers fails within this, not attempts × rest.
+    rest_total: float = 15.0
 
 
 @dataclass(frozen=True)

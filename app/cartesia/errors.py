@@ -4,6 +4,7 @@
 
     CartesiaError
     ├── ConfigError            a setting is unusable (bad base URL, no key)
+    ├── InvalidText            a transcript that cannot be sent (not encodable as UTF-8)
     ├── AuthError              401: key missing or rejected
     ├── PermissionDenied       402/403: plan or permission limits
     ├── NotFound               404: unknown voice, model, dictionary
@@ -30,6 +31,20 @@ class CartesiaError(VoiceboothError):
 
 class ConfigError(CartesiaError):
     """A setting cannot be used as given."""
+
+
+class InvalidText(CartesiaError):
+    """A transcript that cannot go on the wire; found before anything is sent, so the
+    other generations on the socket never notice."""
+
+    def __init__(self, text: str, exc: UnicodeEncodeError) -> None:
+        self.offset = exc.start
+        line = text.count("\n", 0, exc.start) + 1
+        column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+        bad = text[exc.start:exc.end].encode("utf-8", "backslashreplace").decode("ascii")
+        super().__init__(f"the text cannot be sent: character {exc.start + 1} (line {line}, "
+                         f"column {column}) is {bad}, which is not a valid character (text "
+                         "that was not UTF-8, read as if it were)")
 
 
 class ServerError(CartesiaError):

@@ -108,10 +108,16 @@ class VoicesClient:
 
     async def _get(self, path: str, params: list[tuple[str, str]]) -> Any:
         url = self.config.http_url(path)
+        timeouts = self.config.timeouts
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeouts.rest_total
         for attempt in range(1, self.retry.attempts + 1):
             self.requests += 1
+            left = deadline - loop.time()
             try:
-                async with self._http().get(url, params=params) as response:
+                async with self._http().get(url, params=params, timeout=aiohttp.ClientTimeout(
+                        total=min(timeouts.rest, left), connect=min(timeouts.connect, left))
+                        ) as response:
                     body = await response.read()
                     if response.status < 400:
                         try:
@@ -126,15 +132,19 @@ class VoicesClient:
                 error = ConnectError(url, str(exc) or type(exc).__name__)
                 retry_after = None
             except TimeoutError:
-                error = ConnectError(url, f"no answer within {self.config.timeouts.rest:g} s")
+                error = ConnectError(url, f"no answer within {min(timeouts.rest, left):g} s")
                 retry_after = None
             retryable = isinstance(error, RateLimited | ConnectError) or (
                 isinstance(error, ServerError) and error.status >= 500)
             if isinstance(error, RateLimited):
                 error.retry_after = retry_after
-            if not retryable or attempt == self.retry.attempts:
-                raise error
             delay = self.retry.delay(attempt, retry_after)
+            out_of_time = deadline - loop.time() < delay + 0.1
+            if out_of_time and isinstance(error, ConnectError) and attempt > 1:
+                raise ConnectError(url, f"no answer within {timeouts.rest_total:g} s "
+                                   f"({attempt} attempts)")
+            if not retryable or out_of_time or attempt == self.retry.attempts:
+                raise error
             log.info("%s; retrying in %.2f s (attempt %d of %d)", error, delay, attempt + 1,
                      self.retry.attempts)
             await self._sleep(delay)

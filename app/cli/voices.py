@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import TextIO
 
+from app.cartesia.config import Timeouts
 from app.cartesia.voices import VoiceQuery, VoicesClient
 from app.cartesia.voices_types import Voice
 from app.engine.local import offline_voices
@@ -17,7 +18,9 @@ from app.studio.options import RunOptions
 async def run_voices(args: argparse.Namespace, options: RunOptions, out: TextIO) -> int:
     query = VoiceQuery(q=args.query, gender=args.gender, language=args.language,
                        is_owner=True if args.mine else None)
-    endpoints = Endpoints(Settings(None), options)
+    seconds = args.timeout
+    endpoints = Endpoints(Settings(None), options, timeouts=Timeouts(
+        connect=seconds, rest=seconds, rest_total=seconds))
     try:
         online = await endpoints.online()
         voices: list[Voice] = []

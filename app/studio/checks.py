@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 
 from app.audio.codecs import ENCODINGS, SAMPLE_RATES
+from app.cartesia.client import check_text
 from app.cartesia.errors import ConfigError
 from app.cartesia.models import Model, catalog
 from app.errors import VoiceboothError
@@ -36,6 +37,7 @@ def check_settings(settings: TakeSettings) -> Model:
     problem; the model when there is none."""
     if not settings.text.strip():
         raise InvalidInput("there is nothing to say: the text is empty")
+    check_text(settings.text)  # InvalidText: what the socket could not carry
     if not settings.voice_id.strip():
         raise InvalidInput("choose a voice first")
     model = model_for(settings.model_id)

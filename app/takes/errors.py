@@ -4,6 +4,7 @@
 
     TakeError
     ├── HistoryError     the history database or its audio could not be used
+    │   └── HistoryLocked    another program (another Voicebooth) holds the database
     └── ExportError      a take could not be exported
 """
 
@@ -18,6 +19,14 @@ class TakeError(VoiceboothError):
 
 class HistoryError(TakeError):
     """The history could not be read or written."""
+
+
+class HistoryLocked(HistoryError):
+    def __init__(self, path: object) -> None:
+        self.path = path
+        super().__init__(f"the take history ({path}) is in use by another program, most "
+                         "likely another Voicebooth window: takes are not kept in this one "
+                         "until that one is closed (nothing was changed)")
 
 
 class ExportError(TakeError):

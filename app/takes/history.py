@@ -21,7 +21,7 @@ from typing import Any
 from app.atomic import WriteError
 from app.audio.errors import AudioError
 from app.audio.wav import read_wav, write_wav
-from app.takes.errors import HistoryError
+from app.takes.errors import HistoryError, HistoryLocked
 from app.takes.take import Take, TakeSettings, TakeStatus
 from app.takes.timings import Timing
 
@@ -60,9 +60,20 @@ class TakeRecord:
         return self.settings.text
 
 
+#: SQLite's primary result codes that mean "in use", and "not a database (any more)".
+_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
+_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def _code(exc: sqlite3.Error) -> int:
+    return int(getattr(exc, "sqlite_errorcode", 0)) & 0xFF
+
+
 class History:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, lock_timeout: float = 5.0, attempts: int = 3) -> None:
         self.folder = Path(folder)
+        self._lock_timeout = lock_timeout
+        self._attempts = attempts
         self.audio_folder = self.folder / "audio"
         self.recovered: str | None = None
         try:
@@ -78,25 +89,41 @@ class History:
         self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
-        try:
-            return self._connect()
-        except sqlite3.DatabaseError as exc:
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-            try:
-                self.path.replace(aside)
-            except OSError as move_exc:
-                raise HistoryError(f"the history database {self.path} is damaged ({exc}) "
-                                   f"and cannot be moved aside: {move_exc}") from None
-            self.recovered = (f"The take history could not be read ({exc}); it was kept as "
-                              f"{aside.name} and a new history was started.")
+        for attempt in range(1, self._attempts + 1):
             try:
                 return self._connect()
-            except sqlite3.DatabaseError as again:
-                raise HistoryError(f"cannot create a new history database: {again}") from None
+            except sqlite3.DatabaseError as exc:
+                if _code(exc) in _BUSY:
+                    # Another Voicebooth (or a backup tool) holds it: a healthy history
+                    # must never be mistaken for a damaged one and thrown away.
+                    if attempt < self._attempts:
+                        time.sleep(0.2 * attempt)
+                        continue
+                    raise HistoryLocked(self.path) from None
+                if _code(exc) not in _DAMAGED:
+                    raise HistoryError(f"cannot open the history database {self.path}: "
+                                       f"{exc}") from None
+                return self._start_afresh(exc)
+        raise AssertionError("unreachable")
+
+    def _start_afresh(self, exc: sqlite3.DatabaseError) -> sqlite3.Connection:
+        """Keep a damaged database aside (never deleted) and begin a new one."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        try:
+            self.path.replace(aside)
+        except OSError as move_exc:
+            raise HistoryError(f"the history database {self.path} is damaged ({exc}) "
+                               f"and cannot be moved aside: {move_exc}") from None
+        self.recovered = (f"The take history could not be read ({exc}); it was kept as "
+                          f"{aside.name} and a new history was started.")
+        try:
+            return self._connect()
+        except sqlite3.DatabaseError as again:
+            raise HistoryError(f"cannot create a new history database: {again}") from None
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False)
+        db = sqlite3.connect(self.path, check_same_thread=False, timeout=self._lock_timeout)
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             db.execute("PRAGMA journal_mode=WAL")

@@ -62,17 +62,17 @@ def build_window(options: RunOptions, settings_path: Path | None = None,
                  data_dir: Path | None = None, cache_dir: Path | None = None) -> MainWindow:
     settings = Settings(settings_path or default_path())
     folder = data_dir or Path(platformdirs.user_data_dir("voicebooth", appauthor=False))
+    unavailable = ""
     try:
         history: History | None = History(folder / "history")
     except HistoryError as exc:
         log.error("%s", exc)
-        history = None
+        history, unavailable = None, str(exc)
     studio = Studio(settings, options, history, cache_dir=cache_dir or Path(
         platformdirs.user_cache_dir("voicebooth", appauthor=False)))
     window = MainWindow(studio)
     if history is None:
-        window.banner.show_error(f"The take history is unavailable ({folder}); takes will "
-                                 "not be kept.")
+        window.banner.show_error(f"The take history is unavailable: {unavailable}.")
     return window
 
 

@@ -175,3 +175,36 @@ def test_exports_get_the_umask_mode_the_history_stays_private(tmp_path: Path) ->
         history.close()
     finally:
         os.umask(previous)
+
+
+def test_a_locked_history_is_never_thrown_away(tmp_path: Path) -> None:
+    import sqlite3
+
+    from app.takes.errors import HistoryLocked
+
+    history = History(tmp_path)
+    take = make_take()
+    history.save(take)
+    history.close()
+    # Another program holding the file: a backup tool, or a Voicebooth mid-write.
+    other = sqlite3.connect(tmp_path / "history.sqlite3")
+    other.execute("PRAGMA locking_mode=EXCLUSIVE")
+    other.execute("BEGIN EXCLUSIVE")
+    other.execute("UPDATE takes SET name = name")
+    try:
+        with pytest.raises(HistoryLocked, match="most likely another Voicebooth window"):
+            History(tmp_path, lock_timeout=0.1)
+        assert not list(tmp_path.glob("*.corrupt-*"))  # the good database stays put
+    finally:
+        other.rollback()
+        other.close()
+    again = History(tmp_path, lock_timeout=0.1)
+    assert [r.id for r in again.list()] == [take.id]
+    again.close()
+
+
+def test_a_folder_that_is_not_a_database_is_an_error_not_a_reset(tmp_path: Path) -> None:
+    (tmp_path / "history.sqlite3").mkdir()  # cannot be opened, but is not damaged data
+    with pytest.raises(HistoryError, match="cannot open the history database"):
+        History(tmp_path)
+    assert (tmp_path / "history.sqlite3").is_dir()
