@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from app.errors import VoiceboothError
 
@@ -49,46 +50,117 @@ class TargetExists(VoiceboothError):
         super().__init__(f"{path} already exists; choose another name or allow overwriting")
 
 
-def _create_temporary(target: Path, private: bool) -> tuple[int, Path]:
+TEMPORARY_MARK: Final = ".voicebooth-"
+
+
+def _temporary_name(target: Path) -> str:
+    # Hidden, beside the target, and findable: ``.take.wav.voicebooth-<pid>-<hex>.tmp``.
+    # The pid lets a later write tell a dead writer's leftover from a live one's file.
+    return f".{target.name}{TEMPORARY_MARK}{os.getpid()}-{secrets.token_hex(4)}.tmp"
+
+
+def remove_leftovers(target: Path) -> list[Path]:
+    """Remove temporary files of writes to ``target`` whose process is gone (killed
+    mid-write); returns what was removed. A live writer's file is left alone."""
     folder = target.parent if str(target.parent) else Path(".")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    for _ in range(100):
-        tmp = folder / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    removed = []
+    for leftover in folder.glob(glob.escape(f".{target.name}{TEMPORARY_MARK}") + "*.tmp"):
+        pid = leftover.name[len(target.name) + len(TEMPORARY_MARK) + 1:].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+                removed.append(leftover)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+class AtomicFile:
+    """A temporary file beside ``target`` that becomes it (or another name) on commit.
+
+    Written in pieces as data arrives (a long take streamed to disk), or at once.
+    Any :class:`OSError` becomes :class:`WriteError`, the temporary file is removed,
+    and the target is untouched.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, overwrite: bool = True,
+                 private: bool = False) -> None:
+        self.target = Path(path)
+        self.overwrite = overwrite
+        self.private = private
+        if not overwrite and self.target.exists():
+            raise TargetExists(self.target)
+        remove_leftovers(self.target)
+        folder = self.target.parent if str(self.target.parent) else Path(".")
+        # O_EXCL and mode 0666: the kernel applies the umask (see the module's notes).
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        while True:
+            self.temporary = folder / _temporary_name(self.target)
+            try:
+                fd = os.open(self.temporary, flags, 0o600 if private else 0o666)
+            except FileExistsError:
+                continue  # 32 random bits collided: draw again
+            except OSError as exc:
+                raise WriteError(self.target, exc) from exc
+            break
+        self.handle: BinaryIO = os.fdopen(fd, "w+b")
+
+    def write(self, data: bytes) -> None:
         try:
-            return os.open(tmp, flags, 0o600 if private else 0o666), tmp
-        except FileExistsError:
-            continue
-    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+            self.handle.write(data)
+        except OSError as exc:
+            self.abort()
+            raise WriteError(self.target, exc) from exc
+
+    def commit(self, as_path: Path | None = None) -> Path:
+        """Flush, fsync and rename onto the target (or ``as_path``); returns the name."""
+        final = self.target if as_path is None else as_path
+        try:
+            self.handle.flush()
+            if not self.private:
+                with contextlib.suppress(FileNotFoundError):
+                    os.fchmod(self.handle.fileno(), stat.S_IMODE(final.stat().st_mode))
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+            if not self.overwrite and final.exists():
+                raise TargetExists(final)
+            os.replace(self.temporary, final)
+        except OSError as exc:
+            self.abort()
+            raise WriteError(final, exc) from exc
+        except BaseException:
+            self.abort()
+            raise
+        return final
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self.handle.close()
+        self.temporary.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], *, overwrite: bool = True,
                  private: bool = False) -> Iterator[BinaryIO]:
     """Open a binary temporary file that replaces ``path`` when the block ends cleanly."""
-    target = Path(path)
-    if not overwrite and target.exists():
-        raise TargetExists(target)
+    file = AtomicFile(path, overwrite=overwrite, private=private)
     try:
-        fd, tmp = _create_temporary(target, private)
+        yield file.handle
     except OSError as exc:
-        raise WriteError(target, exc) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            if not private:
-                with contextlib.suppress(FileNotFoundError):
-                    os.fchmod(handle.fileno(), stat.S_IMODE(target.stat().st_mode))
-            os.fsync(handle.fileno())
-        if not overwrite and target.exists():
-            raise TargetExists(target)
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise WriteError(target, exc) from exc
+        file.abort()
+        raise WriteError(file.target, exc) from exc
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        file.abort()
         raise
+    file.commit()
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes, *, overwrite: bool = True,

@@ -1,7 +1,8 @@
 """WAV files: exact write (16-bit with optional TPDF dither, 24-bit, 32-bit float) and read.
 
 Writes are atomic (:mod:`app.atomic`); an existing file is kept unless
-``overwrite`` is set.
+``overwrite`` is set. :class:`WavWriter` writes as audio arrives (and RF64
+beyond 4 GiB), so a long take never has to be held in memory.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from app.atomic import atomic_write
+from app.atomic import AtomicFile, WriteError, atomic_write
 from app.audio.codecs import Float32Array, float_to_s16
 from app.audio.errors import WavError
 
@@ -32,34 +34,115 @@ def _dithered_s16(samples: Float32Array, rng: np.random.Generator) -> npt.NDArra
     return float_to_s16(samples.astype(np.float64) + noise / 32768.0)
 
 
+def _body(x: Float32Array, fmt: WavFormat, dither: bool, rng: np.random.Generator
+          ) -> tuple[bytes, int, int]:
+    """The data chunk's bytes for ``x``, the format tag and the bits per sample."""
+    if fmt == "float32":
+        return x.astype("<f4").tobytes(), _WAVE_FORMAT_IEEE_FLOAT, 32
+    if fmt == "pcm16":
+        pcm = _dithered_s16(x, rng) if dither else float_to_s16(x)
+        return pcm.astype("<i2").tobytes(), _WAVE_FORMAT_PCM, 16
+    if fmt == "pcm24":
+        scaled = x.astype(np.float64) * 8388608.0
+        if dither:
+            scaled += rng.uniform(-0.5, 0.5, x.shape) + rng.uniform(-0.5, 0.5, x.shape)
+        ints = np.clip(np.rint(scaled), -8388608, 8388607).astype("<i4")
+        return ints.view(np.uint8).reshape(-1, 4)[:, :3].tobytes(), _WAVE_FORMAT_PCM, 24
+    raise WavError(f"unknown WAV format {fmt!r}; use one of {', '.join(WAV_FORMATS)}")
+
+
+_FORMAT_OF: dict[WavFormat, tuple[int, int]] = {
+    "float32": (_WAVE_FORMAT_IEEE_FLOAT, 32), "pcm16": (_WAVE_FORMAT_PCM, 16),
+    "pcm24": (_WAVE_FORMAT_PCM, 24)}
+_UNKNOWN_32 = 0xFFFFFFFF  # a 32-bit size field of RF64: "see the ds64 chunk"
+
+
+def _header(fmt: WavFormat, sample_rate: int, frames: int, *, reserve_ds64: bool = False,
+            rf64: bool = False) -> bytes:
+    """Everything before the audio bytes. ``reserve_ds64`` leaves a JUNK chunk where a
+    ds64 chunk can go (EBU Tech 3306), so a file that outgrows 4 GiB becomes RF64 in
+    place; ``rf64`` writes that form."""
+    if fmt not in _FORMAT_OF:
+        raise WavError(f"unknown WAV format {fmt!r}; use one of {', '.join(WAV_FORMATS)}")
+    tag, bits = _FORMAT_OF[fmt]
+    block = bits // 8
+    size = frames * block
+    chunks = b""
+    tail = b"fmt " + struct.pack("<IHHIIHH", 16, tag, 1, sample_rate, sample_rate * block,
+                                 block, bits)
+    if tag == _WAVE_FORMAT_IEEE_FLOAT:
+        # Non-PCM formats need a fact chunk (sample count) per the RIFF spec.
+        tail += b"fact" + struct.pack("<II", 4, _UNKNOWN_32 if rf64 else frames)
+    tail += b"data" + struct.pack("<I", _UNKNOWN_32 if rf64 else size)
+    riff = 4 + (36 if reserve_ds64 or rf64 else 0) + len(tail) + size + (size & 1)
+    if rf64:
+        chunks = b"ds64" + struct.pack("<IQQQI", 28, riff, size, frames, 0)
+        return b"RF64" + struct.pack("<I", _UNKNOWN_32) + b"WAVE" + chunks + tail
+    if reserve_ds64:
+        chunks = b"JUNK" + struct.pack("<I", 28) + bytes(28)
+    return b"RIFF" + struct.pack("<I", riff) + b"WAVE" + chunks + tail
+
+
 def encode_wav(samples: npt.ArrayLike, sample_rate: int, fmt: WavFormat = "pcm16", *,
                dither: bool = True, seed: int | None = None) -> bytes:
     """The bytes of a mono WAV file. ``dither`` applies to ``pcm16`` and ``pcm24`` only."""
     x = np.asarray(samples, dtype=np.float32).reshape(-1)
-    if fmt == "float32":
-        body, tag, bits = x.astype("<f4").tobytes(), _WAVE_FORMAT_IEEE_FLOAT, 32
-    elif fmt == "pcm16":
-        pcm = _dithered_s16(x, np.random.default_rng(seed)) if dither else float_to_s16(x)
-        body, tag, bits = pcm.astype("<i2").tobytes(), _WAVE_FORMAT_PCM, 16
-    elif fmt == "pcm24":
-        scaled = x.astype(np.float64) * 8388608.0
-        if dither:
-            rng = np.random.default_rng(seed)
-            scaled += rng.uniform(-0.5, 0.5, x.shape) + rng.uniform(-0.5, 0.5, x.shape)
-        ints = np.clip(np.rint(scaled), -8388608, 8388607).astype("<i4")
-        body, tag, bits = ints.view(np.uint8).reshape(-1, 4)[:, :3].tobytes(), _WAVE_FORMAT_PCM, 24
-    else:
-        raise WavError(f"unknown WAV format {fmt!r}; use one of {', '.join(WAV_FORMATS)}")
-    block = bits // 8
-    fmt_chunk = struct.pack("<HHIIHH", tag, 1, sample_rate, sample_rate * block, block, bits)
-    chunks = b"fmt " + struct.pack("<I", len(fmt_chunk)) + fmt_chunk
-    if tag == _WAVE_FORMAT_IEEE_FLOAT:
-        # Non-PCM formats need a fact chunk (sample count) per the RIFF spec.
-        chunks += b"fact" + struct.pack("<II", 4, len(x))
-    chunks += b"data" + struct.pack("<I", len(body)) + body
-    if len(body) % 2:
-        chunks += b"\0"
-    return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks
+    body, _, _ = _body(x, fmt, dither, np.random.default_rng(seed))
+    return _header(fmt, sample_rate, len(x)) + body + (b"\0" if len(body) % 2 else b"")
+
+
+class WavWriter:
+    """A WAV file written as the audio arrives, so a take of any length costs no memory.
+
+    The header is written first with room for RF64's ds64 chunk and patched on
+    :meth:`commit`, which renames the file into place atomically (or under another
+    name: a failed take's ``.partial.wav``). Past 4 GiB of audio the file becomes
+    RF64, which WAV's 32-bit sizes cannot describe.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], sample_rate: int,
+                 fmt: WavFormat = "pcm16", *, dither: bool = True, overwrite: bool = False,
+                 private: bool = False, seed: int | None = None,
+                 riff_limit: int = _UNKNOWN_32 - 1) -> None:
+        self.fmt: WavFormat = fmt
+        self.sample_rate = sample_rate
+        self.dither = dither
+        self.frames = 0
+        self._bytes = 0
+        self._rng = np.random.default_rng(seed)
+        self._riff_limit = riff_limit
+        self._file = AtomicFile(path, overwrite=overwrite, private=private)
+        self._file.write(_header(fmt, sample_rate, 0, reserve_ds64=True))
+
+    @property
+    def path(self) -> Path:
+        return self._file.target
+
+    def write(self, samples: npt.ArrayLike) -> None:
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        body, _, _ = _body(x, self.fmt, self.dither, self._rng)
+        self._file.write(body)
+        self.frames += len(x)
+        self._bytes += len(body)
+
+    def commit(self, as_path: Path | None = None) -> Path:
+        """Finish the header and rename the file into place; returns its name."""
+        if self._bytes % 2:
+            self._file.write(b"\0")
+        rf64 = 4 + 36 + 60 + self._bytes > self._riff_limit
+        header = _header(self.fmt, self.sample_rate, self.frames, reserve_ds64=not rf64,
+                         rf64=rf64)
+        try:
+            self._file.handle.seek(0)
+            self._file.handle.write(header)
+            self._file.handle.seek(0, os.SEEK_END)
+        except OSError as exc:
+            self._file.abort()
+            raise WriteError(self._file.target, exc) from exc
+        return self._file.commit(as_path)
+
+    def abort(self) -> None:
+        self._file.abort()
 
 
 def write_wav(path: str | os.PathLike[str], samples: npt.ArrayLike, sample_rate: int,
@@ -91,13 +174,17 @@ def read_wav(path: str | os.PathLike[str]) -> WavData:
 
 def decode_wav_bytes(data: bytes, path: str = "the data") -> WavData:
     """Decode a whole WAV file held in memory (a downloaded preview clip, say)."""
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    if len(data) < 12 or data[:4] not in (b"RIFF", b"RF64") or data[8:12] != b"WAVE":
         raise WavError(f"{path} is not a WAV file")
-    pos, fmt_info, body = 12, None, None
+    pos, fmt_info, body, data_size = 12, None, None, None
     while pos + 8 <= len(data):
         cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        if cid == b"data" and size == _UNKNOWN_32 and data_size is not None:
+            size = data_size  # RF64: the real size is in the ds64 chunk
         payload = data[pos + 8:pos + 8 + size]
-        if cid == b"fmt ":
+        if cid == b"ds64":
+            data_size = struct.unpack("<Q", payload[8:16])[0]
+        elif cid == b"fmt ":
             fmt_info = struct.unpack("<HHIIHH", payload[:16])
         elif cid == b"data":
             body = payload

@@ -2,7 +2,8 @@
 
 Exit codes: 0 done; 1 an output file could not be written; 2 bad usage or bad
 input; 3 key missing or rejected; 4 network, protocol or server error;
-130 interrupted.
+130 interrupted (Ctrl+C); 143 terminated (SIGTERM). Interrupted or terminated,
+``say`` keeps the audio that arrived as ``OUT.partial.wav``.
 
 The options that say where to connect (``--api-key``, ``--base-url``,
 ``--api-version``, ``--offline``, ``-v``) are accepted before or after the
@@ -32,6 +33,7 @@ from app.cartesia.errors import (
     CartesiaError,
     ConfigError,
     ConnectError,
+    InvalidText,
     NotFound,
     PermissionDenied,
     ServerError,
@@ -45,8 +47,10 @@ from app.studio.endpoints import NeedsCartesia
 from app.studio.options import RunOptions
 
 from .outputs import OutputError, UsageError
+from .say import Terminated
 
-EXIT_OK, EXIT_WRITE, EXIT_USAGE, EXIT_KEY, EXIT_NETWORK, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_OK, EXIT_WRITE, EXIT_USAGE, EXIT_KEY, EXIT_NETWORK = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 GLOBAL_OPTIONS = ("api_key", "base_url", "api_version", "offline")
 GENDERS = ("masculine", "feminine", "gender_neutral")
@@ -148,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     voices.add_argument("--mine", action="store_true", help="only your own voices")
     voices.add_argument("--limit", type=at_least_one, help="at most this many")
     voices.add_argument("--json", action="store_true", help="print JSON")
+    voices.add_argument("--timeout", type=positive_seconds, default=15.0,
+                        help="seconds for the whole listing, retries included (default 15)")
 
     devices = sub.add_parser("devices", help="list sound output devices")
     devices.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
@@ -155,9 +161,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the offline engine as a Cartesia-compatible "
                            "server")
     serve.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1); any other than "
+                       "loopback needs --api-key, or --insecure")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    serve.add_argument("--api-key", dest="require_key", help="require this key from clients")
+    key = serve.add_mutually_exclusive_group()
+    key.add_argument("--api-key", dest="require_key", help="require this key from clients")
+    key.add_argument("--key-from-stdin", action="store_true",
+                     help="require the key given as the first line of standard input (kept "
+                     "off the command line, where other users can read it)")
+    serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                       help="let web pages from ORIGIN (e.g. https://app.example) use the "
+                       "server; repeatable. Requests from any other page are refused")
+    serve.add_argument("--insecure", action="store_true",
+                       help="listen beyond loopback with no key: anyone who can reach this "
+                       "machine may use the engine")
     serve.add_argument("--pace", type=float, default=0.0,
                        help="send audio at this multiple of real time (0: as fast as made)")
     serve.add_argument("--chunk-ms", type=int, default=40, help="audio per chunk message")
@@ -230,8 +248,9 @@ def hint_for(exc: VoiceboothError, options: RunOptions) -> str:
 
 
 _EXIT_CODES: tuple[tuple[Callable[[VoiceboothError], bool], int], ...] = (
+    (lambda e: isinstance(e, Terminated), EXIT_TERMINATED),
     (lambda e: isinstance(e, UsageError | InvalidInput | MarkupError | ConfigError
-                          | TargetExists), EXIT_USAGE),
+                          | TargetExists | InvalidText), EXIT_USAGE),
     (lambda e: isinstance(e, NeedsCartesia) and e.offline_mode, EXIT_USAGE),
     (lambda e: isinstance(e, NeedsCartesia | AuthError | PermissionDenied), EXIT_KEY),
     # The server says the request itself is wrong: an unknown voice or model, a

@@ -1,5 +1,9 @@
 """The files ``say`` writes: checked before anything is generated, written atomically.
 
+The audio goes to its file as it arrives (:class:`~app.audio.wav.WavWriter`), so a
+text of any length takes the same memory; the file appears under its name only
+when the take is complete.
+
 A typo in a path must not cost a four-minute generation, so every output is
 checked first: two outputs on one path, a file that exists (without
 ``--force``), a folder that does not exist or cannot be written. Afterwards
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.atomic import WriteError
-from app.audio.wav import WavFormat, write_wav
+from app.audio.wav import WavFormat, WavWriter
 from app.errors import VoiceboothError
 from app.takes.take import Take
 from app.takes.timings import write_srt, write_timings_json
@@ -72,12 +76,19 @@ class Outputs:
                 raise OutputError(f"cannot write {path} ({output.option}): the folder "
                                   f"{folder} is not writable")
 
-    def write(self, take: Take, fmt: WavFormat, dither: bool) -> list[Path]:
-        """Write every output in order; :class:`OutputError` names what was written."""
+    def open_audio(self, sample_rate: int, fmt: WavFormat, dither: bool) -> WavWriter | None:
+        """The WAV file the audio streams into as it arrives (``None`` without ``-o``)."""
+        if self.wav is None:
+            return None
+        return WavWriter(self.wav, sample_rate, fmt, dither=dither, overwrite=True)
+
+    def finish(self, take: Take, audio: WavWriter | None) -> list[Path]:
+        """Complete every output in order; :class:`OutputError` names what was written."""
         written: list[Path] = []
+
         def wav(path: Path) -> None:
-            write_wav(path, take.samples, take.sample_rate, fmt, dither=dither,
-                      overwrite=True)
+            assert audio is not None
+            audio.commit()
 
         def timings(path: Path) -> None:
             write_timings_json(path, take.words, take.phonemes)

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import time
 from pathlib import Path
 from typing import TextIO
 
+from app.atomic import WriteError
 from app.audio.devices import find_output_device
 from app.audio.errors import NoAudioDevice
-from app.audio.wav import WavFormat, write_wav
+from app.audio.wav import WavFormat, WavWriter
 from app.cartesia.config import Timeouts
 from app.engine.synth.registry import DEFAULT_OFFLINE_VOICE_ID
 from app.errors import VoiceboothError
 from app.settings import OUTPUT_DEVICE, Settings
+from app.studio.checks import check_settings
 from app.studio.endpoints import Endpoints
 from app.studio.library import VoiceLibrary
 from app.studio.options import RunOptions
@@ -38,15 +41,15 @@ def read_text(args: argparse.Namespace, stdin: TextIO) -> str:
         raise UsageError("give the text or -f FILE, not both")
     if args.file:
         try:
-            text = Path(args.file).read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {args.file}: {exc}") from None
-        source = args.file
+            data = Path(args.file).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+        text, source = utf8(data, args.file), args.file
     elif args.text == "-":
-        try:
-            text = stdin.read()
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"standard input is not UTF-8 text: {exc}") from None
+        # Bytes, decoded strictly: Python's text stdin turns bad bytes into lone
+        # surrogates (surrogateescape), which no server can be sent.
+        raw = getattr(stdin, "buffer", None)
+        text = utf8(raw.read(), "standard input") if raw is not None else stdin.read()
         source = "standard input"
     elif args.text:
         text, source = str(args.text), "the text"
@@ -55,6 +58,14 @@ def read_text(args: argparse.Namespace, stdin: TextIO) -> str:
     if not text.strip():
         raise UsageError(f"nothing to say: {source} is empty")
     return text
+
+
+def utf8(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{source} is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset "
+                         f"{exc.start} ({exc.reason}); convert it, e.g. with iconv") from None
 
 
 def wav_format_for(encoding: str, requested: str | None) -> tuple[WavFormat, bool]:
@@ -92,6 +103,10 @@ def check_device(args: argparse.Namespace, err: TextIO) -> bool:
     return True
 
 
+class Terminated(VoiceboothError):
+    """SIGTERM while generating: the audio that arrived is kept, as for Ctrl+C."""
+
+
 async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
                   err: TextIO) -> int:
     text = read_text(args, stdin)
@@ -101,13 +116,27 @@ async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
     settings = Settings(None)  # the command line never reads or writes the window's settings
     if args.device:
         settings.set(OUTPUT_DEVICE, str(args.device))
-    endpoints = Endpoints(settings, options,
-                          timeouts=Timeouts(first_chunk=args.timeout, inactivity=args.timeout))
+    endpoints = Endpoints(settings, options, timeouts=Timeouts(
+        connect=args.timeout, first_chunk=args.timeout, inactivity=args.timeout))
     recorder = Recorder(endpoints)
     transport = Transport(settings)
+    loop = asyncio.get_running_loop()
+    main, terminated = asyncio.current_task(), asyncio.Event()
+
+    def terminate() -> None:
+        terminated.set()
+        if main is not None:
+            main.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, terminate)
     try:
         return await _say(args, text, outputs, play, endpoints, recorder, transport, err)
+    except asyncio.CancelledError:
+        if terminated.is_set():
+            raise Terminated("terminated") from None
+        raise
     finally:
+        loop.remove_signal_handler(signal.SIGTERM)
         await recorder.close()
         await transport.close()
         await endpoints.close()
@@ -131,35 +160,50 @@ async def _say(args: argparse.Namespace, text: str, outputs: Outputs, play: bool
                             model_id=args.model, language=args.language, speed=args.speed,
                             volume=args.volume, emotion=args.emotion, encoding=args.encoding,
                             sample_rate=args.sample_rate)
+    check_settings(settings)  # before the engine starts or a file is opened
     route = await endpoints.route(voice)
     if route.offline:
         print(f"Using the offline engine ({route.reason}).", file=err)
+    fmt, dither = wav_format_for(args.encoding, args.wav_format)
+    audio = outputs.open_audio(args.sample_rate, fmt, dither)
+    timings = bool(args.timestamps or args.srt)
     started = time.perf_counter()
-    recording = recorder.start(settings, voice)
+    try:
+        # The audio is not kept: it goes to the file as it arrives, so memory stays
+        # flat however long the text is.
+        recording = recorder.start(settings, voice, keep_audio=False, timings=timings)
+    except BaseException:
+        if audio is not None:
+            audio.abort()
+        raise
     take = recording.take
-    take.events.connect(lambda event: _first_audio(event, take, err))
+    take.events.connect(lambda event: _arrived(event, take, audio, err))
     if play:
         transport.events.connect(lambda event: _playback(event, err))
         transport.follow(take)
     try:
         await recording.wait()
     except (VoiceboothError, asyncio.CancelledError):
-        _keep_partial(outputs.wav, recording, args, err)
+        _keep_partial(audio, recording, args, err)
         raise
     if play:
         await transport.wait_played()
     elapsed = time.perf_counter() - started
-    fmt, dither = wav_format_for(args.encoding, args.wav_format)
-    written = outputs.write(take, fmt, dither)
+    written = outputs.finish(take, audio)
     speed = take.duration / elapsed if elapsed > 0 else 0.0
+    words = f", {len(take.words)} words" if timings else ""
     shown = f" -> {', '.join(map(str, written))}" if written else ""
-    print(f"{take.duration:.2f} s of audio, {len(take.words)} words, in {elapsed:.2f} s "
+    print(f"{take.duration:.2f} s of audio{words}, in {elapsed:.2f} s "
           f"({speed:.1f}× real time){shown}", file=err)
     return 0
 
 
-def _first_audio(event: TakeEvent, take: Take, err: TextIO) -> None:
-    if isinstance(event, AudioAppended) and event.first_frame == 0:
+def _arrived(event: TakeEvent, take: Take, audio: WavWriter | None, err: TextIO) -> None:
+    if not isinstance(event, AudioAppended):
+        return
+    if audio is not None:
+        audio.write(event.samples)  # WriteError stops the recording: the disk is full
+    if event.first_frame == 0:
         ttfa = take.time_to_first_audio or 0.0
         print(f"first audio after {ttfa * 1000:.1f} ms", file=err, flush=True)
 
@@ -169,18 +213,20 @@ def _playback(event: TransportEvent, err: TextIO) -> None:
         print(f"not playing: {event.message}", file=err)
 
 
-def _keep_partial(out: Path | None, recording: Recording, args: argparse.Namespace,
+def _keep_partial(audio: WavWriter | None, recording: Recording, args: argparse.Namespace,
                   err: TextIO) -> None:
     """Keep the audio that arrived before a failure, beside the wanted output."""
     take = recording.take
-    if out is None or take.n_frames == 0:
+    if audio is None:
         return
-    path = partial_path(out)
-    fmt, dither = wav_format_for(take.settings.encoding, args.wav_format)
+    if take.n_frames == 0 or isinstance(recording.error, WriteError):
+        audio.abort()
+        return
+    path = partial_path(audio.path)
     try:
-        write_wav(path, take.samples, take.sample_rate, fmt, dither=dither, overwrite=True)
+        audio.commit(path)
     except VoiceboothError as exc:
         print(f"could not keep the partial audio: {exc}", file=err)
         return
-    print(f"the generation failed after {take.duration:.2f} s of audio; {out} was not "
-          f"written, the audio received so far is in {path}", file=err)
+    print(f"the generation failed after {take.duration:.2f} s of audio; {audio.path} was "
+          f"not written, the audio received so far is in {path}", file=err)

@@ -29,25 +29,27 @@ class Stopped(VoiceboothError):
     """The recording was stopped (by Stop, or by a newer one) before it finished."""
 
 
-def request_for(settings: TakeSettings) -> m.GenerationRequest:
+def request_for(settings: TakeSettings, *, timings: bool = True) -> m.GenerationRequest:
     """The first (and only) input of the context that makes this take."""
     config = m.GenerationConfig(speed=settings.speed, volume=settings.volume,
                                 emotion=settings.emotion)
     return m.GenerationRequest(
         model_id=settings.model_id, transcript=settings.text, voice_id=settings.voice_id,
         context_id="", output_format=m.OutputFormat(settings.encoding, settings.sample_rate),
-        language=settings.language, add_timestamps=True, add_phoneme_timestamps=True,
+        language=settings.language, add_timestamps=timings, add_phoneme_timestamps=timings,
         generation_config=config if config.to_json() else None)
 
 
 class Recording:
     """One generation into one take."""
 
-    def __init__(self, take: Take, voice: Voice, keep: bool) -> None:
+    def __init__(self, take: Take, voice: Voice, keep: bool, timings: bool = True) -> None:
         self.take = take
         self.voice = voice
         #: Whether the take belongs in the history (voice previews do not).
         self.keep = keep
+        #: Whether word and phoneme timings are asked for (and kept).
+        self.timings = timings
         self.error: VoiceboothError | None = None
         self.context_id: str | None = None
         self.task: asyncio.Task[None] | None = None
@@ -96,14 +98,19 @@ class Recorder:
         self.current: Recording | None = None
         self.events: Emitter[RecorderEvent] = Emitter()
 
-    def start(self, settings: TakeSettings, voice: Voice, *, keep: bool = True) -> Recording:
-        """Check, cancel the running recording, and start this one (on the running loop)."""
+    def start(self, settings: TakeSettings, voice: Voice, *, keep: bool = True,
+              keep_audio: bool = True, timings: bool = True) -> Recording:
+        """Check, cancel the running recording, and start this one (on the running loop).
+
+        ``keep_audio=False`` and ``timings=False`` let a take of any length pass through
+        in constant memory (``say`` writes the audio to its file as it arrives).
+        """
         check_settings(settings)
         self.stop()
         settings = replace(settings, voice_id=voice.id, voice_name=voice.name,
                            offline=voice.offline,
                            base_url="" if voice.offline else self.endpoints.online_base_url())
-        recording = Recording(Take(settings), voice, keep)
+        recording = Recording(Take(settings, keep_audio=keep_audio), voice, keep, timings)
         self.current = recording
         recording.task = asyncio.ensure_future(self._run(recording))
         self.events.emit(RecordingStarted(recording))
@@ -129,7 +136,8 @@ class Recorder:
         generation: Generation | None = None
         try:
             client = await self.endpoints.client_for(recording.voice)
-            generation = await client.generate(request_for(take.settings))
+            generation = await client.generate(request_for(take.settings,
+                                                           timings=recording.timings))
             recording.context_id = generation.context_id
             async for event in generation:
                 if isinstance(event, Audio):

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.audio.codecs import Float32Array
 from app.audio.errors import NoAudioDevice
 from app.audio.player import Player, PlayerState
 from app.events import Emitter
@@ -194,9 +195,14 @@ class Transport:
         self._set_take(take)
         self._cue = cue
         self._epoch += 1
-        self._opening = asyncio.ensure_future(self._open(self._epoch, take))
+        feed = _Feed(take)
+        if take.status is TakeStatus.STREAMING:
+            # Listen now, not once the device is open: a take that does not keep its
+            # audio (``say``) could not give back what arrived meanwhile.
+            self._unfollow.append(take.events.connect(feed.on_take))
+        self._opening = asyncio.ensure_future(self._open(self._epoch, take, feed))
 
-    async def _open(self, epoch: int, take: Take) -> None:
+    async def _open(self, epoch: int, take: Take, feed: _Feed) -> None:
         loop = asyncio.get_running_loop()
         device = self.settings.get(OUTPUT_DEVICE) or None
         prebuffer = self.settings.get(PREBUFFER_MS) / 1000
@@ -213,22 +219,10 @@ class Transport:
             return
         self.problem = None
         self.player, self._player_take = opened, take
-        opened.feed(take.samples)
-        if take.status is TakeStatus.STREAMING:
-            self._unfollow.append(take.events.connect(
-                lambda event: self._on_take(opened, take, event)))
-        else:
-            opened.end_of_stream()
+        feed.attach(opened)
         cue, self._cue = self._cue, None
         if cue is not None:
             opened.play(cue.start, cue.end, loop=cue.loop)
-
-    @staticmethod
-    def _on_take(player: Player, take: Take, event: TakeEvent) -> None:
-        if isinstance(event, AudioAppended):
-            player.feed(take.samples[event.first_frame:event.first_frame + event.n_frames])
-        elif isinstance(event, Finished):
-            player.end_of_stream()
 
     def _drop_player(self) -> None:
         for disconnect in self._unfollow:
@@ -264,6 +258,41 @@ class Transport:
                 await self._opening
         if self._closing:
             await asyncio.wait(set(self._closing))
+
+
+class _Feed:
+    """What a take has for the player: what it holds, then what arrives while the device
+    opens (kept here), then each chunk as it comes."""
+
+    def __init__(self, take: Take) -> None:
+        self.take = take
+        self.streaming = take.status is TakeStatus.STREAMING
+        # Frames from before listening began: only a take that keeps its audio has them.
+        self.before = take.n_frames if take.keep_audio else 0
+        self.waiting: list[Float32Array] = []
+        self.ended = not self.streaming
+        self.player: Player | None = None
+
+    def on_take(self, event: TakeEvent) -> None:
+        if isinstance(event, AudioAppended):
+            if self.player is None:
+                self.waiting.append(event.samples)
+            else:
+                self.player.feed(event.samples)
+        elif isinstance(event, Finished):
+            self.ended = True
+            if self.player is not None:
+                self.player.end_of_stream()
+
+    def attach(self, player: Player) -> None:
+        if self.before:
+            player.feed(self.take.samples[:self.before])
+        for samples in self.waiting:
+            player.feed(samples)
+        self.waiting.clear()
+        self.player = player
+        if self.ended:
+            player.end_of_stream()
 
 
 def _open_player(rate: int, device: str | None, prebuffer: float) -> Player | NoAudioDevice:

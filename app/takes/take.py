@@ -22,6 +22,7 @@ import numpy.typing as npt
 from app.audio.codecs import Float32Array
 from app.audio.peaks import Peaks
 from app.events import Emitter
+from app.takes.errors import TakeError
 from app.takes.timings import Timing
 
 
@@ -52,6 +53,10 @@ class TakeSettings:
 class AudioAppended:
     first_frame: int
     n_frames: int
+    #: The new frames themselves (a read-only view): a take that does not keep its
+    #: audio (``keep_audio=False``) has no other place to read them from.
+    samples: Float32Array = field(default_factory=lambda: np.zeros(0, np.float32),
+                                  compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -95,9 +100,13 @@ class Take:
     time_to_first_audio: float | None = None
     words: list[Timing] = field(default_factory=list)
     phonemes: list[Timing] = field(default_factory=list)
+    #: False: the audio only passes through (its listeners write it to a file as it
+    #: arrives), so a take of any length costs no memory; timings are still kept.
+    keep_audio: bool = True
 
     def __post_init__(self) -> None:
-        self._buf: Float32Array = np.zeros(self.settings.sample_rate * 4, dtype=np.float32)
+        size = self.settings.sample_rate * 4 if self.keep_audio else 0
+        self._buf: Float32Array = np.zeros(size, dtype=np.float32)
         self._n = 0
         self.peaks = Peaks()
         #: Everything that happens to the take, in order (the window redraws from it).
@@ -114,6 +123,11 @@ class Take:
         x = np.asarray(samples, dtype=np.float32).reshape(-1)
         if len(x) == 0:
             return
+        x.flags.writeable = False
+        if not self.keep_audio:
+            first, self._n = self._n, self._n + len(x)
+            self._emit(AudioAppended(first, len(x), x))
+            return
         need = self._n + len(x)
         if need > len(self._buf):
             grown = np.zeros(max(need, 2 * len(self._buf)), dtype=np.float32)
@@ -122,7 +136,7 @@ class Take:
         self._buf[self._n:need] = x
         first, self._n = self._n, need
         self.peaks.append(x)
-        self._emit(AudioAppended(first, len(x)))
+        self._emit(AudioAppended(first, len(x), x))
 
     def add_words(self, words: Sequence[Timing]) -> None:
         if words:
@@ -153,6 +167,8 @@ class Take:
     @property
     def samples(self) -> Float32Array:
         """The audio received so far (a read-only view)."""
+        if not self.keep_audio:
+            raise TakeError("this take's audio was written out as it arrived, not kept")
         view = self._buf[:self._n]
         view.flags.writeable = False
         return view
