@@ -2,7 +2,11 @@
 
 Write to a temporary file beside the target, flush and fsync it, then
 ``os.replace``; on any error the temporary file is removed and the target is
-untouched (qutebrowser's ``savefile_open``, without Qt).
+untouched (qutebrowser's ``savefile_open``, without Qt). :class:`AtomicFile`
+can be written in pieces (a take streamed to disk as it arrives) and renamed
+under another name (a failed take's ``.partial.wav``). Temporary files are
+named ``.NAME.voicebooth-PID-HEX.tmp``: a process killed mid-write leaves one
+behind, and the next write to ``NAME`` removes it.
 
 Modes: a new file gets what the user's umask gives any new file (0644 under
 umask 022), because exports are meant to be shared; a file that is replaced
