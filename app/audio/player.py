@@ -7,9 +7,11 @@ and looped. A sounddevice callback copies from that buffer:
 - it allocates nothing and takes no lock: it reads the buffer reference and
   two integers, fills ``outdata`` completely, and publishes one tuple
   ``(first frame of the block, outputBufferDacTime, currentTime)``;
-- the buffer grows by doubling in :meth:`feed`, on the feeding thread; the
-  callback sees either the old or the new array, and both hold every frame
-  below ``_written``, which is raised only after the copy;
+- the audio is a :class:`~app.audio.buffer.GrowingBuffer`, which grows by
+  doubling on the feeding thread; the callback reads ``written`` first, then
+  the array, so every frame below ``written`` is in the array it got. When the
+  device runs at the take's rate the player plays the take's own buffer
+  (:meth:`Player.share`): a long take is held once, not twice;
 - requests from other threads (seek, pause, selection) are single attribute
   writes the callback applies at the start of its next block.
 
@@ -35,7 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from app.audio.codecs import Float32Array
+from app.audio.buffer import GrowingBuffer
 from app.audio.devices import find_output_device, portaudio
 from app.audio.errors import AudioError, NoAudioDevice
 from app.audio.resample import Resampler
@@ -78,9 +80,8 @@ class Player:
         self._stream: Any = None
         self.device_rate = sample_rate
         self._resampler: Resampler | None = None
-        self._buf: Float32Array = np.zeros(max(1, int(initial_capacity * sample_rate)),
-                                           dtype=np.float32)
-        self._written = 0
+        self._source = GrowingBuffer(int(initial_capacity * sample_rate))
+        self._shared = False  # playing a take's own buffer (see share())
         self._ended = False
         # Fields the callback owns; other threads post requests below.
         self._pos = 0
@@ -130,11 +131,10 @@ class Player:
         if self.device_rate != self.sample_rate:
             # Convert what was fed so far and everything from now on.
             self._resampler = Resampler(self.sample_rate, self.device_rate)
-            received = self._buf[:self._written].copy()
-            self._buf = np.zeros(max(1, int(len(self._buf) * self.device_rate
-                                            / self.sample_rate) + 64), dtype=np.float32)
-            self._written = 0
-            self._append(self._resampler.process(received))
+            received = self._source.view().copy()
+            self._source = GrowingBuffer(int(len(self._source.array) * self.device_rate
+                                             / self.sample_rate) + 64)
+            self._source.append(self._resampler.process(received))
         self._prebuffer_frames = int(self.prebuffer * self.device_rate)
         try:
             stream.start()
@@ -161,32 +161,43 @@ class Player:
 
     # --- audio in ------------------------------------------------------------
 
+    def share(self, source: GrowingBuffer) -> bool:
+        """Play straight from ``source`` (a take's own buffer) instead of a copy of it.
+
+        Only while nothing was fed and the device runs at the take's rate; then the
+        owner of ``source`` appends to it and this player only needs
+        :meth:`end_of_stream`. Returns whether it shares (one copy of a long take
+        in memory, not two).
+        """
+        if self._resampler is not None or self._source.written or self._shared:
+            return False
+        self._source, self._shared = source, True
+        return True
+
+    @property
+    def shared(self) -> bool:
+        """Whether it plays a take's own buffer rather than a copy."""
+        return self._shared
+
     def feed(self, samples: npt.ArrayLike) -> None:
         """Append audio at the take's rate; cheap, never blocks on the device."""
+        if self._shared:
+            raise AudioError("this player plays a shared buffer: append to that instead")
         x = np.asarray(samples, dtype=np.float32).reshape(-1)
         if self._resampler is not None:
             x = self._resampler.process(x)
-        self._append(x)
+        self._source.append(x)
 
     def end_of_stream(self) -> None:
         """No more audio will come: play to the end and finish."""
         if self._resampler is not None:
-            self._append(self._resampler.flush())
+            self._source.append(self._resampler.flush())
         self._ended = True
-
-    def _append(self, x: Float32Array) -> None:
-        need = self._written + len(x)
-        if need > len(self._buf):
-            grown = np.zeros(max(need, 2 * len(self._buf)), dtype=np.float32)
-            grown[:self._written] = self._buf[:self._written]
-            self._buf = grown  # the callback now reads the new array
-        self._buf[self._written:need] = x
-        self._written = need  # published last: frames below it are complete
 
     @property
     def frames_received(self) -> int:
         """Frames fed so far, at the take's rate."""
-        return self._to_take(self._written)
+        return self._to_take(self._source.written)
 
     @property
     def ended(self) -> bool:
@@ -315,7 +326,7 @@ class Player:
 
     def _apply(self, request: tuple[str, int, int | None, bool]) -> None:
         kind, frame, end, loop = request
-        written = self._written
+        written = self._source.written
         if kind == "play":
             if frame >= 0:
                 self._pos = min(frame, written)
@@ -351,7 +362,8 @@ class Player:
             if request is not None:
                 self._request = None
                 self._apply(request)
-            buf, written, state = self._buf, self._written, self._state
+            buf, written = self._source.snapshot()
+            state = self._state
             pos = self._pos
             dac, current = time_info.outputBufferDacTime, time_info.currentTime
             if dac <= 0 or dac < current or dac - current > 1.0:

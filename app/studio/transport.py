@@ -267,17 +267,17 @@ class _Feed:
     def __init__(self, take: Take) -> None:
         self.take = take
         self.streaming = take.status is TakeStatus.STREAMING
-        # Frames from before listening began: only a take that keeps its audio has them.
-        self.before = take.n_frames if take.keep_audio else 0
         self.waiting: list[Float32Array] = []
         self.ended = not self.streaming
         self.player: Player | None = None
+        self.shared = False
 
     def on_take(self, event: TakeEvent) -> None:
         if isinstance(event, AudioAppended):
             if self.player is None:
-                self.waiting.append(event.samples)
-            else:
+                if not self.take.keep_audio:
+                    self.waiting.append(event.samples)
+            elif not self.shared:
                 self.player.feed(event.samples)
         elif isinstance(event, Finished):
             self.ended = True
@@ -285,10 +285,14 @@ class _Feed:
                 self.player.end_of_stream()
 
     def attach(self, player: Player) -> None:
-        if self.before:
-            player.feed(self.take.samples[:self.before])
-        for samples in self.waiting:
-            player.feed(samples)
+        # A take that keeps its audio is played from its own buffer (one copy in
+        # memory); the player copies only when it must resample for the device.
+        self.shared = self.take.keep_audio and player.share(self.take.audio)
+        if not self.shared:
+            if self.take.keep_audio:
+                player.feed(self.take.samples)
+            for samples in self.waiting:
+                player.feed(samples)
         self.waiting.clear()
         self.player = player
         if self.ended:

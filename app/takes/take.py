@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import numpy as np
 import numpy.typing as npt
 
+from app.audio.buffer import GrowingBuffer
 from app.audio.codecs import Float32Array
 from app.audio.peaks import Peaks
 from app.events import Emitter
@@ -105,8 +106,8 @@ class Take:
     keep_audio: bool = True
 
     def __post_init__(self) -> None:
-        size = self.settings.sample_rate * 4 if self.keep_audio else 0
-        self._buf: Float32Array = np.zeros(size, dtype=np.float32)
+        #: The audio, in one growing buffer that the player can play from directly.
+        self.audio = GrowingBuffer(self.settings.sample_rate * 4 if self.keep_audio else 0)
         self._n = 0
         self.peaks = Peaks()
         #: Everything that happens to the take, in order (the window redraws from it).
@@ -128,13 +129,8 @@ class Take:
             first, self._n = self._n, self._n + len(x)
             self._emit(AudioAppended(first, len(x), x))
             return
-        need = self._n + len(x)
-        if need > len(self._buf):
-            grown = np.zeros(max(need, 2 * len(self._buf)), dtype=np.float32)
-            grown[:self._n] = self._buf[:self._n]
-            self._buf = grown
-        self._buf[self._n:need] = x
-        first, self._n = self._n, need
+        first = self.audio.append(x)
+        self._n = self.audio.written
         self.peaks.append(x)
         self._emit(AudioAppended(first, len(x), x))
 
@@ -169,9 +165,7 @@ class Take:
         """The audio received so far (a read-only view)."""
         if not self.keep_audio:
             raise TakeError("this take's audio was written out as it arrived, not kept")
-        view = self._buf[:self._n]
-        view.flags.writeable = False
-        return view
+        return self.audio.view()
 
     @property
     def n_frames(self) -> int:

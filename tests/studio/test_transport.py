@@ -47,10 +47,38 @@ def test_a_streaming_take_is_heard_while_it_grows() -> None:
             take.append_audio(part)
             await asyncio.sleep(0.02)
         take.finish(TakeStatus.DONE)
+        # The device runs at the take's rate: it plays the take's own buffer, so a
+        # long take is held in memory once, not twice.
+        assert transport.player is not None and transport.player.shared
         await transport.wait_played()
         await transport.close()
 
     take = Take(TakeSettings(text="noise", voice_id="v", sample_rate=SR))
+    with record_monitor() as cap:
+        run(scenario(Transport(Settings(None)), take))
+    reference = resample(audio, SR, RATE)
+    got = cap.audio()
+    at = locate(got, reference)
+    assert ncc(got[at:at + len(reference)], reference) >= 0.99
+
+
+@pytest.mark.sound
+def test_a_take_that_keeps_no_audio_is_heard_whole() -> None:
+    """``say --play``: the take passes its audio on; what arrives while the device
+    opens is kept by the transport, not lost."""
+    audio = (0.3 * np.random.default_rng(3).standard_normal(int(0.8 * SR))).astype(np.float32)
+
+    async def scenario(transport: Transport, take: Take) -> None:
+        transport.follow(take)
+        for part in np.array_split(audio, 20):
+            take.append_audio(part)  # the first parts before the device is open
+            await asyncio.sleep(0.01)
+        take.finish(TakeStatus.DONE)
+        await transport.wait_played()
+        assert transport.player is not None and not transport.player.shared
+        await transport.close()
+
+    take = Take(TakeSettings(text="noise", voice_id="v", sample_rate=SR), keep_audio=False)
     with record_monitor() as cap:
         run(scenario(Transport(Settings(None)), take))
     reference = resample(audio, SR, RATE)
