@@ -24,7 +24,7 @@ import glob
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -67,9 +67,19 @@ def remove_leftovers(target: Path) -> list[Path]:
     """Remove temporary files of writes to ``target`` whose process is gone (killed
     mid-write); returns what was removed. A live writer's file is left alone."""
     folder = target.parent if str(target.parent) else Path(".")
+    return _remove_dead(folder.glob(glob.escape(f".{target.name}{TEMPORARY_MARK}") + "*.tmp"))
+
+
+def remove_leftovers_in(folder: Path) -> list[Path]:
+    """The same for every file of ``folder`` (the history's takes are written once each,
+    so no later write of the same name would find them)."""
+    return _remove_dead(folder.glob(f".*{TEMPORARY_MARK}*.tmp"))
+
+
+def _remove_dead(candidates: Iterable[Path]) -> list[Path]:
     removed = []
-    for leftover in folder.glob(glob.escape(f".{target.name}{TEMPORARY_MARK}") + "*.tmp"):
-        pid = leftover.name[len(target.name) + len(TEMPORARY_MARK) + 1:].split("-", 1)[0]
+    for leftover in candidates:
+        pid = leftover.name.rsplit(TEMPORARY_MARK, 1)[-1].split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             with contextlib.suppress(OSError):
                 leftover.unlink()

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from app.atomic import WriteError
+from app.atomic import WriteError, remove_leftovers_in
 from app.audio.errors import AudioError
 from app.audio.wav import read_wav, write_wav
 from app.takes.errors import HistoryError, HistoryLocked
@@ -83,6 +83,9 @@ class History:
         except OSError as exc:
             raise HistoryError(f"cannot create the history folder {self.folder}: "
                                f"{exc.strerror or exc}") from None
+        # Takes whose writing was killed (the app crashed mid-save) leave hidden
+        # temporary files: nothing else would ever remove them.
+        remove_leftovers_in(self.audio_folder)
         self.path = self.folder / "history.sqlite3"
         # One connection shared by the window and a saving thread: one at a time.
         self._lock = threading.RLock()

@@ -208,3 +208,17 @@ def test_a_folder_that_is_not_a_database_is_an_error_not_a_reset(tmp_path: Path)
     with pytest.raises(HistoryError, match="cannot open the history database"):
         History(tmp_path)
     assert (tmp_path / "history.sqlite3").is_dir()
+
+
+def test_takes_whose_saving_was_killed_leave_nothing_behind(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    leftover = audio / f".0123abcd.wav.voicebooth-{dead}-00c0ffee.tmp"
+    leftover.write_bytes(b"a take cut short")
+    History(tmp_path).close()
+    assert list(audio.iterdir()) == []
