@@ -19,10 +19,16 @@ from app.cartesia.client import Audio, Generation
 from app.cartesia.voices_types import Voice
 from app.errors import VoiceboothError
 from app.events import Emitter
+from app.markup.pieces import split
 from app.studio.checks import check_settings
 from app.studio.endpoints import Endpoints
 from app.takes.take import Take, TakeSettings, TakeStatus
 from app.takes.timings import Timing
+
+#: Longer texts are generated as several contexts, one after another (see
+#: app.markup.pieces): servers bound a context's text, and the first audio of a long
+#: text should not wait for the whole of it.
+PIECE_CHARS = 5_000
 
 
 class Stopped(VoiceboothError):
@@ -93,8 +99,9 @@ RecorderEvent = RecordingStarted | RecordingFinished
 
 
 class Recorder:
-    def __init__(self, endpoints: Endpoints) -> None:
+    def __init__(self, endpoints: Endpoints, *, piece_chars: int = PIECE_CHARS) -> None:
         self.endpoints = endpoints
+        self.piece_chars = piece_chars
         self.current: Recording | None = None
         self.events: Emitter[RecorderEvent] = Emitter()
 
@@ -134,40 +141,53 @@ class Recorder:
     async def _run(self, recording: Recording) -> None:
         take = recording.take
         generation: Generation | None = None
+        first: Generation | None = None
         try:
             client = await self.endpoints.client_for(recording.voice)
-            generation = await client.generate(request_for(take.settings,
-                                                           timings=recording.timings))
-            recording.context_id = generation.context_id
-            async for event in generation:
-                if isinstance(event, Audio):
-                    if take.time_to_first_audio is None:  # known before the first append
-                        take.time_to_first_audio = generation.time_to_first_audio
-                    take.append_audio(event.samples)
-                    # Queued chunks come back without suspending; after a burst (a
-                    # whole sentence at once) the window would wait for all of them.
-                    await asyncio.sleep(0)
-                elif isinstance(event, m.WordTimestamps):
-                    take.add_words([Timing(w, a, b) for w, a, b in
-                                    zip(event.words, event.start, event.end, strict=True)])
-                elif isinstance(event, m.PhonemeTimestamps):
-                    take.add_phonemes([Timing(p, a, b) for p, a, b in zip(
-                        event.phonemes, event.start, event.end, strict=True)])
-            take.finish(TakeStatus.DONE, ttfa=generation.time_to_first_audio)
+            request = request_for(take.settings, timings=recording.timings)
+            for piece in split(take.settings.text, self.piece_chars):
+                if not piece.text.strip():
+                    continue
+                # Timestamps count from the start of their context: shift each piece's
+                # by the audio the pieces before it made.
+                offset = take.duration
+                generation = await client.generate(replace(request,
+                                                           transcript=piece.transcript))
+                first = first or generation
+                recording.context_id = generation.context_id
+                await self._receive(take, generation, offset)
+            take.finish(TakeStatus.DONE, ttfa=_ttfa(first))
         except asyncio.CancelledError:
             if generation is not None:
                 # Stop the context on the server too: it would otherwise go on
                 # generating (and billing) audio nobody will hear.
                 with contextlib.suppress(VoiceboothError):
                     await generation.cancel()
-            take.finish(TakeStatus.CANCELLED, "stopped", ttfa=_ttfa(generation))
+            take.finish(TakeStatus.CANCELLED, "stopped", ttfa=_ttfa(first))
             raise
         except VoiceboothError as exc:
             recording.error = exc
             kept = f"; the {take.duration:.1f} s that arrived are kept" if take.n_frames else ""
-            take.finish(TakeStatus.FAILED, str(exc) + kept, ttfa=_ttfa(generation))
+            take.finish(TakeStatus.FAILED, str(exc) + kept, ttfa=_ttfa(first))
         finally:
             self.events.emit(RecordingFinished(recording))
+
+    @staticmethod
+    async def _receive(take: Take, generation: Generation, offset: float) -> None:
+        async for event in generation:
+            if isinstance(event, Audio):
+                if take.time_to_first_audio is None:  # known before the first append
+                    take.time_to_first_audio = generation.time_to_first_audio
+                take.append_audio(event.samples)
+                # Queued chunks come back without suspending; after a burst (a
+                # whole sentence at once) the window would wait for all of them.
+                await asyncio.sleep(0)
+            elif isinstance(event, m.WordTimestamps):
+                take.add_words([Timing(w, a + offset, b + offset) for w, a, b in
+                                zip(event.words, event.start, event.end, strict=True)])
+            elif isinstance(event, m.PhonemeTimestamps):
+                take.add_phonemes([Timing(p, a + offset, b + offset) for p, a, b in zip(
+                    event.phonemes, event.start, event.end, strict=True)])
 
 
 def _ttfa(generation: Generation | None) -> float | None:

@@ -12,7 +12,7 @@ from app.engine.synth.tones import VOICE_ID
 from app.markup import MarkupInvalid
 from app.studio.checks import InvalidInput
 from app.studio.recorder import Recorder, RecordingFinished, RecordingStarted, Stopped
-from app.takes.take import TakeSettings, TakeStatus
+from app.takes.take import Take, TakeSettings, TakeStatus
 from tests.cartesia.expected import expected_audio, expected_words
 from tests.studio.conftest import listening, online, run, until
 
@@ -109,3 +109,24 @@ def test_bad_settings_are_refused_before_anything_is_sent(
 
     run(scenario())
     assert listening(server).frames == []
+
+
+def test_a_long_text_is_recorded_as_several_contexts_into_one_take(
+        server: ThreadedServer) -> None:
+    text = " ".join(f"Line {i} of a long text." for i in range(40))
+
+    async def scenario() -> Take:
+        endpoints = online(server)
+        try:
+            return await Recorder(endpoints, piece_chars=200).record(settings(text), VOICE)
+        finally:
+            await endpoints.close()
+
+    take = run(scenario())
+    requests = [f for f in listening(server).frames if "transcript" in f]
+    assert len(requests) >= 2 and "".join(f["transcript"] for f in requests) == text
+    assert len({f["context_id"] for f in requests}) == len(requests)
+    # One take: the audio of the pieces in order, timings on one clock.
+    np.testing.assert_array_equal(take.samples, expected_audio(text, 16000))
+    assert [(w.text, round(w.start, 6), round(w.end, 6)) for w in take.words] == [
+        (w, round(a, 6), round(b, 6)) for w, a, b in expected_words(text, 16000)]
