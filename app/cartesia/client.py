@@ -98,18 +98,27 @@ def check_text(text: str) -> None:
         raise InvalidText(text, exc) from None
 
 
+#: Audio bytes a connection may hold for consumers that have not taken them yet.
+#: Above it the reader stops reading the socket, so TCP slows the server down
+#: instead of memory growing with a long text; it reads on once half is taken.
+BUFFER_LIMIT = 8 * 1024 * 1024
+
+
 class _Inbox:
     """One context's events, from the reader task to its generation.
 
     A deque and at most one waiting future: what asyncio.Queue does here, without
     its size limits and waiter bookkeeping, which showed in the CPU per chunk.
+    ``audio_bytes`` counts the chunk data waiting in it (for the connection's bound).
     """
 
-    __slots__ = ("_items", "_waiter")
+    __slots__ = ("_items", "_waiter", "attached", "audio_bytes")
 
     def __init__(self) -> None:
         self._items: deque[_Item] = deque()
         self._waiter: asyncio.Future[None] | None = None
+        self.audio_bytes = 0
+        self.attached = True  # counted in its connection's ``buffered``
 
     def put_nowait(self, item: _Item) -> None:
         self._items.append(item)
@@ -130,16 +139,40 @@ class _Inbox:
 class _Connection:
     """One open socket, its protocol state, its reader task and the inboxes of its contexts."""
 
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: ClientConnection, buffer_limit: int) -> None:
         self.ws = ws
+        self.buffer_limit = buffer_limit
         self.protocol = ClientProtocol()
         self.inboxes: dict[str, _Inbox] = {}
         self.reader: asyncio.Task[None] | None = None
         self.sending: set[asyncio.Task[None]] = set()  # cancels of abandoned generations
+        self.buffered = 0  # audio bytes in all inboxes
+        self.room = asyncio.Event()
+        self.room.set()
+
+    def taken(self, inbox: _Inbox, size: int) -> None:
+        """A consumer took ``size`` bytes of audio from ``inbox``."""
+        if inbox.attached:
+            inbox.audio_bytes -= size
+            self.buffered -= size
+            if self.buffered <= self.buffer_limit // 2:
+                self.room.set()
+
+    def _detach(self, inbox: _Inbox) -> None:
+        # Its context ended: what it still holds no longer counts against the reader
+        # (a consumer that never comes back must not stall the other contexts).
+        self.taken(inbox, inbox.audio_bytes)
+        inbox.attached = False
+
+    def drop(self, context_id: str) -> None:
+        """Forget a context's inbox, and the audio waiting in it."""
+        inbox = self.inboxes.pop(context_id, None)
+        if inbox is not None:
+            self._detach(inbox)
 
     def release(self, context_id: str) -> None:
         """A generation was dropped unfinished: stop buffering for it, cancel it there."""
-        self.inboxes.pop(context_id, None)
+        self.drop(context_id)
         frame = self.protocol.cancel(context_id)
         if frame is None or not self.alive:
             return
@@ -163,13 +196,18 @@ class _Connection:
                 if isinstance(event, ContextFailed):
                     inbox = inboxes.pop(event.context_id, None)
                     if inbox is not None:
+                        self._detach(inbox)
                         inbox.put_nowait(event.error)
                 continue
             inbox = inboxes.get(event.context_id)
             if inbox is not None:
+                if type(event) is m.Chunk:
+                    inbox.audio_bytes += len(event.data)
+                    self.buffered += len(event.data)
                 inbox.put_nowait(event)
                 if type(event) is m.Done:
                     del inboxes[event.context_id]
+                    self._detach(inbox)
 
     def fail(self, error: CartesiaError) -> None:
         self.deliver(self.protocol.connection_lost(error))
@@ -181,8 +219,9 @@ _FAILURES = (ContextFailed, ConnectionFailed)
 class TTSClient:
     """Async client of ``/tts/websocket``. Use ``async with TTSClient(config) as client``."""
 
-    def __init__(self, config: ClientConfig) -> None:
+    def __init__(self, config: ClientConfig, *, buffer_limit: int = BUFFER_LIMIT) -> None:
         self.config = config
+        self.buffer_limit = buffer_limit
         self._conn: _Connection | None = None
         self._lock = asyncio.Lock()
         self.connects = 0  # how many sockets were opened (tests and status bar)
@@ -237,7 +276,7 @@ class TTSClient:
         except (OSError, InvalidHandshake, InvalidURI) as exc:
             raise ConnectError(url, str(exc) or type(exc).__name__) from None
         self.connects += 1
-        conn = _Connection(ws)
+        conn = _Connection(ws, self.buffer_limit)
         conn.reader = asyncio.create_task(self._read(conn), name="cartesia-reader")
         return conn
 
@@ -245,9 +284,13 @@ class TTSClient:
         ws = conn.ws
         protocol = conn.protocol
         deliver = conn.deliver
+        room = conn.room
         try:
             async for frame in ws:
                 deliver(protocol.receive(frame))
+                if conn.buffered > conn.buffer_limit:
+                    room.clear()
+                    await room.wait()  # consumers are behind: let TCP slow the server
                 if protocol.failure is not None:
                     # After a frame we cannot read, or an error for no context,
                     # nothing on this socket can be trusted: start afresh next time.
@@ -275,6 +318,11 @@ class TTSClient:
             conn.reader.cancel()
         with contextlib.suppress(TimeoutError, ConnectionClosed, OSError):
             await asyncio.wait_for(conn.ws.close(), 2)
+
+    @property
+    def buffered_audio(self) -> int:
+        """Audio bytes received and not yet taken by their generations."""
+        return self._conn.buffered if self._conn is not None else 0
 
     @property
     def open_generations(self) -> int:
@@ -362,6 +410,7 @@ class Generation:
             raise StopAsyncIteration
         item = await self._next_item()
         if isinstance(item, m.Chunk):
+            self._conn.taken(self._inbox, len(item.data))
             if self.first_audio_at is None:
                 self.first_audio_at = time.perf_counter()
             return Audio(self.context_id, self._decoder.feed(item.data), item.data,
@@ -416,10 +465,10 @@ class Generation:
     async def _abandon(self) -> None:
         """Stop the context on the server, quietly if the socket is gone."""
         self._finish()
+        self._conn.drop(self.context_id)
         frame = self._conn.protocol.cancel(self.context_id)
         if frame is None:
             return  # it had closed already (done, error, lost connection)
-        self._conn.inboxes.pop(self.context_id, None)
         with contextlib.suppress(ConnectionClosed):
             await self._conn.ws.send(frame)
 

@@ -20,6 +20,7 @@ from app.cartesia.voices import VoicesClient
 from app.engine.server import ThreadedServer
 from app.engine.synth.tones import VOICE_ID
 from tests.cartesia.collect import collect
+from tests.cartesia.expected import expected_audio
 from tests.studio.conftest import KEY, listening, run, start_server
 
 
@@ -97,3 +98,29 @@ def test_rest_calls_end_within_their_total_deadline(black_hole: str) -> None:
     started = time.monotonic()
     run(scenario())
     assert time.monotonic() - started < 3.5
+
+
+def test_a_slow_consumer_slows_the_socket_not_fills_memory() -> None:
+    server = start_server()
+    try:
+        async def scenario() -> tuple[int, int]:
+            limit = 256 * 1024
+            async with TTSClient(ClientConfig(server.url, api_key=KEY),
+                                 buffer_limit=limit) as client:
+                generation = await client.generate(request(" ".join(["slow"] * 600)))
+                frames, most = 0, 0
+                async for event in generation:
+                    if frames == 0:
+                        await asyncio.sleep(1.0)  # the consumer falls far behind
+                        most = client.buffered_audio
+                    if hasattr(event, "samples"):
+                        frames += len(event.samples)  # type: ignore[union-attr]
+                assert client.buffered_audio == 0
+                return most, frames
+
+        most, frames = run(scenario())
+        # One socket read past the limit at most; the server waited on TCP meanwhile.
+        assert most <= 256 * 1024 + 64 * 1024, most
+        assert frames == len(expected_audio(" ".join(["slow"] * 600), 16000))
+    finally:
+        server.stop()
