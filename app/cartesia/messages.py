@@ -11,11 +11,14 @@ import base64
 import binascii
 import json
 import logging
+import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from app.audio.codecs import ENCODINGS, SAMPLE_RATES
-from app.cartesia.errors import ProtocolError
+from app.cartesia.errors import CartesiaError, ProtocolError
+from app.cartesia.models import catalog
 
 log = logging.getLogger(__name__)
 
@@ -219,8 +222,12 @@ def encode(message: ServerMessage | ClientMessage) -> str:
 
 
 def encode_error(error: ErrorMessage, api_version: str = DEFAULT_API_VERSION) -> str:
-    """An error in the shape of ``api_version``: structured, or ``{"error": ...}`` before."""
-    return json.dumps(error.to_json(api_version), ensure_ascii=False, separators=(",", ":"))
+    """An error in the shape of ``api_version``: structured, or ``{"error": ...}`` before.
+
+    ASCII with escapes: an error may quote what the client sent, even a lone surrogate,
+    which has no UTF-8 form and would make the frame unsendable.
+    """
+    return json.dumps(error.to_json(api_version), ensure_ascii=True, separators=(",", ":"))
 
 
 # --- decoding server messages (client side) ----------------------------------
@@ -324,9 +331,16 @@ def _opt_str(value: object) -> str | None:
 
 # --- decoding client messages (server side) ----------------------------------
 
+#: Deepest nesting a request may have; the API's requests go three levels deep.
+MAX_JSON_DEPTH: Final = 16
+#: ``max_buffer_delay_ms`` the API accepts, in milliseconds.
+BUFFER_DELAY_RANGE: Final = (0, 5000)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
-class InvalidRequest(Exception):
-    """A client message our server rejects; becomes an in-band error message."""
+
+class InvalidRequest(CartesiaError):
+    """A client message our server rejects; becomes an in-band error message (or an
+    HTTP error on REST). The message names the field at fault."""
 
     def __init__(self, message: str, *, context_id: str | None = None, status: int = 400,
                  code: str = "invalid_request", title: str = "Invalid request") -> None:
@@ -338,90 +352,190 @@ class InvalidRequest(Exception):
         self.title = title
 
 
-def decode_client_message(frame: str | bytes) -> ClientMessage:
-    """Parse a request as the real API does; raise :class:`InvalidRequest` if unusable."""
+def parse_request(frame: str | bytes) -> JSONDict:
+    """A request's JSON object, or :class:`InvalidRequest`: not JSON, not an object, or
+    nested deeper than :data:`MAX_JSON_DEPTH` (never a ``RecursionError``)."""
     try:
         obj = json.loads(frame)
+    except RecursionError:
+        raise InvalidRequest(f"message is nested too deeply (at most {MAX_JSON_DEPTH} "
+                             "levels)") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequest("message is not valid JSON") from exc
     if not isinstance(obj, dict):
         raise InvalidRequest("message must be a JSON object")
+    if _too_deep(obj, MAX_JSON_DEPTH):
+        raise InvalidRequest(f"message is nested too deeply (at most {MAX_JSON_DEPTH} "
+                             "levels)", context_id=_opt_str(obj.get("context_id")))
+    return obj
+
+
+def _too_deep(obj: object, limit: int) -> bool:
+    stack: list[tuple[object, int]] = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: list[object] = list(value.values())
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def decode_client_message(frame: str | bytes) -> ClientMessage:
+    """Parse a request as the real API does; raise :class:`InvalidRequest` if unusable."""
+    return decode_client_object(parse_request(frame))
+
+
+def decode_client_object(obj: JSONDict) -> ClientMessage:
+    """A request from its JSON object; every field checked for type and range, and a
+    field at fault named in the :class:`InvalidRequest`."""
     context_id = obj.get("context_id")
     if context_id is not None and not isinstance(context_id, str):
         raise InvalidRequest("context_id must be a string")
-    if obj.get("cancel") is True:
+    if context_id is not None:
+        _check_text(context_id, "context_id", context_id)
+    fields = _Fields(obj, context_id or None)
+    if fields.flag("cancel"):
         if not context_id:
             raise InvalidRequest("cancel needs a context_id")
         return CancelRequest(context_id)
     if not context_id:
         # The real API generates one; our server does the same for compatibility.
-        import uuid
+        context_id = fields.context_id = str(uuid.uuid4())
 
-        context_id = str(uuid.uuid4())
-
-    def need(key: str, kind: type) -> Any:
-        if key not in obj:
-            raise InvalidRequest(f"missing required field {key!r}", context_id=context_id)
-        value = obj[key]
-        if not isinstance(value, kind):
-            raise InvalidRequest(f"field {key!r} must be of type {kind.__name__}",
-                                 context_id=context_id)
-        return value
-
-    model_id = need("model_id", str)
-    transcript = need("transcript", str)
-    if "voice" not in obj:
-        raise InvalidRequest("missing required field 'voice'", context_id=context_id)
+    model_id = fields.text("model_id", required=True)
+    transcript = fields.text("transcript", required=True)
+    if obj.get("voice") is None:
+        raise InvalidRequest("voice is missing: it is required", context_id=context_id)
     voice = obj["voice"]
     # Current versions take a bare id or {"id": ...}; older ones {"mode": "id", "id": ...}.
     if isinstance(voice, str):
         voice = {"mode": "id", "id": voice}
     if not isinstance(voice, dict) or voice.get("mode", "id") != "id" \
             or not isinstance(voice.get("id"), str):
-        raise InvalidRequest("voice must be an id or {\"id\": ...}; embeddings were "
-                             "removed on 2026-06-01", context_id=context_id)
-    fmt = need("output_format", dict)
+        raise InvalidRequest("voice must be an id or {\"id\": ...}, not "
+                             f"{_shown(voice)}; embeddings were removed on 2026-06-01",
+                             context_id=context_id)
+    _check_text(voice["id"], "voice.id", context_id)
+    fmt = fields.object("output_format", required=True) or {}
     encoding = fmt.get("encoding")
     rate = fmt.get("sample_rate")
     if fmt.get("container", "raw") != "raw":
-        raise InvalidRequest("the WebSocket only sends container 'raw'", context_id=context_id)
+        raise InvalidRequest(f"output_format.container {_shown(fmt.get('container'))} is "
+                             "not available on the WebSocket; use \"raw\"",
+                             context_id=context_id)
     if encoding not in ENCODINGS:
-        raise InvalidRequest(f"unsupported encoding {encoding!r}; use one of "
-                             f"{', '.join(ENCODINGS)}", context_id=context_id)
-    if rate not in SAMPLE_RATES:
-        raise InvalidRequest(f"unsupported sample_rate {rate!r}; use one of "
-                             f"{', '.join(map(str, SAMPLE_RATES))}", context_id=context_id)
-    config = obj.get("generation_config")
+        raise InvalidRequest(f"output_format.encoding {_shown(encoding)} is not supported; "
+                             f"use one of {', '.join(ENCODINGS)}", context_id=context_id)
+    if isinstance(rate, bool) or not isinstance(rate, int) or rate not in SAMPLE_RATES:
+        raise InvalidRequest(f"output_format.sample_rate {_shown(rate)} is not supported; "
+                             f"use one of {', '.join(map(str, SAMPLE_RATES))}",
+                             context_id=context_id)
+    config = fields.object("generation_config")
     gen_config = None
-    if isinstance(config, dict):
-        gen_config = GenerationConfig(
-            speed=_opt_float(config.get("speed"), "generation_config.speed", context_id),
-            volume=_opt_float(config.get("volume"), "generation_config.volume", context_id),
-            emotion=_opt_str(config.get("emotion")),
-        )
+    if config is not None:
+        inner = _Fields(config, context_id, prefix="generation_config.")
+        gen_config = GenerationConfig(speed=inner.ranged("speed"),
+                                      volume=inner.ranged("volume"),
+                                      emotion=inner.text("emotion"))
     delay = obj.get("max_buffer_delay_ms")
-    language = obj.get("language")
+    low, high = BUFFER_DELAY_RANGE
+    if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int)
+                              or not low <= delay <= high):
+        raise InvalidRequest(f"max_buffer_delay_ms must be a whole number of milliseconds "
+                             f"from {low} to {high}, not {_shown(delay)}",
+                             context_id=context_id)
     return GenerationRequest(
-        model_id=model_id,
-        transcript=transcript,
+        model_id=model_id or "",
+        transcript=transcript or "",
         voice_id=voice["id"],
         context_id=context_id,
-        output_format=OutputFormat(encoding=str(encoding), sample_rate=int(rate)),
-        language=language if isinstance(language, str) else None,
-        add_timestamps=bool(obj.get("add_timestamps", False)),
-        add_phoneme_timestamps=bool(obj.get("add_phoneme_timestamps", False)),
-        use_normalized_timestamps=bool(obj.get("use_normalized_timestamps", False)),
-        continue_=bool(obj.get("continue", False)),
-        flush=bool(obj.get("flush", False)),
-        max_buffer_delay_ms=delay if isinstance(delay, int) else None,
+        output_format=OutputFormat(encoding=str(encoding), sample_rate=rate),
+        language=fields.text("language"),
+        add_timestamps=fields.flag("add_timestamps"),
+        add_phoneme_timestamps=fields.flag("add_phoneme_timestamps"),
+        use_normalized_timestamps=fields.flag("use_normalized_timestamps"),
+        continue_=fields.flag("continue"),
+        flush=fields.flag("flush"),
+        max_buffer_delay_ms=delay,
         generation_config=gen_config,
-        pronunciation_dict_id=_opt_str(obj.get("pronunciation_dict_id")),
+        pronunciation_dict_id=fields.text("pronunciation_dict_id"),
     )
 
 
-def _opt_float(value: object, name: str, context_id: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidRequest(f"{name} must be a number", context_id=context_id)
-    return float(value)
+class _Fields:
+    """Typed reads of a request object's fields; ``null`` counts as absent."""
+
+    def __init__(self, obj: JSONDict, context_id: str | None, prefix: str = "") -> None:
+        self.obj = obj
+        self.context_id = context_id
+        self.prefix = prefix
+
+    def _fail(self, key: str, must: str) -> InvalidRequest:
+        return InvalidRequest(f"{self.prefix}{key} {must}, not {_shown(self.obj[key])}",
+                              context_id=self.context_id)
+
+    def _get(self, key: str, required: bool) -> object:
+        value = self.obj.get(key)
+        if value is None and required:
+            raise InvalidRequest(f"{self.prefix}{key} is missing: it is required",
+                                 context_id=self.context_id)
+        return value
+
+    def text(self, key: str, *, required: bool = False) -> str | None:
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self._fail(key, "must be a string")
+        _check_text(value, self.prefix + key, self.context_id)
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = self._get(key, False)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise self._fail(key, "must be true or false")
+        return value
+
+    def object(self, key: str, *, required: bool = False) -> JSONDict | None:
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self._fail(key, "must be an object")
+        return value
+
+    def ranged(self, key: str) -> float | None:
+        """A number within the catalog's range for ``key`` (speed, volume)."""
+        value = self._get(key, False)
+        if value is None:
+            return None
+        low, high = catalog().ranges[key]
+        # Compared before any float(): 10**400 would overflow it; NaN fails every test.
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not low <= value <= high:
+            raise self._fail(key, f"must be a number from {low:g} to {high:g}")
+        return float(value)
+
+
+def _check_text(value: str, name: str, context_id: str | None) -> None:
+    """Refuse a string that cannot be sent back as UTF-8 (a lone surrogate, which JSON's
+    ``\\ud800`` escape can carry): echoed in a reply, it would break the socket."""
+    bad = _SURROGATE.search(value)
+    if bad is not None:
+        raise InvalidRequest(f"{name} is not valid Unicode: character {bad.start() + 1} is a "
+                             f"lone surrogate (U+{ord(bad.group()):04X})",
+                             context_id=context_id)
+
+
+def _shown(value: object) -> str:
+    """A value for an error message, cut short (``10**400`` has 401 digits)."""
+    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

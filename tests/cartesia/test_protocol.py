@@ -490,3 +490,90 @@ def test_an_invalid_input_for_an_open_context_ends_it() -> None:
     assert isinstance(event, InvalidFrame) and event.context is ctx
     assert server.error(event.error, event.context) is not None
     assert not ctx.open and server.open_contexts == []
+
+
+# --- the server's reading of bad requests: every field named, never an exception ------
+
+
+@pytest.mark.parametrize(("fields", "named"), [
+    ({"max_buffer_delay_ms": 10**400}, "max_buffer_delay_ms"),
+    ({"max_buffer_delay_ms": -5}, "max_buffer_delay_ms"),
+    ({"max_buffer_delay_ms": 999999}, "max_buffer_delay_ms"),
+    ({"max_buffer_delay_ms": 12.5}, "max_buffer_delay_ms"),
+    ({"max_buffer_delay_ms": "100"}, "max_buffer_delay_ms"),
+    ({"max_buffer_delay_ms": True}, "max_buffer_delay_ms"),
+    ({"generation_config": {"speed": 10**400}}, "generation_config.speed"),
+    ({"generation_config": {"speed": 0.5}}, "generation_config.speed"),
+    ({"generation_config": {"speed": "fast"}}, "generation_config.speed"),
+    ({"generation_config": {"volume": 2.5}}, "generation_config.volume"),
+    ({"generation_config": {"volume": -(10**400)}}, "generation_config.volume"),
+    ({"generation_config": {"emotion": 3}}, "generation_config.emotion"),
+    ({"generation_config": "fast"}, "generation_config"),
+    ({"add_timestamps": "false"}, "add_timestamps"),
+    ({"continue": 1}, "continue"),
+    ({"flush": "yes"}, "flush"),
+    ({"language": ["en"]}, "language"),
+    ({"model_id": 3}, "model_id"),
+    ({"transcript": None}, "transcript"),
+    ({"output_format": {"container": "raw", "encoding": "pcm_s16le",
+                        "sample_rate": 8000.5}}, "output_format.sample_rate"),
+    ({"output_format": {"container": "raw", "encoding": "pcm_s16le",
+                        "sample_rate": 10**400}}, "output_format.sample_rate"),
+    ({"output_format": {"container": "mp3", "encoding": "pcm_s16le",
+                        "sample_rate": 8000}}, "output_format.container"),
+    ({"pronunciation_dict_id": {}}, "pronunciation_dict_id"),
+])
+def test_each_bad_field_is_refused_by_name(fields: dict[str, Any], named: str) -> None:
+    server = ServerProtocol()
+    [event] = server.receive(variant(DOC_REQUEST, **fields))
+    assert isinstance(event, InvalidFrame)
+    assert event.error.status_code == 400 and event.error.message.startswith(named + " ")
+    assert event.error.context_id == "ab977222-f9e0-4563-a1c0-5a934ae8fdd6"
+    assert len(event.error.message) < 200  # 10**400 is not quoted whole
+
+
+def test_the_apis_ranges_are_accepted_at_their_ends() -> None:
+    for delay in (0, 5000):
+        [event] = ServerProtocol().receive(variant(DOC_REQUEST, max_buffer_delay_ms=delay))
+        assert isinstance(event, NewContext) and event.request.max_buffer_delay_ms == delay
+    [event] = ServerProtocol().receive(variant(DOC_REQUEST, generation_config={
+        "speed": 0.6, "volume": 2}, language=None, add_timestamps=None))
+    assert isinstance(event, NewContext)
+    assert event.request.generation_config == m.GenerationConfig(0.6, 2.0)
+    assert event.request.language is None and not event.request.add_timestamps
+
+
+@pytest.mark.parametrize("frame", [
+    "[" * 100_000 + "]" * 100_000,
+    '{"context_id": "deep", "a": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    '{"context_id": "deep", "a": ' + "[" * 20 + "]" * 20 + "}",
+])
+def test_deep_nesting_is_an_error_not_an_exception(frame: str) -> None:
+    [event] = ServerProtocol().receive(frame)
+    assert isinstance(event, InvalidFrame) and "nested too deeply" in event.error.message
+    assert event.error.context_id in (None, "deep")
+
+
+@pytest.mark.parametrize(("fields", "named"), [
+    ({"transcript": "Hello \ud800 world"}, "transcript"),
+    ({"context_id": "take-\udc00"}, "context_id"),
+    ({"voice": {"mode": "id", "id": "\ud83d"}}, "voice.id"),
+    ({"model_id": "sonic-\udfff"}, "model_id"),
+])
+def test_a_lone_surrogate_is_refused_and_the_error_can_be_sent(fields: dict[str, Any],
+                                                               named: str) -> None:
+    frame = json.dumps(json.loads(DOC_REQUEST) | fields)  # JSON carries it as \ud800
+    server = ServerProtocol()
+    [event] = server.receive(frame)
+    assert isinstance(event, InvalidFrame) and event.error.message.startswith(named + " ")
+    assert "lone surrogate" in event.error.message
+    sent = server.error(event.error)
+    assert sent is not None
+    sent.encode("utf-8")  # what the socket must be able to send
+    assert json.loads(sent)["context_id"] == fields.get("context_id", json.loads(
+        DOC_REQUEST)["context_id"])
+
+
+def test_a_bad_cancel_flag_is_refused() -> None:
+    [event] = ServerProtocol().receive(variant(DOC_CANCEL, cancel="yes"))
+    assert isinstance(event, InvalidFrame) and event.error.message.startswith("cancel ")
