@@ -7,6 +7,11 @@ The bookkeeping of contexts on a socket is
 :class:`app.cartesia.protocol.ServerProtocol`'s; this module owns the sockets,
 the synthesis and the pacing.
 
+Work follows the listener: synthesis runs on :mod:`app.engine.scheduler`, fairly
+between contexts and connections, and a context's synthesis stops as soon as it is
+cancelled, errs, or its socket (or REST client) goes away. Every task the server
+starts ends with :meth:`EngineServer.stop`.
+
 A few methods are hook points that do nothing here (:meth:`EngineServer.before_upgrade`,
 :meth:`~EngineServer.before_rest`, :meth:`~EngineServer.admit`,
 :meth:`~EngineServer.before_chunk`): the tests' fault injector is a subclass that
@@ -23,10 +28,9 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncGenerator, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncGenerator, Coroutine, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import WSMsgType, web
 
@@ -46,16 +50,21 @@ from app.cartesia.protocol import (
     ServerProtocol,
 )
 from app.cartesia.voices_types import Voice
+from app.engine.scheduler import Scheduler
 from app.engine.synth.base import (
     AudioOut,
     PhonemesOut,
     Synthesizer,
-    SynthEvent,
     SynthRequest,
     WordsOut,
 )
 
 log = logging.getLogger(__name__)
+
+#: Transcript characters one context may send in all its inputs (and one REST request).
+MAX_TRANSCRIPT_CHARS: Final = 100_000
+#: ``max_buffer_delay_ms`` when a request gives none (the current API's default).
+DEFAULT_BUFFER_DELAY_MS: Final = 3000
 
 
 @dataclass
@@ -71,6 +80,8 @@ class ServerConfig:
     #: Close an idle connection (no context open, no message) after this many seconds.
     idle_timeout: float = 300.0
     default_page_size: int = 10
+    #: Transcript characters one context may send in all (and one REST request).
+    max_transcript_chars: int = MAX_TRANSCRIPT_CHARS
 
 
 class Connection:
@@ -97,6 +108,8 @@ class _Job:
         self.context = context
         self.synth = synth
         self.inputs: asyncio.Queue[m.GenerationRequest] = asyncio.Queue()
+        #: Transcript characters received so far, against the per-context limit.
+        self.chars = 0
         self.samples_sent = 0
         self.task: asyncio.Task[None] | None = None
 
@@ -112,11 +125,14 @@ class EngineServer:
         for synth in self.synthesizers:
             for voice in synth.voices():
                 self._voices[voice.id] = (voice, synth)
-        # Synthesis is blocking; a small pool keeps two contexts from queueing
-        # behind each other while bounding CPU use on small machines.
-        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="synth")
+        # One step per synthesizer at a time, and threads to close streams beside them.
+        self._scheduler = Scheduler(workers=len(self.synthesizers) + 2)
         self._runner: web.AppRunner | None = None
         self._connections: set[Connection] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        #: REST handlers synthesizing now (aiohttp's tasks): stop() cancels them, where
+        #: aiohttp would wait for them to finish.
+        self._rest: set[asyncio.Task[Any]] = set()
         self.url = ""
 
     def voices(self) -> list[Voice]:
@@ -132,7 +148,9 @@ class EngineServer:
         app.router.add_get("/voices/{voice_id}", self._get_voice)
         app.router.add_post("/tts/bytes", self._tts_bytes)
         app.router.add_post("/tts/sse", self._tts_sse)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        # handler_cancellation: a REST client that hangs up cancels its synthesis.
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                                     handler_cancellation=True, shutdown_timeout=5.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
@@ -144,16 +162,53 @@ class EngineServer:
         return self.url
 
     async def stop(self) -> None:
+        """Close every socket (code 1001), end every task and every synthesis."""
         for conn in list(self._connections):
             for job in list(conn.jobs.values()):
                 if job.task:
                     job.task.cancel()
-            with contextlib.suppress(Exception):
-                await conn.ws.close(code=1001, message=b"server shutting down")
+        await asyncio.gather(*(self._close(conn) for conn in list(self._connections)))
+        for handler in list(self._rest):
+            handler.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._scheduler.stop()
+
+    @staticmethod
+    async def _close(conn: Connection) -> None:
+        with contextlib.suppress(Exception):
+            await conn.ws.close(code=1001, message=b"server shutting down")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """A task the server owns: :meth:`stop` cancels it and waits for it."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @contextlib.contextmanager
+    def _rest_work(self) -> Iterator[None]:
+        """Mark the current REST handler as synthesizing (see :attr:`_rest`)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._rest.add(task)
+        try:
+            yield
+        finally:
+            self._rest.discard(task)
+
+    def stats(self) -> dict[str, int]:
+        """What is running now (for tests and the soak): sockets, contexts with work,
+        tasks, open syntheses, steps on worker threads."""
+        return {"connections": len(self._connections),
+                "contexts": sum(len(c.jobs) for c in self._connections),
+                "tasks": len(self._tasks), "syntheses": self._scheduler.streams,
+                "steps": self._scheduler.running}
 
     # --- HTTP conventions --------------------------------------------------
 
@@ -284,31 +339,24 @@ class EngineServer:
                                ) -> tuple[m.GenerationRequest, str] | web.Response:
         """The generation a POST body asks for, or the error response to send instead."""
         try:
-            body = await request.json()
-        except ValueError:
-            return self.error_response(request, 400, "invalid_request", "Invalid request",
-                                       "body is not JSON")
-        if not isinstance(body, dict):
-            return self.error_response(request, 400, "invalid_request", "Invalid request",
-                                       "body must be a JSON object")
-        fmt = body.get("output_format")
-        fmt = fmt if isinstance(fmt, dict) else {}
-        container = str(fmt.get("container", "raw"))
-        if container not in containers:
-            return self.error_response(request, 400, "invalid_request", "Unsupported format",
-                                       f"container {container!r} is not available here; use "
-                                       f"{' or '.join(containers)}")
-        probe = dict(body, context_id=body.get("context_id") or uuid.uuid4().hex,
-                     output_format=dict(fmt, container="raw"))
-        try:
-            req = m.decode_client_message(json.dumps(probe))
+            body = m.parse_request(await request.read())
+            fmt = body.get("output_format")
+            fmt = fmt if isinstance(fmt, dict) else {}
+            container = fmt.get("container", "raw")
+            if container not in containers:
+                raise m.InvalidRequest(
+                    f"output_format.container {container!r} is not available here; use "
+                    f"{' or '.join(containers)}", title="Unsupported format")
+            req = m.decode_client_object(dict(
+                body, context_id=body.get("context_id") or uuid.uuid4().hex,
+                output_format=dict(fmt, container="raw")))
+            if not isinstance(req, m.GenerationRequest):
+                raise m.InvalidRequest("cancel applies to WebSocket contexts only")
+            problem = self._check_request(req)
+            if problem is not None:
+                raise problem
         except m.InvalidRequest as exc:
             return self.error_response(request, exc.status, exc.code, exc.title, exc.message)
-        assert isinstance(req, m.GenerationRequest)
-        problem = self._check_request(req)
-        if problem is not None:
-            return self.error_response(request, problem.status, problem.code, problem.title,
-                                       problem.message)
         return req, container
 
     async def _tts_bytes(self, request: web.Request) -> web.Response:
@@ -317,9 +365,11 @@ class EngineServer:
             return parsed
         req, container = parsed
         raw = bytearray()
-        async for message in self._render(req, self._voices[req.voice_id][1], req.transcript, 0):
-            if isinstance(message, m.Chunk):
-                raw += message.data
+        with self._rest_work():
+            async for message in self._render(req, self._voices[req.voice_id][1],
+                                              req.transcript, 0, group=object()):
+                if isinstance(message, m.Chunk):
+                    raw += message.data
         if container == "raw":
             return web.Response(body=bytes(raw), content_type="application/octet-stream")
         encoding = req.output_format.encoding
@@ -343,10 +393,13 @@ class EngineServer:
             await response.write(f"event: {obj['type']}\ndata: {payload}\n\n".encode())
 
         try:
-            async for message in self._render(req, self._voices[req.voice_id][1],
-                                              req.transcript, 0):
-                await event(message)
+            with self._rest_work():
+                async for message in self._render(req, self._voices[req.voice_id][1],
+                                                  req.transcript, 0, group=object()):
+                    await event(message)
             await event(m.Done(req.context_id))
+        except (ConnectionError, asyncio.CancelledError):
+            raise  # the client went away: nobody to tell
         except Exception as exc:  # the status line is gone: report in-band, like the API
             log.exception("SSE generation failed")
             await event(m.ErrorMessage(req.context_id, 500, f"synthesis failed: {exc}",
@@ -360,16 +413,17 @@ class EngineServer:
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         if (instead := await self.before_upgrade(request)) is not None:
             return instead
-        ws = web.WebSocketResponse(max_msg_size=4 * 1024 * 1024, autoping=True)
+        # A client that never answers our close frame holds up stop() for 2 s at most.
+        ws = web.WebSocketResponse(max_msg_size=4 * 1024 * 1024, autoping=True, timeout=2.0)
         await ws.prepare(request)
         conn = Connection(ws, request, self._version(request))
         self._connections.add(conn)
-        idle_task = asyncio.create_task(self._watch_idle(conn))
+        idle_task = self._spawn(self._watch_idle(conn))
         try:
             async for msg in ws:
                 conn.last_activity = time.monotonic()
                 if msg.type == WSMsgType.TEXT:
-                    await self._on_message(conn, msg.data)
+                    await self._on_frame(conn, msg.data)
                 elif msg.type == WSMsgType.BINARY:
                     await self.send_error(conn, m.ErrorMessage(
                         None, 400, "binary frames are not accepted; send JSON text",
@@ -377,6 +431,8 @@ class EngineServer:
                 elif msg.type == WSMsgType.ERROR:
                     break
         finally:
+            # The listener is gone: so is the work for it (each job's task closes its
+            # synthesis, which stops at once).
             conn.dead = True
             idle_task.cancel()
             for job in list(conn.jobs.values()):
@@ -394,12 +450,35 @@ class EngineServer:
                 await conn.ws.close(code=1000, message=b"connection idle timeout")
                 return
 
+    async def _on_frame(self, conn: Connection, frame: str) -> None:
+        try:
+            await self._on_message(conn, frame)
+        except Exception as exc:  # a bug: it ends one context, never the connection
+            log.exception("a frame could not be handled")
+            try:
+                named = m.parse_request(frame).get("context_id")
+            except m.InvalidRequest:
+                named = None
+            context_id = named if isinstance(named, str) else None
+            context = conn.protocol.context(context_id) if context_id else None
+            if context is not None:
+                self._stop_job(conn, context)
+            await self.send_error(conn, m.ErrorMessage(
+                context_id, 500, f"the server failed to handle this message: {exc}",
+                "internal_error", "Internal error", request_id=uuid.uuid4().hex), context)
+
     async def _on_message(self, conn: Connection, frame: str) -> None:
         for event in conn.protocol.receive(frame):
             if isinstance(event, MoreInput):
                 job = conn.jobs.get(event.context)
-                if job is not None:
-                    await job.inputs.put(event.request)
+                if job is None:
+                    continue
+                job.chars += len(event.request.transcript)
+                if (problem := self._too_long(job.chars, event.request)) is not None:
+                    self._stop_job(conn, event.context)
+                    await self.send_error(conn, _error_of(problem), event.context)
+                else:
+                    job.inputs.put_nowait(event.request)
             elif isinstance(event, CancelContext):
                 self._stop_job(conn, event.context)
             elif isinstance(event, InvalidFrame):
@@ -413,20 +492,28 @@ class EngineServer:
         req = event.request
         problem = self._check_request(req) or self.admit(conn, req)
         if problem is not None:
-            await self.send_error(conn, m.ErrorMessage(
-                req.context_id, problem.status, problem.message, problem.code, problem.title,
-                request_id=uuid.uuid4().hex))
+            await self.send_error(conn, _error_of(problem))
             return
         job = _Job(conn.protocol.accept(req), self._voices[req.voice_id][1])
+        job.chars = len(req.transcript)
         conn.jobs[job.context] = job
-        await job.inputs.put(req)
-        job.task = asyncio.create_task(self._run_context(conn, job))
+        job.inputs.put_nowait(req)
+        job.task = self._spawn(self._run_context(conn, job))
 
     @staticmethod
     def _stop_job(conn: Connection, context: ServerContext) -> None:
         job = conn.jobs.pop(context, None)
         if job is not None and job.task is not None:
             job.task.cancel()
+
+    def _too_long(self, chars: int, req: m.GenerationRequest) -> m.InvalidRequest | None:
+        limit = self.config.max_transcript_chars
+        if chars <= limit:
+            return None
+        return m.InvalidRequest(
+            f"transcript is too long: a context takes at most {limit:,} characters in all its "
+            f"inputs, and this one has {chars:,}; split the text into several contexts",
+            context_id=req.context_id, title="Transcript too long")
 
     def _check_request(self, req: m.GenerationRequest) -> m.InvalidRequest | None:
         try:
@@ -445,16 +532,7 @@ class EngineServer:
                 f"Language {req.language!r} is not supported by {model.id}.",
                 context_id=req.context_id, code="unsupported_language",
                 title="Unsupported language")
-        config = req.generation_config
-        ranges = catalog().ranges
-        if config is not None:
-            for name, value in (("speed", config.speed), ("volume", config.volume)):
-                low, high = ranges[name]
-                if value is not None and not low <= value <= high:
-                    return m.InvalidRequest(
-                        f"generation_config.{name} {value:g} is outside {low:g}–{high:g}.",
-                        context_id=req.context_id, title="Invalid generation_config")
-        return None
+        return self._too_long(len(req.transcript), req)
 
     @staticmethod
     def _synth_request(req: m.GenerationRequest, text: str) -> SynthRequest:
@@ -469,9 +547,10 @@ class EngineServer:
         ctx = job.context
         req = ctx.request
         buffered = ""
-        delay = (req.max_buffer_delay_ms if req.max_buffer_delay_ms is not None else 3000) / 1000
         first = True
         try:
+            delay = (DEFAULT_BUFFER_DELAY_MS if req.max_buffer_delay_ms is None
+                     else req.max_buffer_delay_ms) / 1000
             while True:
                 try:
                     item = await (job.inputs.get() if not buffered
@@ -508,22 +587,24 @@ class EngineServer:
             conn.protocol.close(ctx)
 
     async def _render(self, req: m.GenerationRequest, synth: Synthesizer, text: str,
-                      offset_samples: int, flush_id: int | None = None,
+                      offset_samples: int, flush_id: int | None = None, *, group: Hashable,
                       ) -> AsyncGenerator[m.Chunk | m.WordTimestamps | m.PhonemeTimestamps]:
         """Messages for one piece of text, with timestamps shifted by what came before.
 
         Chunks hold at most ``chunk_ms`` of audio; ``step_time`` is the time the
-        synthesizer took for the audio the chunk came from, in milliseconds.
+        synthesizer took for the audio the chunk came from, in milliseconds. The
+        synthesis shares the synthesizer fairly with the others of its time; its
+        time counts against ``group`` (the connection; a REST request is a group of
+        its own).
         """
         rate = req.output_format.sample_rate
         offset = offset_samples / rate
         chunk = max(1, rate * self.config.chunk_ms // 1000)
-        loop = asyncio.get_running_loop()
-        events: Iterator[SynthEvent] = synth.synthesize(self._synth_request(req, text))
+        stream = self._scheduler.open(synth, self._synth_request(req, text), group)
         try:
             while True:
                 made = time.perf_counter()
-                event = await loop.run_in_executor(self._executor, next, events, None)
+                event = await stream.next()
                 if event is None:
                     return
                 if isinstance(event, AudioOut):
@@ -542,9 +623,7 @@ class EngineServer:
                         req.context_id, event.phonemes, tuple(s + offset for s in event.start),
                         tuple(e + offset for e in event.end))
         finally:
-            close = getattr(events, "close", None)
-            if close is not None:
-                close()
+            await stream.aclose()
 
     async def _speak(self, conn: Connection, job: _Job, text: str, first: bool) -> None:
         ctx = job.context
@@ -554,7 +633,8 @@ class EngineServer:
         if first and self.config.first_chunk_delay:
             await asyncio.sleep(self.config.first_chunk_delay)
         started, sent_here = time.monotonic(), 0
-        messages = self._render(req, job.synth, text, job.samples_sent, ctx.flush_id or None)
+        messages = self._render(req, job.synth, text, job.samples_sent, ctx.flush_id or None,
+                                group=conn)
         try:
             async for message in messages:
                 if not isinstance(message, m.Chunk):
@@ -575,11 +655,15 @@ class EngineServer:
             await messages.aclose()
 
     async def _send(self, conn: Connection, frame: str | None) -> None:
-        """Send a frame the protocol made; ``None`` (its context closed) ends the work."""
+        """Send a frame the protocol made; ``None`` (its context closed) or a socket
+        that is gone ends the work."""
         if frame is None or conn.dead or conn.ws.closed:
             raise _Stop
-        async with conn.send_lock:
-            await conn.ws.send_str(frame)
+        try:
+            async with conn.send_lock:
+                await conn.ws.send_str(frame)
+        except ConnectionError:
+            raise _Stop from None
 
     async def send_error(self, conn: Connection, error: m.ErrorMessage,
                          context: ServerContext | None = None) -> None:
@@ -587,8 +671,14 @@ class EngineServer:
         frame = conn.protocol.error(error, context)
         if frame is None or conn.dead or conn.ws.closed:
             return
-        async with conn.send_lock:
-            await conn.ws.send_str(frame)
+        with contextlib.suppress(ConnectionError):  # the client left: nobody to tell
+            async with conn.send_lock:
+                await conn.ws.send_str(frame)
+
+
+def _error_of(problem: m.InvalidRequest) -> m.ErrorMessage:
+    return m.ErrorMessage(problem.context_id, problem.status, problem.message, problem.code,
+                          problem.title, request_id=uuid.uuid4().hex)
 
 
 class _Stop(Exception):
@@ -608,6 +698,8 @@ class ThreadedServer:
         self._thread = threading.Thread(target=self._loop.run_forever, name="engine-server",
                                         daemon=True)
         self.url = ""
+        #: Tasks still on the server's loop after it stopped (there should be none).
+        self.leftover_tasks: list[str] = []
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self._thread.start()
@@ -618,10 +710,25 @@ class ThreadedServer:
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(timeout=10)
+        self.leftover_tasks = asyncio.run_coroutine_threadsafe(
+            self._stop(), self._loop).result(timeout=30)
+        if self.leftover_tasks:
+            log.error("tasks outlived the engine server: %s", self.leftover_tasks)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
+
+    async def _stop(self) -> list[str]:
+        await self.server.stop()
+        await asyncio.sleep(0)  # callbacks of the last tasks to end
+        me = asyncio.current_task()
+        return [repr(task) for task in asyncio.all_tasks() if task is not me]
+
+    def stats(self) -> dict[str, int]:
+        """:meth:`EngineServer.stats`, read on the server's loop."""
+        async def read() -> dict[str, int]:
+            return self.server.stats()
+        return asyncio.run_coroutine_threadsafe(read(), self._loop).result(timeout=10)
 
     def __enter__(self) -> ThreadedServer:
         self.start()

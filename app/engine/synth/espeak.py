@@ -13,14 +13,16 @@ event (its time is split among the words by their length); events carry no
 end time, so a word ends where the audio falls silent before the next word.
 
 espeak keeps global state and is not thread-safe: one lock serialises all use.
-Synthesis runs on a worker thread that holds the lock only while espeak
-computes (about 1 % of the audio's duration) and queues what it makes without
-ever waiting for the consumer. A worker that waited for its consumer while
-holding the lock deadlocked the server: it pulls events on a pool of four
-threads, and with five espeak contexts the four waiting for the lock took every
-thread, so the one holding it was never pulled. So espeak may run ahead of a
-slow consumer by one request; a consumer that goes away (the generator is
-closed) makes the callback abort espeak at its next buffer.
+Each synthesis has a worker thread that speaks one sentence (at most
+:data:`MAX_WORDS` words) at a time, when its consumer asks for it, and holds the
+lock only while espeak computes that sentence (about 1 % of its duration). It
+queues what it makes without ever waiting for the consumer: a worker that waited
+for its consumer while holding the lock deadlocked the server, whose consumers
+took every pool thread waiting for the lock. The lock is taken in the order it
+was asked for, so a short request waits for one sentence of each synthesis
+ahead of it, never for a whole long text, and a synthesis runs ahead of its
+consumer by at most one sentence (memory stays bounded for any length).
+Cancelling the request aborts espeak at its next buffer, or a wait for the lock.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ import html
 import itertools
 import logging
 import queue
+import re
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -41,7 +45,13 @@ import numpy.typing as npt
 
 from app.audio.resample import Resampler
 from app.cartesia.voices_types import Locale, Voice
-from app.engine.synth.base import AudioOut, PhonemesOut, SynthEvent, SynthRequest, WordsOut
+from app.engine.synth.base import (
+    AudioOut,
+    PhonemesOut,
+    SynthEvent,
+    SynthRequest,
+    WordsOut,
+)
 from app.engine.synth.errors import SynthesizerUnavailable
 from app.markup.render import Pause, Pronounce, Segment, Spell, Text, to_segments
 
@@ -61,6 +71,10 @@ _RATE: Final = 1
 _DEFAULT_WPM: Final = 175
 #: Below this (about -40 dBFS) a sample counts as silence when finding word ends.
 _SILENCE: Final = 0.01
+#: espeak is given at most this many words at once when no sentence ends sooner.
+MAX_WORDS: Final = 40
+_SENTENCE_ENDS: Final = (".", "!", "?", "…")
+_TOKEN = re.compile(r"\S+")
 
 # (id, espeak voice, name, language, locale)
 _VOICES: Final = (
@@ -100,12 +114,54 @@ _Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctype
                              ctypes.POINTER(_Event))
 
 
+Chunk = tuple[npt.NDArray[np.int16], list[tuple[int, int, int, int, str]]]
+#: Put on a job's queue after each sentence: it is all there.
+_SENTENCE_DONE: Final = "sentence done"
+
+
 @dataclass
 class _Job:
-    chunks: queue.Queue[tuple[npt.NDArray[np.int16], list[tuple[int, int, int, int, str]]]
-                        | None] = field(default_factory=queue.Queue)
+    #: SSML of the sentences to speak, one at a time; ``None`` ends the worker.
+    sentences: queue.Queue[bytes | None] = field(default_factory=queue.Queue)
+    #: What espeak made; ``None`` when the synthesis is aborted.
+    chunks: queue.Queue[Chunk | str | None] = field(default_factory=queue.Queue)
     abort: bool = False
     error: str | None = None
+
+
+class _FairLock:
+    """espeak's lock, given in the order it was asked for (a plain lock lets one thread
+    take it again and again while others wait)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._waiting: deque[_Job] = deque()
+        self._held = False
+
+    def acquire(self, job: _Job) -> bool:
+        """Wait for the lock; ``False`` if the job was aborted meanwhile."""
+        with self._cond:
+            self._waiting.append(job)
+            try:
+                while self._held or self._waiting[0] is not job:
+                    if job.abort:
+                        return False
+                    self._cond.wait()
+                self._held = True
+                return True
+            finally:
+                self._waiting.remove(job)
+                self._cond.notify_all()
+
+    def release(self) -> None:
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+
+    def wake(self) -> None:
+        """Let waiters look at their job's ``abort`` again."""
+        with self._cond:
+            self._cond.notify_all()
 
 
 class _Library:
@@ -133,7 +189,7 @@ class _Library:
             _INIT_PHONEME_EVENTS | _INIT_PHONEME_IPA | _INIT_DONT_EXIT)
         if self.sample_rate <= 0:
             raise SynthesizerUnavailable("espeak-ng did not initialise (data not found)")
-        self.lock = threading.Lock()
+        self.lock = _FairLock()
         self.job: _Job | None = None
         self._callback = _Callback(self._on_audio)  # kept alive: espeak holds the pointer
         lib.espeak_SetSynthCallback(self._callback)
@@ -158,21 +214,34 @@ class _Library:
         job.chunks.put((audio, found))  # never blocks: see the module docstring
         return 0
 
-    def run(self, job: _Job, voice: str, wpm: int, ssml: bytes) -> None:
-        with self.lock:
-            self.job = job
-            try:
-                if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                    job.error = f"espeak has no voice {voice!r}"
-                    return
-                self.lib.espeak_SetParameter(_RATE, wpm, 0)
-                status = self.lib.espeak_Synth(ssml, len(ssml) + 1, 0, _POS_CHARACTER, 0,
-                                               _CHARS_UTF8 | _SSML | _PHONEMES, None, None)
-                if status != 0 and not job.abort:
-                    job.error = f"espeak failed (status {status})"
-            finally:
-                self.job = None
-                job.chunks.put(None)
+    def serve(self, job: _Job, voice: str, wpm: int) -> None:
+        """The worker: speak each sentence the consumer sends, holding the lock only
+        while espeak computes it."""
+        try:
+            while (ssml := job.sentences.get()) is not None:
+                if not self.lock.acquire(job):
+                    break
+                try:
+                    self._speak(job, voice, wpm, ssml)
+                finally:
+                    self.lock.release()
+                job.chunks.put(_SENTENCE_DONE)
+        finally:
+            job.chunks.put(None)
+
+    def _speak(self, job: _Job, voice: str, wpm: int, ssml: bytes) -> None:
+        self.job = job
+        try:
+            if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                job.error = f"espeak has no voice {voice!r}"
+                return
+            self.lib.espeak_SetParameter(_RATE, wpm, 0)
+            status = self.lib.espeak_Synth(ssml, len(ssml) + 1, 0, _POS_CHARACTER, 0,
+                                           _CHARS_UTF8 | _SSML | _PHONEMES, None, None)
+            if status != 0 and not job.abort:
+                job.error = f"espeak failed (status {status})"
+        finally:
+            self.job = None
 
 
 _library: _Library | None = None
@@ -211,6 +280,60 @@ def edge_pauses(segments: list[Segment]) -> tuple[float, list[Segment], float]:
         trail += segment.seconds
         last -= 1
     return lead, segments[first:last], trail
+
+
+def sentences(segments: list[Segment]) -> Iterator[list[Segment]]:
+    """The segments a sentence at a time, at most :data:`MAX_WORDS` words each: what
+    espeak is given at once. Text is cut before the first word of a sentence, so
+    punctuation standing alone stays with the word before it and a pause after a
+    sentence is that sentence's trailing pause."""
+    group: list[Segment] = []
+    words = 0
+    complete = False  # the group ends before the next word
+
+    def next_word(count: int = 1) -> Iterator[list[Segment]]:
+        nonlocal group, words, complete
+        if complete and group:
+            yield group
+            group, words, complete = [], 0, False
+        words += count
+
+    for segment in segments:
+        if isinstance(segment, Pause):
+            group.append(segment)
+        elif isinstance(segment, Pronounce):
+            yield from next_word()
+            group.append(segment)
+            complete = words >= MAX_WORDS
+        elif isinstance(segment, Spell):
+            letters = [i for i, c in enumerate(segment.text) if c.isalnum()]
+            cuts = [0] + [letters[k] for k in range(MAX_WORDS, len(letters), MAX_WORDS)]
+            for begin, end in zip(cuts, [*cuts[1:], len(segment.text)], strict=True):
+                part = segment.text[begin:end]
+                yield from next_word(sum(c.isalnum() for c in part))
+                group.append(Spell(part, segment.span, segment.speed, segment.volume,
+                                   segment.emotion))
+                complete = words >= MAX_WORDS
+        else:
+            text, begin = segment.text, 0
+            for token in _TOKEN.finditer(text):
+                word = token.group()
+                if any(c.isalnum() for c in word):
+                    if complete and token.start() > begin:
+                        # Spaces alone would hide a pause at the end of the group.
+                        if text[begin:token.start()].strip():
+                            group.append(Text(text[begin:token.start()], segment.span,
+                                              segment.speed, segment.volume, segment.emotion))
+                        begin = token.start()
+                    yield from next_word()
+                    complete = words >= MAX_WORDS or word.endswith(_SENTENCE_ENDS)
+                elif word.endswith(_SENTENCE_ENDS) and words:
+                    complete = True
+            if begin < len(text):
+                group.append(Text(text[begin:], segment.span, segment.speed, segment.volume,
+                                  segment.emotion))
+    if group:
+        yield group
 
 
 def build_ssml(segments: list[Segment]) -> tuple[str, list[_Word]]:
@@ -282,28 +405,60 @@ class EspeakSynthesizer:
         if espeak_voice is None:
             raise SynthesizerUnavailable(f"no espeak voice {request.voice_id!r}")
         lib = _get_library()
-        rate = lib.sample_rate
-        lead, body, trail = edge_pauses(to_segments(request.text))
-        ssml, words = build_ssml(body)
         job = _Job()
-        if body:
-            wpm = max(80, min(450, round(_DEFAULT_WPM * request.speed)))
-            worker = threading.Thread(target=lib.run, args=(job, espeak_voice, wpm,
-                                                             ssml.encode("utf-8")),
-                                      name="espeak", daemon=True)
-            worker.start()
-        else:  # nothing to say, only silence
-            job.chunks.put(None)
-            worker = None
-        resampler = Resampler(rate, request.sample_rate)
+        worker: threading.Thread | None = None
+
+        def stop() -> None:
+            job.abort = True  # espeak stops at its next buffer, and so does a wait
+            lib.lock.wake()
+
+        forget = request.cancel.on_set(stop)
+        resampler = Resampler(lib.sample_rate, request.sample_rate)
+        offset = 0.0  # seconds of audio before this sentence
+        try:
+            for group in sentences(to_segments(request.text)):
+                lead, body, trail = edge_pauses(group)
+                if body and worker is None:
+                    wpm = max(80, min(450, round(_DEFAULT_WPM * request.speed)))
+                    worker = threading.Thread(target=lib.serve,
+                                              args=(job, espeak_voice, wpm),
+                                              name="espeak", daemon=True)
+                    worker.start()
+                seconds = yield from self._sentence(lib, job, request, resampler, lead, body,
+                                                    trail, offset)
+                if seconds is None:
+                    return
+                offset += seconds
+            tail = resampler.flush()
+            if len(tail):
+                yield AudioOut(tail)
+        finally:
+            forget()
+            job.abort = True
+            job.sentences.put(None)
+            lib.lock.wake()
+            if worker is not None:
+                worker.join(timeout=5)
+
+    @staticmethod
+    def _sentence(lib: _Library, job: _Job, request: SynthRequest, resampler: Resampler,
+                  lead: float, body: list[Segment], trail: float, offset: float
+                  ) -> Generator[SynthEvent, None, float | None]:
+        """Events of one sentence, timed from ``offset``; its length in seconds, or
+        ``None`` when it was cancelled."""
+        rate = lib.sample_rate
         growing = _Growing()
         silence = np.zeros(round(lead * rate), np.float32)
         growing.append(silence)
+        if len(out := resampler.process(silence)):
+            yield AudioOut(out)
+        ssml, words = build_ssml(body) if body else ("", [])
         timing = _WordTiming(words, rate, offset=len(silence))
-        try:
-            if len(out := resampler.process(silence)):
-                yield AudioOut(out)
-            while (item := job.chunks.get()) is not None:
+        if body:
+            job.sentences.put(ssml.encode("utf-8"))
+            while (item := job.chunks.get()) != _SENTENCE_DONE:
+                if item is None or isinstance(item, str):
+                    return None
                 pcm, events = item
                 chunk = pcm.astype(np.float32) / 32768.0 * request.volume
                 audio = growing.append(chunk)
@@ -311,32 +466,33 @@ class EspeakSynthesizer:
                 out = resampler.process(np.clip(chunk, -1, 1))
                 if len(out):
                     yield AudioOut(out)
-                done = timing.finished_words(audio)
-                if done:
-                    yield WordsOut(*done)
+                if done := timing.finished_words(audio):
+                    yield WordsOut(*_shifted(done, offset))
                 if request.want_phonemes and (phonemes := timing.take_phonemes()):
-                    yield PhonemesOut(*phonemes)
+                    yield PhonemesOut(*_shifted(phonemes, offset))
             if job.error:
                 raise SynthesizerUnavailable(job.error)
-            silence = np.zeros(round(trail * rate), np.float32)
-            growing.append(silence)
-            tail = np.concatenate([resampler.process(silence), resampler.flush()])
-            if len(tail):
-                yield AudioOut(tail)
-            audio = growing.append(np.zeros(0, np.float32))
-            done = timing.finished_words(audio, final=True)
-            if done:
-                yield WordsOut(*done)
-            if request.want_phonemes and (phonemes := timing.take_phonemes(final=True,
-                                                                           audio=audio)):
-                yield PhonemesOut(*phonemes)
-        finally:
-            job.abort = True
-            if worker is not None:
-                worker.join(timeout=5)
+        silence = np.zeros(round(trail * rate), np.float32)
+        growing.append(silence)
+        if len(out := resampler.process(silence)):
+            yield AudioOut(out)
+        audio = growing.append(np.zeros(0, np.float32))
+        if done := timing.finished_words(audio, final=True):
+            yield WordsOut(*_shifted(done, offset))
+        if request.want_phonemes and (phonemes := timing.take_phonemes(final=True,
+                                                                       audio=audio)):
+            yield PhonemesOut(*_shifted(phonemes, offset))
+        return len(audio) / float(rate)
 
 
 Times = tuple[tuple[str, ...], tuple[float, ...], tuple[float, ...]]
+
+
+def _shifted(times: Times, offset: float) -> Times:
+    names, starts, ends = times
+    if not offset:
+        return times
+    return names, tuple(s + offset for s in starts), tuple(e + offset for e in ends)
 
 
 class _Growing:

