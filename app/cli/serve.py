@@ -2,6 +2,11 @@
 
 SIGTERM and SIGINT stop it cleanly: every open WebSocket is closed with code
 1001 ("going away"), so clients can tell a server shutting down from a drop.
+
+Only loopback is safe without a key: listening on any other address with no
+``--api-key`` (or ``--key-from-stdin``) is refused unless ``--insecure`` says
+so. The app starts its engine with ``--key-from-stdin`` and a fresh key each
+launch, which never appears on a command line (``ps`` shows those to every user).
 """
 
 from __future__ import annotations
@@ -11,22 +16,35 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
 from typing import TextIO
 
 from app.engine.local import load_all, offline_synthesizers
-from app.engine.server import EngineServer, ServerConfig
+from app.engine.server import EngineServer, ServerConfig, is_loopback
+
+from .outputs import UsageError
 
 
 async def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    key: str | None = args.require_key
+    if args.key_from_stdin:
+        # Blocking: the app writes the line at once, but it is still a read.
+        line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        key = line.strip()
+        if not key:
+            raise UsageError("--key-from-stdin: standard input gave no key (one line)")
+    if not is_loopback(args.host) and not key and not args.insecure:
+        raise UsageError(
+            f"refusing to listen on {args.host or 'every address'} with no key: anyone who "
+            "can reach this machine could use the engine. Give --api-key KEY (clients then "
+            "send it), or --insecure if that is really meant")
     if args.nice:
         with contextlib.suppress(OSError):
             os.nice(args.nice)
-    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.require_key:
-        print(f"warning: listening on {args.host} with no key: anyone who can reach this "
-              "machine can use the engine (give --api-key KEY to require one)", file=err)
     synthesizers = offline_synthesizers()
     server = EngineServer(synthesizers, ServerConfig(
-        api_key=args.require_key, pace=args.pace, chunk_ms=args.chunk_ms))
+        api_key=key or None, pace=args.pace, chunk_ms=args.chunk_ms,
+        allowed_origins=tuple(args.allow_origin)))
     url = await server.start(args.host, args.port)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -36,6 +54,9 @@ async def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         # Not awaited: loading runs while clients connect; asyncio.run waits for it
         # at exit (a thread cannot be interrupted).
         loop.run_in_executor(None, load_all, synthesizers)
+    if not is_loopback(args.host) and not key:
+        print(f"warning: listening on {args.host or 'every address'} with no key "
+              "(--insecure): anyone who can reach this machine can use the engine", file=err)
     print(f"Voicebooth engine listening on {url}", file=out, flush=True)
     print(f"WebSocket: {url.replace('http', 'ws', 1)}/tts/websocket", file=out, flush=True)
     try:

@@ -2,6 +2,13 @@
 
 :meth:`LocalEngine.start` blocks (a process starts and loads Python); the
 window calls it in an executor, never on its loop.
+
+The engine is the app's alone: each launch makes a random key
+(:attr:`LocalEngine.key`) that every request must carry. The child reads it from
+its standard input (``serve --key-from-stdin``): a command line can be read by
+every user of the machine (``ps``), and a file could be read by others too. The
+server also refuses browsers and DNS-rebinding hosts (:mod:`app.engine.server`),
+so a web page cannot use the engine even while it has no key to guess.
 """
 
 from __future__ import annotations
@@ -9,12 +16,14 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 import selectors
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 
 from app.cartesia.voices_types import Voice
 from app.engine.server import ServerConfig, ThreadedServer
@@ -63,6 +72,8 @@ class LocalEngine:
         self._warmup: threading.Thread | None = None
         # What the child inherits; the caller strips anything secret (the API key).
         self._environ = dict(os.environ if environ is None else environ)
+        #: What every request to this engine must carry (a fresh one per launch).
+        self.key = secrets.token_urlsafe(32)
         self.url = ""
 
     @property
@@ -79,7 +90,8 @@ class LocalEngine:
             return self.url
         if self.in_process:
             synths = self._synthesizers or offline_synthesizers()
-            self._server = ThreadedServer(synths, self._config)
+            config = replace(self._config or ServerConfig(), api_key=self.key)
+            self._server = ThreadedServer(synths, config)
             self.url = self._server.start()
             self._warmup = threading.Thread(target=load_all, args=(synths,),
                                             name="engine-warmup", daemon=True)
@@ -95,9 +107,16 @@ class LocalEngine:
         self._process = subprocess.Popen(
             [sys.executable, "-c", "import sys; from app.cli import main; "
              "sys.exit(main(['serve', '--port', '0', '--preload', '--exit-with-parent', "
-             "'--nice', '10']))"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+             "'--nice', '10', '--key-from-stdin']))"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE,
             text=True, env=self._environ)
+        assert self._process.stdin is not None
+        try:
+            self._process.stdin.write(self.key + "\n")
+            self._process.stdin.close()
+        except OSError as exc:  # the child died at once
+            self.stop()
+            raise EngineUnavailable(f"the offline engine did not start ({exc})") from None
         line = self._first_line(START_TIMEOUT)
         match = re.search(r"listening on (http://\S+)", line)
         if match is None:

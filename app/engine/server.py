@@ -7,6 +7,18 @@ The bookkeeping of contexts on a socket is
 :class:`app.cartesia.protocol.ServerProtocol`'s; this module owns the sockets,
 the synthesis and the pacing.
 
+Every request passes three guards before anything else, in this order:
+
+- ``Host``: bound to a loopback address, the server answers only to loopback names
+  with its own port (``127.0.0.1:PORT``, ``localhost:PORT``, ``[::1]:PORT``). A web
+  page can make a browser send requests to any name it controls and then point that
+  name at 127.0.0.1 (DNS rebinding); the Host header still carries its name.
+- ``Origin``: browsers send it with every cross-site request; other clients never do.
+  Any origin (``null`` included) is refused unless it is allowed
+  (:attr:`ServerConfig.allowed_origins`, ``serve --allow-origin``).
+- the key (:attr:`ServerConfig.api_key`), when one is set: the app's engine always
+  has one, made afresh at each launch (:mod:`app.engine.local`).
+
 Work follows the listener: synthesis runs on :mod:`app.engine.scheduler`, fairly
 between contexts and connections, and a context's synthesis stops as soon as it is
 cancelled, errs, or its socket (or REST client) goes away. Every task the server
@@ -23,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import ipaddress
 import json
 import logging
 import threading
@@ -32,7 +45,7 @@ from collections.abc import AsyncGenerator, Coroutine, Hashable, Iterator, Seque
 from dataclasses import dataclass
 from typing import Any, Final
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMsgType, hdrs, web
 
 from app.audio.codecs import bytes_per_sample
 from app.audio.codecs import decode as decode_pcm
@@ -65,6 +78,18 @@ log = logging.getLogger(__name__)
 MAX_TRANSCRIPT_CHARS: Final = 100_000
 #: ``max_buffer_delay_ms`` when a request gives none (the current API's default).
 DEFAULT_BUFFER_DELAY_MS: Final = 3000
+#: The names a loopback server answers to (with its port).
+LOOPBACK_NAMES: Final = ("127.0.0.1", "localhost", "[::1]")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address, as given to bind) is this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass
@@ -80,6 +105,9 @@ class ServerConfig:
     #: Close an idle connection (no context open, no message) after this many seconds.
     idle_timeout: float = 300.0
     default_page_size: int = 10
+    #: Browser origins (``https://app.example``) allowed to use the server; any other
+    #: request with an ``Origin`` header is refused with 403.
+    allowed_origins: tuple[str, ...] = ()
     #: Transcript characters one context may send in all (and one REST request).
     max_transcript_chars: int = MAX_TRANSCRIPT_CHARS
 
@@ -133,6 +161,9 @@ class EngineServer:
         #: REST handlers synthesizing now (aiohttp's tasks): stop() cancels them, where
         #: aiohttp would wait for them to finish.
         self._rest: set[asyncio.Task[Any]] = set()
+        self._origins = frozenset(_origin_key(o) for o in self.config.allowed_origins)
+        #: Host headers accepted; ``None`` when bound beyond loopback (the key guards).
+        self._hosts: frozenset[str] | None = None
         self.url = ""
 
     def voices(self) -> list[Voice]:
@@ -141,13 +172,14 @@ class EngineServer:
     # --- lifecycle ---------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        app = web.Application(middlewares=[self._auth_middleware])
+        app = web.Application(middlewares=[self._guard_middleware, self._auth_middleware])
         app.router.add_get("/tts/websocket", self._websocket)
         app.router.add_get("/voices", self._list_voices)
         app.router.add_get("/voices/", self._list_voices)
         app.router.add_get("/voices/{voice_id}", self._get_voice)
         app.router.add_post("/tts/bytes", self._tts_bytes)
         app.router.add_post("/tts/sse", self._tts_sse)
+        app.on_response_prepare.append(self._cors_headers)
         # handler_cancellation: a REST client that hangs up cancels its synthesis.
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
                                      handler_cancellation=True, shutdown_timeout=5.0)
@@ -159,6 +191,12 @@ class EngineServer:
         bound = server.sockets[0].getsockname()
         shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
         self.url = f"http://{shown}:{bound[1]}"
+        if all(is_loopback(sock.getsockname()[0]) for sock in server.sockets):
+            port_bound = int(bound[1])
+            names = {f"{name}:{port_bound}" for name in LOOPBACK_NAMES}
+            if port_bound == 80:  # a client may leave the default port out
+                names.update(LOOPBACK_NAMES)
+            self._hosts = frozenset(names)
         return self.url
 
     async def stop(self) -> None:
@@ -243,6 +281,44 @@ class EngineServer:
         else:
             body = {"error": f"{title}: {message}"}
         return web.json_response(body, status=status, headers=headers)
+
+    @web.middleware
+    async def _guard_middleware(self, request: web.Request, handler: Any
+                                ) -> web.StreamResponse:
+        host = request.headers.get(hdrs.HOST)
+        if self._hosts is not None and (host is None or host.lower() not in self._hosts):
+            return self.error_response(
+                request, 403, "host_not_allowed", "Forbidden host",
+                f"Host {host!r} is not this server's address: use {self.url} (a name "
+                "that merely resolves to this machine is refused, as DNS rebinding "
+                "would use one)")
+        origin = request.headers.get(hdrs.ORIGIN)
+        if origin is None:
+            response: web.StreamResponse = await handler(request)
+            return response
+        if _origin_key(origin) not in self._origins:
+            return self.error_response(
+                request, 403, "origin_not_allowed", "Forbidden origin",
+                f"requests from web pages are refused (Origin {origin!r}); to allow this "
+                f"one, start the engine with --allow-origin {origin}")
+        if request.method == "OPTIONS" and hdrs.ACCESS_CONTROL_REQUEST_METHOD in request.headers:
+            # A browser's preflight carries no key; it only asks what may be sent.
+            response = web.Response(status=204, headers={
+                hdrs.ACCESS_CONTROL_ALLOW_METHODS: "GET, POST",
+                hdrs.ACCESS_CONTROL_ALLOW_HEADERS:
+                    "Authorization, Content-Type, Cartesia-Version, X-API-Key",
+                hdrs.ACCESS_CONTROL_MAX_AGE: "600"})
+        else:
+            response = await handler(request)
+        return response
+
+    async def _cors_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        """An allowed origin may read the answer (added as headers go out, so streamed
+        answers have them too)."""
+        origin = request.headers.get(hdrs.ORIGIN)
+        if origin is not None and _origin_key(origin) in self._origins:
+            response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = origin
+            response.headers[hdrs.VARY] = hdrs.ORIGIN
 
     @web.middleware
     async def _auth_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -679,6 +755,11 @@ class EngineServer:
 def _error_of(problem: m.InvalidRequest) -> m.ErrorMessage:
     return m.ErrorMessage(problem.context_id, problem.status, problem.message, problem.code,
                           problem.title, request_id=uuid.uuid4().hex)
+
+
+def _origin_key(origin: str) -> str:
+    """An origin as compared: browsers send scheme and host in lower case, no slash."""
+    return origin.strip().rstrip("/").lower()
 
 
 class _Stop(Exception):

@@ -156,7 +156,9 @@ class Endpoints:
 
     async def offline(self) -> ClientConfig:
         url = await self.engine_url()
-        return ClientConfig(url, None, self.api_version, self._timeouts or OFFLINE_TIMEOUTS)
+        # The engine's own key, made at its launch: it serves no one else.
+        key = self._engine.key if self._engine is not None else None
+        return ClientConfig(url, key, self.api_version, self._timeouts or OFFLINE_TIMEOUTS)
 
     async def route(self, voice: Voice) -> Route:
         if voice.offline:

@@ -127,3 +127,28 @@ def test_two_contexts_at_once_piper_and_espeak(served: str) -> None:
     for got in (english, german):
         ends = [e for _, _, e in got.words]
         assert ends == sorted(ends) and ends[-1] <= len(got.samples()) / 16000 + 1e-6
+
+
+def serve(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARTESIA_")}
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), "serve", *args],
+                          input=stdin, capture_output=True, text=True, timeout=60, env=env)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1", ""])
+def test_serve_beyond_loopback_without_a_key_refuses_to_start(host: str) -> None:
+    # Refused before binding: nothing in the tests listens beyond 127.0.0.1.
+    done = serve("--host", host)
+    assert done.returncode == 2
+    assert "refusing to listen" in done.stderr and "no key" in done.stderr
+    assert "--api-key" in done.stderr and "--insecure" in done.stderr
+    assert "listening on" not in done.stdout
+
+
+def test_serve_key_options_are_checked() -> None:
+    empty = serve("--key-from-stdin", stdin="\n")
+    assert empty.returncode == 2 and "gave no key" in empty.stderr
+    both = serve("--key-from-stdin", "--api-key", KEY)
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+    public = serve("--host", "0.0.0.0", "--key-from-stdin")  # stdin closed: no key
+    assert public.returncode == 2 and "listening on" not in public.stdout
