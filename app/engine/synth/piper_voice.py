@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import re
 import threading
 import unicodedata
 from collections.abc import Iterator
@@ -44,8 +43,6 @@ VOICE_ID: Final = "0ff1ce00-91e7-4a5e-9b2c-70e5e0000001"
 #: Piper is given at most this many words at once; longer runs are split at
 #: punctuation or spaces (a 600-word sentence without punctuation takes 3 GB).
 MAX_WORDS: Final = 40
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-_CLAUSE_END = re.compile(r"(?<=[,;:—])\s+")
 
 
 @dataclass
