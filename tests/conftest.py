@@ -194,6 +194,20 @@ def read_only(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
+def black_hole() -> Iterator[str]:
+    """A base URL whose server accepts connections and never answers."""
+    import socket
+
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(16)
+    try:
+        yield f"http://127.0.0.1:{hole.getsockname()[1]}"
+    finally:
+        hole.close()
+
+
+@pytest.fixture
 def no_keyring() -> Iterator[None]:
     """No usable keyring, as on a machine without a Secret Service."""
     import keyring

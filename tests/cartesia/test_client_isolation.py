@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import socket
 import time
 from collections.abc import Iterator
 
@@ -73,17 +72,6 @@ def test_an_abandoned_generation_is_released_and_cancelled(paced: ThreadedServer
     context_id = run(scenario())
     assert listening(paced).cancels() == [context_id]
 
-
-@pytest.fixture
-def black_hole() -> Iterator[str]:
-    """A server that accepts connections and never answers."""
-    hole = socket.socket()
-    hole.bind(("127.0.0.1", 0))
-    hole.listen(16)
-    try:
-        yield f"http://127.0.0.1:{hole.getsockname()[1]}"
-    finally:
-        hole.close()
 
 
 def test_rest_calls_end_within_their_total_deadline(black_hole: str) -> None:

@@ -6,15 +6,11 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from app.audio.wav import read_wav
 from app.engine.server import ThreadedServer
@@ -33,17 +29,6 @@ def env(**extra: str) -> dict[str, str]:
 def main_py(*args: str | bytes) -> list[str | bytes]:
     return [sys.executable, str(ROOT / "main.py"), *args]
 
-
-@pytest.fixture
-def black_hole() -> Iterator[str]:
-    """A server that accepts connections and never answers."""
-    hole = socket.socket()
-    hole.bind(("127.0.0.1", 0))
-    hole.listen(16)
-    try:
-        yield f"http://127.0.0.1:{hole.getsockname()[1]}"
-    finally:
-        hole.close()
 
 
 # --- bytes that are not text ---------------------------------------------------------

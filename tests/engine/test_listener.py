@@ -81,6 +81,17 @@ async def first_chunk(ws: ClientConnection, context_id: str) -> None:
             return
 
 
+async def say_short(config: ClientConfig, voice: str) -> float:
+    """Seconds until a short line in ``voice`` is all there (checked word by word)."""
+    async with TTSClient(config) as client:
+        started = time.perf_counter()
+        got = await collect(await client.generate(m.GenerationRequest(
+            "sonic-3", SHORT, voice, "", m.OutputFormat("pcm_s16le", 16000))))
+        took = time.perf_counter() - started
+    assert [w for w, _, _ in got.words] == SHORT.split()
+    return took
+
+
 async def idle_after(server: ThreadedServer, since: float, limit: float) -> float:
     """Seconds from ``since`` until no context, synthesis or step is left (at most
     ``limit``: then the stats are returned in the failure)."""
@@ -103,12 +114,7 @@ def test_a_hung_up_client_frees_the_engine_and_held_up_no_one(server: ThreadedSe
             await first_chunk(hung_up, "long-0")
             # Another client, meanwhile: its short line is answered while ten long
             # ones keep the engine busy.
-            async with TTSClient(config) as client:
-                started = time.perf_counter()
-                got = await collect(await client.generate(m.GenerationRequest(
-                    "sonic-3", SHORT, PIPER, "", m.OutputFormat("pcm_s16le", 16000))))
-                short_took = time.perf_counter() - started
-            assert [w for w, _, _ in got.words] == SHORT.split()
+            short_took = await say_short(config, PIPER)
             busy = await asyncio.to_thread(server.stats)
             # The hang-up: the socket is cut, no close frame.
             hung_up.transport.abort()
@@ -185,12 +191,7 @@ def test_espeak_takes_turns_a_sentence_at_a_time(server: ThreadedServer) -> None
             for k in range(4):
                 await ws.send(request(f"long-{k}", LONG, voice=ESPEAK))
             await first_chunk(ws, "long-0")
-            async with TTSClient(config) as client:
-                started = time.perf_counter()
-                got = await collect(await client.generate(m.GenerationRequest(
-                    "sonic-3", SHORT, ESPEAK, "", m.OutputFormat("pcm_s16le", 16000))))
-                took = time.perf_counter() - started
-            assert [w for w, _, _ in got.words] == SHORT.split()
+            took = await say_short(config, ESPEAK)
             return took, await asyncio.to_thread(server.stats)
 
     took, busy = run(scenario(), timeout=60)

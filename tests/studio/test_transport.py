@@ -26,6 +26,13 @@ from tests.studio.conftest import run, until
 SR = 24000
 
 
+def assert_heard(captured: np.ndarray, audio: np.ndarray) -> None:
+    """``audio`` (at SR) is in what the sink's monitor captured (at its own rate)."""
+    reference = resample(audio, SR, RATE)
+    at = locate(captured, reference)
+    assert ncc(captured[at:at + len(reference)], reference) >= 0.99
+
+
 def tone_take(seconds: float, words: list[Timing] | None = None) -> Take:
     take = Take(TakeSettings(text="a b c", voice_id="v", sample_rate=SR))
     t = np.arange(int(seconds * SR)) / SR
@@ -56,10 +63,7 @@ def test_a_streaming_take_is_heard_while_it_grows() -> None:
     take = Take(TakeSettings(text="noise", voice_id="v", sample_rate=SR))
     with record_monitor() as cap:
         run(scenario(Transport(Settings(None)), take))
-    reference = resample(audio, SR, RATE)
-    got = cap.audio()
-    at = locate(got, reference)
-    assert ncc(got[at:at + len(reference)], reference) >= 0.99
+    assert_heard(cap.audio(), audio)
 
 
 @pytest.mark.sound
@@ -81,10 +85,7 @@ def test_a_take_that_keeps_no_audio_is_heard_whole() -> None:
     take = Take(TakeSettings(text="noise", voice_id="v", sample_rate=SR), keep_audio=False)
     with record_monitor() as cap:
         run(scenario(Transport(Settings(None)), take))
-    reference = resample(audio, SR, RATE)
-    got = cap.audio()
-    at = locate(got, reference)
-    assert ncc(got[at:at + len(reference)], reference) >= 0.99
+    assert_heard(cap.audio(), audio)
 
 
 @pytest.mark.sound
