@@ -129,7 +129,9 @@ class WavWriter:
         """Finish the header and rename the file into place; returns its name."""
         if self._bytes % 2:
             self._file.write(b"\0")
-        rf64 = 4 + 36 + 60 + self._bytes > self._riff_limit
+        # The RIFF size: everything after its own 8 bytes (the padding is written).
+        riff = len(_header(self.fmt, self.sample_rate, 0, reserve_ds64=True)) - 8 + self._bytes
+        rf64 = riff > self._riff_limit
         header = _header(self.fmt, self.sample_rate, self.frames, reserve_ds64=not rf64,
                          rf64=rf64)
         try:

@@ -161,9 +161,12 @@ class Transport:
             return None
         return self.player.playhead()
 
-    def playing_word(self) -> int | None:
-        """The index of the word being heard, while it plays."""
-        take, frame = self.take, self.playhead()
+    def playing_word(self, frame: float | None = None) -> int | None:
+        """The index of the word being heard, while it plays (at ``frame``, a playhead
+        just read, so a caller that drew it need not ask the clock twice)."""
+        take = self.take
+        if frame is None:
+            frame = self.playhead()
         if take is None or frame is None or not self.playing:
             return None
         return take.word_at(frame / take.sample_rate)

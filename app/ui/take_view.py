@@ -85,7 +85,7 @@ class TakeView(QSplitter):
         if frame is None:
             return
         self.waveform.set_playhead(int(frame))
-        word = self.transport.playing_word()
+        word = self.transport.playing_word(frame)
         self.waveform.set_current_word(word)
         self.transcript.set_current(word)
 

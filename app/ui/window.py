@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.cartesia.voices_types import Voice
 from app.errors import VoiceboothError
-from app.markup import Diagnostic
+from app.markup import Diagnostic, Dialect
 from app.settings import VOICE_ID, WINDOW_GEOMETRY, WINDOW_STATE
 from app.studio.draft import Draft, language_warning
 from app.studio.library import LibraryEvent, LoadFailed
@@ -141,7 +141,6 @@ class MainWindow(QMainWindow):
         self.stop_button.clicked.connect(self.stop)
         self.export_button.clicked.connect(lambda: self.open_export(self.take_view.take))
         self.controls.dialectChanged.connect(self._dialect_changed)
-        self.controls.language_box.currentIndexChanged.connect(self._check_language)
         self.editor.diagnosticsChanged.connect(self._diagnostics_changed)
         self.editor.textChanged.connect(self._update_play_enabled)
         self.picker.voiceSelected.connect(self._voice_selected)
@@ -193,8 +192,8 @@ class MainWindow(QMainWindow):
 
     # --- the line -----------------------------------------------------------------------
 
-    def _dialect_changed(self, dialect: object) -> None:
-        self.editor.set_dialect(self.controls.dialect())
+    def _dialect_changed(self, dialect: Dialect) -> None:
+        self.editor.set_dialect(dialect)
         self._check_language()
 
     def _voice_selected(self, voice: Voice) -> None:
