@@ -87,6 +87,7 @@ class Endpoints:
         self._engine = engine
         self._engine_lock = asyncio.Lock()
         self._lookup: KeyLookup | None = None
+        self._key_lock = asyncio.Lock()  # connecting and loading voices ask at once
         self._keyring_reported = False
         self._clients: dict[ClientConfig, TTSClient] = {}
         self.events: Emitter[EndpointsEvent] = Emitter()
@@ -130,6 +131,10 @@ class Endpoints:
     async def key(self) -> ApiKey | None:
         if self.options.offline:
             return None  # --offline: the key is never read, so never reported missing
+        async with self._key_lock:
+            return await self._find_key()
+
+    async def _find_key(self) -> ApiKey | None:
         if self._lookup is None:
             loop = asyncio.get_running_loop()
             self._lookup = await loop.run_in_executor(

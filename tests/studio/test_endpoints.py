@@ -150,3 +150,40 @@ def test_offline_voices_go_to_the_engine_even_with_a_key(server: ThreadedServer)
         assert cloud.config.api_key == KEY
 
     run(scenario())
+
+
+def test_the_keyring_is_asked_once_even_when_two_ask_at_once() -> None:
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class Counting(KeyringBackend):
+        """A keyring holding no key, counting how often it is asked (a D-Bus call each)."""
+
+        priority = 1  # type: ignore[assignment]
+        asked = 0
+
+        def get_password(self, service: str, username: str) -> str | None:
+            Counting.asked += 1
+            return None
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise NotImplementedError
+
+        def delete_password(self, service: str, username: str) -> None:
+            raise NotImplementedError
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(Counting())
+
+    async def scenario() -> None:
+        endpoints = Endpoints(Settings(None), environ={})
+        try:  # connecting and loading the voice library start together
+            assert await asyncio.gather(endpoints.online(), endpoints.online()) == [None, None]
+        finally:
+            await endpoints.close()
+
+    try:
+        run(scenario())
+    finally:
+        keyring.set_keyring(previous)
+    assert Counting.asked == 1
