@@ -19,8 +19,8 @@ import asyncio
 import difflib
 import logging
 import sys
-from collections.abc import Callable, Sequence
-from typing import TextIO
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TextIO
 
 from app.atomic import TargetExists, WriteError
 from app.audio.codecs import ENCODINGS, SAMPLE_RATES
@@ -42,12 +42,10 @@ from app.cartesia.models import catalog
 from app.credentials import ENV_VAR
 from app.errors import VoiceboothError
 from app.markup import MarkupError
-from app.studio.checks import InvalidInput
-from app.studio.endpoints import NeedsCartesia
+from app.studio.errors import InvalidInput, NeedsCartesia
 from app.studio.options import RunOptions
 
-from .outputs import OutputError, UsageError
-from .say import Terminated
+from .outputs import OutputError, Terminated, UsageError
 
 EXIT_OK, EXIT_WRITE, EXIT_USAGE, EXIT_KEY, EXIT_NETWORK = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -224,7 +222,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
 
         return run_gui(options)
     try:
-        return asyncio.run(_dispatch(args, options, stdin, stdout, stderr))
+        command = _command(args, options, stdin, stdout, stderr)  # imports: before the loop
+        return asyncio.run(command())
     except KeyboardInterrupt:
         print("interrupted", file=stderr)
         return EXIT_INTERRUPTED
@@ -267,21 +266,26 @@ def exit_code(exc: VoiceboothError) -> int:
     return next((code for applies, code in _EXIT_CODES if applies(exc)), EXIT_USAGE)
 
 
-async def _dispatch(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
-                    stdout: TextIO, stderr: TextIO) -> int:
+def _command(args: argparse.Namespace, options: RunOptions, stdin: TextIO, stdout: TextIO,
+             stderr: TextIO) -> Callable[[], Coroutine[Any, Any, int]]:
+    """The coroutine function that runs the command, its module imported now: an import
+    on the running loop would stall it (asyncio's debug mode reports it)."""
     if args.command == "serve":
         from .serve import run_serve
 
-        return await run_serve(args, stdout, stderr)
+        return lambda: run_serve(args, stdout, stderr)
     if args.command == "devices":
-        print(format_device_table(output_devices()), file=stdout)
-        return EXIT_OK
+        async def devices() -> int:
+            print(format_device_table(output_devices()), file=stdout)
+            return EXIT_OK
+
+        return devices
     if args.command == "say":
         from .say import run_say
 
-        return await run_say(args, options, stdin, stderr)
+        return lambda: run_say(args, options, stdin, stderr)
     if args.command == "voices":
         from .voices import run_voices
 
-        return await run_voices(args, options, stdout)
+        return lambda: run_voices(args, options, stdout)
     raise UsageError(f"unknown command {args.command!r}")

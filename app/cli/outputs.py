@@ -29,6 +29,10 @@ class UsageError(VoiceboothError):
     """Bad input on the command line (exit code 2)."""
 
 
+class Terminated(VoiceboothError):
+    """SIGTERM while generating: the audio that arrived is kept, as for Ctrl+C."""
+
+
 class OutputError(VoiceboothError):
     """An output cannot be (or was not) written (exit code 1); says what was written."""
 

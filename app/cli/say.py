@@ -33,7 +33,7 @@ from app.studio.recorder import Recorder, Recording
 from app.studio.transport import PlaybackProblem, Transport, TransportEvent
 from app.takes.take import AudioAppended, Take, TakeEvent, TakeSettings
 
-from .outputs import Outputs, UsageError, partial_path
+from .outputs import Outputs, Terminated, UsageError, partial_path
 
 
 def read_text(args: argparse.Namespace, stdin: TextIO) -> str:
@@ -101,10 +101,6 @@ def check_device(args: argparse.Namespace, err: TextIO) -> bool:
         print(f"not playing: {exc}", file=err)
         return False
     return True
-
-
-class Terminated(VoiceboothError):
-    """SIGTERM while generating: the audio that arrived is kept, as for Ctrl+C."""
 
 
 async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,

@@ -16,13 +16,9 @@ from app.audio.codecs import ENCODINGS, SAMPLE_RATES
 from app.cartesia.client import check_text
 from app.cartesia.errors import ConfigError
 from app.cartesia.models import Model, catalog
-from app.errors import VoiceboothError
 from app.markup import check
+from app.studio.errors import InvalidInput
 from app.takes.take import TakeSettings
-
-
-class InvalidInput(VoiceboothError):
-    """A request that cannot be right, found before sending it."""
 
 
 def model_for(model_id: str) -> Model:

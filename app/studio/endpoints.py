@@ -28,28 +28,15 @@ from app.cartesia.messages import DEFAULT_API_VERSION
 from app.cartesia.voices_types import Voice
 from app.credentials import ApiKey, KeyLookup, find_key, protect_logs, without_key
 from app.engine.local import LocalEngine
-from app.errors import VoiceboothError
 from app.events import Emitter
 from app.settings import API_VERSION, BASE_URL, OFFLINE_ONLY, SettingChanged, Settings
+from app.studio.errors import NeedsCartesia
 from app.studio.options import RunOptions
 
 log = logging.getLogger(__name__)
 
 #: A cold offline model may take a while before its first audio.
 OFFLINE_TIMEOUTS = Timeouts(first_chunk=30)
-
-
-class NeedsCartesia(VoiceboothError):
-    """A Cartesia voice was asked for with no way to reach Cartesia (no key, or offline)."""
-
-    def __init__(self, voice: Voice, offline_mode: bool) -> None:
-        self.voice = voice
-        self.offline_mode = offline_mode
-        how = ("the offline mode is on (--offline or Settings)" if offline_mode else
-               "no API key is set: store one in Settings, set CARTESIA_API_KEY or pass "
-               "--api-key")
-        super().__init__(f"{voice.name!r} is not an offline voice and {how}; choose an "
-                         "offline voice ('voicebooth voices --offline' lists them)")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from app.events import Emitter
 from app.markup.pieces import split
 from app.studio.checks import check_settings
 from app.studio.endpoints import Endpoints
+from app.studio.errors import Stopped
 from app.takes.take import Take, TakeSettings, TakeStatus
 from app.takes.timings import Timing
 
@@ -29,10 +30,6 @@ from app.takes.timings import Timing
 #: app.markup.pieces): servers bound a context's text, and the first audio of a long
 #: text should not wait for the whole of it.
 PIECE_CHARS = 5_000
-
-
-class Stopped(VoiceboothError):
-    """The recording was stopped (by Stop, or by a newer one) before it finished."""
 
 
 def request_for(settings: TakeSettings, *, timings: bool = True) -> m.GenerationRequest:

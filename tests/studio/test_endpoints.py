@@ -15,7 +15,8 @@ from app.engine.local import LocalEngine
 from app.engine.server import ThreadedServer
 from app.engine.synth.tones import VOICE_ID, ToneSynthesizer
 from app.settings import BASE_URL, OFFLINE_ONLY, Settings
-from app.studio.endpoints import Endpoints, KeyringProblem, NeedsCartesia
+from app.studio.endpoints import Endpoints, KeyringProblem
+from app.studio.errors import NeedsCartesia
 from app.studio.options import RunOptions
 from tests.studio.conftest import KEY, run, start_server
 

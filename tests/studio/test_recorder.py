@@ -10,8 +10,8 @@ from app.cartesia.voices_types import Voice
 from app.engine.server import ThreadedServer
 from app.engine.synth.tones import VOICE_ID
 from app.markup import MarkupInvalid
-from app.studio.checks import InvalidInput
-from app.studio.recorder import Recorder, RecordingFinished, RecordingStarted, Stopped
+from app.studio.errors import InvalidInput, Stopped
+from app.studio.recorder import Recorder, RecordingFinished, RecordingStarted
 from app.takes.take import Take, TakeSettings, TakeStatus
 from tests.cartesia.expected import expected_audio, expected_words
 from tests.studio.conftest import listening, online, run, until

@@ -1,0 +1,43 @@
+"""Errors of the studio (the workflow above the API).
+
+::
+
+    VoiceboothError
+    └── StudioError
+        ├── InvalidInput    a request that cannot be right, found before sending it
+        ├── NeedsCartesia   a Cartesia voice with no way to reach Cartesia
+        └── Stopped         a recording stopped before it finished
+
+Kept apart from the modules that raise them, so the command line can map them to
+exit codes without importing the engine or the network clients.
+"""
+
+from __future__ import annotations
+
+from app.cartesia.voices_types import Voice
+from app.errors import VoiceboothError
+
+
+class StudioError(VoiceboothError):
+    """Base class of the studio's errors."""
+
+
+class InvalidInput(StudioError):
+    """A request that cannot be right, found before sending it."""
+
+
+class NeedsCartesia(StudioError):
+    """A Cartesia voice was asked for with no way to reach Cartesia (no key, or offline)."""
+
+    def __init__(self, voice: Voice, offline_mode: bool) -> None:
+        self.voice = voice
+        self.offline_mode = offline_mode
+        how = ("the offline mode is on (--offline or Settings)" if offline_mode else
+               "no API key is set: store one in Settings, set CARTESIA_API_KEY or pass "
+               "--api-key")
+        super().__init__(f"{voice.name!r} is not an offline voice and {how}; choose an "
+                         "offline voice ('voicebooth voices --offline' lists them)")
+
+
+class Stopped(StudioError):
+    """The recording was stopped (by Stop, or by a newer one) before it finished."""
