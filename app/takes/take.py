@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from app.audio.buffer import GrowingBuffer
 from app.audio.codecs import Float32Array
+from app.audio.loudness import Loudness, measure
 from app.audio.peaks import Peaks
 from app.events import Emitter
 from app.takes.errors import TakeError
@@ -104,6 +105,9 @@ class Take:
     #: False: the audio only passes through (its listeners write it to a file as it
     #: arrives), so a take of any length costs no memory; timings are still kept.
     keep_audio: bool = True
+    #: Integrated loudness and peak, measured once the take has finished
+    #: (:meth:`measure_loudness`); None until then, or when too short to measure.
+    loudness: Loudness | None = None
 
     def __post_init__(self) -> None:
         #: The audio, in one growing buffer that the player can play from directly.
@@ -153,6 +157,13 @@ class Take:
         if ttfa is not None:
             self.time_to_first_audio = ttfa
         self._emit(Finished(status, error))
+
+    def measure_loudness(self) -> Loudness | None:
+        """Measure (BS.1770-4) the audio kept so far and remember it. It reads the
+        whole take, so callers run it off the event loop for anything long."""
+        if self.keep_audio:
+            self.loudness = measure(self.samples, self.sample_rate)
+        return self.loudness
 
     def rename(self, name: str) -> None:
         self.name = name.strip() or _default_name(self.settings.text)
