@@ -1,0 +1,40 @@
+"""The catalog's emotions: Cartesia's docs' names, grouped in the docs' order."""
+
+from __future__ import annotations
+
+from app.cartesia.models import catalog
+
+#: Cartesia's docs: "The primary emotions, for which we have the most data and produce
+#: the best results, are: neutral, angry, excited, content, sad, and scared."
+PRIMARY = ("neutral", "angry", "excited", "content", "sad", "scared")
+
+
+def test_the_primary_emotions_come_first_in_the_docs_order() -> None:
+    groups = catalog().emotion_groups
+    assert groups[0].name == "Primary" and groups[0].emotions == PRIMARY
+    assert catalog().emotions[:6] == PRIMARY
+
+
+def test_every_emotion_is_in_exactly_one_group() -> None:
+    names = catalog().emotions
+    assert len(names) == len(set(names)) == 59
+    assert "joking/comedic" in names  # in the docs' complete list
+    assert all(group.emotions for group in catalog().emotion_groups)
+
+
+def test_the_rest_follow_the_docs_complete_list() -> None:
+    docs = ("happy excited enthusiastic elated euphoric triumphant amazed surprised "
+            "flirtatious joking/comedic curious content peaceful serene calm grateful "
+            "affectionate trust sympathetic anticipation mysterious angry mad outraged "
+            "frustrated agitated threatened disgusted contempt envious sarcastic ironic sad "
+            "dejected melancholic disappointed hurt guilty bored tired rejected nostalgic "
+            "wistful apologetic hesitant insecure confused resigned anxious panicked alarmed "
+            "scared proud confident distant skeptical contemplative determined").split()
+    rest = [name for group in catalog().emotion_groups[1:] for name in group.emotions]
+    assert rest == [name for name in docs if name not in PRIMARY]
+
+
+def test_an_emotion_knows_its_group() -> None:
+    group = catalog().emotion_group("outraged")
+    assert group is not None and group.name == "Angry"
+    assert catalog().emotion_group("grumpy") is None
