@@ -35,6 +35,15 @@ class Model:
     def supports(self, control: str) -> bool:
         return control in self.controls
 
+    def why_not(self, control: str) -> str:
+        """Why this model ignores ``control``, naming a model that has it ("" if it has)."""
+        if self.supports(control):
+            return ""
+        why = f" ({self.note})" if self.note else ""
+        other = next((m.id for m in catalog().models if m.supports(control)), None)
+        instead = f"; use {other}" if other else ""
+        return f"{self.id} has no {control} control{why}{instead}"
+
     def dialect(self, language: str = "en") -> Dialect:
         """What this model accepts inside a transcript (for :mod:`app.markup`)."""
         cat = catalog()

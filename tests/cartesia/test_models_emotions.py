@@ -8,6 +8,18 @@ from app.cartesia.models import catalog
 #: the best results, are: neutral, angry, excited, content, sad, and scared."
 PRIMARY = ("neutral", "angry", "excited", "content", "sad", "scared")
 
+#: The docs' complete list, in its order (neutral is only among the primary ones).
+COMPLETE_LIST = (
+    "happy, excited, enthusiastic, elated, euphoric, triumphant, amazed, surprised, "
+    "flirtatious, joking/comedic, curious, content, peaceful, serene, calm, grateful, "
+    "affectionate, trust, sympathetic, anticipation, mysterious, angry, mad, outraged, "
+    "frustrated, agitated, threatened, disgusted, contempt, envious, sarcastic, ironic, "
+    "sad, dejected, melancholic, disappointed, hurt, guilty, bored, tired, rejected, "
+    "nostalgic, wistful, apologetic, hesitant, insecure, confused, resigned, anxious, "
+    "panicked, alarmed, scared, proud, confident, distant, skeptical, contemplative, "
+    "determined"
+)
+
 
 def test_the_primary_emotions_come_first_in_the_docs_order() -> None:
     groups = catalog().emotion_groups
@@ -23,13 +35,7 @@ def test_every_emotion_is_in_exactly_one_group() -> None:
 
 
 def test_the_rest_follow_the_docs_complete_list() -> None:
-    docs = ("happy excited enthusiastic elated euphoric triumphant amazed surprised "
-            "flirtatious joking/comedic curious content peaceful serene calm grateful "
-            "affectionate trust sympathetic anticipation mysterious angry mad outraged "
-            "frustrated agitated threatened disgusted contempt envious sarcastic ironic sad "
-            "dejected melancholic disappointed hurt guilty bored tired rejected nostalgic "
-            "wistful apologetic hesitant insecure confused resigned anxious panicked alarmed "
-            "scared proud confident distant skeptical contemplative determined").split()
+    docs = COMPLETE_LIST.split(", ")
     rest = [name for group in catalog().emotion_groups[1:] for name in group.emotions]
     assert rest == [name for name in docs if name not in PRIMARY]
 
