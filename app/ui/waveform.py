@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -45,7 +45,15 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
 from app.audio.timefmt import format_time
-from app.takes.take import AudioAppended, Finished, PhonemesAdded, Take, TakeEvent, WordsAdded
+from app.takes.take import (
+    AudioAppended,
+    Finished,
+    PhonemesAdded,
+    Take,
+    TakeEvent,
+    TakeStatus,
+    WordsAdded,
+)
 from app.takes.timings import Timing
 from app.ui import theme
 
@@ -53,6 +61,8 @@ _RULER = 18  # pixels for the time ruler at the bottom
 #: The phoneme lane shows once the take's average phoneme is this wide: closer than
 #: that, hardly any would have room for its label.
 PHONEME_LANE_MIN_PX = 16.0
+#: Word boundary lines are drawn once the take's average word is this wide.
+WORD_LINES_MIN_PX = 4.0
 #: Narrower than this a word or phoneme gets no label at all (not even "x…").
 _MIN_LABEL_PX = 10.0
 
@@ -66,6 +76,14 @@ class DrawnLabel:
     text: str
     left: float
     right: float
+
+
+def _mix(base: QColor, over: QColor, times: float) -> QColor:
+    """``over`` laid on ``base`` ``times`` over, as one opaque colour."""
+    alpha = min(1.0, over.alphaF() * times)
+    return QColor.fromRgbF(*(b + (o - b) * alpha for b, o in (
+        (base.redF(), over.redF()), (base.greenF(), over.greenF()),
+        (base.blueF(), over.blueF()))))
 
 
 def _start(timing: Timing) -> float:
@@ -220,8 +238,6 @@ class WaveformView(QWidget):
         return span / max(1, self.canvas.width())
 
     def _streaming(self) -> bool:
-        from app.takes.take import TakeStatus
-
         return self.take is not None and self.take.status is TakeStatus.STREAMING
 
     def visible_span(self) -> tuple[int, int]:
@@ -422,8 +438,13 @@ class WaveformView(QWidget):
         lanes = sum(self.lanes())
         painter = QPainter(self._cache)
         painter.fillRect(QRectF(x0, 0, x1 - x0, canvas.height()), colors.background)
+        # Opaque colours, mixed once: translucent lines cost ten times as much to draw.
         if lanes:  # the label lanes, set off from the wave
-            painter.fillRect(QRectF(x0, 0, x1 - x0, lanes), colors.word_line)
+            painter.fillRect(QRectF(x0, 0, x1 - x0, lanes),
+                             _mix(colors.background, colors.word_line, 1))
+        # The word lines go under the wave (its image is transparent around the peaks).
+        self._word_lines(painter, x0, x1, height,
+                         _mix(colors.background, colors.word_line, 1.8))
         per_pixel = self.frames_per_pixel()
         first, _ = self.visible_span()
         ratio = canvas.devicePixelRatioF()
@@ -443,20 +464,32 @@ class WaveformView(QWidget):
         image = QImage(pixels.tobytes(), n, rows, n * 4, QImage.Format.Format_ARGB32)
         image.setDevicePixelRatio(ratio)
         painter.drawImage(QPointF(x0, lanes), image)
-        self._word_lines(painter, take.words, x0, x1, height)
         self._cache_words = len(take.words)
         self._paint_ruler(painter, colors, width, height, x0, x1)
         painter.end()
 
-    def _word_lines(self, painter: QPainter, words: list[Timing], x0: float, x1: float,
-                    height: int) -> None:
-        assert self.take is not None
-        painter.setPen(QPen(theme.current().word_line, 1))
-        for word in words:
-            for t in (word.start, word.end):
-                x = self._x_of(t * self.take.sample_rate)
+    def _word_lines(self, painter: QPainter, x0: float, x1: float, height: int,
+                    color: QColor) -> None:
+        """Boundary lines of the words in columns ``[x0, x1]``, drawn in one call."""
+        take = self.take
+        assert take is not None
+        rate, per_pixel, words = take.sample_rate, self.frames_per_pixel(), take.words
+        # Closer than every few pixels the lines would only grey the wave over.
+        if not words or (words[-1].end - words[0].start) / len(words) * rate / per_pixel \
+                < WORD_LINES_MIN_PX:
+            return
+        first, _ = self.visible_span()
+        t0, t1 = ((first + x * per_pixel) / rate for x in (x0 - 1, x1 + 1))
+        lines = []
+        i = bisect.bisect_left(words, t0, key=_end)
+        while i < len(words) and words[i].start <= t1:
+            for t in (words[i].start, words[i].end):
+                x = (t * rate - first) / per_pixel
                 if x0 - 1 <= x <= x1 + 1:
-                    painter.drawLine(QPointF(x, 0), QPointF(x, height))
+                    lines.append(QLineF(x, 0, x, height))
+            i += 1
+        painter.setPen(QPen(color, 1))
+        painter.drawLines(lines)
 
     def paint(self, canvas: QWidget, dirty: QRect) -> None:
         """Blit the cached waveform, then the overlays that move (playhead, word, selection).
@@ -482,17 +515,23 @@ class WaveformView(QWidget):
             self._cache_for, self._cache_frames = key, take.n_frames
             self._render(canvas, 0, width)
         else:
+            # A streaming take at a fixed scale: redraw only the columns of the new
+            # audio and of the new words' lines.
+            spans = []
             if take.n_frames != self._cache_frames:
-                x0 = max(0, int(self._x_of(self._cache_frames)) - 1)
-                x1 = min(width, math.ceil(self._x_of(take.n_frames)) + 1)
+                spans.append((int(self._x_of(self._cache_frames)) - 1,
+                              math.ceil(self._x_of(take.n_frames)) + 1))
                 self._cache_frames = take.n_frames
+            if len(take.words) > self._cache_words:
+                rate = take.sample_rate
+                spans.append((int(self._x_of(take.words[self._cache_words].start * rate)) - 1,
+                              math.ceil(self._x_of(take.words[-1].end * rate)) + 2))
+                self._cache_words = len(take.words)
+            if spans:
+                x0 = max(0, min(a for a, _ in spans))
+                x1 = min(width, max(b for _, b in spans))
                 if x1 > x0:
                     self._render(canvas, x0, x1)
-            if len(take.words) > self._cache_words:  # new words: just their lines
-                lines = QPainter(self._cache)
-                self._word_lines(lines, take.words[self._cache_words:], 0, width, height)
-                lines.end()
-                self._cache_words = len(take.words)
         painter = QPainter(canvas)
         painter.drawPixmap(QRectF(dirty), self._cache, QRectF(
             dirty.x() * ratio, dirty.y() * ratio, dirty.width() * ratio,
@@ -534,7 +573,7 @@ class WaveformView(QWidget):
         rate, per_pixel = self.take.sample_rate, self.frames_per_pixel()
         if self._longest_of(kind, timings) * rate / per_pixel < _MIN_LABEL_PX:
             return  # zoomed out: not even the longest has room
-        first, _ = self.visible_span()
+        first = self.visible_span()[0]
         # Those with a pixel in the dirty columns: ending after its left edge, starting
         # before its right one.
         t0 = (first + dirty.left() * per_pixel) / rate
@@ -550,7 +589,8 @@ class WaveformView(QWidget):
         while i < len(timings) and timings[i].start < t1:
             timing = timings[i]
             i += 1
-            left, right = self._x_of(timing.start * rate), self._x_of(timing.end * rate)
+            left = (timing.start * rate - first) / per_pixel
+            right = (timing.end * rate - first) / per_pixel
             if phonemes:
                 painter.setPen(tick)
                 painter.drawLine(QPointF(left, top + lane - 5), QPointF(left, top + lane))
