@@ -193,3 +193,19 @@ def test_nearest_edge() -> None:
     assert nearest_edge(WORDS, 1.15) == 1.2
     assert nearest_edge(WORDS, 1.79) == 1.8
     assert nearest_edge(WORDS, 9.0) == 2.8
+
+
+def test_words_arriving_while_streaming_get_their_boundary_lines(qtbot: Any) -> None:
+    take = make_take([Timing("early", 0.0, 0.5)], finish=False)
+    view = view_of(qtbot, take)
+    grab(view)  # the cached drawing, at the streaming scale: 40 px a second
+    take.add_words([Timing("late", 1.0, 2.0)])
+    image = grab(view)
+    lanes = sum(view.lanes())
+    background = theme.current().background
+    y = lanes + 4  # above the wave's peaks
+
+    def line_at(x: int) -> bool:
+        return QColor(image.pixel(x, y)).name() != background.name()
+
+    assert line_at(40) and line_at(80) and not line_at(60)
