@@ -78,6 +78,11 @@ class DrawnLabel:
     right: float
 
 
+def ruler_label(seconds: float, step: float) -> str:
+    """A tick's time in the one format; hundredths only when the ticks need them."""
+    return format_time(seconds, decimals=2 if round(step * 100) % 10 else 1)
+
+
 def _mix(base: QColor, over: QColor, times: float) -> QColor:
     """``over`` laid on ``base`` ``times`` over, as one opaque colour."""
     alpha = min(1.0, over.alphaF() * times)
@@ -637,7 +642,6 @@ class WaveformView(QWidget):
         seconds_per_pixel = self.frames_per_pixel() / rate
         step = next((s for s in (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
                      if s / seconds_per_pixel >= 70), 600)
-        decimals = 2 if round(step * 100) % 10 else 1  # 0.25 s ticks need hundredths
         first, _ = self.visible_span()
         t = math.floor(first / rate / step) * step
         painter.setPen(QPen(colors.ruler, 1))
@@ -649,5 +653,5 @@ class WaveformView(QWidget):
             if x >= x0 - 60:
                 painter.drawLine(QPointF(x, height), QPointF(x, height + 4))
                 painter.drawText(QPointF(x + 2, height + _RULER - 4),
-                                 format_time(t, decimals=decimals))
+                                 ruler_label(t, step))
             t += step

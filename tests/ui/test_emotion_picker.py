@@ -52,7 +52,8 @@ def test_typing_filters_and_enter_takes_the_first_match(qtbot: Any) -> None:
     assert widget.shown() == []
     qtbot.keyClick(widget.search, Qt.Key.Key_Return)  # no match: nothing changes
     assert widget.value() == "panicked"
-    widget.close_list()
+    qtbot.keyClick(widget.search, Qt.Key.Key_Escape)
+    assert not widget.popup.isVisible() and widget.value() == "panicked"
 
 
 def test_arrows_skip_headers_and_no_emotion_can_be_chosen_again(qtbot: Any) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from app.takes.take import Take, TakeSettings, TakeStatus
 from app.takes.timings import Timing
 from app.ui import theme
-from app.ui.waveform import WaveformView, nearest_edge
+from app.ui.waveform import WaveformView, nearest_edge, ruler_label
 
 RATE = 8000
 #: 4 s over 400 px: 100 px a second, 80 frames a pixel.
@@ -209,3 +209,10 @@ def test_words_arriving_while_streaming_get_their_boundary_lines(qtbot: Any) -> 
         return QColor(image.pixel(x, y)).name() != background.name()
 
     assert line_at(40) and line_at(80) and not line_at(60)
+
+
+def test_ruler_labels_in_the_one_time_format() -> None:
+    assert ruler_label(65.0, 5) == "1:05.0"
+    assert ruler_label(0.5, 0.5) == "0:00.5"
+    assert ruler_label(0.25, 0.25) == "0:00.25"  # not "0:00.2"
+    assert ruler_label(3725.0, 300) == "1:02:05.0"
