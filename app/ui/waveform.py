@@ -578,7 +578,7 @@ class WaveformView(QWidget):
         rate, per_pixel = self.take.sample_rate, self.frames_per_pixel()
         if self._longest_of(kind, timings) * rate / per_pixel < _MIN_LABEL_PX:
             return  # zoomed out: not even the longest has room
-        first = self.visible_span()[0]
+        first, width = self.visible_span()[0], self.canvas.width()
         # Those with a pixel in the dirty columns: ending after its left edge, starting
         # before its right one.
         t0 = (first + dirty.left() * per_pixel) / rate
@@ -599,7 +599,9 @@ class WaveformView(QWidget):
             if phonemes:
                 painter.setPen(tick)
                 painter.drawLine(QPointF(left, top + lane - 5), QPointF(left, top + lane))
-            room = right - left - 4  # 2 px off each boundary line
+            # A word scrolled half out of view keeps its label on the part still shown.
+            shown_left, shown_right = max(left, 0.0), min(right, float(width))
+            room = shown_right - shown_left - 4  # 2 px off each boundary line
             if room < _MIN_LABEL_PX:
                 continue
             text = timing.text
@@ -608,7 +610,7 @@ class WaveformView(QWidget):
                 if len(text) < 2:  # "" or a lone "…" says nothing
                     continue
             painter.setPen(color)
-            painter.drawText(QRectF(left + 2, top, room, lane), flags, text)
+            painter.drawText(QRectF(shown_left + 2, top, room, lane), flags, text)
             self._drawn.append(DrawnLabel(kind, text, left, right))
 
     def _longest_of(self, kind: str, timings: list[Timing]) -> float:

@@ -141,6 +141,10 @@ def test_labels_follow_scrolling_and_a_growing_take(qtbot: Any) -> None:
     view.scrollbar.setValue(int(2.0 * RATE))  # 2–3 s: "three"
     grab(view)
     assert words_drawn(view) == ["three"]
+    view.scrollbar.setValue(int(2.5 * RATE))  # "three" began off to the left: its label
+    image = grab(view)                         # stays on the part in view
+    assert words_drawn(view) == ["three"]
+    assert ink(image, 0, 40, 0, view.lanes()[0], text_color(view)) > 10
 
 
 def drag(view: WaveformView, x0: int, x1: int, alt: bool = False) -> None:
