@@ -76,9 +76,6 @@ class Catalog:
         """Every emotion name the API accepts, in the docs' order."""
         return tuple(name for group in self.emotion_groups for name in group.emotions)
 
-    def emotion_group(self, emotion: str) -> EmotionGroup | None:
-        return next((g for g in self.emotion_groups if emotion in g.emotions), None)
-
     def get(self, model_id: str) -> Model:
         """The model for an id, alias or dated snapshot; a clear error otherwise."""
         name = self.aliases.get(model_id, model_id)

@@ -39,8 +39,3 @@ def test_the_rest_follow_the_docs_complete_list() -> None:
     rest = [name for group in catalog().emotion_groups[1:] for name in group.emotions]
     assert rest == [name for name in docs if name not in PRIMARY]
 
-
-def test_an_emotion_knows_its_group() -> None:
-    group = catalog().emotion_group("outraged")
-    assert group is not None and group.name == "Angry"
-    assert catalog().emotion_group("grumpy") is None
