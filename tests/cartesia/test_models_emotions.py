@@ -39,3 +39,12 @@ def test_the_rest_follow_the_docs_complete_list() -> None:
     rest = [name for group in catalog().emotion_groups[1:] for name in group.emotions]
     assert rest == [name for name in docs if name not in PRIMARY]
 
+
+
+def test_why_a_model_ignores_a_control_and_which_has_it() -> None:
+    get = catalog().get
+    assert get("sonic-3").why_not("speed") == ""
+    assert get("sonic-2").why_not("emotion") == "sonic-2 has no emotion control; use sonic-3.5"
+    assert get("sonic-3.5").why_not("volume") == (
+        "sonic-3.5 has no volume control (speed and volume are disabled on sonic-3.5 for "
+        "now); use sonic-3")
