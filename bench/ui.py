@@ -8,7 +8,9 @@ Prints a table; results go in docs/benchmarks.md.
 - launch: a fresh interpreter imports the app, builds the window and shows it
   (median of 5 runs, measured inside the child from its start to the first
   paint of the window).
-- paint: full repaints of the waveform at 1280 px for a 10-minute take at 44.1 kHz.
+- paint: full repaints of the waveform at 1280 px for a 10-minute take at 44.1 kHz
+  with 1,500 words and 6,000 phonemes: the whole take, zoomed to 30 s (word labels),
+  and to 3 s (word and phoneme labels). ``--paint-only`` runs just this.
 - stall: the longest gap between ticks of a 1 ms asyncio timer while a take
   streams from the offline engine and plays, with the playhead timer running.
 """
@@ -62,10 +64,12 @@ def launch_times(runs: int = 5) -> list[float]:
     return out
 
 
-def paint_times(repeats: int = 200) -> tuple[list[float], list[float]]:
+def paint_times(repeats: int = 300, words: bool = True
+                ) -> tuple[list[float], list[float], list[int]]:
     from PySide6.QtWidgets import QApplication
 
     from app.takes.take import Take, TakeSettings, TakeStatus
+    from app.takes.timings import Timing
     from app.ui.waveform import WaveformView
 
     QApplication.instance() or QApplication(sys.argv)
@@ -74,25 +78,35 @@ def paint_times(repeats: int = 200) -> tuple[list[float], list[float]]:
     rng = np.random.default_rng(0)
     for _ in range(60):  # 10 minutes in 10 s chunks, as it would stream
         take.append_audio((0.3 * rng.standard_normal(10 * rate)).astype(np.float32))
+    if words:  # 1,500 words of 0.3 s with 0.1 s pauses, four phonemes each
+        names = ["designers", "audition", "voices", "and", "tune", "the", "words"]
+        for i in range(1500):
+            start = i * 0.4
+            take.add_words([Timing(names[i % len(names)], start, start + 0.3)])
+            take.add_phonemes([Timing("aɪ", start + k * 0.075, start + (k + 1) * 0.075)
+                               for k in range(4)])
     take.finish(TakeStatus.DONE)
     view = WaveformView()
     view.resize(1280, 240)
     view.show()
     view.set_take(take)
     view.set_playhead(5 * 60 * rate)
-    blits, redraws = [], []
+    blits, redraws, labels = [], [], []
     for i in range(repeats):
-        if i == repeats // 2:
-            view.zoom(0.05)  # half the paints zoomed in, half the whole take
+        if i == repeats // 3:
+            view.zoom(0.05)  # a third of the paints the whole take, a third 30 s
+        if i == 2 * repeats // 3:
+            view.zoom(0.1)  # and a third 3 s: word and phoneme labels
         view._cache = None  # a redraw from the peaks, as after a zoom or a resize
         t = time.perf_counter()
         view.canvas.grab()  # renders now, offscreen included (repaint() may not)
         redraws.append(time.perf_counter() - t)
+        labels.append(len(view.drawn_labels()))
         view.set_playhead(view.playhead + 441)
         t = time.perf_counter()
         view.canvas.grab()  # the cached drawing plus the overlays, as while playing
         blits.append(time.perf_counter() - t)
-    return redraws, blits
+    return redraws, blits, labels
 
 
 def stall_while_streaming() -> float:
@@ -148,12 +162,29 @@ def stall_while_streaming() -> float:
     return max(gaps)
 
 
+def print_paint() -> None:
+    """Redraw times by zoom, with the labels each drew, with and without timings."""
+    for words in (False, True):
+        redraws, blits, labels = paint_times(words=words)
+        third = len(redraws) // 3
+        for n, name in enumerate(("whole take", "30 s", "3 s")):
+            part = np.array(redraws[n * third:(n + 1) * third]) * 1000
+            play = np.array(blits[n * third:(n + 1) * third]) * 1000
+            print(f"{'words' if words else 'no words'}, {name:<10} redraw p50/p95 "
+                  f"{np.percentile(part, 50):.2f}/{np.percentile(part, 95):.2f} ms, "
+                  f"playing p95 {np.percentile(play, 95):.2f} ms, "
+                  f"{labels[n * third]} labels")
+
+
 def main() -> None:
     if "--stall-only" in sys.argv:
         print(f"longest stall: {stall_while_streaming() * 1000:.1f} ms")
         return
+    if "--paint-only" in sys.argv:
+        print_paint()
+        return
     launch = launch_times()
-    redraws, blits = (np.array(t) * 1000 for t in paint_times())
+    redraws, blits = (np.array(t) * 1000 for t in paint_times()[:2])
     stalls = [stall_while_streaming() * 1000 for _ in range(3)]
     print(f"{'measure':<44} {'value':>10}  target")
     print(f"{'launch to window shown (median of 5), s':<44} {statistics.median(launch):>10.3f}"

@@ -35,6 +35,15 @@ class Model:
     def supports(self, control: str) -> bool:
         return control in self.controls
 
+    def why_not(self, control: str) -> str:
+        """Why this model ignores ``control``, naming a model that has it ("" if it has)."""
+        if self.supports(control):
+            return ""
+        why = f" ({self.note})" if self.note else ""
+        other = next((m.id for m in catalog().models if m.supports(control)), None)
+        instead = f"; use {other}" if other else ""
+        return f"{self.id} has no {control} control{why}{instead}"
+
     def dialect(self, language: str = "en") -> Dialect:
         """What this model accepts inside a transcript (for :mod:`app.markup`)."""
         cat = catalog()
@@ -45,13 +54,27 @@ class Model:
 
 
 @dataclass(frozen=True)
+class EmotionGroup:
+    """A run of the emotions as Cartesia's docs list them (the primary ones first)."""
+
+    name: str
+    emotions: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Catalog:
     models: tuple[Model, ...]
     aliases: dict[str, str]
     sunset: frozenset[str]
     language_names: dict[str, str]
-    emotions: tuple[str, ...]
+    emotion_groups: tuple[EmotionGroup, ...]
     ranges: dict[str, tuple[float, float]]
+
+    @property
+    def emotions(self) -> tuple[str, ...]:
+        """Every emotion name the API accepts, in the docs' order."""
+        return tuple(name for group in self.emotion_groups for name in group.emotions)
 
     def get(self, model_id: str) -> Model:
         """The model for an id, alias or dated snapshot; a clear error otherwise."""
@@ -89,7 +112,14 @@ def catalog() -> Catalog:
               phonemes=m["phonemes"], note=m.get("note", ""))
         for m in raw["models"]
     )
+    groups = tuple(EmotionGroup(name=g["name"], emotions=tuple(g["emotions"]),
+                                note=g.get("note", ""))
+                   for g in raw["emotion_groups"])
+    names = [name for group in groups for name in group.emotions]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # one name in two groups would show twice in the picker
+        raise ConfigError(f"models.json lists emotion {repeated[0]!r} in two groups")
     return Catalog(models=models, aliases=dict(raw["aliases"]), sunset=frozenset(raw["sunset"]),
                    language_names=dict(raw["language_names"]),
-                   emotions=tuple(raw["emotions"]),
+                   emotion_groups=groups,
                    ranges={k: (float(v[0]), float(v[1])) for k, v in raw["ranges"].items()})

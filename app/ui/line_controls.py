@@ -2,7 +2,9 @@
 
 A view of a :class:`~app.studio.draft.Draft`: :meth:`LineControls.draft`
 reads it, :meth:`LineControls.set_draft` shows one. Controls the chosen
-model ignores are disabled and say why; the language list is the model's.
+model ignores are disabled, say why in their tooltip and are left out of the
+draft (as the request leaves them out); they keep their value, so choosing a
+model that has them again brings it back. The language list is the model's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from app.audio.codecs import ENCODINGS, SAMPLE_RATES
 from app.cartesia.models import Model, catalog
 from app.markup import Dialect
 from app.studio.draft import NEUTRAL, Draft, control
+from app.ui.emotion_picker import EmotionPicker
 
 
 class LineControls(QWidget):
@@ -41,10 +44,7 @@ class LineControls(QWidget):
         self.speed = _spin("speed ", low, high, 0.05)
         low, high = catalog().ranges["volume"]
         self.volume = _spin("volume ", low, high, 0.1)
-        self.emotion = QComboBox()
-        self.emotion.addItem("no emotion", "")
-        for emotion in catalog().emotions:
-            self.emotion.addItem(emotion, emotion)
+        self.emotion = EmotionPicker()
         self.encoding = QComboBox()
         for encoding in ENCODINGS:
             self.encoding.addItem(encoding, encoding)
@@ -76,9 +76,11 @@ class LineControls(QWidget):
         return self.model().dialect(self.language())
 
     def draft(self, text: str) -> Draft:
-        return Draft(text=text, model_id=self.model().id, language=self.language(),
-                     speed=control(self.speed.value()), volume=control(self.volume.value()),
-                     emotion=self.emotion.currentData() or None,
+        model = self.model()
+        return Draft(text=text, model_id=model.id, language=self.language(),
+                     speed=control(self.speed.value()) if model.supports("speed") else None,
+                     volume=control(self.volume.value()) if model.supports("volume") else None,
+                     emotion=self.emotion.value() if model.supports("emotion") else None,
                      encoding=str(self.encoding.currentData()),
                      sample_rate=int(self.rate.currentData()))
 
@@ -87,7 +89,7 @@ class LineControls(QWidget):
         self.set_language(draft.language)
         self.speed.setValue(draft.speed if draft.speed is not None else NEUTRAL)
         self.volume.setValue(draft.volume if draft.volume is not None else NEUTRAL)
-        self.emotion.setCurrentIndex(max(0, self.emotion.findData(draft.emotion or "")))
+        self.emotion.set_value(draft.emotion)
         self.encoding.setCurrentIndex(max(0, self.encoding.findData(draft.encoding)))
         self.rate.setCurrentIndex(max(0, self.rate.findData(draft.sample_rate)))
 
@@ -109,8 +111,7 @@ class LineControls(QWidget):
         for name, widget in (("speed", self.speed), ("volume", self.volume),
                              ("emotion", self.emotion)):
             widget.setEnabled(model.supports(name))
-            widget.setToolTip("" if widget.isEnabled() else
-                              model.note or f"{model.label} has no {name} control")
+            widget.setToolTip(model.why_not(name))
         self._language_changed()
 
     def _language_changed(self, *_: object) -> None:

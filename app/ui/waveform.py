@@ -6,36 +6,116 @@ take's length. Repaints are coalesced with ``update()``: a growing take
 invalidates only the newly covered columns, the playhead only its old and
 new columns.
 
-Mouse: click to seek (``seekRequested``), drag to select (``selectionChanged``),
-wheel to zoom around the cursor, Shift+wheel (or the scrollbar) to scroll;
-Escape clears the selection. While playing, the view follows the playhead
-unless the user scrolled away.
+Above the wave, a lane shows each word where it fits between its boundaries
+(elided when it nearly does, left out when not: labels never overlap), and a
+second lane the phonemes once zoomed in far enough for them. Labels are found
+by bisecting the timings for the repainted columns, so a paint touches only
+the words it shows, however long the take.
+
+Mouse: click to seek (``seekRequested``), drag to select (``selectionChanged``):
+both ends snap to the nearest word edges, Alt drags freely; the selection's
+start, end and length show on it. Wheel zooms around the cursor, Shift+wheel
+(or the scrollbar) scrolls; Escape clears the selection. While playing, the
+view follows the playhead unless the user scrolled away.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
     QImage,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPalette,
     QPen,
     QPixmap,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
-from app.takes.take import AudioAppended, Finished, Take, TakeEvent, WordsAdded
+from app.audio.timefmt import format_time
+from app.takes.take import (
+    AudioAppended,
+    Finished,
+    PhonemesAdded,
+    Take,
+    TakeEvent,
+    TakeStatus,
+    WordsAdded,
+)
 from app.takes.timings import Timing
 from app.ui import theme
 
 _RULER = 18  # pixels for the time ruler at the bottom
+#: The phoneme lane shows once the take's average phoneme is this wide: closer than
+#: that, hardly any would have room for its label.
+PHONEME_LANE_MIN_PX = 16.0
+#: Word boundary lines are drawn once the take's average word is this wide.
+WORD_LINES_MIN_PX = 4.0
+#: Narrower than this a word or phoneme gets no label at all (not even "x…").
+_MIN_LABEL_PX = 10.0
+
+
+@dataclass(frozen=True)
+class DrawnLabel:
+    """A label a paint drew: ``kind`` is "word" or "phoneme"; ``text`` as drawn (maybe
+    elided); ``left`` and ``right`` the boundaries it sits between, in pixels."""
+
+    kind: str
+    text: str
+    left: float
+    right: float
+
+
+def ruler_label(seconds: float, step: float) -> str:
+    """A tick's time in the one format; hundredths only when the ticks need them."""
+    return format_time(seconds, decimals=2 if round(step * 100) % 10 else 1)
+
+
+def _mix(base: QColor, over: QColor, times: float) -> QColor:
+    """``over`` laid on ``base`` ``times`` over, as one opaque colour."""
+    alpha = min(1.0, over.alphaF() * times)
+    return QColor.fromRgbF(*(b + (o - b) * alpha for b, o in (
+        (base.redF(), over.redF()), (base.greenF(), over.greenF()),
+        (base.blueF(), over.blueF()))))
+
+
+def _start(timing: Timing) -> float:
+    return timing.start
+
+
+def _end(timing: Timing) -> float:
+    return timing.end
+
+
+def nearest_edge(words: Sequence[Timing], seconds: float) -> float | None:
+    """The start or end of a word nearest to ``seconds`` (words in order); ``None``
+    without words. Only the two words around ``seconds`` can hold it."""
+    if not words:
+        return None
+    i = bisect.bisect_left(words, seconds, key=_start)
+    best: float | None = None
+    for word in words[max(0, i - 1):i + 1]:
+        for edge in (word.start, word.end):
+            if best is None or abs(edge - seconds) < abs(best - seconds):
+                best = edge
+    return best
+
+
+def word_at(words: Sequence[Timing], seconds: float) -> Timing | None:
+    i = bisect.bisect_right(words, seconds, key=_start) - 1
+    return words[i] if i >= 0 and seconds < words[i].end else None
 
 
 class _Canvas(QWidget):
@@ -101,6 +181,15 @@ class WaveformView(QWidget):
         self._cache_for: tuple[object, ...] = ()
         self._cache_frames = 0
         self._cache_words = 0
+        self._font = QFont(self.canvas.font())
+        self._font.setPointSizeF(max(7.0, self._font.pointSizeF() * 0.9))
+        self._metrics = QFontMetricsF(self._font)
+        self._lane_height = math.ceil(self._metrics.height()) + 4
+        self._drawn: list[DrawnLabel] = []
+        # The longest word and phoneme so far, per kind, and how many were looked at:
+        # zoomed out so far that even the longest cannot hold a label, a paint skips
+        # the lane without walking its timings.
+        self._longest: dict[str, tuple[int, float]] = {}
 
     # --- the take ------------------------------------------------------------
 
@@ -112,6 +201,7 @@ class WaveformView(QWidget):
         self.playhead = -1
         self.current_word = None
         self._selection = None
+        self._longest = {}
         self._first, self._per_pixel, self._follow = 0, 0.0, True
         if take is not None:
             self._unsubscribe = take.events.connect(self._on_take)
@@ -129,7 +219,7 @@ class WaveformView(QWidget):
                     self.canvas.update(QRect(int(x0) - 1, 0, int(x1 - x0) + 3,
                                              self.canvas.height()))
             self._update_scrollbar()
-        elif isinstance(event, WordsAdded | Finished):
+        elif isinstance(event, WordsAdded | PhonemesAdded | Finished):
             self.canvas.update()
 
     # --- geometry --------------------------------------------------------------
@@ -153,8 +243,6 @@ class WaveformView(QWidget):
         return span / max(1, self.canvas.width())
 
     def _streaming(self) -> bool:
-        from app.takes.take import TakeStatus
-
         return self.take is not None and self.take.status is TakeStatus.STREAMING
 
     def visible_span(self) -> tuple[int, int]:
@@ -263,8 +351,39 @@ class WaveformView(QWidget):
             self._dragged = True
         if self._dragged:
             a, b = sorted((self._drag_from, here))
+            if not event.modifiers() & Qt.KeyboardModifier.AltModifier:
+                a, b = self._snap(a, b)
             self._selection = (a, b)
             self.canvas.update()
+
+    def _snap(self, a: int, b: int) -> tuple[int, int]:
+        """Both ends on the nearest word edges; a drag inside one word selects it."""
+        take = self.take
+        if take is None or not take.words:
+            return a, b
+        rate, words = take.sample_rate, take.words
+        start, end = nearest_edge(words, a / rate), nearest_edge(words, b / rate)
+        assert start is not None and end is not None
+        if end > start:
+            return self._frame(start), self._frame(end)
+        # Both ends went to one edge: a short drag within a word means that word; in a
+        # pause, the drag as it was.
+        word = word_at(words, (a + b) / 2 / rate)
+        if word is not None:
+            return self._frame(word.start), self._frame(word.end)
+        return a, b
+
+    def _frame(self, seconds: float) -> int:
+        assert self.take is not None
+        return max(0, min(self._total(), round(seconds * self.take.sample_rate)))
+
+    def selection_text(self) -> str:
+        """The selection's start, end and length, as it shows on the waveform."""
+        if self._selection is None or self.take is None:
+            return ""
+        rate = self.take.sample_rate
+        start, end = self._selection[0] / rate, self._selection[1] / rate
+        return f"{format_time(start)} – {format_time(end)} · length {format_time(end - start)}"
 
     def release(self, event: QMouseEvent) -> None:
         if self._drag_from is None:
@@ -291,10 +410,29 @@ class WaveformView(QWidget):
 
     # --- painting ---------------------------------------------------------------
 
+    def phoneme_lane_shown(self) -> bool:
+        """Zoomed in far enough that the average phoneme has room for its label."""
+        take = self.take
+        if take is None or not take.phonemes:
+            return False
+        phonemes = take.phonemes
+        mean = (phonemes[-1].end - phonemes[0].start) / len(phonemes)
+        return mean * take.sample_rate / self.frames_per_pixel() >= PHONEME_LANE_MIN_PX
+
+    def lanes(self) -> tuple[int, int]:
+        """Heights of the word lane and the phoneme lane (0 when not shown)."""
+        words = self._lane_height if self.take is not None and self.take.words else 0
+        return words, self._lane_height if self.phoneme_lane_shown() else 0
+
+    def drawn_labels(self) -> list[DrawnLabel]:
+        """The labels the last paint drew (a partial repaint: those in its columns)."""
+        return list(self._drawn)
+
     def _cache_key(self, canvas: QWidget) -> tuple[object, ...]:
         first, _ = self.visible_span()
         return (id(self.take), first, self.frames_per_pixel(), canvas.width(),
-                canvas.height(), canvas.devicePixelRatioF(), theme.current().dark)
+                canvas.height(), canvas.devicePixelRatioF(), theme.current().dark,
+                self.lanes())
 
     def _render(self, canvas: QWidget, x0: int, x1: int) -> None:
         """Draw waveform, word lines and ruler for columns ``[x0, x1)`` into the cache."""
@@ -302,8 +440,16 @@ class WaveformView(QWidget):
         assert take is not None and self._cache is not None
         colors = theme.current()
         width, height = canvas.width(), canvas.height() - _RULER
+        lanes = sum(self.lanes())
         painter = QPainter(self._cache)
         painter.fillRect(QRectF(x0, 0, x1 - x0, canvas.height()), colors.background)
+        # Opaque colours, mixed once: translucent lines cost ten times as much to draw.
+        if lanes:  # the label lanes, set off from the wave
+            painter.fillRect(QRectF(x0, 0, x1 - x0, lanes),
+                             _mix(colors.background, colors.word_line, 1))
+        # The word lines go under the wave (its image is transparent around the peaks).
+        self._word_lines(painter, x0, x1, height,
+                         _mix(colors.background, colors.word_line, 1.8))
         per_pixel = self.frames_per_pixel()
         first, _ = self.visible_span()
         ratio = canvas.devicePixelRatioF()
@@ -312,7 +458,7 @@ class WaveformView(QWidget):
                                       n, take.samples)
         # The columns as an image built with numpy (one device pixel each): a
         # QLineF per column cost more than the rest of the redraw together.
-        rows = max(1, int(height * ratio))
+        rows = max(1, int((height - lanes) * ratio))
         mid, amp = rows / 2, rows / 2 - 2 * ratio
         top = np.floor(mid - maxs * amp).astype(np.int32)
         bottom = np.maximum(np.ceil(mid - mins * amp).astype(np.int32), top + 1)
@@ -322,21 +468,33 @@ class WaveformView(QWidget):
         pixels[inside] = colors.wave.rgba()
         image = QImage(pixels.tobytes(), n, rows, n * 4, QImage.Format.Format_ARGB32)
         image.setDevicePixelRatio(ratio)
-        painter.drawImage(QPointF(x0, 0), image)
-        self._word_lines(painter, take.words, x0, x1, height)
+        painter.drawImage(QPointF(x0, lanes), image)
         self._cache_words = len(take.words)
         self._paint_ruler(painter, colors, width, height, x0, x1)
         painter.end()
 
-    def _word_lines(self, painter: QPainter, words: list[Timing], x0: float, x1: float,
-                    height: int) -> None:
-        assert self.take is not None
-        painter.setPen(QPen(theme.current().word_line, 1))
-        for word in words:
-            for t in (word.start, word.end):
-                x = self._x_of(t * self.take.sample_rate)
+    def _word_lines(self, painter: QPainter, x0: float, x1: float, height: int,
+                    color: QColor) -> None:
+        """Boundary lines of the words in columns ``[x0, x1]``, drawn in one call."""
+        take = self.take
+        assert take is not None
+        rate, per_pixel, words = take.sample_rate, self.frames_per_pixel(), take.words
+        # Closer than every few pixels the lines would only grey the wave over.
+        if not words or (words[-1].end - words[0].start) / len(words) * rate / per_pixel \
+                < WORD_LINES_MIN_PX:
+            return
+        first, _ = self.visible_span()
+        t0, t1 = ((first + x * per_pixel) / rate for x in (x0 - 1, x1 + 1))
+        lines = []
+        i = bisect.bisect_left(words, t0, key=_end)
+        while i < len(words) and words[i].start <= t1:
+            for t in (words[i].start, words[i].end):
+                x = (t * rate - first) / per_pixel
                 if x0 - 1 <= x <= x1 + 1:
-                    painter.drawLine(QPointF(x, 0), QPointF(x, height))
+                    lines.append(QLineF(x, 0, x, height))
+            i += 1
+        painter.setPen(QPen(color, 1))
+        painter.drawLines(lines)
 
     def paint(self, canvas: QWidget, dirty: QRect) -> None:
         """Blit the cached waveform, then the overlays that move (playhead, word, selection).
@@ -345,6 +503,7 @@ class WaveformView(QWidget):
         streams at a fixed scale, only the columns the new audio covers are drawn.
         """
         self.paints += 1
+        self._drawn = []
         colors = theme.current()
         take = self.take
         width, height = canvas.width(), canvas.height() - _RULER
@@ -361,21 +520,35 @@ class WaveformView(QWidget):
             self._cache_for, self._cache_frames = key, take.n_frames
             self._render(canvas, 0, width)
         else:
+            # A streaming take at a fixed scale: redraw only the columns of the new
+            # audio and of the new words' lines.
+            spans = []
             if take.n_frames != self._cache_frames:
-                x0 = max(0, int(self._x_of(self._cache_frames)) - 1)
-                x1 = min(width, math.ceil(self._x_of(take.n_frames)) + 1)
+                spans.append((int(self._x_of(self._cache_frames)) - 1,
+                              math.ceil(self._x_of(take.n_frames)) + 1))
                 self._cache_frames = take.n_frames
+            if len(take.words) > self._cache_words:
+                rate = take.sample_rate
+                spans.append((int(self._x_of(take.words[self._cache_words].start * rate)) - 1,
+                              math.ceil(self._x_of(take.words[-1].end * rate)) + 2))
+                self._cache_words = len(take.words)
+            if spans:
+                x0 = max(0, min(a for a, _ in spans))
+                x1 = min(width, max(b for _, b in spans))
                 if x1 > x0:
                     self._render(canvas, x0, x1)
-            if len(take.words) > self._cache_words:  # new words: just their lines
-                lines = QPainter(self._cache)
-                self._word_lines(lines, take.words[self._cache_words:], 0, width, height)
-                lines.end()
-                self._cache_words = len(take.words)
         painter = QPainter(canvas)
         painter.drawPixmap(QRectF(dirty), self._cache, QRectF(
             dirty.x() * ratio, dirty.y() * ratio, dirty.width() * ratio,
             dirty.height() * ratio))
+        word_lane, phoneme_lane = self.lanes()
+        painter.setFont(self._font)
+        if word_lane:
+            self._labels(painter, "word", take.words, 0, word_lane, dirty,
+                         canvas.palette().color(QPalette.ColorRole.Text))
+        if phoneme_lane:
+            self._labels(painter, "phoneme", take.phonemes, word_lane, phoneme_lane, dirty,
+                         colors.phonemes)
         if self.playhead > 0:  # what has been heard, lightly shaded
             px = min(self._x_of(self.playhead), float(width))
             if px > dirty.left():
@@ -390,11 +563,79 @@ class WaveformView(QWidget):
             wx0 = self._x_of(word.start * take.sample_rate)
             wx1 = self._x_of(word.end * take.sample_rate)
             painter.fillRect(QRectF(wx0, 0, max(1.0, wx1 - wx0), height), colors.word_current)
+        if selection is not None:
+            self._readout(painter, canvas, selection, height)
         if self.playhead >= 0:
             x = self._x_of(self.playhead)
             painter.setPen(QPen(colors.playhead, 2))
             painter.drawLine(QPointF(x, 0), QPointF(x, height))
         painter.end()
+
+    def _labels(self, painter: QPainter, kind: str, timings: list[Timing], top: int,
+                lane: int, dirty: QRect, color: QColor) -> None:
+        """Label each timing in the dirty columns that has room between its boundaries."""
+        assert self.take is not None
+        rate, per_pixel = self.take.sample_rate, self.frames_per_pixel()
+        if self._longest_of(kind, timings) * rate / per_pixel < _MIN_LABEL_PX:
+            return  # zoomed out: not even the longest has room
+        first, width = self.visible_span()[0], self.canvas.width()
+        # Those with a pixel in the dirty columns: ending after its left edge, starting
+        # before its right one.
+        t0 = (first + dirty.left() * per_pixel) / rate
+        t1 = (first + (dirty.right() + 1) * per_pixel) / rate
+        # Words read left to right from their start, like Audacity's labels; a phoneme
+        # sits in the middle of its span, between ticks (its lines are not drawn across
+        # the wave, which would drown the word boundaries).
+        phonemes = kind == "phoneme"
+        align = Qt.AlignmentFlag.AlignHCenter if phonemes else Qt.AlignmentFlag.AlignLeft
+        flags = align | Qt.AlignmentFlag.AlignVCenter
+        tick = QPen(theme.current().ruler, 1)
+        i = bisect.bisect_right(timings, t0, key=_end)  # the first one still going at t0
+        while i < len(timings) and timings[i].start < t1:
+            timing = timings[i]
+            i += 1
+            left = (timing.start * rate - first) / per_pixel
+            right = (timing.end * rate - first) / per_pixel
+            if phonemes:
+                painter.setPen(tick)
+                painter.drawLine(QPointF(left, top + lane - 5), QPointF(left, top + lane))
+            # A word scrolled half out of view keeps its label on the part still shown.
+            shown_left, shown_right = max(left, 0.0), min(right, float(width))
+            room = shown_right - shown_left - 4  # 2 px off each boundary line
+            if room < _MIN_LABEL_PX:
+                continue
+            text = timing.text
+            if self._metrics.horizontalAdvance(text) > room:
+                text = self._metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
+                if len(text) < 2:  # "" or a lone "…" says nothing
+                    continue
+            painter.setPen(color)
+            painter.drawText(QRectF(shown_left + 2, top, room, lane), flags, text)
+            self._drawn.append(DrawnLabel(kind, text, left, right))
+
+    def _longest_of(self, kind: str, timings: list[Timing]) -> float:
+        seen, longest = self._longest.get(kind, (0, 0.0))
+        for i in range(seen, len(timings)):  # only those added since the last paint
+            longest = max(longest, timings[i].end - timings[i].start)
+        self._longest[kind] = (len(timings), longest)
+        return longest
+
+    def _readout(self, painter: QPainter, canvas: QWidget, selection: tuple[int, int],
+                 height: int) -> None:
+        """Start, end and length in a box at the foot of the selection, inside the view."""
+        text = self.selection_text()
+        box_width = self._metrics.horizontalAdvance(text) + 12
+        centre = (self._x_of(selection[0]) + self._x_of(selection[1])) / 2
+        left = max(2.0, min(centre - box_width / 2, canvas.width() - box_width - 2))
+        box = QRectF(left, height - self._lane_height - 3, box_width, self._lane_height)
+        palette = canvas.palette()
+        background = QColor(palette.color(QPalette.ColorRole.ToolTipBase))
+        background.setAlpha(235)
+        painter.setPen(QPen(QColor(230, 170, 0), 1))
+        painter.setBrush(background)
+        painter.drawRoundedRect(box, 3, 3)
+        painter.setPen(palette.color(QPalette.ColorRole.ToolTipText))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_ruler(self, painter: QPainter, colors: theme.Theme, width: int, height: int,
                      x0: int, x1: int) -> None:
@@ -413,6 +654,6 @@ class WaveformView(QWidget):
                 break
             if x >= x0 - 60:
                 painter.drawLine(QPointF(x, height), QPointF(x, height + 4))
-                label = f"{t:.2f}s" if step < 1 else f"{int(t // 60)}:{t % 60:04.1f}"
-                painter.drawText(QPointF(x + 2, height + _RULER - 4), label)
+                painter.drawText(QPointF(x + 2, height + _RULER - 4),
+                                 ruler_label(t, step))
             t += step
