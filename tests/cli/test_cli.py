@@ -212,7 +212,7 @@ def test_interrupt_exits_130_and_keeps_the_audio(server: ThreadedServer,
     assert proc.stderr is not None
     # Wait for "first audio after ...": the stream is under way. On a loaded machine
     # asyncio's debug mode may log a slow step first; that is not what this tests.
-    lines = [proc.stderr.readline() for _ in range(1)]
+    lines = [proc.stderr.readline()]
     while "first audio" not in lines[-1] and lines[-1] and len(lines) < 20:
         lines.append(proc.stderr.readline())
     assert "first audio" in lines[-1], lines
