@@ -177,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--pace", type=float, default=0.0,
                        help="send audio at this multiple of real time (0: as fast as made)")
     serve.add_argument("--chunk-ms", type=int, default=40, help="audio per chunk message")
+    serve.add_argument("--max-contexts", type=at_least_one, metavar="N",
+                       help="refuse a context beyond N open at once with Cartesia's "
+                       "concurrency_limited error, as a plan does (Free 2, Pro 3, Startup "
+                       "5, Scale 15); default: no limit")
     serve.add_argument("--preload", action="store_true",
                        help="load the voices' models at start, not on first use")
     serve.add_argument("--exit-with-parent", action="store_true",
