@@ -121,7 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(say, after_command=True)
     say.add_argument("text", nargs="?", help="text with Cartesia markup, or - for stdin")
     say.add_argument("-f", "--file", help="read the text from a file")
-    say.add_argument("--voice", help="voice id")
+    say.add_argument("--voice", action="append", metavar="ID",
+                     help="voice id; repeat it to hear the line in several voices (then "
+                     "-o names a folder: one WAV per voice, named by voice)")
+    say.add_argument("--max-parallel", type=at_least_one, default=2, metavar="N",
+                     help="with several voices, render at most N at once (your plan's "
+                     "concurrency: Free 2, Pro 3, Startup 5, Scale 15; default 2)")
     say.add_argument("--model", default="sonic-3", help="model id (default sonic-3)")
     say.add_argument("--language", default="en", help="language code (default en)")
     say.add_argument("--speed", type=float, help="0.6 to 1.5 (sonic-3)")
