@@ -234,9 +234,10 @@ class Lineup:
             row.error = exc
             self._set(row, RowState.FAILED)
             return True
-        row.take = recording.take
+        take = row.take = recording.take
+        # In the history beside the others of the comparison, the voice tells them apart.
+        take.rename(f"{row.voice.name} · {take.name}")
         self._set(row, RowState.RENDERING)
-        take = recording.take
         stopped = False
         try:
             await recording.wait()

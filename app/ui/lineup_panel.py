@@ -68,6 +68,8 @@ class MiniWave(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.take: Take | None = None
+        #: Seconds the full width stands for: the longest row's, so lengths compare.
+        self.span = 0.0
         self._disconnect: Callable[[], None] | None = None
         self.setMinimumSize(160, 30)
 
@@ -99,8 +101,9 @@ class MiniWave(QWidget):
         if take is None or take.n_frames == 0 or width < 2:
             painter.end()
             return
-        mins, maxs = take.peaks.query(0, take.n_frames, width,
-                                      take.samples if take.n_frames < 64 * width else None)
+        frames = max(take.n_frames, round(self.span * take.sample_rate))
+        mins, maxs = take.peaks.query(0, frames, width,
+                                      take.samples if frames < 64 * width else None)
         middle, half = height / 2, height / 2 - 2
         painter.setPen(colours.wave)
         for x in range(width):
@@ -165,6 +168,7 @@ class LineupPanel(QDialog):
         pick = QWidget()
         pick_layout = QVBoxLayout(pick)
         pick_layout.setContentsMargins(0, 0, 0, 0)
+        pick_layout.addWidget(QLabel("<b>Voices to compare</b> (★ favourites first)"))
         pick_layout.addWidget(self.search)
         pick_layout.addWidget(self.voices, 1)
         sets_row = QHBoxLayout()
@@ -372,6 +376,7 @@ class LineupPanel(QDialog):
         wave = self.table.cellWidget(index, WAVE)
         if isinstance(wave, MiniWave) and wave.take is not row.take:
             wave.show_take(row.take)
+        self._share_span()
         take = row.take
         finished = take is not None and row.state in (RowState.DONE, RowState.FAILED,
                                                      RowState.STOPPED)
@@ -385,11 +390,23 @@ class LineupPanel(QDialog):
             status.setForeground(theme.current().error)
             status.setToolTip(row.status)
 
+    def _share_span(self) -> None:
+        """One time scale for every row: a longer read looks longer."""
+        waves = [self.table.cellWidget(i, WAVE) for i in range(self.table.rowCount())]
+        span = max((w.take.duration for w in waves
+                    if isinstance(w, MiniWave) and w.take is not None), default=0.0)
+        for wave in waves:
+            if isinstance(wave, MiniWave) and wave.span != span:
+                wave.span = span
+                wave.update()
+
     def _cell(self, index: int, column: int, text: str) -> QTableWidgetItem:
         item = self.table.item(index, column)
         if item is None:
             item = QTableWidgetItem()
             self.table.setItem(index, column, item)
+        if column in (DURATION, LOUDNESS):
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         item.setText(text)
         return item
 
@@ -448,7 +465,10 @@ class LineupPanel(QDialog):
 
     def _update_buttons(self) -> None:
         has_rows = self.lineup is not None and bool(self.lineup.rows)
-        self.render_button.setEnabled(bool(self.ticked_ids()))
+        ticked = len(self.ticked_ids())
+        self.render_button.setEnabled(bool(ticked))
+        self.render_button.setText(f"Render {ticked} voice{'' if ticked == 1 else 's'}"
+                                   if ticked else "Render")
         self.play_all_button.setEnabled(has_rows)
         self.use_button.setEnabled(self.current_row() is not None)
         self.save_set_button.setEnabled(bool(self.ticked_ids()))

@@ -98,6 +98,7 @@ def test_more_at_once_than_the_plan_allows_still_renders_every_voice(
             assert row.take is not None
             np.testing.assert_array_equal(row.take.samples, expected)
             assert row.take.settings.voice_id == row.voice.id
+            assert row.take.name == f"{row.voice.name} · {TEXT}"  # told apart in the history
             assert row.take.loudness is not None and -40 < row.take.loudness.lufs < 0
         # The server refused some (the lineup asked for 5) but never held more than 2.
         assert sum(r.refusals for r in lineup.rows) >= 1
