@@ -3,7 +3,9 @@
 Exit codes: 0 done; 1 an output file could not be written; 2 bad usage or bad
 input; 3 key missing or rejected; 4 network, protocol or server error;
 130 interrupted (Ctrl+C); 143 terminated (SIGTERM). Interrupted or terminated,
-``say`` keeps the audio that arrived as ``OUT.partial.wav``.
+``say`` keeps the audio that arrived as ``OUT.partial.wav``. With several
+``--voice``, every voice that can be is written, and the exit code is the first
+failed voice's.
 
 The options that say where to connect (``--api-key``, ``--base-url``,
 ``--api-version``, ``--offline``, ``-v``) are accepted before or after the

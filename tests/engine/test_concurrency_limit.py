@@ -5,8 +5,13 @@ the socket's API version. Frames are read raw (aiohttp), as a foreign client see
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,7 +21,9 @@ from app.engine.server import ServerConfig, ThreadedServer
 from app.engine.synth.tones import VOICE_ID, ToneSynthesizer
 from tests.engine.conftest import run
 
+ROOT = Path(__file__).resolve().parents[2]
 KEY = "sk_limit_test_0123456789"
+ESPEAK_EN = "e5beac00-0000-4000-8000-00000000e001"
 #: Long enough at real-time pace to stay open while the test opens others.
 LONG = "one two three four five six seven eight nine ten eleven twelve"
 
@@ -129,3 +136,34 @@ def test_no_limit_by_default() -> None:
 
         assert run(scenario()) == ["chunk"] * 16
         assert srv.stats()["peak_contexts"] == 16
+
+
+def test_serve_max_contexts_sets_the_limit() -> None:
+    """``voicebooth serve --max-contexts 1``, as a user runs it to rehearse a plan."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARTESIA_")}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "serve", "--api-key", KEY,
+                             "--max-contexts", "1", "--pace", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", proc.stdout.readline())
+        assert match
+        url = match.group(1).replace("http://", "ws://", 1) + "/tts/websocket"
+
+        async def scenario() -> list[str]:
+            async with aiohttp.ClientSession() as session, session.ws_connect(
+                    url, headers={"Authorization": f"Bearer {KEY}"}) as ws:
+                first = json.loads(generation("a"))
+                first["voice"]["id"] = ESPEAK_EN
+                await ws.send_str(json.dumps(first))
+                kinds = [(await first_frame_of(ws, "a"))["type"]]
+                second = dict(first, context_id="b")
+                await ws.send_str(json.dumps(second))
+                kinds.append((await first_frame_of(ws, "b")).get("error_code", "?"))
+                await ws.send_str(json.dumps({"context_id": "a", "cancel": True}))
+                return kinds
+
+        assert run(scenario(), timeout=60) == ["chunk", "concurrency_limited"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
