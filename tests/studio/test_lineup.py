@@ -8,13 +8,16 @@ import random
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from app.cartesia import messages as m
 from app.cartesia.errors import NotFound
+from app.cartesia.protocol import ServerContext
 from app.cartesia.voices_types import Voice
-from app.engine.server import ServerConfig, ThreadedServer
+from app.engine.server import Connection, ServerConfig, ThreadedServer
 from app.settings import VOICE_SETS, Settings
 from app.studio.errors import InvalidInput
 from app.studio.history import HistoryService
@@ -218,3 +221,62 @@ def test_a_hand_edited_set_with_bad_entries_keeps_what_is_usable(tmp_path: Path)
     path.write_text('{"version": 2, "values": {"voice_sets": '
                     '{"Good": ["a", 3, "b"], "Bad": "not a list"}}}')
     assert voice_sets(Settings(path)) == {"Good": ["a", "b"]}
+
+
+class BreaksOneVoice(ListeningServer):
+    """Fails one voice's contexts mid-stream, after a few chunks (a server fault)."""
+
+    breaking = ""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.sent: dict[str, int] = {}
+
+    async def before_chunk(self, conn: Connection, context: ServerContext,
+                           chunk: m.Chunk) -> bool:
+        if context.request.voice_id != self.breaking:
+            return await super().before_chunk(conn, context, chunk)
+        n = self.sent[context.context_id] = self.sent.get(context.context_id, 0) + 1
+        if n <= 3:
+            return True
+        await self.send_error(conn, m.ErrorMessage(
+            context.context_id, 500, "the synthesizer broke", "internal_error",
+            "Internal error", request_id="r"), context)
+        return False
+
+
+def test_a_voice_failing_mid_stream_keeps_its_audio_and_the_rest_finish(
+        tmp_path: Path) -> None:
+    srv = ThreadedServer([ManyTones(3)], ServerConfig(api_key=KEY, chunk_ms=1000),
+                         server_class=BreaksOneVoice)
+    srv.start()
+    history = HistoryService(History(tmp_path / "history"))
+    try:
+        voices = voices_of(srv)
+        assert isinstance(srv.server, BreaksOneVoice)
+        srv.server.breaking = voices[1].id
+
+        async def scenario() -> Lineup:
+            endpoints = online(srv)
+            lineup = Lineup(endpoints, take_settings(), voices, max_parallel=3,
+                            history=history, backoff=QUICK)
+            try:
+                await lineup.start()
+            finally:
+                await endpoints.close()
+            return lineup
+
+        lineup = run(scenario())
+        assert [r.state for r in lineup.rows] == [RowState.DONE, RowState.FAILED,
+                                                  RowState.DONE]
+        broken = lineup.rows[1]
+        # Three words' chunks arrived (long enough to measure), then the error.
+        assert broken.take is not None
+        assert 0 < broken.take.n_frames < len(expected_audio(TEXT, 16000))
+        assert "the synthesizer broke" in broken.status
+        assert broken.take.loudness is not None  # measured like the others
+        assert {r.take.id for r in lineup.rows if r.take} == \
+            {rec.id for rec in history.records}
+    finally:
+        history.close()
+        srv.stop()
