@@ -255,7 +255,7 @@ class EngineServer:
         return {"connections": len(self._connections),
                 "contexts": sum(len(c.jobs) for c in self._connections),
                 "tasks": len(self._tasks), "syntheses": self._scheduler.streams,
-                "steps": self._scheduler.running, "peak_contexts": self.peak_contexts}
+                "steps": self._scheduler.running}
 
     # --- HTTP conventions --------------------------------------------------
 

@@ -65,7 +65,7 @@ def test_one_wav_per_voice_named_by_voice_within_the_plan(plan_server: ThreadedS
         assert f"-> takes/{name}" in done.stderr
     assert "LUFS" in done.stderr and "4 of 4 voices written" in done.stderr
     # Four asked for at once, two allowed: the server never held more than two.
-    assert plan_server.stats()["peak_contexts"] == 2
+    assert plan_server.server.peak_contexts == 2
 
 
 def test_a_failing_voice_is_reported_and_the_others_are_written(
@@ -105,4 +105,4 @@ def test_what_cannot_work_is_refused_before_anything_is_sent(
     assert message in done.stderr
     assert (tmp_path / "out" / "Test Tones.wav").read_bytes() == b"keep me too"
     assert (tmp_path / "file.wav").read_bytes() == b"keep me"
-    assert plan_server.stats()["peak_contexts"] == 0
+    assert plan_server.server.peak_contexts == 0

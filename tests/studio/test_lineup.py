@@ -105,7 +105,7 @@ def test_more_at_once_than_the_plan_allows_still_renders_every_voice(
             assert row.take.loudness is not None and -40 < row.take.loudness.lufs < 0
         # The server refused some (the lineup asked for 5) but never held more than 2.
         assert sum(r.refusals for r in lineup.rows) >= 1
-        assert plan_server.stats()["peak_contexts"] == PLAN
+        assert plan_server.server.peak_contexts == PLAN
         assert lineup.limit == PLAN
         # One socket: every context went over the same connection.
         assert plan_server.stats()["connections"] <= 1
