@@ -138,6 +138,8 @@ class Lineup:
         self.backoff = backoff or Backoff()
         self.events: Emitter[LineupEvent] = Emitter()
         self.task: asyncio.Task[list[LineupRow]] | None = None
+        #: Takes rendered, being measured and saved (no longer holding a context).
+        self._finishing: set[asyncio.Future[None]] = set()
         self._rng = rng or random.Random()
 
     @property
@@ -197,12 +199,16 @@ class Lineup:
                         not_before[row] = loop.time() + self.backoff.delay(
                             row.refusals - 1, self._rng, retry_after)
                         queue.appendleft(row)  # it keeps its place in the line
+            if self._finishing:
+                await asyncio.gather(*self._finishing)
             return self.rows
         finally:
             for task in running:
                 task.cancel()
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
+            if self._finishing:  # stopped: the takes already made are still kept
+                await asyncio.wait(set(self._finishing))
             for row in queue:
                 self._set(row, RowState.STOPPED)
             self.events.emit(LineupFinished(self))
@@ -252,14 +258,22 @@ class Lineup:
             row.error = exc
         finally:
             await recorder.close()  # the context is cancelled on the server by now
+        if stopped:
+            await self._finish(row, take)
+            raise asyncio.CancelledError
+        # The context has ended: its slot goes to the next voice while this one is
+        # measured and saved (the first measurement alone loads the filters, seconds).
+        finishing = asyncio.ensure_future(self._finish(row, take))
+        self._finishing.add(finishing)
+        finishing.add_done_callback(self._finishing.discard)
+        return True
+
+    async def _finish(self, row: LineupRow, take: Take) -> None:
         if take.n_frames:
             await asyncio.get_running_loop().run_in_executor(None, take.measure_loudness)
         await self._save(row, take)
         self._set(row, RowState.DONE if take.status is TakeStatus.DONE else
                   RowState.FAILED if row.error is not None else RowState.STOPPED)
-        if stopped:
-            raise asyncio.CancelledError
-        return True
 
     async def _save(self, row: LineupRow, take: Take) -> None:
         if self.history is None:
