@@ -62,6 +62,17 @@ HEADERS = ("Voice", "Waveform", "Duration", "Loudness", "Status")
 MAX_PARALLEL = 15  # Cartesia's largest plan (Scale)
 
 
+def _short_status(row: LineupRow) -> str:
+    """The status that fits its column (the whole of it is the cell's tooltip)."""
+    if row.state is RowState.FAILED and row.error is not None:
+        title = getattr(row.error, "title", None)
+        reason = title if isinstance(title, str) and title else str(row.error)
+        return f"failed: {reason if len(reason) <= 32 else reason[:31] + '…'}"
+    if row.state is RowState.WAITING:
+        return "waiting (plan limit)"
+    return row.status
+
+
 class MiniWave(QWidget):
     """A take's waveform at a glance, redrawn as its audio arrives."""
 
@@ -380,15 +391,16 @@ class LineupPanel(QDialog):
         take = row.take
         finished = take is not None and row.state in (RowState.DONE, RowState.FAILED,
                                                      RowState.STOPPED)
-        duration = format_time(take.duration) if finished and take is not None else ""
+        duration = format_time(take.duration) if finished and take is not None \
+            and take.n_frames else ""
         loudness = f"{take.loudness.lufs:.1f} LUFS" if take is not None and take.loudness \
             else ""
         self._cell(index, DURATION, duration)
         self._cell(index, LOUDNESS, loudness)
-        status = self._cell(index, STATUS, row.status)
+        status = self._cell(index, STATUS, _short_status(row))
+        status.setToolTip(row.status)
         if row.state is RowState.FAILED:
             status.setForeground(theme.current().error)
-            status.setToolTip(row.status)
 
     def _share_span(self) -> None:
         """One time scale for every row: a longer read looks longer."""
@@ -422,9 +434,14 @@ class LineupPanel(QDialog):
         if self.lineup is None or not 0 <= index < len(self.lineup.rows):
             return
         take = self.lineup.rows[index].take
-        if take is not None and take.n_frames:
-            self.stop_playing()
-            self.studio.transport.play_take(take)
+        if take is None or not take.n_frames:
+            return
+        self.stop_playing()
+        transport = self.studio.transport
+        if transport.take is take and transport.holds_current:
+            transport.toggle()  # Space again pauses, and resumes, as in the main window
+        else:
+            transport.play_take(take)
 
     def play_all(self) -> None:
         """Each finished voice in turn, the row following along."""
