@@ -20,10 +20,12 @@ from tests.ui.conftest import run, until
 TEXT = "One two three."
 
 
-def open_panel(window: MainWindow) -> tuple[LineupPanel, list[str]]:
+def open_panel(window: MainWindow, qtbot: Any) -> tuple[LineupPanel, list[str]]:
     window.editor.setPlainText(TEXT)
-    window.open_lineup()
+    qtbot.mouseClick(window.compare_button, Qt.MouseButton.LeftButton)
     panel = window.lineup_panel
+    window.shortcuts["compare"].trigger()  # the menu's action shows the same window
+    assert window.lineup_panel is panel
     assert panel is not None and panel.isVisible()
     # The voices the test engine holds (the library lists Piper's too).
     espeak = [v.id for v in EspeakSynthesizer().voices()][:2]
@@ -32,7 +34,7 @@ def open_panel(window: MainWindow) -> tuple[LineupPanel, list[str]]:
 
 def test_rows_keyboard_and_the_winner(window: MainWindow, loop: qasync.QEventLoop,
                                       qtbot: Any) -> None:
-    panel, ids = open_panel(window)
+    panel, ids = open_panel(window, qtbot)
     panel.tick(ids)
     panel.parallel.setValue(2)
     qtbot.mouseClick(panel.render_button, Qt.MouseButton.LeftButton)
@@ -72,7 +74,7 @@ def test_rows_keyboard_and_the_winner(window: MainWindow, loop: qasync.QEventLoo
 
 def test_play_all_hears_each_voice_in_turn(window: MainWindow, loop: qasync.QEventLoop,
                                            qtbot: Any) -> None:
-    panel, ids = open_panel(window)
+    panel, ids = open_panel(window, qtbot)
     panel.tick(ids)
     qtbot.mouseClick(panel.render_button, Qt.MouseButton.LeftButton)
     lineup = panel.lineup
@@ -98,7 +100,7 @@ def test_play_all_hears_each_voice_in_turn(window: MainWindow, loop: qasync.QEve
 def test_a_pick_is_saved_as_a_set_and_picked_again(window: MainWindow,
                                                    loop: qasync.QEventLoop,
                                                    qtbot: Any) -> None:
-    panel, ids = open_panel(window)
+    panel, ids = open_panel(window, qtbot)
     panel.tick(ids[:2])
     qtbot.mouseClick(panel.save_set_button, Qt.MouseButton.LeftButton)
     assert "name the voice set" in panel.status.text()
