@@ -93,11 +93,17 @@ TEXT: Final = Setting[str]("text", (str,), "", "the transcript being edited")
 WINDOW_GEOMETRY: Final = Setting[str]("window_geometry", (str,), "",
                                       "main window geometry (base64)")
 WINDOW_STATE: Final = Setting[str]("window_state", (str,), "", "main window layout (base64)")
+VOICE_SETS: Final = Setting[dict[str, list[str]]](
+    "voice_sets", (dict,), {}, "saved voice sets for comparing: name -> voice ids")
+LINEUP_PARALLEL: Final = Setting[int](
+    "lineup_parallel", (int,), 2, "voices rendered at once when comparing (the plan's "
+    "concurrency: Free 2, Pro 3, Startup 5, Scale 15)")
 
 DECLARED: Final[tuple[Setting[Any], ...]] = (
     BASE_URL, API_VERSION, OFFLINE_ONLY, OUTPUT_DEVICE, PREBUFFER_MS, MODEL, LANGUAGE,
     VOICE_ID, SPEED, VOLUME, EMOTION, ENCODING, SAMPLE_RATE, FAVOURITES, EXPORT_FOLDER,
     EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT, TEXT, WINDOW_GEOMETRY, WINDOW_STATE,
+    VOICE_SETS, LINEUP_PARALLEL,
 )
 _BY_NAME: Final = {s.name: s for s in DECLARED}
 
@@ -212,6 +218,10 @@ class Settings:
 
 
 def _copy(value: Any) -> Any:
+    # Deep for the containers a setting holds: a caller must never change a default
+    # or the stored value through what get() returned.
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
     return list(value) if isinstance(value, list) else value
 
 

@@ -3,7 +3,9 @@
 Exit codes: 0 done; 1 an output file could not be written; 2 bad usage or bad
 input; 3 key missing or rejected; 4 network, protocol or server error;
 130 interrupted (Ctrl+C); 143 terminated (SIGTERM). Interrupted or terminated,
-``say`` keeps the audio that arrived as ``OUT.partial.wav``.
+``say`` keeps the audio that arrived as ``OUT.partial.wav``. With several
+``--voice``, every voice that can be is written, and the exit code is the first
+failed voice's.
 
 The options that say where to connect (``--api-key``, ``--base-url``,
 ``--api-version``, ``--offline``, ``-v``) are accepted before or after the
@@ -121,7 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(say, after_command=True)
     say.add_argument("text", nargs="?", help="text with Cartesia markup, or - for stdin")
     say.add_argument("-f", "--file", help="read the text from a file")
-    say.add_argument("--voice", help="voice id")
+    say.add_argument("--voice", action="append", metavar="ID",
+                     help="voice id; repeat it to hear the line in several voices (then "
+                     "-o names a folder: one WAV per voice, named by voice)")
+    say.add_argument("--max-parallel", type=at_least_one, default=2, metavar="N",
+                     help="with several voices, render at most N at once (your plan's "
+                     "concurrency: Free 2, Pro 3, Startup 5, Scale 15; default 2)")
     say.add_argument("--model", default="sonic-3", help="model id (default sonic-3)")
     say.add_argument("--language", default="en", help="language code (default en)")
     say.add_argument("--speed", type=float, help="0.6 to 1.5 (sonic-3)")
@@ -177,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--pace", type=float, default=0.0,
                        help="send audio at this multiple of real time (0: as fast as made)")
     serve.add_argument("--chunk-ms", type=int, default=40, help="audio per chunk message")
+    serve.add_argument("--max-contexts", type=at_least_one, metavar="N",
+                       help="refuse a context beyond N open at once with Cartesia's "
+                       "concurrency_limited error, as a plan does (Free 2, Pro 3, Startup "
+                       "5, Scale 15); default: no limit")
     serve.add_argument("--preload", action="store_true",
                        help="load the voices' models at start, not on first use")
     serve.add_argument("--exit-with-parent", action="store_true",

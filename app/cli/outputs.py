@@ -14,12 +14,15 @@ exactly which were written and which were not.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.atomic import WriteError
 from app.audio.wav import WavFormat, WavWriter
+from app.cartesia.voices_types import Voice
 from app.errors import VoiceboothError
 from app.takes.take import Take
 from app.takes.timings import write_srt, write_timings_json
@@ -123,3 +126,48 @@ def _identity(path: Path) -> Path:
 def partial_path(out: Path) -> Path:
     """Where the audio of a failed generation goes, beside the output asked for."""
     return out.with_name(out.stem + ".partial" + (out.suffix or ".wav"))
+
+
+# --- one file per voice (``say --voice A --voice B -o DIR/``) -------------------------
+
+#: What a file name keeps of a voice's name: letters and digits of any script, spaces
+#: and a little punctuation; path separators, quotes, colons and the like become "_".
+_UNSAFE = re.compile(r"[^\w .,()+-]")
+_STEM_CHARS = 100
+
+
+def file_stem(name: str) -> str:
+    """A voice's name as a file name on any system (never empty, never hidden)."""
+    stem = " ".join(_UNSAFE.sub("_", name).split()).strip(" .")
+    return stem[:_STEM_CHARS].rstrip(" .") or "voice"
+
+
+def voice_paths(folder: Path, voices: Sequence[Voice]) -> list[Path]:
+    """``folder/<voice name>.wav`` for each voice; two voices whose names give the same
+    file (case aside: some file systems ignore it) both get the start of their id."""
+    stems = [file_stem(voice.name or voice.id) for voice in voices]
+    clashes = Counter(stem.casefold() for stem in stems)
+    paths = []
+    for voice, stem in zip(voices, stems, strict=True):
+        if clashes[stem.casefold()] > 1:
+            stem = f"{stem}-{file_stem(voice.id)[:8]}"
+        paths.append(folder / f"{stem}.wav")
+    return paths
+
+
+def check_folder(folder: Path, paths: Sequence[Path], force: bool) -> None:
+    """Refuse an output folder that cannot take the voices' files, before generating."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"-o {folder}: with several voices, -o names a folder for one WAV "
+                         "per voice, and this is a file")
+    parent = folder.parent if str(folder.parent) else Path(".")
+    if not folder.exists() and not parent.is_dir():
+        raise OutputError(f"cannot write to {folder} (-o): the folder {parent} does not "
+                          "exist")
+    existing = [str(path) for path in paths if path.exists()]
+    if existing and not force:
+        raise UsageError(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}"
+                         "; use --force to overwrite")
+    writable = folder if folder.exists() else parent
+    if not os.access(writable, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write to {folder} (-o): {writable} is not writable")

@@ -6,34 +6,53 @@ the outputs, the device for ``--play``); the take streams through the same
 :class:`~app.studio.recorder.Recorder` the window uses, and plays through the
 same :class:`~app.studio.transport.Transport`. A failure after audio arrived
 keeps that audio as ``OUT.partial.wav``.
+
+With several ``--voice``, the line is rendered in each through the studio's
+:class:`~app.studio.lineup.Lineup` (at most ``--max-parallel`` at a time) and
+``-o`` names a folder: one WAV per voice, named by voice. A voice that fails is
+reported (its audio kept as ``NAME.partial.wav``) and the others are still written.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from app.atomic import WriteError
 from app.audio.devices import find_output_device
 from app.audio.errors import NoAudioDevice
+from app.audio.timefmt import format_time
 from app.audio.wav import WavFormat, WavWriter
 from app.cartesia.config import Timeouts
+from app.cartesia.voices import VoicesClient
+from app.cartesia.voices_types import Voice
 from app.engine.synth.registry import DEFAULT_OFFLINE_VOICE_ID
 from app.errors import VoiceboothError
 from app.settings import OUTPUT_DEVICE, Settings
 from app.studio.checks import check_settings
 from app.studio.endpoints import Endpoints
 from app.studio.library import VoiceLibrary
+from app.studio.lineup import Lineup, LineupRow, RowState
 from app.studio.options import RunOptions
 from app.studio.recorder import Recorder, Recording
 from app.studio.transport import PlaybackProblem, Transport, TransportEvent
 from app.takes.take import AudioAppended, Take, TakeEvent, TakeSettings
 
-from .outputs import Outputs, Terminated, UsageError, partial_path
+from . import exit_code
+from .outputs import (
+    Outputs,
+    Terminated,
+    UsageError,
+    check_folder,
+    partial_path,
+    voice_paths,
+)
 
 
 def read_text(args: argparse.Namespace, stdin: TextIO) -> str:
@@ -106,9 +125,14 @@ def check_device(args: argparse.Namespace, err: TextIO) -> bool:
 async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
                   err: TextIO) -> int:
     text = read_text(args, stdin)
-    outputs = outputs_of(args)
-    outputs.check()
-    play = check_device(args, err)
+    folder: Path | None = None
+    if len(args.voice or ()) > 1:
+        folder = _check_many(args)
+        outputs, play = Outputs(None, None, None, args.force), False
+    else:
+        outputs = outputs_of(args)
+        outputs.check()
+        play = check_device(args, err)
     settings = Settings(None)  # the command line never reads or writes the window's settings
     if args.device:
         settings.set(OUTPUT_DEVICE, str(args.device))
@@ -126,6 +150,8 @@ async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
 
     loop.add_signal_handler(signal.SIGTERM, terminate)
     try:
+        if folder is not None:
+            return await _say_many(args, text, folder, endpoints, err)
         return await _say(args, text, outputs, play, endpoints, recorder, transport, err)
     except asyncio.CancelledError:
         if terminated.is_set():
@@ -143,7 +169,7 @@ async def _say(args: argparse.Namespace, text: str, outputs: Outputs, play: bool
                err: TextIO) -> int:
     library = VoiceLibrary(endpoints, endpoints.settings, None)
     try:
-        voice_id = args.voice
+        voice_id = args.voice[0] if args.voice else None
         if not voice_id:
             if await endpoints.online() is not None:
                 raise UsageError("choose a voice with --voice ID (list them with "
@@ -226,3 +252,118 @@ def _keep_partial(audio: WavWriter | None, recording: Recording, args: argparse.
         return
     print(f"the generation failed after {take.duration:.2f} s of audio; {audio.path} was "
           f"not written, the audio received so far is in {path}", file=err)
+
+
+# --- several voices ---------------------------------------------------------------------
+
+
+def _check_many(args: argparse.Namespace) -> Path:
+    """What several voices cannot do, refused before anything is sent."""
+    for given, option in ((args.timestamps, "--timestamps"), (args.srt, "--srt"),
+                          (args.play, "--play")):
+        if given:
+            raise UsageError(f"{option} works with one voice; with several, say writes one "
+                             "WAV per voice into the folder given with -o")
+    if not args.output:
+        raise UsageError("with several voices, give -o FOLDER/ for their WAV files (one per "
+                         "voice, named by voice)")
+    return Path(args.output).expanduser()
+
+
+async def _say_many(args: argparse.Namespace, text: str, folder: Path, endpoints: Endpoints,
+                    err: TextIO) -> int:
+    voices = await _voices_named(endpoints, list(dict.fromkeys(args.voice)))
+    paths = dict(zip((v.id for v in voices), voice_paths(folder, voices), strict=True))
+    check_folder(folder, list(paths.values()), args.force)
+    settings = TakeSettings(text=text, voice_id=voices[0].id, voice_name=voices[0].name,
+                            model_id=args.model, language=args.language, speed=args.speed,
+                            volume=args.volume, emotion=args.emotion, encoding=args.encoding,
+                            sample_rate=args.sample_rate)
+    lineup = Lineup(endpoints, settings, voices, max_parallel=args.max_parallel)
+    fmt, dither = wav_format_for(args.encoding, args.wav_format)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, lambda: folder.mkdir(exist_ok=True))
+    print(f"Rendering {len(voices)} voices, at most {args.max_parallel} at a time.", file=err)
+    started = time.perf_counter()
+    try:
+        rows = await lineup.start()
+    except asyncio.CancelledError:
+        await lineup.close()
+        for row in lineup.rows:  # Ctrl+C: what arrived is kept, as for one voice
+            if row.take is not None and row.take.n_frames:
+                await loop.run_in_executor(None, _write, row, partial_path(paths[row.voice.id]),
+                                           fmt, dither)
+        raise
+    failures: list[VoiceboothError] = []
+    for row in rows:
+        path = paths[row.voice.id]
+        failures.extend(await loop.run_in_executor(
+            None, _report, row, path, fmt, dither, err))
+    elapsed = time.perf_counter() - started
+    print(f"{len(rows) - len(failures)} of {len(rows)} voices written to {folder} in "
+          f"{elapsed:.2f} s", file=err)
+    if failures:
+        print(f"error: {len(failures)} voice{'s' if len(failures) > 1 else ''} failed",
+              file=err)
+        return exit_code(failures[0])
+    return 0
+
+
+async def _voices_named(endpoints: Endpoints, voice_ids: list[str]) -> list[Voice]:
+    """The voices, with their names for the files: asked of the server for the voices
+    the command line cannot name itself (an unknown id stays its id, and fails later)."""
+    library = VoiceLibrary(endpoints, endpoints.settings, None)
+    try:
+        voices = [await library.voice_for_id(voice_id) for voice_id in voice_ids]
+    finally:
+        await library.close()
+    unnamed = [i for i, voice in enumerate(voices) if voice.name == voice.id]
+    config = await endpoints.online() if unnamed else None
+    if config is None:
+        return voices
+    async with VoicesClient(config) as client:
+        for i in unnamed:
+            with contextlib.suppress(VoiceboothError):
+                # Only the name: the voice is reached as one --voice would be.
+                voices[i] = replace(voices[i], name=(await client.get(voices[i].id)).name)
+    return voices
+
+
+def _report(row: LineupRow, path: Path, fmt: WavFormat, dither: bool,
+            err: TextIO) -> list[VoiceboothError]:
+    """Write one voice's file (its partial file when it failed) and say so; the error if
+    the voice failed or its file could not be written."""
+    take, name = row.take, row.voice.name
+    if row.state is RowState.DONE and take is not None:
+        try:
+            _write(row, path, fmt, dither)
+        except VoiceboothError as exc:
+            print(f"{name}: {exc}", file=err)
+            return [exc]
+        loudness = f", {take.loudness.lufs:.1f} LUFS" if take.loudness else ""
+        print(f"{name}: {format_time(take.duration)} of audio{loudness} -> {path}", file=err)
+        return []
+    error = row.error or VoiceboothError(row.status)
+    kept = ""
+    if take is not None and take.n_frames:
+        partial = partial_path(path)
+        try:
+            _write(row, partial, fmt, dither)
+            kept = f"; the {format_time(take.duration)} that arrived are in {partial}"
+        except VoiceboothError as exc:
+            kept = f"; the audio that arrived could not be kept: {exc}"
+    print(f"{name}: {row.status}{kept}", file=err)
+    return [error]
+
+
+def _write(row: LineupRow, path: Path, fmt: WavFormat, dither: bool) -> None:
+    """One take's audio to ``path``, atomically (off the loop: it fsyncs)."""
+    take = row.take
+    assert take is not None
+    writer = WavWriter(path, take.sample_rate, fmt, dither=dither, overwrite=True)
+    try:
+        writer.write(take.samples)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.commit()

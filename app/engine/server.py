@@ -78,6 +78,9 @@ log = logging.getLogger(__name__)
 MAX_TRANSCRIPT_CHARS: Final = 100_000
 #: ``max_buffer_delay_ms`` when a request gives none (the current API's default).
 DEFAULT_BUFFER_DELAY_MS: Final = 3000
+#: Cartesia's ``concurrency_limited`` error, word for word (docs: api-errors).
+CONCURRENCY_LIMITED_TITLE: Final = "Too many concurrent requests"
+CONCURRENCY_LIMITED_MESSAGE: Final = "You have exceeded your plan's concurrency limit."
 #: The names a loopback server answers to (with its port).
 LOOPBACK_NAMES: Final = ("127.0.0.1", "localhost", "[::1]")
 
@@ -110,6 +113,10 @@ class ServerConfig:
     allowed_origins: tuple[str, ...] = ()
     #: Transcript characters one context may send in all (and one REST request).
     max_transcript_chars: int = MAX_TRANSCRIPT_CHARS
+    #: Contexts open at once on all sockets (they share the one key, as a plan's limit
+    #: counts a whole account); a context beyond it is refused with Cartesia's
+    #: ``concurrency_limited``. ``None``: no limit (the app's own engine).
+    max_contexts: int | None = None
 
 
 class Connection:
@@ -164,6 +171,8 @@ class EngineServer:
         self._origins = frozenset(_origin_key(o) for o in self.config.allowed_origins)
         #: Host headers accepted; ``None`` when bound beyond loopback (the key guards).
         self._hosts: frozenset[str] | None = None
+        #: The most contexts that were open at once (the tests check the limit held).
+        self.peak_contexts = 0
         self.url = ""
 
     def voices(self) -> list[Voice]:
@@ -566,15 +575,30 @@ class EngineServer:
 
     async def _open_context(self, conn: Connection, event: NewContext) -> None:
         req = event.request
-        problem = self._check_request(req) or self.admit(conn, req)
+        problem = (self._check_request(req) or self._over_limit(req)
+                   or self.admit(conn, req))
         if problem is not None:
             await self.send_error(conn, _error_of(problem))
             return
         job = _Job(conn.protocol.accept(req), self._voices[req.voice_id][1])
+        self.peak_contexts = max(self.peak_contexts, self._open_contexts())
         job.chars = len(req.transcript)
         conn.jobs[job.context] = job
         job.inputs.put_nowait(req)
         job.task = self._spawn(self._run_context(conn, job))
+
+    def _open_contexts(self) -> int:
+        return sum(len(conn.protocol.open_contexts) for conn in self._connections)
+
+    def _over_limit(self, req: m.GenerationRequest) -> m.InvalidRequest | None:
+        """Cartesia's answer to a context beyond the plan's concurrency (its words, from
+        the API's error page), when :attr:`ServerConfig.max_contexts` is set."""
+        limit = self.config.max_contexts
+        if limit is None or self._open_contexts() < limit:
+            return None
+        return m.InvalidRequest(CONCURRENCY_LIMITED_MESSAGE, context_id=req.context_id,
+                                status=429, code="concurrency_limited",
+                                title=CONCURRENCY_LIMITED_TITLE)
 
     @staticmethod
     def _stop_job(conn: Connection, context: ServerContext) -> None:

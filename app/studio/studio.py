@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +25,10 @@ from app.events import Emitter
 from app.settings import Settings
 from app.studio.draft import Draft
 from app.studio.endpoints import Endpoints, EndpointsChanged, EndpointsEvent, KeyringProblem
+from app.studio.errors import InvalidInput
 from app.studio.history import HistoryService
 from app.studio.library import VoiceLibrary
+from app.studio.lineup import Lineup
 from app.studio.options import RunOptions
 from app.studio.recorder import Recorder, RecorderEvent, Recording, RecordingFinished
 from app.studio.transport import Transport
@@ -78,6 +80,8 @@ class Studio:
         self.history = HistoryService(history)
         self.events: Emitter[StudioEvent] = Emitter()
         self._previews: dict[str, Take] = {}
+        #: The comparison of voices rendering or last rendered (one at a time).
+        self.lineup: Lineup | None = None
         self._tasks: set[asyncio.Future[object]] = set()
         self.recorder.events.connect(self._on_recorder)
         self.endpoints.events.connect(self._on_endpoints)
@@ -156,6 +160,19 @@ class Studio:
         except HistoryError as exc:
             self.events.emit(Problem("history", str(exc)))
 
+    def compare(self, draft: Draft, voices: Sequence[Voice], max_parallel: int) -> Lineup:
+        """Render the draft in each voice, ``max_parallel`` at a time (stopping the
+        comparison still rendering); its takes go to the history."""
+        if not voices:
+            raise InvalidInput("choose at least one voice to compare")
+        lineup = Lineup(self.endpoints, draft.take_settings(voices[0]), voices,
+                        max_parallel=max_parallel, history=self.history)
+        if self.lineup is not None:
+            self.background(self.lineup.close())
+        self.lineup = lineup
+        lineup.start()
+        return lineup
+
     # --- the history ------------------------------------------------------------------
 
     async def take(self, take_id: str) -> Take:
@@ -199,6 +216,8 @@ class Studio:
     async def shutdown(self) -> None:
         """Stop everything: generation, sound, sockets, the engine; finish saving takes."""
         await self.recorder.close()
+        if self.lineup is not None:
+            await self.lineup.close()
         await self.library.close()
         await self.transport.close()
         if self._tasks:  # a take being written to the history is finished, not lost

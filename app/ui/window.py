@@ -38,6 +38,7 @@ from app.ui.banner import Banner
 from app.ui.export_dialog import ExportDialog
 from app.ui.history_panel import HistoryPanel
 from app.ui.line_controls import LineControls
+from app.ui.lineup_panel import LineupPanel
 from app.ui.markup_editor import MarkupEditor, insert_actions
 from app.ui.menus import add_actions
 from app.ui.settings_dialog import SettingsDialog
@@ -102,8 +103,17 @@ class MainWindow(QMainWindow):
         center_layout.setContentsMargins(4, 4, 4, 4)
         center_layout.addWidget(self.banner)
         center_layout.addWidget(self.center_split, 1)
+        self.compare_button = QPushButton("Compare voices…")
+        self.compare_button.setToolTip("Hear the line in several voices, one after another "
+                                       "(Ctrl+Shift+C)")
+        voices_box = QWidget()
+        voices_layout = QVBoxLayout(voices_box)
+        voices_layout.setContentsMargins(0, 0, 0, 0)
+        voices_layout.addWidget(self.picker, 1)
+        voices_layout.addWidget(self.compare_button)
+        self.lineup_panel: LineupPanel | None = None
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
-        self.main_split.addWidget(self.picker)
+        self.main_split.addWidget(voices_box)
         self.main_split.addWidget(center)
         self.main_split.addWidget(self.history_panel)
         self.main_split.setSizes([330, 690, 260])
@@ -130,7 +140,8 @@ class MainWindow(QMainWindow):
                             lambda: self.play_selection(True)),
                            ("ab", "Switch A/B", "Ctrl+B", self.switch_ab)]),
             ("&Voices", [("find", "Find voice", "Ctrl+F", self.picker.focus_search),
-                         ("refresh", "Refresh voices", "F5", self.studio.library.refresh)])])
+                         ("refresh", "Refresh voices", "F5", self.studio.library.refresh),
+                         ("compare", "Compare voices…", "Ctrl+Shift+C", self.open_lineup)])])
         insert_menu = self.menuBar().addMenu("&Insert")
         for action in self.insert_actions:
             insert_menu.addAction(action)
@@ -140,6 +151,7 @@ class MainWindow(QMainWindow):
         self.play_button.clicked.connect(self.play)
         self.stop_button.clicked.connect(self.stop)
         self.export_button.clicked.connect(lambda: self.open_export(self.take_view.take))
+        self.compare_button.clicked.connect(self.open_lineup)
         self.controls.dialectChanged.connect(self._dialect_changed)
         self.editor.diagnosticsChanged.connect(self._diagnostics_changed)
         self.editor.textChanged.connect(self._update_play_enabled)
@@ -188,6 +200,9 @@ class MainWindow(QMainWindow):
         except VoiceboothError as exc:
             self.banner.show_error(str(exc))
         self.take_view.close_view()
+        if self.lineup_panel is not None:
+            self.lineup_panel.stop_playing()
+            self.lineup_panel.close()
         super().closeEvent(event)
 
     # --- the line -----------------------------------------------------------------------
@@ -321,6 +336,22 @@ class MainWindow(QMainWindow):
         self.export_dialog.exported.connect(lambda files: self.statusBar().showMessage(
             "Exported " + ", ".join(f.name for f in files), 6000))
         self.export_dialog.open()
+
+    def open_lineup(self) -> None:
+        """The comparison of voices (one window, kept between uses)."""
+        if self.lineup_panel is None:
+            self.lineup_panel = LineupPanel(self.studio, self.draft, self)
+            self.lineup_panel.voiceChosen.connect(self.use_voice)
+            if self.voice is not None:
+                self.lineup_panel.tick([self.voice.id])
+        self.lineup_panel.show()
+        self.lineup_panel.raise_()
+        self.lineup_panel.activateWindow()
+
+    def use_voice(self, voice: Voice) -> None:
+        """Make ``voice`` the line's voice (the comparison's winner)."""
+        if not self.picker.select(voice.id):  # filtered out of the picker's view
+            self._voice_selected(voice)
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self, self.settings, self.studio.endpoints)
