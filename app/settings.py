@@ -93,11 +93,14 @@ TEXT: Final = Setting[str]("text", (str,), "", "the transcript being edited")
 WINDOW_GEOMETRY: Final = Setting[str]("window_geometry", (str,), "",
                                       "main window geometry (base64)")
 WINDOW_STATE: Final = Setting[str]("window_state", (str,), "", "main window layout (base64)")
+MATCH_LOUDNESS: Final = Setting[bool]("match_loudness", (bool,), True,
+                                      "play takes at one loudness (A/B, the history)")
 
 DECLARED: Final[tuple[Setting[Any], ...]] = (
     BASE_URL, API_VERSION, OFFLINE_ONLY, OUTPUT_DEVICE, PREBUFFER_MS, MODEL, LANGUAGE,
     VOICE_ID, SPEED, VOLUME, EMOTION, ENCODING, SAMPLE_RATE, FAVOURITES, EXPORT_FOLDER,
     EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT, TEXT, WINDOW_GEOMETRY, WINDOW_STATE,
+    MATCH_LOUDNESS,
 )
 _BY_NAME: Final = {s.name: s for s in DECLARED}
 

@@ -1,8 +1,11 @@
-"""The history's operations for the window: list, save, load, rename, delete, off the loop.
+"""The history's operations for the window: list, filter, save, load, rate, note, rename,
+delete and undo, off the loop.
 
 SQLite and the takes' WAV files are read and written in an executor, so a
-long take never stalls the window; every change announces the new list.
-Without a history (its folder cannot be created) the operations say so.
+long take never stalls the window; every change announces the new list. A
+take's loudness (BS.1770) is measured there too as it is saved, once, so
+matched playback never waits for it. Without a history (its folder cannot be
+created) the operations say so.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import TypeVar
 
 from app.events import Emitter
 from app.takes.errors import HistoryError
-from app.takes.history import History, TakeRecord
+from app.takes.history import History, HistoryFilter, TakeRecord
 from app.takes.take import Take, TakeStatus
 
 T = TypeVar("T")
@@ -22,14 +25,30 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class HistoryChanged:
+    """The takes the filter selects (newest first), and every voice with a take."""
+
     records: tuple[TakeRecord, ...]
+    voices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class TakeDeleted:
+    """A take left the list; :meth:`HistoryService.undo_delete` brings it back."""
+
+    record: TakeRecord
+
+
+HistoryEvent = HistoryChanged | TakeDeleted
 
 
 class HistoryService:
     def __init__(self, history: History | None) -> None:
         self.store = history
         self.records: tuple[TakeRecord, ...] = ()
-        self.events: Emitter[HistoryChanged] = Emitter()
+        self.voices: tuple[tuple[str, str], ...] = ()
+        self.filter = HistoryFilter()
+        self.events: Emitter[HistoryEvent] = Emitter()
+        self._deleted: list[TakeRecord] = []  # newest last: what Undo brings back
 
     async def _off_loop(self, work: Callable[[History], T]) -> T:
         store = self.store
@@ -40,15 +59,38 @@ class HistoryService:
     async def refresh(self) -> None:
         if self.store is None:
             return
-        self.records = tuple(await self._off_loop(History.list))
-        self.events.emit(HistoryChanged(self.records))
+        where = self.filter
+        records, voices = await self._off_loop(lambda store: (store.list(where),
+                                                              store.voices()))
+        self.records, self.voices = tuple(records), tuple(voices)
+        self.events.emit(HistoryChanged(self.records, self.voices))
+
+    async def set_filter(self, where: HistoryFilter) -> None:
+        """List only the takes ``where`` selects (the filter is SQLite's, not the widget's)."""
+        self.filter = where
+        await self.refresh()
+
+    def record(self, take_id: str) -> TakeRecord | None:
+        return next((r for r in self.records if r.id == take_id), None)
 
     async def save(self, take: Take) -> None:
-        """Keep a finished take (a failed one too, with the audio that arrived)."""
+        """Keep a finished take (a failed one too, with the audio that arrived), its
+        loudness measured on the way."""
         if self.store is None or (take.n_frames == 0 and take.status is not TakeStatus.DONE):
             return
-        await self._off_loop(lambda store: store.save(take))
+
+        def measure_and_save(store: History) -> None:
+            if take.loudness is None:
+                take.measure_loudness()
+            store.save(take)
+
+        await self._off_loop(measure_and_save)
         await self.refresh()
+
+    async def store_loudness(self, take: Take) -> None:
+        """Remember a loudness measured later (a take kept before loudness was)."""
+        if self.store is not None and take.loudness is not None:
+            await self._off_loop(lambda store: store.set_loudness(take.id, take.loudness))
 
     async def load(self, take_id: str) -> Take:
         return await self._off_loop(lambda store: store.load(take_id))
@@ -57,9 +99,34 @@ class HistoryService:
         await self._off_loop(lambda store: store.rename(take_id, name))
         await self.refresh()
 
-    async def delete(self, take_id: str) -> None:
-        await self._off_loop(lambda store: store.delete(take_id))
+    async def set_rating(self, take_id: str, rating: int) -> None:
+        await self._off_loop(lambda store: store.set_rating(take_id, rating))
         await self.refresh()
+
+    async def set_note(self, take_id: str, note: str) -> None:
+        await self._off_loop(lambda store: store.set_note(take_id, note))
+        await self.refresh()
+
+    async def delete(self, take_id: str) -> None:
+        record = self.record(take_id)
+        await self._off_loop(lambda store: store.delete(take_id))
+        if record is not None:
+            self._deleted.append(record)
+            self.events.emit(TakeDeleted(record))
+        await self.refresh()
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._deleted)
+
+    async def undo_delete(self) -> TakeRecord | None:
+        """Bring back the take deleted last (``None``: nothing to undo)."""
+        if not self._deleted:
+            return None
+        record = self._deleted.pop()
+        await self._off_loop(lambda store: store.undelete(record.id))
+        await self.refresh()
+        return record
 
     def close(self) -> None:
         if self.store is not None:
