@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TypeVar
 
+from app.audio.timefmt import format_time
 from app.events import Emitter
 from app.takes.errors import HistoryError
 from app.takes.history import History, HistoryFilter, TakeRecord
@@ -131,3 +133,52 @@ class HistoryService:
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
+
+
+def summary(record: TakeRecord, now: datetime | None = None) -> str:
+    """One line that tells a take from its neighbours: voice · model · language · the
+    controls not at their default · duration · when ("today 14:02", "3 Nov")."""
+    return " · ".join(summary_parts(record, now))
+
+
+def summary_parts(record: TakeRecord, now: datetime | None = None) -> tuple[str, str]:
+    """The summary in two halves, what made the take and how long/when (a narrow row
+    shows the second whole and shortens the first)."""
+    s = record.settings
+    parts = [s.voice_name or s.voice_id, s.model_id]
+    if s.language:
+        parts.append(s.language)
+    parts += controls(s.speed, s.volume, s.emotion)
+    if record.status is not TakeStatus.DONE:
+        parts.append(record.status.value)
+    return " · ".join(parts), f"{format_time(record.duration)} · {when(record.created_at, now)}"
+
+
+def controls(speed: float | None, volume: float | None, emotion: str | None) -> list[str]:
+    """The generation controls that were set ("speed 1.2", "volume 0.8", "excited")."""
+    out = []
+    if speed is not None:
+        out.append(f"speed {speed:g}")
+    if volume is not None:
+        out.append(f"volume {volume:g}")
+    if emotion:
+        out.append(emotion)
+    return out
+
+
+def when(created_at: str, now: datetime | None = None) -> str:
+    """A stored UTC time as a designer says it: "today 14:02", "yesterday 09:10",
+    "3 Nov", "3 Nov 2025" (local time)."""
+    try:
+        made = datetime.fromisoformat(created_at).astimezone()
+    except ValueError:
+        return created_at
+    today = (now or datetime.now().astimezone()).date()
+    day = made.date()
+    clock = f"{made.hour:02d}:{made.minute:02d}"
+    if day == today:
+        return f"today {clock}"
+    if day == today - timedelta(days=1):
+        return f"yesterday {clock}"
+    month = made.strftime("%b")
+    return f"{day.day} {month}" if day.year == today.year else f"{day.day} {month} {day.year}"
