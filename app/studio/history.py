@@ -51,6 +51,7 @@ class HistoryService:
         self.filter = HistoryFilter()
         self.events: Emitter[HistoryEvent] = Emitter()
         self._deleted: list[TakeRecord] = []  # newest last: what Undo brings back
+        self._asked = 0  # refreshes begun: only the newest one's answer is shown
 
     async def _off_loop(self, work: Callable[[History], T]) -> T:
         store = self.store
@@ -61,9 +62,12 @@ class HistoryService:
     async def refresh(self) -> None:
         if self.store is None:
             return
-        where = self.filter
+        self._asked += 1
+        asked, where = self._asked, self.filter
         records, voices = await self._off_loop(lambda store: (store.list(where),
                                                               store.voices()))
+        if asked != self._asked:
+            return  # typing in the filter: a newer answer is on its way, this one is stale
         self.records, self.voices = tuple(records), tuple(voices)
         self.events.emit(HistoryChanged(self.records, self.voices))
 

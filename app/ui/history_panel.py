@@ -79,7 +79,8 @@ class _TakeDelegate(QStyledItemDelegate):
         lines = 3 if record is not None and record.note else 2
         return QSize(option.rect.width(), lines * option.fontMetrics.height() + 2 * _PAD)
 
-    def _star_rect(self, rect: QRect, i: int) -> QRect:
+    def star_rect(self, rect: QRect, i: int) -> QRect:
+        """Where star ``i`` (0-4) is drawn in a row drawn in ``rect``."""
         left = rect.right() - _PAD - MAX_RATING * _STAR_WIDTH + i * _STAR_WIDTH
         return QRect(left, rect.top() + _PAD - 2, _STAR_WIDTH, _STAR_WIDTH + 4)
 
@@ -117,7 +118,7 @@ class _TakeDelegate(QStyledItemDelegate):
         painter.setFont(option.font)
         for i in range(MAX_RATING):
             painter.setPen(text if i < record.rating else dim)
-            painter.drawText(self._star_rect(option.rect, i), Qt.AlignmentFlag.AlignCenter,
+            painter.drawText(self.star_rect(option.rect, i), Qt.AlignmentFlag.AlignCenter,
                              STAR if i < record.rating else NO_STAR)
         painter.setPen(dim)
         fm = option.fontMetrics
@@ -144,7 +145,7 @@ class _TakeDelegate(QStyledItemDelegate):
     def star_at(self, rect: QRect, point: QPoint) -> int | None:
         """Which star (1-5) is at ``point`` in a row drawn in ``rect``."""
         for i in range(MAX_RATING):
-            if self._star_rect(rect, i).contains(point):
+            if self.star_rect(rect, i).contains(point):
                 return i + 1
         return None
 
@@ -187,7 +188,8 @@ class HistoryPanel(QWidget):
         # F2 renames; a double click plays.
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         self.list.setAlternatingRowColors(True)
-        self.list.setItemDelegate(_TakeDelegate(self))
+        self.delegate = _TakeDelegate(self)
+        self.list.setItemDelegate(self.delegate)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.empty = QLabel()
@@ -387,12 +389,13 @@ class HistoryPanel(QWidget):
             item = self.list.item(i)
             item.setSelected(item.data(ID_ROLE) == take_id)
 
-    def row_rect(self, take_id: str) -> QRect:
-        """Where a take's row is drawn in the list's viewport (tests click its stars)."""
+    def star_point(self, take_id: str, star: int) -> QPoint | None:
+        """The middle of a take's ``star`` (1-5) in the list's viewport."""
         for i in range(self.list.count()):
             if self.list.item(i).data(ID_ROLE) == take_id:
-                return self.list.visualItemRect(self.list.item(i))
-        return QRect()
+                row = self.list.visualItemRect(self.list.item(i))
+                return self.delegate.star_rect(row, star - 1).center()
+        return None
 
     # --- acting ------------------------------------------------------------------------
 
