@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent
@@ -31,7 +32,6 @@ from app.errors import VoiceboothError
 from app.markup import Diagnostic, Dialect
 from app.settings import VOICE_ID, WINDOW_GEOMETRY, WINDOW_STATE
 from app.studio.draft import Draft, language_warning
-from app.studio.history import when
 from app.studio.library import LibraryEvent, LoadFailed
 from app.studio.recorder import RecorderEvent, RecordingStarted
 from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, StudioEvent
@@ -365,12 +365,11 @@ class MainWindow(QMainWindow):
     def _ab_status(self, event: ABSwitched) -> str:
         pair = self.studio.transport.ab
         if pair is None:
-            return f"A/B: {event.label} ({event.take.name})"
-        a, b = (_ab_name(take, other) for take, other in (pair, pair[::-1]))
+            return f"A/B: {event.label} “{event.take.name}”"
+        a, b = _ab_names(*pair)
         now, other = (f"A “{a}”", f"B “{b}”") if event.label == "A" else \
             (f"B “{b}”", f"A “{a}”")
-        return (f"A/B: playing {now} from {format_time(event.seconds)}; Ctrl+B switches "
-                f"to {other}")
+        return f"A/B: ▶ {now} at {format_time(event.seconds)} · Ctrl+B: {other}"
 
     def _show_gain(self, event: GainChanged) -> None:
         self.match_box.blockSignals(True)
@@ -400,8 +399,16 @@ class MainWindow(QMainWindow):
         dialog.open()
 
 
-def _ab_name(take: Take, other: Take) -> str:
-    """A take's name, told apart from the other's when both are called the same."""
-    if take.name != other.name:
-        return take.name
-    return f"{take.name}, {when(take.created_at)}"
+def _ab_names(a: Take, b: Take) -> tuple[str, str]:
+    """The two takes' names, told apart by the time each was made when they are the
+    same (one line, one voice, generated twice)."""
+    if a.name != b.name:
+        return a.name, b.name
+    return f"{a.name} ({_clock(a.created_at)})", f"{b.name} ({_clock(b.created_at)})"
+
+
+def _clock(created_at: str) -> str:
+    try:
+        return datetime.fromisoformat(created_at).astimezone().strftime("%H:%M:%S")
+    except ValueError:
+        return created_at
