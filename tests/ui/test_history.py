@@ -126,6 +126,8 @@ def test_ab_of_different_lines_is_refused_in_the_banner(window: MainWindow,
     window.history_panel.abRequested.emit(newest, oldest)
     run(loop, until(lambda: "say different things" in window.banner.message()))
     assert "Goodbye for now." in window.banner.message()
+    # Not a connection problem: retrying (reconnecting) would not change the texts.
+    assert window.banner.retry_button.isHidden()
     assert window.studio.transport.ab is None
 
 
