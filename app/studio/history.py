@@ -35,9 +35,10 @@ class HistoryChanged:
 
 @dataclass(frozen=True)
 class TakeDeleted:
-    """A take left the list; :meth:`HistoryService.undo_delete` brings it back."""
+    """Takes left the list (deleted together); :meth:`HistoryService.undo_delete`
+    brings them back together."""
 
-    record: TakeRecord
+    records: tuple[TakeRecord, ...]
 
 
 HistoryEvent = HistoryChanged | TakeDeleted
@@ -50,7 +51,7 @@ class HistoryService:
         self.voices: tuple[tuple[str, str], ...] = ()
         self.filter = HistoryFilter()
         self.events: Emitter[HistoryEvent] = Emitter()
-        self._deleted: list[TakeRecord] = []  # newest last: what Undo brings back
+        self._deleted: list[tuple[TakeRecord, ...]] = []  # newest last: what Undo restores
         self._asked = 0  # refreshes begun: only the newest one's answer is shown
 
     async def _off_loop(self, work: Callable[[History], T]) -> T:
@@ -113,26 +114,37 @@ class HistoryService:
         await self._off_loop(lambda store: store.set_note(take_id, note))
         await self.refresh()
 
-    async def delete(self, take_id: str) -> None:
-        record = self.record(take_id)
-        await self._off_loop(lambda store: store.delete(take_id))
-        if record is not None:
-            self._deleted.append(record)
-            self.events.emit(TakeDeleted(record))
+    async def delete(self, *take_ids: str) -> None:
+        """Delete takes (several selected: one Undo brings them all back)."""
+        records = tuple(r for r in map(self.record, take_ids) if r is not None)
+
+        def delete_all(store: History) -> None:
+            for take_id in take_ids:
+                store.delete(take_id)
+
+        await self._off_loop(delete_all)
+        if records:
+            self._deleted.append(records)
+            self.events.emit(TakeDeleted(records))
         await self.refresh()
 
     @property
     def can_undo(self) -> bool:
         return bool(self._deleted)
 
-    async def undo_delete(self) -> TakeRecord | None:
-        """Bring back the take deleted last (``None``: nothing to undo)."""
+    async def undo_delete(self) -> tuple[TakeRecord, ...]:
+        """Bring back the takes deleted last (none: nothing to undo)."""
         if not self._deleted:
-            return None
-        record = self._deleted.pop()
-        await self._off_loop(lambda store: store.undelete(record.id))
+            return ()
+        records = self._deleted.pop()
+
+        def undelete_all(store: History) -> None:
+            for record in records:
+                store.undelete(record.id)
+
+        await self._off_loop(undelete_all)
         await self.refresh()
-        return record
+        return records
 
     def close(self) -> None:
         if self.store is not None:

@@ -170,7 +170,7 @@ class HistoryPanel(QWidget):
     openRequested = Signal(str)
     rerunRequested = Signal(str)
     exportRequested = Signal(str)
-    deleteRequested = Signal(str)
+    deleteRequested = Signal(list)  # the ids deleted together (one Undo)
     renameRequested = Signal(str, str)
     ratingRequested = Signal(str, int)
     noteRequested = Signal(str, str)
@@ -346,10 +346,11 @@ class HistoryPanel(QWidget):
             self.set_voices(list(event.voices))
             self.set_records(list(event.records))
         elif isinstance(event, TakeDeleted):
-            self.show_undo(event.record)
+            self.show_undo(event.records)
 
-    def show_undo(self, record: TakeRecord) -> None:
-        self.undo_label.setText(f"Deleted “{record.name}”.")
+    def show_undo(self, records: tuple[TakeRecord, ...]) -> None:
+        self.undo_label.setText(f"Deleted “{records[0].name}”." if len(records) == 1 else
+                                f"Deleted {len(records)} takes.")
         self.undo_bar.show()
         self.undo_timer.start()
 
@@ -384,10 +385,11 @@ class HistoryPanel(QWidget):
     def selected_ids(self) -> list[str]:
         return [item.data(ID_ROLE) for item in self.list.selectedItems()]
 
-    def select(self, take_id: str) -> None:
+    def select(self, *take_ids: str) -> None:
+        """Select exactly these takes."""
         for i in range(self.list.count()):
             item = self.list.item(i)
-            item.setSelected(item.data(ID_ROLE) == take_id)
+            item.setSelected(item.data(ID_ROLE) in take_ids)
 
     def star_point(self, take_id: str, star: int) -> QPoint | None:
         """The middle of a take's ``star`` (1-5) in the list's viewport."""
@@ -405,8 +407,9 @@ class HistoryPanel(QWidget):
             signal.emit(ids[0])
 
     def _delete(self) -> None:
-        for take_id in self.selected_ids():
-            self.deleteRequested.emit(take_id)
+        ids = self.selected_ids()
+        if ids:
+            self.deleteRequested.emit(ids)
 
     def _rename(self) -> None:
         items = self.list.selectedItems()

@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
         history.exportRequested.connect(lambda i: self._with_take(i, self.open_export))
         history.openRequested.connect(lambda i: self._with_take(i, self.open_in_editor))
         history.selected.connect(lambda i: self._attempt(studio.show(i)))
-        history.deleteRequested.connect(lambda i: self._attempt(studio.history.delete(i)))
+        history.deleteRequested.connect(lambda ids: self._attempt(studio.history.delete(*ids)))
         history.undoRequested.connect(self.undo_delete)
         history.renameRequested.connect(lambda i, n: self._attempt(studio.rename(i, n)))
         history.ratingRequested.connect(
@@ -296,13 +296,15 @@ class MainWindow(QMainWindow):
 
     def undo_delete(self) -> None:
         async def undo() -> None:
-            record = await self.studio.history.undo_delete()
+            records = await self.studio.history.undo_delete()
             self.history_panel.hide_undo()
-            if record is None:
+            if not records:
                 self.statusBar().showMessage("No deleted take to bring back.", 4000)
-            else:
-                self.history_panel.select(record.id)
-                self.statusBar().showMessage(f"“{record.name}” is back.", 4000)
+                return
+            self.history_panel.select(*(record.id for record in records))
+            self.statusBar().showMessage(
+                f"“{records[0].name}” is back." if len(records) == 1 else
+                f"{len(records)} takes are back.", 4000)
         self._attempt(undo())
 
     def start_ab(self, first_id: str, second_id: str) -> None:

@@ -47,17 +47,20 @@ def test_delete_announces_and_undo_brings_back(tmp_path: Path) -> None:
         events: list[HistoryEvent] = []
         service.events.connect(events.append)
         try:
-            a, b = take("One."), take("Two.")
-            await service.save(a)
-            await service.save(b)
+            a, b, c = take("One."), take("Two."), take("Three.")
+            for t in (a, b, c):
+                await service.save(t)
             await service.delete(a.id)
-            assert [r.id for r in service.records] == [b.id]
+            await service.delete(b.id, c.id)  # several selected: deleted together
+            assert service.records == ()
             deleted = [e for e in events if isinstance(e, TakeDeleted)]
-            assert [e.record.id for e in deleted] == [a.id] and service.can_undo
-            back = await service.undo_delete()
-            assert back is not None and back.id == a.id
-            assert {r.id for r in service.records} == {a.id, b.id}
-            assert await service.undo_delete() is None  # nothing more to undo
+            assert [[r.id for r in e.records] for e in deleted] == [[a.id], [b.id, c.id]]
+            back = await service.undo_delete()  # the last delete, whole
+            assert [r.id for r in back] == [b.id, c.id]
+            assert {r.id for r in service.records} == {b.id, c.id}
+            assert [r.id for r in await service.undo_delete()] == [a.id]
+            assert len(service.records) == 3 and not service.can_undo
+            assert await service.undo_delete() == ()  # nothing more to undo
         finally:
             service.close()
 

@@ -95,13 +95,15 @@ def test_delete_with_the_key_then_undo(window: MainWindow, loop: qasync.QEventLo
     panel.undo_button.click()
     run(loop, until(lambda: panel.ids() == [newest, oldest]))
     assert not panel.undo_bar.isVisible()
-    # Ctrl+Z in the history undoes a delete too.
-    panel.select(newest)
+    # Both selected, deleted with the button; Ctrl+Z in the history brings both back.
+    panel.select(newest, oldest)
     panel.delete_button.click()
-    run(loop, until(lambda: panel.ids() == [oldest]))
+    run(loop, until(lambda: panel.ids() == []))
+    assert panel.undo_label.text() == "Deleted 2 takes."
     panel.list.setFocus()
     QTest.keyClick(panel.list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     run(loop, until(lambda: panel.ids() == [newest, oldest]))
+    assert sorted(panel.selected_ids()) == sorted([newest, oldest])
 
 
 def test_selecting_a_take_shows_it_and_a_word_seeks_in_it(window: MainWindow,

@@ -320,5 +320,5 @@ def test_history_rename_delete_and_ab(window: MainWindow, loop: qasync.QEventLoo
     window.switch_ab()
     second = current(window)
     assert second is not first and second is not None and second.id == ids[1]
-    window.history_panel.deleteRequested.emit(ids[1])
+    window.history_panel.deleteRequested.emit([ids[1]])
     run(loop, until(lambda: window.history_panel.ids() == [ids[0]]))
