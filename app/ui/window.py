@@ -138,9 +138,14 @@ class MainWindow(QMainWindow):
                             self.play_selection),
                            ("loop", "Loop selection", "Ctrl+L",
                             lambda: self.play_selection(True)),
-                           ("ab", "Switch A/B", "Ctrl+B", self.switch_ab)]),
+                           ("ab", "Switch A/B", "Ctrl+B", self.switch_ab),
+                           ("match", "Match loudness", "Ctrl+Shift+M",
+                            lambda: transport.set_match_loudness(
+                                not transport.match_loudness))]),
             ("&Voices", [("find", "Find voice", "Ctrl+F", self.picker.focus_search),
                          ("refresh", "Refresh voices", "F5", self.studio.library.refresh)])])
+        self.shortcuts["match"].setCheckable(True)
+        self.shortcuts["match"].setChecked(transport.match_loudness)
         insert_menu = self.menuBar().addMenu("&Insert")
         for action in self.insert_actions:
             insert_menu.addAction(action)
@@ -374,9 +379,10 @@ class MainWindow(QMainWindow):
         return f"A/B: ▶ {now} at {format_time(event.seconds)} · Ctrl+B: {other}"
 
     def _show_gain(self, event: GainChanged) -> None:
-        self.match_box.blockSignals(True)
-        self.match_box.setChecked(event.matched)
-        self.match_box.blockSignals(False)
+        for toggle in (self.match_box, self.shortcuts["match"]):
+            toggle.blockSignals(True)
+            toggle.setChecked(event.matched)
+            toggle.blockSignals(False)
         self.gain_label.setText(event.describe() if event.take is not None or
                                 not event.matched else "")
 

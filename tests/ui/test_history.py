@@ -142,3 +142,7 @@ def test_the_matched_gain_is_shown_and_the_toggle_kept(window: MainWindow,
     window.match_box.setChecked(False)
     assert window.gain_label.text() == "matched off"
     assert window.settings.get(MATCH_LOUDNESS) is False
+    assert not window.shortcuts["match"].isChecked()
+    window.shortcuts["match"].trigger()  # Playback ▸ Match loudness (Ctrl+Shift+M)
+    assert window.match_box.isChecked() and window.settings.get(MATCH_LOUDNESS) is True
+    assert window.gain_label.text().endswith("dB")
