@@ -98,12 +98,14 @@ VOICE_SETS: Final = Setting[dict[str, list[str]]](
 LINEUP_PARALLEL: Final = Setting[int](
     "lineup_parallel", (int,), 2, "voices rendered at once when comparing (the plan's "
     "concurrency: Free 2, Pro 3, Startup 5, Scale 15)")
+MATCH_LOUDNESS: Final = Setting[bool]("match_loudness", (bool,), True,
+                                      "play takes at one loudness (A/B, the history)")
 
 DECLARED: Final[tuple[Setting[Any], ...]] = (
     BASE_URL, API_VERSION, OFFLINE_ONLY, OUTPUT_DEVICE, PREBUFFER_MS, MODEL, LANGUAGE,
     VOICE_ID, SPEED, VOLUME, EMOTION, ENCODING, SAMPLE_RATE, FAVOURITES, EXPORT_FOLDER,
     EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT, TEXT, WINDOW_GEOMETRY, WINDOW_STATE,
-    VOICE_SETS, LINEUP_PARALLEL,
+    VOICE_SETS, LINEUP_PARALLEL, MATCH_LOUDNESS,
 )
 _BY_NAME: Final = {s.name: s for s in DECLARED}
 

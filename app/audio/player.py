@@ -13,7 +13,9 @@ and looped. A sounddevice callback copies from that buffer:
   device runs at the take's rate the player plays the take's own buffer
   (:meth:`Player.share`): a long take is held once, not twice;
 - requests from other threads (seek, pause, selection) are single attribute
-  writes the callback applies at the start of its next block.
+  writes the callback applies at the start of its next block;
+- :attr:`gain` (matched loudness) scales the block in place in ``outdata``:
+  a float read once per block, no copy, so a new gain is heard within a block.
 
 Playback waits for ``prebuffer`` seconds of audio (or the end of the take)
 before it starts, and again after an underrun, which plays silence and is
@@ -103,6 +105,8 @@ class Player:
         self._dac_fallback = False
         self._dac_fallback_logged = False
         self.finished = threading.Event()
+        #: The factor every sample is played at (matched loudness); 1: as recorded.
+        self.gain = 1.0
         self._timings = np.zeros(_TIMING_SLOTS, dtype=np.int64)  # callback ns, a ring
 
     # --- device --------------------------------------------------------------
@@ -228,6 +232,12 @@ class Player:
     def seek(self, frame: float) -> None:
         """Move to ``frame`` (take frames), clamped to the audio received."""
         self._request = ("seek", self._to_device(frame), None, False)
+
+    def set_gain(self, factor: float) -> None:
+        """Play at ``factor`` times the recorded level from the next block on."""
+        if not 0.0 <= factor < 1000.0:  # also refuses NaN
+            raise AudioError(f"a playback gain is a factor from 0 up, not {factor!r}")
+        self.gain = float(factor)
 
     @property
     def state(self) -> PlayerState:
@@ -355,6 +365,11 @@ class Player:
         self._clock_frames[slot] = frames
         self._clock_count += 1  # published last: the slot is complete
 
+    def _scale(self, outdata: Any) -> None:
+        gain = self.gain
+        if gain != 1.0:
+            np.multiply(outdata, gain, out=outdata)  # in place: nothing allocated
+
     def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
         started = time.perf_counter_ns()
         try:
@@ -394,10 +409,12 @@ class Player:
                 outdata[n:n + m, 0] = buf[pos:pos + m]
                 pos += m
                 outdata[n + m:, 0] = 0
+                self._scale(outdata)
                 self._pos = pos
                 self._publish(first, dac, m)
                 return
             outdata[n:, 0] = 0
+            self._scale(outdata)
             self._pos = pos
             self._publish(first, dac, n)
             if n < frames:

@@ -6,7 +6,8 @@
     └── StudioError
         ├── InvalidInput    a request that cannot be right, found before sending it
         ├── NeedsCartesia   a Cartesia voice with no way to reach Cartesia
-        └── Stopped         a recording stopped before it finished
+        ├── Stopped         a recording stopped before it finished
+        └── ABRefused       two takes that do not say the same thing cannot be A/B'd
 
 Kept apart from the modules that raise them, so the command line can map them to
 exit codes without importing the engine or the network clients.
@@ -41,3 +42,18 @@ class NeedsCartesia(StudioError):
 
 class Stopped(StudioError):
     """The recording was stopped (by Stop, or by a newer one) before it finished."""
+
+
+class ABRefused(StudioError):
+    """A/B of two takes whose spoken texts differ: the comparison would be of lines,
+    not of voices, and switching "at the same word" would land on another word."""
+
+    def __init__(self, first: str, second: str) -> None:
+        self.first, self.second = first, second
+        super().__init__(f"A/B compares one line read twice, but these takes say different "
+                         f"things ({_quote(first)} and {_quote(second)}); choose two takes "
+                         "of the same text")
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    return f"“{text if len(text) <= limit else text[:limit - 1] + '…'}”"

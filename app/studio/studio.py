@@ -31,7 +31,7 @@ from app.studio.library import VoiceLibrary
 from app.studio.lineup import Lineup
 from app.studio.options import RunOptions
 from app.studio.recorder import Recorder, RecorderEvent, Recording, RecordingFinished
-from app.studio.transport import Transport
+from app.studio.transport import LoudnessMeasured, Transport, TransportEvent
 from app.takes.errors import HistoryError
 from app.takes.export import export_take
 from app.takes.history import History
@@ -85,6 +85,7 @@ class Studio:
         self._tasks: set[asyncio.Future[object]] = set()
         self.recorder.events.connect(self._on_recorder)
         self.endpoints.events.connect(self._on_endpoints)
+        self.transport.events.connect(self._on_transport)
 
     # --- starting ------------------------------------------------------------------
 
@@ -159,6 +160,18 @@ class Studio:
             await self.history.save(take)
         except HistoryError as exc:
             self.events.emit(Problem("history", str(exc)))
+        if take is self.transport.take and not self.transport.playing:
+            # Measured as it was saved: show (and use) the gain it will replay at.
+            self.transport.refresh_gain()
+
+    def _on_transport(self, event: TransportEvent) -> None:
+        if isinstance(event, LoudnessMeasured):
+            self.background(self._store_loudness(event.take))
+
+    async def _store_loudness(self, take: Take) -> None:
+        # A preview, or a take deleted meanwhile, is not in the history: nothing to keep.
+        with contextlib.suppress(HistoryError):
+            await self.history.store_loudness(take)
 
     def compare(self, draft: Draft, voices: Sequence[Voice], max_parallel: int) -> Lineup:
         """Render the draft in each voice, ``max_parallel`` at a time (stopping the
@@ -181,6 +194,17 @@ class Studio:
         if current is not None and current.id == take_id:
             return current
         return await self.history.load(take_id)
+
+    async def show(self, take_id: str) -> Take:
+        """Make a take of the history the current one, without playing it (selected)."""
+        take = await self.take(take_id)
+        self.transport.show(take)
+        return take
+
+    async def start_ab(self, first_id: str, second_id: str) -> None:
+        """A/B two takes of the history (:class:`ABRefused` when their texts differ)."""
+        first, second = await self.take(first_id), await self.take(second_id)
+        self.transport.start_ab(first, second)
 
     async def rename(self, take_id: str, name: str) -> None:
         await self.history.rename(take_id, name)

@@ -7,6 +7,13 @@ it is open. A streaming take is followed: what has arrived is fed at once and
 every new chunk as the take announces it, so sound starts while it streams.
 Without a usable device everything else keeps working and the reason is
 announced once.
+
+Every take is played at one integrated loudness unless the user turns that off
+(:data:`~app.settings.MATCH_LOUDNESS`): the louder of two takes wins an A/B by
+level, not by voice. The gain is the take's measured loudness to the target
+(:func:`app.audio.loudness.match_gain`); a take kept before loudness was measured
+is measured here, off the loop, the first time it plays matched. A take still
+streaming has no integrated loudness yet and plays as recorded.
 """
 
 from __future__ import annotations
@@ -19,10 +26,20 @@ from dataclasses import dataclass
 
 from app.audio.codecs import Float32Array
 from app.audio.errors import NoAudioDevice
+from app.audio.loudness import MatchGain, match_gain
 from app.audio.player import Player, PlayerState
 from app.events import Emitter
-from app.settings import OUTPUT_DEVICE, PREBUFFER_MS, Settings
-from app.takes.take import AudioAppended, Finished, Take, TakeEvent, TakeStatus, ab_position
+from app.settings import MATCH_LOUDNESS, OUTPUT_DEVICE, PREBUFFER_MS, SettingChanged, Settings
+from app.studio.errors import ABRefused
+from app.takes.take import (
+    AudioAppended,
+    Finished,
+    Take,
+    TakeEvent,
+    TakeStatus,
+    ab_position,
+    spoken_text,
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +65,37 @@ class ABSwitched:
     seconds: float
 
 
-TransportEvent = CurrentTakeChanged | PlaybackProblem | ABSwitched
+@dataclass(frozen=True)
+class GainChanged:
+    """The level the current take plays at: ``gain`` is None when matching is off
+    (``matched`` False) or the take has no measured loudness yet (still streaming,
+    or too short to measure)."""
+
+    take: Take | None
+    matched: bool
+    gain: MatchGain | None
+
+    def describe(self) -> str:
+        """"−3.2 dB", "matched off", … (what the window shows next to the toggle)."""
+        if not self.matched:
+            return "matched off"
+        if self.gain is None:
+            return "not measured" if self.take is not None and \
+                self.take.status is not TakeStatus.STREAMING else "as recorded while streaming"
+        sign = "−" if self.gain.db < 0 else "+"
+        text = f"{sign}{abs(self.gain.db):.1f} dB"
+        return text + " (peak-limited)" if self.gain.limited else text
+
+
+@dataclass(frozen=True)
+class LoudnessMeasured:
+    """A take kept before loudness was measured has been measured now (to be stored)."""
+
+    take: Take
+
+
+TransportEvent = CurrentTakeChanged | PlaybackProblem | ABSwitched | GainChanged | \
+    LoudnessMeasured
 
 
 @dataclass(frozen=True)
@@ -72,6 +119,36 @@ class Transport:
         self._cue: _Cue | None = None  # where to start once the device is open
         self._unfollow: list[Callable[[], None]] = []
         self._closing: set[asyncio.Future[None]] = set()
+        settings.changed.connect(self._on_setting)
+
+    # --- matched loudness --------------------------------------------------------------
+
+    @property
+    def match_loudness(self) -> bool:
+        return self.settings.get(MATCH_LOUDNESS)
+
+    def set_match_loudness(self, on: bool) -> None:
+        self.settings.set(MATCH_LOUDNESS, on)  # announced back through _on_setting
+
+    def _on_setting(self, event: SettingChanged) -> None:
+        if event.name == MATCH_LOUDNESS.name:
+            self.refresh_gain()
+
+    def gain(self, take: Take | None = None) -> GainChanged:
+        """The level ``take`` (default: the current one) plays at now."""
+        take = self.take if take is None else take
+        if not self.match_loudness:
+            return GainChanged(take, False, None)
+        if take is None or take.loudness is None:
+            return GainChanged(take, True, None)
+        return GainChanged(take, True, match_gain(take.loudness))
+
+    def refresh_gain(self) -> None:
+        """Tell the player and the window the current take's gain."""
+        state = self.gain()
+        if self.player is not None and self._player_take is self.take:
+            self.player.set_gain(state.gain.factor if state.gain is not None else 1.0)
+        self.events.emit(state)
 
     # --- which take ------------------------------------------------------------------
 
@@ -86,6 +163,7 @@ class Transport:
         if take is not self.take:
             self.take = take
             self.events.emit(CurrentTakeChanged(take))
+            self.events.emit(self.gain())
 
     def follow(self, take: Take) -> None:
         """Play a take from its start while it streams (a new recording)."""
@@ -101,6 +179,7 @@ class Transport:
         if player is not None and self._player_take is take and player.ended \
                 and player.frames_received == take.n_frames:
             self._set_take(take)
+            self.refresh_gain()  # measured since it last played, or the toggle moved
             player.play(cue.start, cue.end, loop=cue.loop)
             return
         self._load(take, cue)
@@ -174,6 +253,11 @@ class Transport:
     # --- A/B -------------------------------------------------------------------------------
 
     def start_ab(self, a: Take, b: Take) -> None:
+        """Play ``a``, ready to switch to ``b`` at the same word (:class:`ABRefused` when
+        they do not say the same thing)."""
+        first, second = spoken_text(a.settings.text), spoken_text(b.settings.text)
+        if first.casefold() != second.casefold():
+            raise ABRefused(first, second)
         self.ab = (a, b)
         self.play_take(a)
         self.events.emit(ABSwitched("A", a, 0.0))
@@ -209,8 +293,12 @@ class Transport:
         loop = asyncio.get_running_loop()
         device = self.settings.get(OUTPUT_DEVICE) or None
         prebuffer = self.settings.get(PREBUFFER_MS) / 1000
+        measuring = self.match_loudness and take.loudness is None and take.keep_audio \
+            and take.status is not TakeStatus.STREAMING
         opened = await loop.run_in_executor(None, _open_player, take.sample_rate, device,
-                                            prebuffer)
+                                            prebuffer, take if measuring else None)
+        if measuring and take.loudness is not None:
+            self.events.emit(LoudnessMeasured(take))
         if epoch != self._epoch:  # another take was loaded meanwhile
             if isinstance(opened, Player):
                 self._close_later(opened)
@@ -222,6 +310,7 @@ class Transport:
             return
         self.problem = None
         self.player, self._player_take = opened, take
+        self.refresh_gain()  # before the first block: never a loud blip
         feed.attach(opened)
         cue, self._cue = self._cue, None
         if cue is not None:
@@ -302,8 +391,12 @@ class _Feed:
             player.end_of_stream()
 
 
-def _open_player(rate: int, device: str | None, prebuffer: float) -> Player | NoAudioDevice:
-    """Open an output stream (any thread); the reason when there is no device."""
+def _open_player(rate: int, device: str | None, prebuffer: float,
+                 unmeasured: Take | None = None) -> Player | NoAudioDevice:
+    """Open an output stream (any thread); the reason when there is no device. A take
+    not measured yet is measured first (it reads the whole take: not on the loop)."""
+    if unmeasured is not None:
+        unmeasured.measure_loudness()
     player = Player(rate, device=device, prebuffer=prebuffer)
     try:
         player.open()

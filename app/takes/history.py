@@ -3,13 +3,21 @@
 A take is saved the moment it finishes, a failed one with the audio that
 arrived. The audio file is written first (atomically), then the row in a
 transaction, so a crash never leaves a row without its audio. The schema is
-versioned with ``PRAGMA user_version`` and upgraded step by step. A database
+versioned with ``PRAGMA user_version`` and upgraded step by step (version 2 added
+the rating, the note, the measured loudness and deletion that can be undone). A database
 that cannot be read is moved aside (``history.sqlite3.corrupt-<time>``) and a
 new one started; :attr:`History.recovered` then says so, for the window to tell.
+
+Deleting only marks a take (``deleted_at``), so Undo can bring it back; marked
+takes are removed for good, row and audio, when the history closes or, after a
+crash, when it next opens. A take the user did not delete is never touched, and
+one they did never comes back after a restart.
 """
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import json
 import sqlite3
 import threading
@@ -20,13 +28,14 @@ from typing import Any
 
 from app.atomic import WriteError, remove_leftovers_in
 from app.audio.errors import AudioError
+from app.audio.loudness import Loudness
 from app.audio.wav import read_wav, write_wav
 from app.takes.errors import HistoryError, HistoryLocked
-from app.takes.take import Take, TakeSettings, TakeStatus
+from app.takes.take import Take, TakeSettings, TakeStatus, spoken_text
 from app.takes.timings import Timing
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
+SCHEMA_VERSION = 2
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS takes (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -42,6 +51,34 @@ CREATE TABLE IF NOT EXISTS takes (
 );
 CREATE INDEX IF NOT EXISTS takes_created ON takes (created_at);
 """
+#: Version 2: what a designer adds to find a take again, its loudness (measured once,
+#: for matched playback) and a mark for deletion that Undo can lift.
+_UPGRADE_V2 = """
+ALTER TABLE takes ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE takes ADD COLUMN note TEXT NOT NULL DEFAULT '';
+ALTER TABLE takes ADD COLUMN lufs REAL;
+ALTER TABLE takes ADD COLUMN peak_dbfs REAL;
+ALTER TABLE takes ADD COLUMN deleted_at TEXT;
+"""
+#: (version reached, script): applied in order, each in one transaction.
+_STEPS = ((1, _SCHEMA_V1), (2, _UPGRADE_V2))
+MAX_RATING = 5
+_COLUMNS = ("id, name, created_at, status, error, ttfa, duration, settings, rating, note, "
+            "lufs, peak_dbfs")
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Which takes to list: ``text`` in the name, the note or the spoken text (any
+    case); one voice (its id); at least ``min_rating`` stars. Empty: all of them."""
+
+    text: str = ""
+    voice_id: str = ""
+    min_rating: int = 0
+
+    @property
+    def active(self) -> bool:
+        return bool(self.text.strip() or self.voice_id or self.min_rating)
 
 
 @dataclass(frozen=True)
@@ -54,6 +91,9 @@ class TakeRecord:
     time_to_first_audio: float | None
     duration: float
     settings: TakeSettings
+    rating: int = 0
+    note: str = ""
+    loudness: Loudness | None = None
 
     @property
     def text(self) -> str:
@@ -130,19 +170,31 @@ class History:
         try:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             db.execute("PRAGMA journal_mode=WAL")
-            if version < 1:
-                db.executescript(_SCHEMA)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                db.commit()
+            for reached, script in _STEPS:
+                if version < reached:
+                    _upgrade(db, reached, script)
             db.execute("SELECT count(*) FROM takes").fetchone()
         except sqlite3.DatabaseError:
             db.close()
             raise
+        self._purge(db)  # takes deleted before a crash stay deleted
         return db
 
     def close(self) -> None:
         with self._lock:
+            with contextlib.suppress(sqlite3.Error):  # then at the next start instead
+                self._purge(self._db)
             self._db.close()
+
+    def _purge(self, db: sqlite3.Connection) -> None:
+        """Remove for good the takes marked deleted: the rows first, then their audio
+        (an audio file without a row is harmless; a row without audio would not be)."""
+        with self._lock, db:
+            rows = db.execute("SELECT audio_file FROM takes WHERE deleted_at IS NOT NULL"
+                              ).fetchall()
+            db.execute("DELETE FROM takes WHERE deleted_at IS NOT NULL")
+        for (audio_file,) in rows:
+            (self.audio_folder / audio_file).unlink(missing_ok=True)
 
     # --- writing -------------------------------------------------------------
 
@@ -153,43 +205,104 @@ class History:
                       "float32", dither=False, overwrite=True, private=True)
         except WriteError as exc:
             raise HistoryError(f"the take was not saved to the history: {exc}") from None
+        loudness = take.loudness
         row = (take.id, take.name, take.created_at, take.status.value, take.error,
                take.time_to_first_audio, take.duration, json.dumps(asdict(take.settings)),
-               _timings(take.words), _timings(take.phonemes), audio_file)
+               _timings(take.words), _timings(take.phonemes), audio_file,
+               loudness.lufs if loudness else None, loudness.peak_dbfs if loudness else None)
         try:
             with self._lock, self._db:
-                self._db.execute("INSERT OR REPLACE INTO takes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                                 row)
+                # A take saved again (it is kept as it finishes) keeps its rating and note.
+                self._db.execute(
+                    "INSERT INTO takes (id, name, created_at, status, error, ttfa, duration, "
+                    "settings, words, phonemes, audio_file, lufs, peak_dbfs) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                    "name=excluded.name, status=excluded.status, error=excluded.error, "
+                    "ttfa=excluded.ttfa, duration=excluded.duration, words=excluded.words, "
+                    "phonemes=excluded.phonemes, lufs=excluded.lufs, "
+                    "peak_dbfs=excluded.peak_dbfs", row)
         except sqlite3.Error as exc:
             raise HistoryError(f"the take was not saved to the history: {exc}") from None
 
+    def _update(self, take_id: str, sql: str, *values: object) -> None:
+        try:
+            with self._lock, self._db:
+                found = self._db.execute(f"UPDATE takes SET {sql} WHERE id = ?",
+                                         (*values, take_id)).rowcount
+        except sqlite3.Error as exc:
+            raise HistoryError(f"the history could not be changed: {exc}") from None
+        if not found:
+            raise HistoryError(f"no take {take_id} in the history")
+
     def rename(self, take_id: str, name: str) -> None:
-        with self._lock, self._db:
-            self._db.execute("UPDATE takes SET name = ? WHERE id = ?", (name, take_id))
+        self._update(take_id, "name = ?", name)
+
+    def set_rating(self, take_id: str, rating: int) -> None:
+        if not 0 <= rating <= MAX_RATING:
+            raise HistoryError(f"a rating is 0 to {MAX_RATING} stars, not {rating}")
+        self._update(take_id, "rating = ?", rating)
+
+    def set_note(self, take_id: str, note: str) -> None:
+        self._update(take_id, "note = ?", note.strip())
+
+    def set_loudness(self, take_id: str, loudness: Loudness | None) -> None:
+        """Remember a loudness measured later (a take kept before loudness was)."""
+        if loudness is not None:
+            self._update(take_id, "lufs = ?, peak_dbfs = ?", loudness.lufs,
+                         loudness.peak_dbfs)
 
     def delete(self, take_id: str) -> None:
-        with self._lock, self._db:
-            row = self._db.execute("SELECT audio_file FROM takes WHERE id = ?",
-                                   (take_id,)).fetchone()
-            self._db.execute("DELETE FROM takes WHERE id = ?", (take_id,))
-        if row is not None:
-            (self.audio_folder / row[0]).unlink(missing_ok=True)
+        """Mark the take deleted: it leaves the list at once, and :meth:`undelete`
+        brings it back until the history closes."""
+        self._update(take_id, "deleted_at = ?",
+                     time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()))
+
+    def undelete(self, take_id: str) -> None:
+        self._update(take_id, "deleted_at = NULL")
 
     # --- reading -------------------------------------------------------------
 
-    def list(self) -> list[TakeRecord]:
+    def list(self, where: HistoryFilter | None = None) -> list[TakeRecord]:
+        """The takes kept (newest first), those ``where`` selects."""
+        clauses: builtins.list[str] = ["deleted_at IS NULL"]
+        values: builtins.list[object] = []
+        f = where or HistoryFilter()
+        if f.voice_id:
+            clauses.append("json_extract(settings, '$.voice_id') = ?")
+            values.append(f.voice_id)
+        if f.min_rating:
+            clauses.append("rating >= ?")
+            values.append(f.min_rating)
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, name, created_at, status, error, ttfa, duration, settings FROM "
-                "takes ORDER BY created_at DESC, rowid DESC").fetchall()
-        return [TakeRecord(r[0], r[1], r[2], TakeStatus(r[3]), r[4], r[5], r[6],
-                           _settings(r[7])) for r in rows]
+                f"SELECT {_COLUMNS} FROM takes WHERE {' AND '.join(clauses)} "
+                "ORDER BY created_at DESC, rowid DESC", values).fetchall()
+        records = [_record(r) for r in rows]
+        needle = " ".join(f.text.split()).casefold()
+        if needle:
+            # The spoken text, not the markup: "welcome to" finds a line with a break tag
+            # between the words, which SQL's LIKE on the stored markup would not.
+            records = [r for r in records if needle in r.name.casefold()
+                       or needle in r.note.casefold()
+                       or needle in spoken_text(r.text).casefold()]
+        return records
+
+    def voices(self) -> builtins.list[tuple[str, str]]:
+        """Every voice with a kept take: (id, name), by name (the voice filter's choices)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT json_extract(settings, '$.voice_id'), "
+                "json_extract(settings, '$.voice_name') FROM takes "
+                "WHERE deleted_at IS NULL").fetchall()
+        names = {str(i): str(n or i) for i, n in rows if i}
+        return sorted(names.items(), key=lambda item: (item[1].casefold(), item[0]))
 
     def load(self, take_id: str) -> Take:
         with self._lock:
             row = self._db.execute(
                 "SELECT id, name, created_at, status, error, ttfa, settings, words, phonemes, "
-                "audio_file FROM takes WHERE id = ?", (take_id,)).fetchone()
+                "audio_file, lufs, peak_dbfs FROM takes WHERE id = ? AND deleted_at IS NULL",
+                (take_id,)).fetchone()
         if row is None:
             raise HistoryError(f"no take {take_id} in the history")
         try:
@@ -200,7 +313,31 @@ class History:
         return Take.from_audio(_settings(row[6]), wav.samples, _parse_timings(row[7]),
                                _parse_timings(row[8]), id=row[0], name=row[1],
                                created_at=row[2], status=TakeStatus(row[3]), error=row[4],
-                               time_to_first_audio=row[5])
+                               time_to_first_audio=row[5],
+                               loudness=_loudness(row[10], row[11]))
+
+
+def _upgrade(db: sqlite3.Connection, version: int, script: str) -> None:
+    """One schema step and its version number, in one transaction: a crash midway
+    leaves the previous version, whole (SQLite's DDL is transactional)."""
+    db.execute("BEGIN")
+    try:
+        for statement in filter(str.strip, script.split(";")):
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {version}")
+        db.execute("COMMIT")
+    except sqlite3.DatabaseError:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _record(r: tuple[Any, ...]) -> TakeRecord:
+    return TakeRecord(r[0], r[1], r[2], TakeStatus(r[3]), r[4], r[5], r[6], _settings(r[7]),
+                      rating=int(r[8]), note=str(r[9]), loudness=_loudness(r[10], r[11]))
+
+
+def _loudness(lufs: float | None, peak: float | None) -> Loudness | None:
+    return None if lufs is None or peak is None else Loudness(float(lufs), float(peak))
 
 
 def _timings(items: list[Timing]) -> str:

@@ -24,6 +24,7 @@ from app.audio.codecs import Float32Array
 from app.audio.loudness import Loudness, measure
 from app.audio.peaks import Peaks
 from app.events import Emitter
+from app.markup import plain_text
 from app.takes.errors import TakeError
 from app.takes.timings import Timing
 
@@ -117,7 +118,7 @@ class Take:
         #: Everything that happens to the take, in order (the window redraws from it).
         self.events: Emitter[TakeEvent] = Emitter()
         if not self.name:
-            self.name = _default_name(self.settings.text)
+            self.name = default_name(self.settings)
 
     def _emit(self, event: TakeEvent) -> None:
         self.events.emit(event)
@@ -166,7 +167,7 @@ class Take:
         return self.loudness
 
     def rename(self, name: str) -> None:
-        self.name = name.strip() or _default_name(self.settings.text)
+        self.name = name.strip() or default_name(self.settings)
         self._emit(Renamed(self.name))
 
     # --- reading -------------------------------------------------------------
@@ -220,9 +221,28 @@ class Take:
         return take
 
 
-def _default_name(text: str) -> str:
-    words = " ".join(text.split())
-    return words if len(words) <= 40 else words[:39] + "…"
+#: How much of the spoken text a default name keeps: enough to tell lines apart in a
+#: narrow history column, short enough that the voice name stays visible.
+NAME_WORDS = 6
+NAME_CHARS = 40
+
+
+def spoken_text(text: str) -> str:
+    """The words a listener hears, on one line: markup removed, spaces collapsed."""
+    return " ".join(plain_text(text).split())
+
+
+def default_name(settings: TakeSettings) -> str:
+    """The voice, then the first words of what it says: "Joe · Welcome to Voicebooth."
+    (the raw markup's first characters told takes of one script apart by tags)."""
+    words = spoken_text(settings.text).split()
+    head = " ".join(words[:NAME_WORDS])
+    if len(head) > NAME_CHARS:
+        head = head[:NAME_CHARS - 1].rstrip() + "…"
+    elif len(words) > NAME_WORDS:
+        head += "…"
+    voice = settings.voice_name or settings.voice_id
+    return f"{voice} · {head}" if voice and head else voice or head or "(silence)"
 
 
 def ab_position(source: Take, target: Take, seconds: float) -> float:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.audio.timefmt import format_time
 from app.cartesia.voices_types import Voice
 from app.errors import VoiceboothError
 from app.markup import Diagnostic, Dialect
@@ -32,7 +35,7 @@ from app.studio.draft import Draft, language_warning
 from app.studio.library import LibraryEvent, LoadFailed
 from app.studio.recorder import RecorderEvent, RecordingStarted
 from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, StudioEvent
-from app.studio.transport import ABSwitched, PlaybackProblem, TransportEvent
+from app.studio.transport import ABSwitched, GainChanged, PlaybackProblem, TransportEvent
 from app.takes.take import Take, TakeStatus
 from app.ui.banner import Banner
 from app.ui.export_dialog import ExportDialog
@@ -82,10 +85,17 @@ class MainWindow(QMainWindow):
         self.insert_actions = insert_actions(self.editor, self)
         for action in self.insert_actions:
             self.insert_toolbar.addAction(action)
+        self.match_box = QCheckBox("Match loudness")
+        self.match_box.setToolTip("Play every take at the same loudness (−20 LUFS), so an "
+                                  "A/B is won by the voice, not the level")
+        self.gain_label = QLabel()
+        self.gain_label.setToolTip("The gain the take shown plays at")
         buttons = QHBoxLayout()
         for button in (self.play_button, self.stop_button, self.export_button):
             buttons.addWidget(button)
         buttons.addStretch()
+        buttons.addWidget(self.match_box)
+        buttons.addWidget(self.gain_label)
         editor_box = QWidget()
         editor_layout = QVBoxLayout(editor_box)
         editor_layout.setContentsMargins(0, 0, 0, 0)
@@ -116,7 +126,7 @@ class MainWindow(QMainWindow):
         self.main_split.addWidget(voices_box)
         self.main_split.addWidget(center)
         self.main_split.addWidget(self.history_panel)
-        self.main_split.setSizes([330, 690, 260])
+        self.main_split.setSizes([330, 650, 300])
         self.main_split.setStretchFactor(1, 1)
         self.setCentralWidget(self.main_split)
         self.connection_label = QLabel("starting…")
@@ -138,10 +148,15 @@ class MainWindow(QMainWindow):
                             self.play_selection),
                            ("loop", "Loop selection", "Ctrl+L",
                             lambda: self.play_selection(True)),
-                           ("ab", "Switch A/B", "Ctrl+B", self.switch_ab)]),
+                           ("ab", "Switch A/B", "Ctrl+B", self.switch_ab),
+                           ("match", "Match loudness", "Ctrl+Shift+M",
+                            lambda: transport.set_match_loudness(
+                                not transport.match_loudness))]),
             ("&Voices", [("find", "Find voice", "Ctrl+F", self.picker.focus_search),
                          ("refresh", "Refresh voices", "F5", self.studio.library.refresh),
                          ("compare", "Compare voices…", "Ctrl+Shift+C", self.open_lineup)])])
+        self.shortcuts["match"].setCheckable(True)
+        self.shortcuts["match"].setChecked(transport.match_loudness)
         insert_menu = self.menuBar().addMenu("&Insert")
         for action in self.insert_actions:
             insert_menu.addAction(action)
@@ -163,9 +178,19 @@ class MainWindow(QMainWindow):
         history.replayRequested.connect(lambda i: self._with_take(i, studio.transport.play_take))
         history.rerunRequested.connect(lambda i: self._with_take(i, self.rerun))
         history.exportRequested.connect(lambda i: self._with_take(i, self.open_export))
-        history.deleteRequested.connect(lambda i: studio.background(studio.history.delete(i)))
-        history.renameRequested.connect(lambda i, n: studio.background(studio.rename(i, n)))
+        history.openRequested.connect(lambda i: self._with_take(i, self.open_in_editor))
+        history.selected.connect(lambda i: self._attempt(studio.show(i)))
+        history.deleteRequested.connect(lambda ids: self._attempt(studio.history.delete(*ids)))
+        history.undoRequested.connect(self.undo_delete)
+        history.renameRequested.connect(lambda i, n: self._attempt(studio.rename(i, n)))
+        history.ratingRequested.connect(
+            lambda i, n: self._attempt(studio.history.set_rating(i, n)))
+        history.noteRequested.connect(lambda i, n: self._attempt(studio.history.set_note(i, n)))
+        history.filterChanged.connect(lambda f: self._attempt(studio.history.set_filter(f)))
         history.abRequested.connect(self.start_ab)
+        self.match_box.setChecked(studio.transport.match_loudness)
+        self.match_box.toggled.connect(studio.transport.set_match_loudness)
+        self._show_gain(studio.transport.gain())
         studio.events.connect(self._on_studio)
         studio.library.events.connect(self._on_library)
         studio.recorder.events.connect(self._on_recorder)
@@ -203,6 +228,7 @@ class MainWindow(QMainWindow):
         if self.lineup_panel is not None:
             self.lineup_panel.stop_playing()
             self.lineup_panel.close()
+        self.history_panel.close_panel()
         super().closeEvent(event)
 
     # --- the line -----------------------------------------------------------------------
@@ -262,21 +288,55 @@ class MainWindow(QMainWindow):
             use(await self.studio.take(take_id))
         self.studio.background(load())
 
-    def rerun(self, take: Take) -> None:
+    def _attempt(self, work: Awaitable[object]) -> None:
+        """Run a history action; what goes wrong is said in the banner (no retry: the
+        same action would fail the same way)."""
+        async def attempt() -> None:
+            try:
+                await work
+            except VoiceboothError as exc:
+                self.banner.show_error(str(exc))
+        self.studio.background(attempt())
+
+    def open_in_editor(self, take: Take) -> bool:
+        """The take's text, voice and settings back in the editor, without generating."""
         draft = Draft.from_take(take.settings)
         self.controls.set_draft(draft)
         self.editor.setPlainText(draft.text)
         if self.picker.select(take.settings.voice_id):
+            self.statusBar().showMessage(f"Opened “{take.name}” in the editor.", 4000)
+            return True
+        self.banner.show_error(f"The voice {take.settings.voice_name or take.settings.voice_id}"
+                               " is not in the library any more.")
+        return False
+
+    def rerun(self, take: Take) -> None:
+        if self.open_in_editor(take):
             self.play()
-        else:
-            self.banner.show_error(f"The voice {take.settings.voice_name or take.settings.voice_id}"
-                                   " is not in the library any more.")
+
+    def undo_delete(self) -> None:
+        async def undo() -> None:
+            records = await self.studio.history.undo_delete()
+            self.history_panel.hide_undo()
+            if not records:
+                self.statusBar().showMessage("No deleted take to bring back.", 4000)
+                return
+            self.history_panel.select(*(record.id for record in records))
+            self.statusBar().showMessage(
+                f"“{records[0].name}” is back." if len(records) == 1 else
+                f"{len(records)} takes are back.", 4000)
+        self._attempt(undo())
 
     def start_ab(self, first_id: str, second_id: str) -> None:
-        async def load() -> None:
-            a, b = await self.studio.take(first_id), await self.studio.take(second_id)
-            self.studio.transport.start_ab(a, b)
-        self.studio.background(load())
+        """A/B two takes of the history; ``second_id`` "": against the take shown."""
+        current = self.studio.transport.take
+        if not second_id:
+            if current is None or current.id == first_id:
+                self.banner.show_error("A/B needs two takes: select two in the history, or "
+                                       "show one take and A/B another against it.")
+                return
+            second_id, first_id = first_id, current.id
+        self._attempt(self.studio.start_ab(first_id, second_id))
 
     def switch_ab(self) -> None:
         if not self.studio.transport.switch_ab():
@@ -320,8 +380,26 @@ class MainWindow(QMainWindow):
             self.banner.show_error(f"No playback: {event.message}. Generation, the waveform "
                                    "and export still work.")
         elif isinstance(event, ABSwitched):
-            self.statusBar().showMessage(f"A/B: {event.label} ({event.take.name}) from "
-                                         f"{event.seconds:.2f} s; Ctrl+B switches", 6000)
+            self.statusBar().showMessage(self._ab_status(event), 8000)
+        elif isinstance(event, GainChanged):
+            self._show_gain(event)
+
+    def _ab_status(self, event: ABSwitched) -> str:
+        pair = self.studio.transport.ab
+        if pair is None:
+            return f"A/B: {event.label} “{event.take.name}”"
+        a, b = _ab_names(*pair)
+        now, other = (f"A “{a}”", f"B “{b}”") if event.label == "A" else \
+            (f"B “{b}”", f"A “{a}”")
+        return f"A/B: ▶ {now} at {format_time(event.seconds)} · Ctrl+B: {other}"
+
+    def _show_gain(self, event: GainChanged) -> None:
+        for toggle in (self.match_box, self.shortcuts["match"]):
+            toggle.blockSignals(True)
+            toggle.setChecked(event.matched)
+            toggle.blockSignals(False)
+        self.gain_label.setText(event.describe() if event.take is not None or
+                                not event.matched else "")
 
     # --- dialogs -----------------------------------------------------------------------------
 
@@ -358,3 +436,18 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(self.studio.reconnect)
         self.settings_dialog = dialog
         dialog.open()
+
+
+def _ab_names(a: Take, b: Take) -> tuple[str, str]:
+    """The two takes' names, told apart by the time each was made when they are the
+    same (one line, one voice, generated twice)."""
+    if a.name != b.name:
+        return a.name, b.name
+    return f"{a.name} ({_clock(a.created_at)})", f"{b.name} ({_clock(b.created_at)})"
+
+
+def _clock(created_at: str) -> str:
+    try:
+        return datetime.fromisoformat(created_at).astimezone().strftime("%H:%M:%S")
+    except ValueError:
+        return created_at

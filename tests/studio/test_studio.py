@@ -66,3 +66,35 @@ def test_shutdown_keeps_the_take_it_stopped(tmp_path: Path) -> None:
         assert record.id == take_id and record.status is TakeStatus.CANCELLED
     finally:
         history.close()
+
+
+def test_a_take_kept_before_loudness_is_measured_when_first_played(tmp_path: Path) -> None:
+    import numpy as np
+
+    from app.takes.take import Take, TakeSettings
+
+    old = Take(TakeSettings(text="Kept last year.", voice_id=VOICE_ID, sample_rate=16000))
+    old.append_audio((0.5 * np.sin(np.arange(16000) / 4)).astype(np.float32))
+    old.finish(TakeStatus.DONE)
+    history = History(tmp_path / "history")
+    history.save(old)  # as version 1 kept it: no loudness
+    history.close()
+
+    async def scenario() -> None:
+        s = studio(tmp_path)
+        try:
+            await s.history.refresh()
+            assert s.history.records[0].loudness is None
+            s.transport.play_take(await s.history.load(old.id))
+            await until(lambda: s.transport.take is not None
+                        and s.transport.take.loudness is not None)
+            for _ in range(100):  # stored by a background task: look until it is
+                await s.history.refresh()
+                if s.history.records[0].loudness is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert s.history.records[0].loudness == s.transport.take.loudness
+        finally:
+            await s.shutdown()
+
+    run(scenario())

@@ -8,12 +8,16 @@ import asyncio
 import numpy as np
 import pytest
 
+from app.audio.loudness import match_gain
 from app.audio.player import PlayerState
 from app.audio.resample import resample
-from app.settings import OUTPUT_DEVICE, Settings
+from app.settings import MATCH_LOUDNESS, OUTPUT_DEVICE, Settings
+from app.studio.errors import ABRefused
 from app.studio.transport import (
     ABSwitched,
     CurrentTakeChanged,
+    GainChanged,
+    LoudnessMeasured,
     PlaybackProblem,
     Transport,
     TransportEvent,
@@ -164,3 +168,132 @@ def test_without_a_device_the_reason_is_given_once() -> None:
     assert len(problems) == 1
     assert "no-such-device-anywhere" in problems[0].message or \
         "no sound output device" in problems[0].message
+
+
+def speechlike(seconds: float, level: float, seed: int) -> np.ndarray:
+    """A voiced buzz (harmonics of a wandering pitch, below 5 kHz as speech's energy is)
+    in syllable-rate bursts; ``level`` sets its loudness, as one voice is recorded hotter
+    than another. Kept below the band edge so the sound server's resampler and ours
+    agree on it (they differ near Nyquist)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    pitch = 120 + 30 * np.sin(2 * np.pi * 0.7 * t + rng.uniform(0, 6))
+    phase = 2 * np.pi * np.cumsum(pitch) / SR
+    voice = sum(np.sin(k * phase + rng.uniform(0, 6)) / k for k in range(1, 40))
+    envelope = 0.55 + 0.45 * np.sin(2 * np.pi * 4 * t)
+    x = envelope * voice
+    return (level * x / np.max(np.abs(x))).astype(np.float32)
+
+
+def text_take(audio: np.ndarray, text: str) -> Take:
+    take = Take(TakeSettings(text=text, voice_id="v", sample_rate=SR))
+    take.append_audio(audio)
+    take.finish(TakeStatus.DONE)
+    return take
+
+
+@pytest.mark.sound
+def test_ab_is_heard_at_matched_loudness() -> None:
+    """What reached the sink: a take ~22 LU hotter than the other is heard within 0.5 LU
+    of it, both at the target (espeak near −0.6 dBFS against Joe near −4.5, only more so)."""
+    import pyloudnorm
+
+    from app.audio.loudness import MATCH_TARGET_LUFS
+
+    loud_audio, quiet_audio = speechlike(2.0, 0.9, 1), speechlike(2.0, 0.07, 2)
+    # One measured as it was saved, one kept before loudness was (measured on first play).
+    loud = text_take(loud_audio, 'Hello <break time="1s"/> there.')
+    loud.measure_loudness()
+    quiet = text_take(quiet_audio, "Hello there.")
+    assert quiet.loudness is None
+    meter = pyloudnorm.Meter(SR)
+    assert meter.integrated_loudness(loud_audio.astype(np.float64)) - \
+        meter.integrated_loudness(quiet_audio.astype(np.float64)) > 20
+    gains: list[GainChanged] = []
+    measured: list[Take] = []
+
+    async def scenario() -> None:
+        transport = Transport(Settings(None))
+        transport.events.connect(lambda e: gains.append(e) if isinstance(e, GainChanged)
+                                 else measured.append(e.take)
+                                 if isinstance(e, LoudnessMeasured) else None)
+        try:
+            transport.start_ab(loud, quiet)
+            await transport.wait_played(1.0)
+            transport.play_take(quiet)
+            await transport.wait_played(1.0)
+        finally:
+            await transport.close()
+
+    with record_monitor() as cap:
+        run(scenario())
+    captured = cap.audio()
+    heard, expected = [], []
+    meter48 = pyloudnorm.Meter(RATE)
+    for take, audio in ((loud, loud_audio), (quiet, quiet_audio)):
+        reference = resample(audio, SR, RATE)
+        at = locate(captured, reference)
+        # PulseAudio rewinds over a new stream's first ~20 ms (docs/testing.md): skip 50.
+        skip = RATE // 20
+        segment = captured[at + skip:at + len(reference)].astype(np.float64)
+        assert ncc(segment, reference[skip:]) >= 0.98  # it is that take, gain aside
+        heard.append(meter48.integrated_loudness(segment))
+        expected.append(meter48.integrated_loudness(reference[skip:].astype(np.float64))
+                        + match_gain(take.loudness).db)
+    assert abs(heard[0] - heard[1]) < 0.5, heard
+    assert heard == pytest.approx(expected, abs=0.1)  # exactly the gain that was shown
+    assert all(abs(lufs - MATCH_TARGET_LUFS) < 0.5 for lufs in heard), heard
+    assert measured == [quiet]  # to be stored in the history
+    shown = [g.describe() for g in gains if g.gain is not None]
+    assert shown and shown[0].startswith("−") and any(s.startswith("+") for s in shown)
+
+
+def test_ab_of_different_lines_is_refused_with_the_reason() -> None:
+    settings = Settings(None)
+    settings.set(OUTPUT_DEVICE, "no-such-device-anywhere")
+    one = text_take(speechlike(0.5, 0.5, 1), "Welcome to Voicebooth.")
+    other = text_take(speechlike(0.5, 0.5, 2), "Goodbye from Voicebooth.")
+    same = text_take(speechlike(0.5, 0.5, 3), 'Welcome <break time="200ms"/> to  Voicebooth.')
+
+    async def scenario() -> None:
+        transport = Transport(settings)
+        try:
+            with pytest.raises(ABRefused, match="say different things") as refused:
+                transport.start_ab(one, other)
+            assert "Welcome to Voicebooth." in str(refused.value)
+            assert "Goodbye from Voicebooth." in str(refused.value)
+            assert transport.ab is None and transport.take is None  # nothing started
+            transport.start_ab(one, same)  # the same words, other markup: a fair A/B
+            assert transport.ab == (one, same)
+        finally:
+            await transport.close()
+
+    run(scenario())
+
+
+def test_the_gain_follows_the_toggle_and_the_measurement() -> None:
+    settings = Settings(None)
+    settings.set(OUTPUT_DEVICE, "no-such-device-anywhere")
+    take = text_take(speechlike(1.0, 0.9, 4), "Loud.")
+    events: list[TransportEvent] = []
+
+    async def scenario() -> None:
+        transport = Transport(settings)
+        transport.events.connect(events.append)
+        try:
+            assert transport.gain(take).describe() == "not measured"
+            transport.play_take(take)  # measured off the loop, even with no device
+            await until(lambda: any(isinstance(e, LoudnessMeasured) for e in events))
+            assert take.loudness is not None
+            on = transport.gain()
+            assert on.gain == match_gain(take.loudness) and on.gain.db < -5
+            transport.set_match_loudness(False)
+            assert settings.get(MATCH_LOUDNESS) is False
+            assert events[-1] == GainChanged(take, False, None)
+            assert events[-1].describe() == "matched off"
+            transport.set_match_loudness(True)
+            assert events[-1] == on
+        finally:
+            await transport.close()
+
+    run(scenario())

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.audio.loudness import Loudness
 from app.audio.wav import read_wav
 from app.takes.errors import ExportError, HistoryError
 from app.takes.export import export_take
-from app.takes.history import History
+from app.takes.history import History, HistoryFilter
 from app.takes.take import (
     AudioAppended,
     Finished,
@@ -22,6 +23,7 @@ from app.takes.take import (
     TakeStatus,
     WordsAdded,
     ab_position,
+    default_name,
 )
 from app.takes.timings import Timing
 
@@ -109,9 +111,13 @@ def test_history_round_trip_and_reopen(tmp_path: Path) -> None:
     assert again.list()[1].name == "Best take"
     again.delete(failed.id)
     assert [r.id for r in again.list()] == [take.id]
-    assert not (tmp_path / "audio" / f"{failed.id}.wav").exists()
     with pytest.raises(HistoryError, match="no take"):
         again.load(failed.id)
+    again.close()  # a deleted take is gone for good once the history closes
+    assert not (tmp_path / "audio" / f"{failed.id}.wav").exists()
+    third = History(tmp_path)
+    assert [r.id for r in third.list()] == [take.id]
+    third.close()
 
 
 def test_corrupt_database_is_kept_aside(tmp_path: Path) -> None:
@@ -222,3 +228,127 @@ def test_takes_whose_saving_was_killed_leave_nothing_behind(tmp_path: Path) -> N
     leftover.write_bytes(b"a take cut short")
     History(tmp_path).close()
     assert list(audio.iterdir()) == []
+
+
+def test_a_takes_default_name_is_its_voice_and_first_spoken_words() -> None:
+    markup = ('Welcome to <emotion value="excited"/>Voicebooth. <break time="500ms"/> '
+              "Every word lights up as it is spoken.")
+    take = Take(TakeSettings(text=markup, voice_id="v", voice_name="Joe"))
+    assert take.name == "Joe · Welcome to Voicebooth. Every word lights…"
+    assert default_name(TakeSettings(text="Hi <spell>BBC</spell>.", voice_id="v9")) \
+        == "v9 · Hi BBC."
+    take.rename("  My pick ")
+    assert take.name == "My pick"  # a user's name is kept as given
+    take.rename("")
+    assert take.name.startswith("Joe · Welcome")
+
+
+def _v1_database(folder: Path, take: Take) -> None:
+    """A history as version 1 wrote it (before ratings, notes, loudness)."""
+    import sqlite3
+    from dataclasses import asdict
+
+    from app.audio.wav import write_wav
+
+    (folder / "audio").mkdir(parents=True)
+    write_wav(folder / "audio" / f"{take.id}.wav", take.samples, take.sample_rate, "float32",
+              dither=False)
+    db = sqlite3.connect(folder / "history.sqlite3")
+    db.executescript("""CREATE TABLE takes (id TEXT PRIMARY KEY, name TEXT NOT NULL,
+        created_at TEXT NOT NULL, status TEXT NOT NULL, error TEXT, ttfa REAL,
+        duration REAL NOT NULL, settings TEXT NOT NULL, words TEXT NOT NULL,
+        phonemes TEXT NOT NULL, audio_file TEXT NOT NULL);
+        CREATE INDEX takes_created ON takes (created_at); PRAGMA user_version = 1;""")
+    db.execute("INSERT INTO takes VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+               (take.id, "Old one", take.created_at, "done", None, 0.1, take.duration,
+                json.dumps(asdict(take.settings)), "[]", "[]", f"{take.id}.wav"))
+    db.commit()
+    db.close()
+
+
+def test_a_version_1_history_is_upgraded_keeping_its_takes(tmp_path: Path) -> None:
+    import sqlite3
+
+    old = make_take()
+    _v1_database(tmp_path, old)
+    history = History(tmp_path)
+    (record,) = history.list()
+    assert (record.id, record.name, record.rating, record.note, record.loudness) == \
+        (old.id, "Old one", 0, "", None)
+    assert np.array_equal(history.load(old.id).samples, old.samples)
+    history.set_rating(old.id, 4)
+    history.set_loudness(old.id, Loudness(-23.0, -6.0))  # measured later, when first played
+    history.close()
+    version = sqlite3.connect(tmp_path / "history.sqlite3").execute(
+        "PRAGMA user_version").fetchone()[0]
+    assert version == 2
+    again = History(tmp_path)
+    assert again.list()[0].rating == 4
+    assert again.load(old.id).loudness == Loudness(-23.0, -6.0)
+    again.close()
+
+
+def _take(text: str, voice: str, created: str) -> Take:
+    take = make_take(0.5)
+    take.settings = TakeSettings(text=text, voice_id=voice.lower(), voice_name=voice,
+                                 sample_rate=16000)
+    take.created_at = created
+    take.name = default_name(take.settings)
+    return take
+
+
+def test_rating_note_and_filters(tmp_path: Path) -> None:
+    history = History(tmp_path)
+    a = _take('Hello <break time="1s"/> world.', "Joe", "2026-11-01T10:00:00+00:00")
+    b = _take("Hello there.", "Ana", "2026-11-02T10:00:00+00:00")
+    c = _take("Goodbye.", "Joe", "2026-11-03T10:00:00+00:00")
+    for take in (a, b, c):
+        history.save(take)
+    history.set_rating(a.id, 5)
+    history.set_rating(b.id, 1)
+    history.set_note(c.id, "  client liked the WARM one ")
+
+    def ids(**where: object) -> list[str]:
+        return [r.id for r in history.list(HistoryFilter(**where))]  # type: ignore[arg-type]
+
+    assert ids() == [c.id, b.id, a.id]
+    assert ids(text="hello world") == [a.id]  # the spoken text: the break is not in the way
+    assert ids(text="warm") == [c.id]  # the note
+    assert ids(text="ana") == [b.id]  # the name (its voice)
+    assert ids(voice_id="joe") == [c.id, a.id]
+    assert ids(min_rating=1) == [b.id, a.id]
+    assert ids(min_rating=5, voice_id="joe") == [a.id]
+    assert ids(text="hello", voice_id="ana") == [b.id]
+    assert history.list()[0].note == "client liked the WARM one"
+    assert history.voices() == [("ana", "Ana"), ("joe", "Joe")]
+    history.save(a)  # saved again (it is kept as it finishes): rating and note stay
+    assert [r.rating for r in history.list()] == [0, 1, 5]
+    with pytest.raises(HistoryError, match="0 to 5 stars"):
+        history.set_rating(a.id, 6)
+    with pytest.raises(HistoryError, match="no take"):
+        history.set_note("nope", "x")
+    history.close()
+
+
+def test_delete_undo_and_the_next_start(tmp_path: Path) -> None:
+    history = History(tmp_path)
+    keep, undone, gone = make_take(), make_take(), make_take()
+    for take in (keep, undone, gone):
+        history.save(take)
+    history.delete(undone.id)
+    history.delete(gone.id)
+    assert [r.id for r in history.list()] == [keep.id]
+    history.undelete(undone.id)
+    assert {r.id for r in history.list()} == {keep.id, undone.id}
+    # A crash: the history is never closed, so nothing was purged yet.
+    import shutil
+
+    crashed = tmp_path.parent / "crashed"
+    shutil.copytree(tmp_path, crashed)
+    history.close()
+    for folder in (tmp_path, crashed):
+        again = History(folder)
+        assert {r.id for r in again.list()} == {keep.id, undone.id}
+        assert not (folder / "audio" / f"{gone.id}.wav").exists()
+        assert (folder / "audio" / f"{undone.id}.wav").exists()
+        again.close()

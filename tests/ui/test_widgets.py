@@ -299,7 +299,8 @@ def test_history_rename_delete_and_ab(window: MainWindow, loop: qasync.QEventLoo
     window.settings.set(OUTPUT_DEVICE, "no-such-device-anywhere")  # quick: no playback
     window.picker.search.setText("tones")
     window.picker.select_first()
-    for count, text in enumerate(("First take here.", "Second take here."), start=1):
+    for count, text in enumerate(("Same line here.", "Same line <break time='200ms'/> here."),
+                                 start=1):
         window.editor.setPlainText(text)
         window.editor.revalidate()
         window.play()
@@ -313,8 +314,11 @@ def test_history_rename_delete_and_ab(window: MainWindow, loop: qasync.QEventLoo
     run(loop, until(lambda: transport.ab is not None))
     first = current(window)
     assert first is not None and first.id == ids[0] and first.name == "Keeper"
+    # The status names both takes, by their own names.
+    message = window.statusBar().currentMessage()
+    assert "A “Keeper”" in message and "B “Test Tones · Same line here.”" in message
     window.switch_ab()
     second = current(window)
     assert second is not first and second is not None and second.id == ids[1]
-    window.history_panel.deleteRequested.emit(ids[1])
+    window.history_panel.deleteRequested.emit([ids[1]])
     run(loop, until(lambda: window.history_panel.ids() == [ids[0]]))
