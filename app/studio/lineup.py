@@ -240,9 +240,8 @@ class Lineup:
             row.error = exc
             self._set(row, RowState.FAILED)
             return True
+        # Named "voice · words" like every take, so the history tells them apart.
         take = row.take = recording.take
-        # In the history beside the others of the comparison, the voice tells them apart.
-        take.rename(f"{row.voice.name} · {take.name}")
         self._set(row, RowState.RENDERING)
         stopped = False
         try:
