@@ -177,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--pace", type=float, default=0.0,
                        help="send audio at this multiple of real time (0: as fast as made)")
     serve.add_argument("--chunk-ms", type=int, default=40, help="audio per chunk message")
+    serve.add_argument("--extra-voices", type=int, default=0, metavar="N",
+                       help="also list N generated voices (a library of Cartesia's size)")
     serve.add_argument("--preload", action="store_true",
                        help="load the voices' models at start, not on first use")
     serve.add_argument("--exit-with-parent", action="store_true",

@@ -6,7 +6,9 @@
     └── StudioError
         ├── InvalidInput    a request that cannot be right, found before sending it
         ├── NeedsCartesia   a Cartesia voice with no way to reach Cartesia
-        └── Stopped         a recording stopped before it finished
+        ├── Stopped         a recording stopped before it finished
+        ├── VoiceLookupFailed  a pasted voice id that is malformed, unknown or unreachable
+        └── PreviewUnplayable  a voice's preview clip that cannot be fetched or decoded
 
 Kept apart from the modules that raise them, so the command line can map them to
 exit codes without importing the engine or the network clients.
@@ -41,3 +43,12 @@ class NeedsCartesia(StudioError):
 
 class Stopped(StudioError):
     """The recording was stopped (by Stop, or by a newer one) before it finished."""
+
+
+class VoiceLookupFailed(StudioError):
+    """A voice id (pasted, or typed) is malformed, unknown to the server, or the server
+    could not be asked."""
+
+
+class PreviewUnplayable(StudioError):
+    """A voice's preview clip could not be downloaded or decoded."""
