@@ -60,22 +60,24 @@ def extra_voices(count: int, bases: Sequence[Voice]) -> list[Alias]:
     languages = catalog().language_names
     out: list[Alias] = []
     for n in range(count):
+        voice_id = uuid.uuid5(NAMESPACE, str(n))
+        bits = voice_id.int  # independent choices per voice, the same in every run
         base = bases[n % len(bases)]
         first = _FIRST[n % len(_FIRST)]
         role = _ROLE[(n // len(_FIRST)) % len(_ROLE)]
-        style = _STYLE[(n * 7) % len(_STYLE)]
-        use = _USE[(n * 3) % len(_USE)]
-        gender = _GENDERS[n % len(_GENDERS)]
+        style = _STYLE[bits % len(_STYLE)]
+        use = _USE[(bits >> 8) % len(_USE)]
+        gender = _GENDERS[(bits >> 16) % len(_GENDERS)]
         accents = _ACCENTS.get(base.language, (languages.get(base.language, base.language),))
-        accent = accents[(n // len(bases)) % len(accents)]
-        name = f"{first} the {style.title()} {role}"
+        accent = accents[(bits >> 24) % len(accents)]
+        # Short names, as most of Cartesia's are, and now and then a very long one.
+        name = f"{first} the {role}" if (n // 260) % 2 == 0 else f"{style.title()} {first}"
         if n % _LONG_EVERY == 3:
             name = (f"{first} — {style.title()} {accent} {role} for Long-Form {use.title()} "
                     f"(Studio Edition)")
-        name = f"{name} {n + 1}"
         language = languages.get(base.language, base.language)
         voice = Voice(
-            id=str(uuid.uuid5(NAMESPACE, str(n))), name=name,
+            id=str(voice_id), name=name,
             description=(f"A {style} {accent} {role.lower()} voice in {language} for {use}. "
                          f"Spoken offline by {base.name}."),
             language=base.language, gender=gender, accent=accent,
