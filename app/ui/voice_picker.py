@@ -67,6 +67,18 @@ STAR, NAME, LANGUAGE, GENDER, SOURCE = range(5)
 GROUPS: Final = ("Pasted", "Favourites", "Recent", "All voices")
 PASTED, FAVOURITE, RECENT, REST = range(4)
 _WORD_BREAKS: Final = re.compile(r"[\W_]+")
+#: Roles as plain ints: comparing with the enum members costs more, for every cell.
+_DISPLAY: Final = int(Qt.ItemDataRole.DisplayRole.value)
+_USER: Final = int(Qt.ItemDataRole.UserRole.value)
+_TOOLTIP: Final = int(Qt.ItemDataRole.ToolTipRole.value)
+_ALIGN: Final = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_FONT: Final = int(Qt.ItemDataRole.FontRole.value)
+_FOREGROUND: Final = int(Qt.ItemDataRole.ForegroundRole.value)
+_BACKGROUND: Final = int(Qt.ItemDataRole.BackgroundRole.value)
+_HEADING_ROLES: Final = frozenset({_FONT, _FOREGROUND, _BACKGROUND})
+_CENTER: Final = int(Qt.AlignmentFlag.AlignCenter.value)
+_VOICE_FLAGS: Final = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_HEADING_FLAGS: Final = Qt.ItemFlag.NoItemFlags
 
 
 def language_label(code: str) -> str:
@@ -118,6 +130,8 @@ class VoiceTableModel(QObject):
         self.voices: list[Voice] = []
         self.search: list[str] = []
         self.languages: list[frozenset[str]] = []
+        #: What each column shows, made once per voice (painting asks for it often).
+        self.labels: list[tuple[str, str, str, str, str]] = []
         self.favourites: set[str] = set()
         self.recent: tuple[str, ...] = ()
         self.pasted: tuple[str, ...] = ()
@@ -126,21 +140,22 @@ class VoiceTableModel(QObject):
     def set_voices(self, voices: Sequence[Voice]) -> None:
         # The list a load ends with is mostly the voices its pages brought: their
         # search text is kept, not made again.
-        known = {v.id: (v, self.search[i], self.languages[i])
-                 for i, v in enumerate(self.voices)}
-        self.voices, self.search, self.languages, self._index = [], [], [], {}
+        known = {v.id: (v, i) for i, v in enumerate(self.voices)}
+        search, languages, labels = self.search, self.languages, self.labels
+        self.voices, self.search, self.languages, self.labels = [], [], [], []
+        self._index = {}
         for voice in voices:
             if voice.id in self._index:
                 continue
-            self._index[voice.id] = len(self.voices)
-            self.voices.append(voice)
             before = known.get(voice.id)
             if before is not None and before[0] == voice:
-                self.search.append(before[1])
-                self.languages.append(before[2])
+                self._index[voice.id] = len(self.voices)
+                self.voices.append(voice)
+                self.search.append(search[before[1]])
+                self.languages.append(languages[before[1]])
+                self.labels.append(labels[before[1]])
             else:
-                self.search.append(search_text(voice))
-                self.languages.append(voice.languages)
+                self._append([voice])
         self.changed.emit()
 
     def add_voices(self, voices: Sequence[Voice]) -> None:
@@ -156,6 +171,8 @@ class VoiceTableModel(QObject):
             self.voices.append(voice)
             self.search.append(search_text(voice))
             self.languages.append(voice.languages)
+            self.labels.append(("", voice.name, language_label(voice.language),
+                                gender_label(voice.gender), source_label(voice)))
             added = True
         return added
 
@@ -211,8 +228,18 @@ class VoiceRows(QAbstractTableModel):
         self.sort_order = Qt.SortOrder.AscendingOrder
         self._sorted: list[int] = []
         self._row_of: dict[int, int] | None = None
+        self.voices_shown = 0
+        #: Each voice's group, or ``None`` when no voice is in a group of its own.
+        self._ranks: list[int] | None = None
+        #: Changes with the voices, their groups and the sort: the last filtering's
+        #: result is then no base for the next.
+        self._generation = 0
+        #: (filters but the text, the search text, the voices it let through).
+        self._last: tuple[tuple[Any, ...], str, list[int]] | None = None
         self._heading = QFont()
         self._heading.setBold(True)
+        self._heading_colours = (theme.current().ruler,
+                                 QPalette().color(QPalette.ColorRole.AlternateBase))
         voices.changed.connect(self._voices_changed)
 
     # --- the Qt model ---------------------------------------------------------------
@@ -231,50 +258,41 @@ class VoiceRows(QAbstractTableModel):
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if index.isValid() and self.rows[index.row()] < 0:
-            return Qt.ItemFlag.NoItemFlags  # a heading: skipped by the keyboard too
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+            return _HEADING_FLAGS  # a heading: skipped by the keyboard too
+        return _VOICE_FLAGS
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        item = self.rows[index.row()]
-        if item < 0:
-            return self._heading_data(-1 - item, index.column(), role)
-        voice = self.source.voices[item]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        # Called for every cell and role of every painted row: the common answers
+        # come first and are precomputed.
+        if role == _DISPLAY:
+            item = self.rows[index.row()]
+            column = index.column()
+            if item < 0:
+                return GROUPS[-1 - item] if column == STAR else None
             if column == STAR:
-                return "★" if voice.id in self.source.favourites else "☆"
-            if column == NAME:
-                return voice.name
-            if column == LANGUAGE:
-                return language_label(voice.language)
-            if column == GENDER:
-                return gender_label(voice.gender)
-            return source_label(voice)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == STAR:
-                return "Click to add to or remove from favourites"
-            accent = f" · {voice.accent} accent" if voice.accent else ""
-            return (f"{voice.name}\n{language_label(voice.language)} · "
-                    f"{gender_label(voice.gender)}{accent}\n{voice.description}")
-        if role == Qt.ItemDataRole.UserRole:
-            return voice
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == STAR:
-            return int(Qt.AlignmentFlag.AlignCenter)
+                return "★" if self.source.voices[item].id in self.source.favourites else "☆"
+            return self.source.labels[item][column]
+        if role == _USER:
+            item = self.rows[index.row()]
+            return self.source.voices[item] if item >= 0 else None
+        if role == _TOOLTIP:
+            item = self.rows[index.row()]
+            return None if item < 0 else self._tooltip(self.source.voices[item], index.column())
+        if role == _ALIGN:
+            return _CENTER if index.column() == STAR else None
+        if role in _HEADING_ROLES and self.rows[index.row()] < 0:
+            if role == _FONT:
+                return self._heading
+            return self._heading_colours[role == _BACKGROUND]
         return None
 
-    def _heading_data(self, group: int, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and column == STAR:
-            return GROUPS[group]  # the row is spanned: the heading starts at the left
-        if role == Qt.ItemDataRole.FontRole:
-            return self._heading
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return theme.current().ruler
-        if role == Qt.ItemDataRole.BackgroundRole:
-            palette = QPalette()
-            return palette.color(QPalette.ColorRole.AlternateBase)
-        return None
+    @staticmethod
+    def _tooltip(voice: Voice, column: int) -> str:
+        if column == STAR:
+            return "Click to add to or remove from favourites"
+        accent = f" · {voice.accent} accent" if voice.accent else ""
+        return (f"{voice.name}\n{language_label(voice.language)} · "
+                f"{gender_label(voice.gender)}{accent}\n{voice.description}")
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.sort_column, self.sort_order = column, order
@@ -289,6 +307,10 @@ class VoiceRows(QAbstractTableModel):
         self.refilter()
 
     def _voices_changed(self) -> None:
+        model = self.source
+        special = bool(model.pasted or model.favourites or model.recent)
+        self._ranks = [model.group_of(i) for i in range(len(model.voices))] if special \
+            else None
         self._sort()
         self.refilter()
 
@@ -304,46 +326,56 @@ class VoiceRows(QAbstractTableModel):
         ]
         self._sorted = sorted(range(len(voices)), key=keys[self.sort_column],
                               reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
+        self._generation += 1
 
     def refilter(self) -> None:
-        """Make the rows again: one pass over the sorted voices, one reset of the table."""
+        """Make the rows again: a few passes over lists, one reset of the table.
+
+        Typing narrows: when the new search text extends the last one (and nothing
+        else changed), only the voices the last one let through are searched.
+        """
         model = self.source
-        voices, search, languages = model.voices, model.search, model.languages
-        words = search_words(self.text)
-        language, gender, owner = self.language, self.gender, self.owner
-        source, favourites_only = self.source_filter, self.favourites_only
-        favourites = model.favourites
-        special = set(model.pasted) | favourites | set(model.recent)
-        groups: list[list[int]] = [[], [], [], []]
-        rest = groups[REST]
-        for i in self._sorted:
-            if words:
-                haystack = search[i]
-                if not all(word in haystack for word in words):
-                    continue
-            voice = voices[i]
-            if language and language not in languages[i]:
-                continue
-            if gender and voice.gender != gender:
-                continue
-            if owner and voice.is_owner != (owner == "mine"):
-                continue
-            if source and voice.offline != (source == "offline"):
-                continue
-            if favourites_only and voice.id not in favourites:
-                continue
-            if voice.id in special:
-                groups[model.group_of(i)].append(i)
-            else:
-                rest.append(i)
-        shown = [g for g, members in enumerate(groups) if members]
-        rows: list[int] = []
-        for group in shown:
+        voices = model.voices
+        text = " ".join(search_words(self.text))
+        others = (self.language, self.gender, self.owner, self.source_filter,
+                  self.favourites_only, len(voices), self._generation)
+        last = self._last
+        if last is not None and last[0] == others and text.startswith(last[1]):
+            found = last[2]
+        else:
+            found = self._sorted
+            language, gender, owner = self.language, self.gender, self.owner
+            if language:
+                languages = model.languages
+                found = [i for i in found if language in languages[i]]
+            if gender:
+                found = [i for i in found if voices[i].gender == gender]
+            if owner:
+                mine = owner == "mine"
+                found = [i for i in found if voices[i].is_owner == mine]
+            if self.source_filter:
+                offline = self.source_filter == "offline"
+                found = [i for i in found if voices[i].offline == offline]
+            if self.favourites_only:
+                favourites = model.favourites
+                found = [i for i in found if voices[i].id in favourites]
+        search = model.search
+        for word in search_words(self.text):
+            found = [i for i in found if word in search[i]]
+        self._last = (others, text, found)
+        rows: list[int] = found
+        ranks = self._ranks
+        if ranks is not None:
+            groups = [[i for i in found if ranks[i] == g] for g in range(len(GROUPS))]
+            shown = [g for g, members in enumerate(groups) if members]
             if len(shown) > 1:
-                rows.append(-1 - group)
-            rows.extend(groups[group])
+                rows = []
+                for group in shown:
+                    rows.append(-1 - group)
+                    rows.extend(groups[group])
         self.beginResetModel()
         self.rows = rows
+        self.voices_shown = len(found)
         self._row_of = None
         self.endResetModel()
 
@@ -351,7 +383,7 @@ class VoiceRows(QAbstractTableModel):
         return [row for row, item in enumerate(self.rows) if item < 0]
 
     def voice_count(self) -> int:
-        return sum(1 for item in self.rows if item >= 0)
+        return self.voices_shown
 
     def row_for(self, index: int) -> int | None:
         """The table row of the voice at ``index`` in the model, if it is shown."""

@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         self.main_split.addWidget(self.picker)
         self.main_split.addWidget(center)
         self.main_split.addWidget(self.history_panel)
-        self.main_split.setSizes([420, 600, 260])  # voice names whole at 1280 px
+        self.main_split.setSizes([480, 540, 260])  # voice names whole at 1280 px
         self.main_split.setStretchFactor(1, 1)
         self.setCentralWidget(self.main_split)
         self.connection_label = QLabel("starting…")
