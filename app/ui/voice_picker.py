@@ -28,7 +28,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QStaticText
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -39,6 +39,9 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -77,6 +80,10 @@ _FOREGROUND: Final = int(Qt.ItemDataRole.ForegroundRole.value)
 _BACKGROUND: Final = int(Qt.ItemDataRole.BackgroundRole.value)
 _HEADING_ROLES: Final = frozenset({_FONT, _FOREGROUND, _BACKGROUND})
 _CENTER: Final = int(Qt.AlignmentFlag.AlignCenter.value)
+_LEFT: Final = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
+_SELECTED: Final = QStyle.StateFlag.State_Selected
+_TEXT: Final = QPalette.ColorRole.Text
+_HIGHLIGHTED_TEXT: Final = QPalette.ColorRole.HighlightedText
 _VOICE_FLAGS: Final = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _HEADING_FLAGS: Final = Qt.ItemFlag.NoItemFlags
 
@@ -238,8 +245,8 @@ class VoiceRows(QAbstractTableModel):
         self._last: tuple[tuple[Any, ...], str, list[int]] | None = None
         self._heading = QFont()
         self._heading.setBold(True)
-        self._heading_colours = (theme.current().ruler,
-                                 QPalette().color(QPalette.ColorRole.AlternateBase))
+        self.heading_colours = (theme.current().ruler,
+                                QPalette().color(QPalette.ColorRole.AlternateBase))
         voices.changed.connect(self._voices_changed)
 
     # --- the Qt model ---------------------------------------------------------------
@@ -283,7 +290,7 @@ class VoiceRows(QAbstractTableModel):
         if role in _HEADING_ROLES and self.rows[index.row()] < 0:
             if role == _FONT:
                 return self._heading
-            return self._heading_colours[role == _BACKGROUND]
+            return self.heading_colours[role == _BACKGROUND]
         return None
 
     @staticmethod
@@ -396,6 +403,69 @@ class VoiceRows(QAbstractTableModel):
         return self.source.voices[item] if item >= 0 else None
 
 
+class RowPainter(QStyledItemDelegate):
+    """Paints a cell straight from the precomputed labels.
+
+    The standard delegate asks the model for ten roles per cell (each a call into
+    Python) and lays the text out with QTextLayout; for the thirty rows a keystroke
+    repaints that was most of the frame. Text is elided in the middle, where a long
+    name's end ("… (Studio Edition)") stays readable; the tooltip has it whole.
+    """
+
+    def __init__(self, rows: VoiceRows, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows = rows
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._texts: dict[tuple[str, int], tuple[QStaticText, int]] = {}
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        item = self.rows.rows[index.row()]
+        column = index.column()
+        rect = option.rect
+        palette = option.palette
+        selected = bool(option.state & _SELECTED)
+        if item < 0:
+            painter.fillRect(rect, self.rows.heading_colours[1])
+            if column != STAR:
+                return
+            painter.save()
+            painter.setFont(self._bold)
+            painter.setPen(self.rows.heading_colours[0])
+            painter.drawText(rect.adjusted(6, 0, -6, 0), _LEFT, GROUPS[-1 - item])
+            painter.restore()
+            return
+        if selected:
+            painter.fillRect(rect, palette.highlight())
+        model = self.rows.source
+        if column == STAR:
+            text = "★" if model.voices[item].id in model.favourites else "☆"
+        else:
+            text = model.labels[item][column]
+        painter.setPen(palette.color(_HIGHLIGHTED_TEXT if selected else _TEXT))
+        width = rect.width() - 12
+        laid, advance = self._laid_out(text, width, option.fontMetrics)
+        x = rect.x() + (6 if column != STAR else (rect.width() - advance) // 2)
+        y = rect.y() + (rect.height() - option.fontMetrics.height()) // 2
+        painter.drawStaticText(x, y, laid)
+
+    def _laid_out(self, text: str, width: int, metrics: QFontMetrics) -> tuple[QStaticText, int]:
+        """The text as drawn in ``width`` (elided in the middle if it must be), laid out
+        once: the same labels ("English (en)", names) are painted again at each keystroke."""
+        key = (text, width)
+        found = self._texts.get(key)
+        if found is None:
+            if metrics.horizontalAdvance(text) > width:
+                text = metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, width)
+            laid = QStaticText(text)
+            laid.setTextFormat(Qt.TextFormat.PlainText)
+            found = (laid, metrics.horizontalAdvance(text))
+            if len(self._texts) > 4000:
+                self._texts.clear()
+            self._texts[key] = found
+        return found
+
+
 class VoicePicker(QWidget):
     voiceSelected = Signal(object)      # Voice
     previewRequested = Signal(object)   # Voice
@@ -434,6 +504,7 @@ class VoicePicker(QWidget):
         self.language.addItem("Any language", "")
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        self.table.setItemDelegate(RowPainter(self.proxy, self.table))
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
