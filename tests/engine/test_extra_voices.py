@@ -1,0 +1,64 @@
+"""`serve --extra-voices N`: a library of Cartesia's size whose voices really speak, with
+MP3 previews in each voice's language."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+import soundfile
+
+from app.cartesia.config import ClientConfig
+from app.cartesia.voices import VoiceQuery, VoicesClient
+from app.cartesia.voices_types import Voice
+from app.engine.local import offline_voices
+from tests.engine.conftest import run
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "sk_extra_voices_0123456789"
+
+
+def test_serve_lists_extra_voices_that_speak_and_have_mp3_previews() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARTESIA_")}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "serve", "--api-key", KEY,
+                             "--extra-voices", "120"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", proc.stdout.readline())
+        assert match
+        url = match.group(1)
+
+        async def scenario() -> tuple[list[Voice], bytes, bytes]:
+            async with VoicesClient(ClientConfig(url, api_key=KEY)) as client:
+                voices = await client.list(VoiceQuery(with_preview=True))
+                german = next(v for v in voices if v.language == "de" and not v.offline)
+                assert german.preview_file_url is not None
+                preview = await client.preview_clip(german.preview_file_url)
+            async with aiohttp.ClientSession(headers={"X-API-Key": KEY}) as http, \
+                    http.post(f"{url}/tts/bytes", json={
+                        "model_id": "sonic-3", "transcript": "Guten Tag.", "language": "de",
+                        "voice": {"mode": "id", "id": german.id},
+                        "output_format": {"container": "wav", "encoding": "pcm_f32le",
+                                          "sample_rate": 16000}}) as response:
+                assert response.status == 200, await response.text()
+                spoken = await response.read()
+            return voices, preview, spoken
+
+        voices, preview, spoken = run(scenario())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert len(voices) == len(offline_voices()) + 120
+    assert len({v.language for v in voices}) >= 8  # every espeak language is used
+    audio, _ = soundfile.read(io.BytesIO(spoken), dtype="float32")
+    assert len(audio) > 8000 and float(np.abs(audio).max()) > 0.05  # espeak, in German
+    clip, rate = soundfile.read(io.BytesIO(preview), dtype="float32")
+    assert soundfile.info(io.BytesIO(preview)).format == "MP3"
+    assert rate == 24000 and len(clip) > rate and float(np.abs(clip).max()) > 0.05
