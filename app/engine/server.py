@@ -436,9 +436,9 @@ class EngineServer:
 
     @staticmethod
     def _voice_json(request: web.Request, voice: Voice, with_preview: bool) -> dict[str, Any]:
-        if with_preview:
-            # The address the client used (its Host passed the guard): the clip is on
-            # the same origin as the API, so the client sends its key with it.
+        if with_preview and voice.preview_file_url is None:
+            # Our own rendering, at the address the client used (its Host passed the
+            # guard): the same origin as the API, so the client sends its key with it.
             voice = replace(voice, preview_file_url=(
                 f"{request.scheme}://{request.host}/voices/{voice.id}/preview.mp3"))
         return voice.to_json(with_preview=with_preview)
