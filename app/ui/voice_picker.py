@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from typing import Any, Final
 
 from PySide6.QtCore import (
@@ -110,15 +111,20 @@ _GENDER_WORDS: Final = {"masculine": "masculine male man", "feminine": "feminine
                         "gender_neutral": "neutral gender neutral"}
 
 
-def search_text(voice: Voice) -> str:
+def search_text(voice: Voice, languages: frozenset[str] | None = None) -> str:
     """Every searchable word of a voice, lower case, each after a space."""
-    languages = " ".join(f"{catalog().language_name(code)} {code}"
-                         for code in sorted(voice.languages))
-    parts = (voice.name, voice.description, voice.tagline,
-             _GENDER_WORDS.get(voice.gender or "", voice.gender or ""), voice.accent or "",
-             voice.country or "", languages, " ".join(loc.locale for loc in voice.locales),
-             source_label(voice), voice.id)
-    return " " + _WORD_BREAKS.sub(" ", " ".join(parts).lower()).strip() + " "
+    free = " ".join((voice.name, voice.description, voice.tagline, voice.accent or "",
+                     voice.country or "", *(loc.locale for loc in voice.locales), voice.id))
+    return (" " + _WORD_BREAKS.sub(" ", free.lower()).strip() + " "
+            + _GENDER_WORDS.get(voice.gender or "", (voice.gender or "").lower()) + " "
+            + _language_words(voice.languages if languages is None else languages) + " "
+            + source_label(voice).lower() + " ")
+
+
+@cache
+def _language_words(codes: frozenset[str]) -> str:
+    return " ".join(f"{catalog().language_name(code).lower()} {code.lower()}"
+                    for code in sorted(codes))
 
 
 def search_words(text: str) -> tuple[str, ...]:
@@ -176,8 +182,9 @@ class VoiceTableModel(QObject):
                 continue
             self._index[voice.id] = len(self.voices)
             self.voices.append(voice)
-            self.search.append(search_text(voice))
-            self.languages.append(voice.languages)
+            languages = voice.languages
+            self.search.append(search_text(voice, languages))
+            self.languages.append(languages)
             self.labels.append(("", voice.name, language_label(voice.language),
                                 gender_label(voice.gender), source_label(voice)))
             added = True
