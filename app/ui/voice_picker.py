@@ -621,7 +621,7 @@ class VoicePicker(QWidget):
         colour = theme.current().error.name() if error else self.palette().color(
             QPalette.ColorRole.PlaceholderText).name()
         self.lookup_message.setStyleSheet(f"color: {colour};")
-        self.lookup_message.setText(message)
+        self.lookup_message.setText(message[:1].upper() + message[1:])  # a sentence here
         self.lookup_message.show()
 
     def filter(self, **values: Any) -> None:

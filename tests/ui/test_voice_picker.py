@@ -134,6 +134,7 @@ def test_names_are_whole_at_the_windows_width(loop: qasync.QEventLoop, tmp_path:
         voice = picker.proxy.voice_at(row)
         assert voice is not None  # a long name is elided, and whole in its tooltip
         assert picker.proxy.index(row, NAME).data(3).startswith(voice.name + "\n")
+        assert win.shortcuts["use_id"].text() == "Use voice id…"  # in the Voices menu
         win.grab().save(str(tmp_path / "window.png"))
     finally:
         close_window(loop, win)
@@ -169,10 +170,10 @@ def test_a_pasted_id_is_looked_up_and_chosen(loop: qasync.QEventLoop, qtbot: Any
         picker.search.clear()
         assert shown(picker)[:2] == ["[Pasted]", wanted.name]
         picker.search.setText("0badc0de-0000-4000-8000-000000000000")
-        run(loop, until(lambda: "no voice with id" in picker.lookup_message.text()))
+        run(loop, until(lambda: "No voice with id" in picker.lookup_message.text()))
         assert picker.lookup_message.isVisibleTo(picker)
         assert picker.lookup_message.text() == (
-            "no voice with id 0badc0de-0000-4000-8000-000000000000 on "
+            "No voice with id 0badc0de-0000-4000-8000-000000000000 on "
             f"{big_server.url} (it may be private to another account, or deleted)")
         assert chosen[-1].id == wanted.id  # a failed lookup changes nothing
         picker.search.setText("d4")  # typing on hides the message
