@@ -223,6 +223,9 @@ def test_an_mp3_preview_is_decoded_and_kept(server_5000: ThreadedServer,
     (kept,) = (tmp_path / "previews").iterdir()
     assert kept.read_bytes()[:2] in (b"\xff\xf3", b"\xff\xfb", b"ID")  # an MP3 as served
     assert kept.name.startswith(voice.id)
+    served, served_rate = soundfile.read(kept, dtype="float32")  # decoded on its own
+    assert served_rate == rate
+    np.testing.assert_array_equal(samples, served)
     assert rate == 24000 and len(samples) > rate  # a sentence of tones
     assert float(np.abs(samples).max()) > 0.2
     np.testing.assert_array_equal(again, samples)
