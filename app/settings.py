@@ -82,6 +82,10 @@ EMOTION: Final = Setting[str | None]("emotion", (str, _NONE), None,
 ENCODING: Final = Setting[str]("encoding", (str,), "pcm_f32le", "output encoding requested")
 SAMPLE_RATE: Final = Setting[int]("sample_rate", (int,), 44100, "output sample rate requested")
 FAVOURITES: Final = Setting[list[str]]("favourites", (list,), [], "favourite voice ids")
+RECENT_VOICES: Final = Setting[list[str]]("recent_voices", (list,), [],
+                                          "ids of the voices last recorded with, newest first")
+PASTED_VOICES: Final = Setting[list[dict[str, Any]]](
+    "pasted_voices", (list,), [], "voices looked up by a pasted id (their JSON), newest first")
 EXPORT_FOLDER: Final = Setting[str]("export_folder", (str,), "",
                                     "where the export dialog opens")
 EXPORT_FORMAT: Final = Setting[str]("export_format", (str,), "pcm16", "WAV format of exports")
@@ -105,7 +109,7 @@ DECLARED: Final[tuple[Setting[Any], ...]] = (
     BASE_URL, API_VERSION, OFFLINE_ONLY, OUTPUT_DEVICE, PREBUFFER_MS, MODEL, LANGUAGE,
     VOICE_ID, SPEED, VOLUME, EMOTION, ENCODING, SAMPLE_RATE, FAVOURITES, EXPORT_FOLDER,
     EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT, TEXT, WINDOW_GEOMETRY, WINDOW_STATE,
-    VOICE_SETS, LINEUP_PARALLEL, MATCH_LOUDNESS,
+    VOICE_SETS, LINEUP_PARALLEL, MATCH_LOUDNESS, RECENT_VOICES, PASTED_VOICES,
 )
 _BY_NAME: Final = {s.name: s for s in DECLARED}
 

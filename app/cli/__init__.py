@@ -188,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="refuse a context beyond N open at once with Cartesia's "
                        "concurrency_limited error, as a plan does (Free 2, Pro 3, Startup "
                        "5, Scale 15); default: no limit")
+    serve.add_argument("--extra-voices", type=int, default=0, metavar="N",
+                       help="also list N generated voices (a library of Cartesia's size)")
     serve.add_argument("--preload", action="store_true",
                        help="load the voices' models at start, not on first use")
     serve.add_argument("--exit-with-parent", action="store_true",

@@ -44,7 +44,8 @@ async def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     synthesizers = offline_synthesizers()
     server = EngineServer(synthesizers, ServerConfig(
         api_key=key or None, pace=args.pace, chunk_ms=args.chunk_ms,
-        allowed_origins=tuple(args.allow_origin), max_contexts=args.max_contexts))
+        allowed_origins=tuple(args.allow_origin), max_contexts=args.max_contexts,
+        extra_voices=max(0, args.extra_voices)))
     url = await server.start(args.host, args.port)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

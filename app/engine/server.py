@@ -35,19 +35,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import io
 import ipaddress
 import json
 import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Coroutine, Hashable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
+import numpy as np
+import soundfile
 from aiohttp import WSMsgType, hdrs, web
 
-from app.audio.codecs import bytes_per_sample
+from app.audio.codecs import Float32Array, bytes_per_sample
 from app.audio.codecs import decode as decode_pcm
 from app.audio.codecs import encode as encode_pcm
 from app.audio.wav import encode_wav
@@ -63,6 +67,7 @@ from app.cartesia.protocol import (
     ServerProtocol,
 )
 from app.cartesia.voices_types import Voice
+from app.engine.catalog import sample_sentence, with_extra_voices
 from app.engine.scheduler import Scheduler
 from app.engine.synth.base import (
     AudioOut,
@@ -83,6 +88,9 @@ CONCURRENCY_LIMITED_TITLE: Final = "Too many concurrent requests"
 CONCURRENCY_LIMITED_MESSAGE: Final = "You have exceeded your plan's concurrency limit."
 #: The names a loopback server answers to (with its port).
 LOOPBACK_NAMES: Final = ("127.0.0.1", "localhost", "[::1]")
+#: Sample rate of the preview MP3s (one MPEG-2 layer III rate), and how many are kept.
+PREVIEW_RATE: Final = 24000
+PREVIEWS_KEPT: Final = 200
 
 
 def is_loopback(host: str) -> bool:
@@ -117,6 +125,9 @@ class ServerConfig:
     #: counts a whole account); a context beyond it is refused with Cartesia's
     #: ``concurrency_limited``. ``None``: no limit (the app's own engine).
     max_contexts: int | None = None
+    #: Voices added to the offline ones (:mod:`app.engine.catalog`), to serve a
+    #: library of Cartesia's size.
+    extra_voices: int = 0
 
 
 class Connection:
@@ -155,11 +166,16 @@ class EngineServer:
     def __init__(self, synthesizers: Sequence[Synthesizer],
                  config: ServerConfig | None = None) -> None:
         self.config = config or ServerConfig()
-        self.synthesizers = list(synthesizers)
+        self.synthesizers = with_extra_voices(synthesizers, self.config.extra_voices)
         self._voices: dict[str, tuple[Voice, Synthesizer]] = {}
         for synth in self.synthesizers:
             for voice in synth.voices():
                 self._voices[voice.id] = (voice, synth)
+        #: Where each voice is in the listing: a cursor is found without a scan.
+        self._position = {voice_id: n for n, voice_id in enumerate(self._voices)}
+        #: Preview MP3s rendered so far (the newest last), and those being rendered.
+        self._previews: OrderedDict[str, bytes] = OrderedDict()
+        self._preview_locks: dict[str, asyncio.Lock] = {}
         # One step per synthesizer at a time, and threads to close streams beside them.
         self._scheduler = Scheduler(workers=len(self.synthesizers) + 2)
         self._runner: web.AppRunner | None = None
@@ -186,6 +202,7 @@ class EngineServer:
         app.router.add_get("/voices", self._list_voices)
         app.router.add_get("/voices/", self._list_voices)
         app.router.add_get("/voices/{voice_id}", self._get_voice)
+        app.router.add_get("/voices/{voice_id}/preview.mp3", self._preview)
         app.router.add_post("/tts/bytes", self._tts_bytes)
         app.router.add_post("/tts/sse", self._tts_sse)
         app.on_response_prepare.append(self._cors_headers)
@@ -368,6 +385,7 @@ class EngineServer:
     async def _list_voices(self, request: web.Request) -> web.Response:
         query = request.query
         voices = self.voices()
+        positions = self._position
         q = query.get("q", "").strip().lower()
         if q:
             voices = [v for v in voices
@@ -377,9 +395,12 @@ class EngineServer:
         if "is_owner" in query:
             want = query["is_owner"].lower() == "true"
             voices = [v for v in voices if v.is_owner == want]
+        if len(voices) != len(self._voices):
+            positions = {v.id: n for n, v in enumerate(voices)}
         with_preview = "preview_file_url" in query.getall("expand[]", [])
         if self._version(request) < "2024-11-13":
-            return web.json_response([v.to_json(with_preview=with_preview) for v in voices])
+            return web.json_response([self._voice_json(request, v, with_preview)
+                                      for v in voices])
         try:
             limit = int(query.get("limit", self.config.default_page_size))
         except ValueError:
@@ -387,26 +408,25 @@ class EngineServer:
         if not 1 <= limit <= 100:
             return self.error_response(request, 400, "invalid_request", "Invalid request",
                                        "limit must be an integer between 1 and 100")
-        ids = [v.id for v in voices]
         start, stop = 0, len(voices)
         if after := query.get("starting_after"):
-            if after not in ids:
+            if after not in positions:
                 return self.error_response(request, 400, "invalid_request", "Invalid cursor",
                                            f"starting_after {after!r} is not a voice id")
-            start = ids.index(after) + 1
+            start = positions[after] + 1
             stop = min(len(voices), start + limit)
         elif before := query.get("ending_before"):
-            if before not in ids:
+            if before not in positions:
                 return self.error_response(request, 400, "invalid_request", "Invalid cursor",
                                            f"ending_before {before!r} is not a voice id")
-            stop = ids.index(before)
+            stop = positions[before]
             start = max(0, stop - limit)
         else:
             stop = min(len(voices), limit)
         page = voices[start:stop]
         has_more = stop < len(voices)
         return web.json_response({
-            "data": [v.to_json(with_preview=with_preview) for v in page],
+            "data": [self._voice_json(request, v, with_preview) for v in page],
             "has_more": has_more,
             "next_page": page[-1].id if has_more and page else None,
         })
@@ -415,10 +435,55 @@ class EngineServer:
         voice_id = request.match_info["voice_id"]
         found = self._voices.get(voice_id)
         if found is None:
-            return self.error_response(request, 404, "voice_not_found", "Voice not found",
-                                       f"No voice with id {voice_id!r}.")
+            return self._no_voice(request, voice_id)
         with_preview = "preview_file_url" in request.query.getall("expand[]", [])
-        return web.json_response(found[0].to_json(with_preview=with_preview))
+        return web.json_response(self._voice_json(request, found[0], with_preview))
+
+    def _no_voice(self, request: web.Request, voice_id: str) -> web.Response:
+        return self.error_response(request, 404, "voice_not_found", "Voice not found",
+                                   f"No voice with id {voice_id!r}.")
+
+    @staticmethod
+    def _voice_json(request: web.Request, voice: Voice, with_preview: bool) -> dict[str, Any]:
+        if with_preview and voice.preview_file_url is None:
+            # Our own rendering, at the address the client used (its Host passed the
+            # guard): the same origin as the API, so the client sends its key with it.
+            voice = replace(voice, preview_file_url=(
+                f"{request.scheme}://{request.host}/voices/{voice.id}/preview.mp3"))
+        return voice.to_json(with_preview=with_preview)
+
+    async def _preview(self, request: web.Request) -> web.Response:
+        """The voice's preview clip: MP3, as Cartesia's are, rendered once per voice."""
+        voice_id = request.match_info["voice_id"]
+        if voice_id not in self._voices:
+            return self._no_voice(request, voice_id)
+        with self._rest_work():
+            # One rendering per voice: a second request waits for the first one's.
+            async with self._preview_locks.setdefault(voice_id, asyncio.Lock()):
+                data = self._previews.get(voice_id)
+                if data is None:
+                    data = await self._render_preview(voice_id)
+                    self._previews[voice_id] = data
+                    while len(self._previews) > PREVIEWS_KEPT:
+                        self._previews.popitem(last=False)
+                self._previews.move_to_end(voice_id)
+        return web.Response(body=data, content_type="audio/mpeg")
+
+    async def _render_preview(self, voice_id: str) -> bytes:
+        voice, synth = self._voices[voice_id]
+        request = SynthRequest(text=sample_sentence(voice.language), voice_id=voice_id,
+                               sample_rate=PREVIEW_RATE, language=voice.language)
+        stream = self._scheduler.open(synth, request, object())
+        parts: list[Float32Array] = []
+        try:
+            while (event := await stream.next()) is not None:
+                if isinstance(event, AudioOut):
+                    parts.append(event.samples)
+        finally:
+            await stream.aclose()
+        audio = np.concatenate(parts) if parts else np.zeros(PREVIEW_RATE // 10, np.float32)
+        return await asyncio.get_running_loop().run_in_executor(None, _encode_mp3, audio,
+                                                                PREVIEW_RATE)
 
     async def _http_generation(self, request: web.Request, containers: tuple[str, ...]
                                ) -> tuple[m.GenerationRequest, str] | web.Response:
@@ -774,6 +839,12 @@ class EngineServer:
         with contextlib.suppress(ConnectionError):  # the client left: nobody to tell
             async with conn.send_lock:
                 await conn.ws.send_str(frame)
+
+
+def _encode_mp3(audio: Float32Array, rate: int) -> bytes:
+    out = io.BytesIO()
+    soundfile.write(out, audio, rate, format="MP3")
+    return out.getvalue()
 
 
 def _error_of(problem: m.InvalidRequest) -> m.ErrorMessage:

@@ -7,7 +7,9 @@
         ├── InvalidInput    a request that cannot be right, found before sending it
         ├── NeedsCartesia   a Cartesia voice with no way to reach Cartesia
         ├── Stopped         a recording stopped before it finished
-        └── ABRefused       two takes that do not say the same thing cannot be A/B'd
+        ├── ABRefused       two takes that do not say the same thing cannot be A/B'd
+        ├── VoiceLookupFailed  a pasted voice id that is malformed, unknown or unreachable
+        └── PreviewUnplayable  a voice's preview clip that cannot be fetched or decoded
 
 Kept apart from the modules that raise them, so the command line can map them to
 exit codes without importing the engine or the network clients.
@@ -57,3 +59,12 @@ class ABRefused(StudioError):
 
 def _quote(text: str, limit: int = 40) -> str:
     return f"“{text if len(text) <= limit else text[:limit - 1] + '…'}”"
+
+
+class VoiceLookupFailed(StudioError):
+    """A voice id (pasted, or typed) is malformed, unknown to the server, or the server
+    could not be asked."""
+
+
+class PreviewUnplayable(StudioError):
+    """A voice's preview clip could not be downloaded or decoded."""

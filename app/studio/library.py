@@ -3,8 +3,16 @@
 The last full list is cached per server (the file name is a hash of the base
 URL, stable across runs), so the next start shows the library at once and
 refreshes it in the background. Loading reads and writes the cache off the
-loop. Favourites are a setting. Whether a voice speaks a language is one rule
-(:meth:`Voice.speaks`) for the filters, the warnings and ``voices --language``.
+loop. Favourites, recent voices and pasted voices are settings. Whether a voice
+speaks a language is one rule (:meth:`Voice.speaks`) for the filters, the
+warnings and ``voices --language``.
+
+A voice id pasted from Cartesia's site or a colleague is looked up with
+``GET /voices/{id}`` (:meth:`VoiceLibrary.paste`) and kept, with what the server
+said about it, in the "Pasted" group: it is there on the next start even when
+no listed page has it. A voice's own preview clip (``preview_file_url``; Cartesia
+serves MP3) is fetched once, kept in the cache folder and decoded with
+libsndfile, whatever its format (MP3, WAV, FLAC, Ogg: told from its content).
 """
 
 from __future__ import annotations
@@ -12,24 +20,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
+import soundfile
+
 from app.atomic import WriteError, write_bytes
-from app.audio.wav import decode_wav_bytes
+from app.audio.codecs import Float32Array
 from app.cartesia.config import ClientConfig
+from app.cartesia.errors import CartesiaError, NotFound
 from app.cartesia.voices import VoiceQuery, VoicesClient
 from app.cartesia.voices_types import Voice
 from app.engine.local import offline_voices
 from app.engine.synth.registry import DEFAULT_OFFLINE_VOICE_ID
 from app.errors import VoiceboothError
 from app.events import Emitter
-from app.settings import FAVOURITES, VOICE_ID, SettingChanged, Settings
+from app.settings import (
+    FAVOURITES,
+    PASTED_VOICES,
+    RECENT_VOICES,
+    VOICE_ID,
+    SettingChanged,
+    Settings,
+)
 from app.studio.endpoints import Endpoints
+from app.studio.errors import PreviewUnplayable, VoiceLookupFailed
 from app.takes.take import Take, TakeSettings, TakeStatus
 
 log = logging.getLogger(__name__)
@@ -65,7 +87,43 @@ class FavouritesChanged:
     ids: frozenset[str]
 
 
-LibraryEvent = VoicesReset | VoicesAdded | LoadingChanged | LoadFailed | FavouritesChanged
+@dataclass(frozen=True)
+class RecentChanged:
+    """The voices last recorded with, newest first."""
+
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VoicePasted:
+    """A pasted id was found: the voice is in the library (and the Pasted group) now."""
+
+    voice: Voice
+    pasted: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LookupFailed:
+    """A pasted id could not be used; ``message`` says why, for the user."""
+
+    voice_id: str
+    message: str
+
+
+LibraryEvent = (VoicesReset | VoicesAdded | LoadingChanged | LoadFailed | FavouritesChanged
+                | RecentChanged | VoicePasted | LookupFailed)
+
+#: How many voices the Recent group and the Pasted group keep.
+RECENT_KEPT = 10
+PASTED_KEPT = 50
+#: Cartesia's voice ids are UUIDs (``a0e99841-438c-4a64-b679-ae501e7d6091``).
+VOICE_ID_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+                            re.IGNORECASE)
+
+
+def is_voice_id(text: str) -> bool:
+    """Whether ``text`` (stripped) has the shape of a voice id."""
+    return VOICE_ID_SHAPE.fullmatch(text.strip()) is not None
 
 
 def cache_name(base_url: str | None) -> str:
@@ -84,6 +142,7 @@ class VoiceLibrary:
         self.voices: list[Voice] = []
         self.events: Emitter[LibraryEvent] = Emitter()
         self._task: asyncio.Task[None] | None = None
+        self._lookups: set[asyncio.Task[Voice | None]] = set()
         self._unsubscribe = settings.changed.connect(self._setting_changed)
 
     # --- favourites ----------------------------------------------------------------
@@ -99,6 +158,96 @@ class VoiceLibrary:
     def _setting_changed(self, event: SettingChanged) -> None:
         if event.name == FAVOURITES.name:
             self.events.emit(FavouritesChanged(self.favourites))
+        elif event.name == RECENT_VOICES.name:
+            self.events.emit(RecentChanged(self.recent))
+
+    # --- recent and pasted voices ----------------------------------------------------
+
+    @property
+    def recent(self) -> tuple[str, ...]:
+        ids: list[str] = self.settings.get(RECENT_VOICES)
+        return tuple(ids)
+
+    def note_used(self, voice_id: str) -> None:
+        """A take was recorded with this voice: it goes first in the Recent group."""
+        recent = [voice_id, *(i for i in self.recent if i != voice_id)][:RECENT_KEPT]
+        if tuple(recent) != self.recent:
+            self.settings.set(RECENT_VOICES, recent)
+
+    @property
+    def pasted(self) -> list[Voice]:
+        """Voices looked up by id, newest first, as the server described them."""
+        kept: list[dict[str, object]] = self.settings.get(PASTED_VOICES)
+        out = []
+        for item in kept:
+            with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+                out.append(Voice.from_json(item))
+        return out
+
+    def _with_pasted(self, voices: Sequence[Voice]) -> list[Voice]:
+        """The list and the pasted voices it lacks (a pasted voice stays in the picker)."""
+        known = {v.id for v in voices}
+        return [*voices, *(v for v in self.pasted if v.id not in known)]
+
+    def paste(self, text: str) -> asyncio.Task[Voice | None]:
+        """Look a pasted id up in the background; :class:`VoicePasted` or
+        :class:`LookupFailed` tells how it went."""
+        task = asyncio.ensure_future(self._paste(text))
+        self._lookups.add(task)
+        task.add_done_callback(self._lookups.discard)
+        return task
+
+    async def _paste(self, text: str) -> Voice | None:
+        try:
+            voice = await self.lookup(text)
+        except VoiceLookupFailed as exc:
+            self.events.emit(LookupFailed(text.strip(), str(exc)))
+            return None
+        listed = any(v.id == voice.id for v in self.voices)
+        if not listed:
+            self.voices.append(voice)
+            kept = [voice.to_json(with_preview=True),
+                    *(v.to_json(with_preview=True) for v in self.pasted if v.id != voice.id)]
+            self.settings.set(PASTED_VOICES, kept[:PASTED_KEPT])
+        ids = tuple(v.id for v in self.pasted)
+        self.events.emit(VoicePasted(voice, ids))
+        return voice
+
+    async def lookup(self, text: str) -> Voice:
+        """The voice with this id: from the list when it is there, else asked of the
+        server (``GET /voices/{id}``); :class:`VoiceLookupFailed` says why not."""
+        voice_id = text.strip()
+        if not voice_id:
+            raise VoiceLookupFailed("paste a voice id (like a0e99841-438c-4a64-b679-"
+                                    "ae501e7d6091) to look it up")
+        if not is_voice_id(voice_id):
+            shown = voice_id if len(voice_id) <= 60 else voice_id[:57] + "…"
+            raise VoiceLookupFailed(
+                f"{shown!r} is not a voice id: ids have 32 hexadecimal digits in five "
+                "groups, like a0e99841-438c-4a64-b679-ae501e7d6091")
+        voice_id = voice_id.lower()
+        found = next((v for v in self.voices if v.id == voice_id), None)
+        if found is not None:
+            return found
+        online = await self.endpoints.online()
+        if online is None:
+            offline = await _offline_voices()
+            found = next((v for v in offline if v.id == voice_id), None)
+            if found is not None:
+                return found
+            raise VoiceLookupFailed(
+                f"no voice with id {voice_id} among the offline voices; to use voices "
+                "from Cartesia's library, store an API key in Settings")
+        try:
+            async with VoicesClient(online) as client:
+                voice = await client.get(voice_id, with_preview=True)
+        except NotFound:
+            raise VoiceLookupFailed(f"no voice with id {voice_id} on {online.base_url} "
+                                    "(it may be private to another account, or deleted)"
+                                    ) from None
+        except CartesiaError as exc:
+            raise VoiceLookupFailed(f"could not look up voice {voice_id}: {exc}") from None
+        return replace(voice, offline=False)
 
     # --- finding ---------------------------------------------------------------------
 
@@ -128,6 +277,7 @@ class VoiceLibrary:
             return
         cached = await asyncio.get_running_loop().run_in_executor(None, _read_cache, path)
         if cached and not self.voices:
+            cached = self._with_pasted(cached)
             self.voices = cached
             self.events.emit(VoicesReset(tuple(cached)))
 
@@ -151,8 +301,9 @@ class VoiceLibrary:
             self.events.emit(LoadingChanged(len(loaded), False))
         if loaded:
             unique = _first_of_each_id(loaded)
-            self.voices = unique  # voices the library no longer has are dropped
-            self.events.emit(VoicesReset(tuple(unique)))
+            # Voices the library no longer has are dropped; pasted ones stay.
+            self.voices = self._with_pasted(unique)
+            self.events.emit(VoicesReset(tuple(self.voices)))
             path = await self._cache_path()
             if path is not None:
                 await asyncio.get_running_loop().run_in_executor(None, _write_cache, path,
@@ -179,27 +330,59 @@ class VoiceLibrary:
 
     # --- previews ----------------------------------------------------------------------
 
+    def preview_path(self, voice: Voice) -> Path | None:
+        """Where a voice's clip is kept: per voice and per URL (a new clip, a new file)."""
+        if self.cache_dir is None or voice.preview_file_url is None:
+            return None
+        safe_id = re.sub(r"[^A-Za-z0-9_-]", "_", voice.id)[:64]
+        digest = hashlib.sha256(voice.preview_file_url.encode("utf-8")).hexdigest()[:16]
+        return self.cache_dir / "previews" / f"{safe_id}-{digest}.clip"
+
     async def preview_clip(self, voice: Voice) -> Take:
         """The voice's own preview clip as a take; :class:`VoiceboothError` if it cannot
-        be played (not WAV, unreachable), so the caller can generate a sample instead."""
-        if voice.preview_file_url is None:
-            raise VoiceboothError(f"{voice.name} has no preview clip")
+        be played (unreachable, or not audio libsndfile reads), so the caller can
+        generate a sample instead."""
+        url = voice.preview_file_url
+        if url is None:
+            raise PreviewUnplayable(f"{voice.name} has no preview clip")
+        loop = asyncio.get_running_loop()
+        path = self.preview_path(voice)
         online = await self.endpoints.online()
-        parts = urlsplit(voice.preview_file_url)
+        parts = urlsplit(url)
         # The key goes only to the API's own origin (VoicesClient checks it exactly).
         config = online or ClientConfig(f"{parts.scheme}://{parts.netloc}")
-        async with VoicesClient(config) as client:
-            data = await client.preview_clip(voice.preview_file_url)
-        wav = decode_wav_bytes(data, "the preview clip")  # WavError: not a WAV file
+        decoded: tuple[Float32Array, int] | None = None
+        if path is not None:
+            kept = await loop.run_in_executor(None, _read_bytes, path)
+            if kept is not None:
+                try:
+                    decoded = await loop.run_in_executor(None, decode_clip, kept)
+                except PreviewUnplayable:
+                    log.info("the kept preview %s is unreadable; fetching it again", path)
+        if decoded is None:
+            async with VoicesClient(config) as client:
+                data = await client.preview_clip(url)
+            try:
+                decoded = await loop.run_in_executor(None, decode_clip, data)
+            except PreviewUnplayable as exc:
+                raise PreviewUnplayable(f"the preview clip of {voice.name} cannot be "
+                                        f"played: {exc}") from None
+            if path is not None:
+                await loop.run_in_executor(None, _write_preview, path, data)
+        samples, rate = decoded
         take = Take(TakeSettings(text=f"Preview clip of {voice.name}", voice_id=voice.id,
-                                 voice_name=voice.name, sample_rate=wav.sample_rate,
+                                 voice_name=voice.name, sample_rate=rate,
                                  base_url=config.base_url))
-        take.append_audio(wav.samples)
+        take.append_audio(samples)
         take.finish(TakeStatus.DONE)
         return take
 
     async def close(self) -> None:
         self._unsubscribe()
+        for lookup in list(self._lookups):
+            lookup.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lookup
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -233,3 +416,41 @@ def _write_cache(path: Path, voices: Sequence[Voice]) -> None:
         write_bytes(path, json.dumps([v.to_json(with_preview=True) for v in voices]).encode())
     except (OSError, WriteError) as exc:
         log.info("voice cache not written: %s", exc)
+
+
+def decode_clip(data: bytes) -> tuple[Float32Array, int]:
+    """Mono float32 samples and their rate, from a clip in any format libsndfile reads
+    (MP3, WAV, FLAC, Ogg), told from its content: a URL's suffix may lie."""
+    if not data:
+        raise PreviewUnplayable("the clip is empty")
+    try:
+        audio, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (soundfile.SoundFileError, RuntimeError, TypeError, ValueError) as exc:
+        head = data[:16].hex(" ")
+        raise PreviewUnplayable(f"its {len(data):,} bytes are not audio in a format we "
+                                f"read (MP3, WAV, FLAC, Ogg); libsndfile says "
+                                f"{_reason(exc)} (it starts {head})") from None
+    if audio.shape[0] == 0:
+        raise PreviewUnplayable("the clip holds no audio")
+    mono = audio.mean(axis=1, dtype=np.float32) if audio.shape[1] > 1 else audio[:, 0]
+    return np.ascontiguousarray(mono, dtype=np.float32), int(rate)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    return text.split(": ", 1)[1] if ": " in text else text
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _write_preview(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(path, data)
+    except (OSError, WriteError) as exc:
+        log.info("preview clip not kept: %s", exc)

@@ -121,6 +121,7 @@ class Studio:
         """Record the draft with ``voice`` and play it while it streams."""
         recording = self.recorder.start(draft.take_settings(voice), voice)
         self.transport.follow(recording.take)
+        self.library.note_used(voice.id)  # the Recent group of the picker
         return recording
 
     def preview(self, voice: Voice, draft: Draft) -> None:

@@ -1,24 +1,35 @@
-"""The voice library: a table model, a filter proxy, and the picker widget.
+"""The voice library: the voices and their search text, the rows shown, and the picker.
 
-The model holds every voice (all pages, loaded in the background by the
-window); the proxy filters as you type over name and description, and by
-language, gender, owner, source (Cartesia or offline) and favourites; the
-table sorts by any column. Favourites are toggled in the ★ column.
+Cartesia's library has thousands of voices, so filtering is built for that:
+each voice has its search text made once (name, description, gender, accent,
+language name and code, locales, id), and a keystroke walks a list of
+precomputed strings into a list of row numbers, then resets the table once;
+no per-row Python callback from Qt, no re-sort (the order is kept sorted and
+only changes when the sort or the groups do). Search words match the starts
+of words, in any order ("brit fem" finds a British feminine voice, and "male"
+does not find "female").
+
+Rows are grouped: voices pasted by id, favourites, recent voices, then the
+rest, each group under a heading when there is more than one group to show.
+The Source column appears only when the list mixes sources.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+import re
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from typing import Any, Final
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QStaticText
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -29,36 +40,226 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from app.cartesia.models import catalog
 from app.cartesia.voices_types import Voice
 from app.studio.library import (
     FavouritesChanged,
     LibraryEvent,
     LoadingChanged,
+    LookupFailed,
+    RecentChanged,
     VoiceLibrary,
+    VoicePasted,
     VoicesAdded,
     VoicesReset,
+    is_voice_id,
 )
+from app.ui import theme
 
 Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("★", "Name", "Lang", "Gender", "Source")
+COLUMNS: Final = ("★", "Name", "Language", "Gender", "Source")
 STAR, NAME, LANGUAGE, GENDER, SOURCE = range(5)
+#: Group headings, in the order the groups are shown; the last holds every other voice.
+GROUPS: Final = ("Pasted", "Favourites", "Recent", "All voices")
+PASTED, FAVOURITE, RECENT, REST = range(4)
+_WORD_BREAKS: Final = re.compile(r"[\W_]+")
+#: Roles as plain ints: comparing with the enum members costs more, for every cell.
+_DISPLAY: Final = int(Qt.ItemDataRole.DisplayRole.value)
+_USER: Final = int(Qt.ItemDataRole.UserRole.value)
+_TOOLTIP: Final = int(Qt.ItemDataRole.ToolTipRole.value)
+_ALIGN: Final = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_FONT: Final = int(Qt.ItemDataRole.FontRole.value)
+_FOREGROUND: Final = int(Qt.ItemDataRole.ForegroundRole.value)
+_BACKGROUND: Final = int(Qt.ItemDataRole.BackgroundRole.value)
+_HEADING_ROLES: Final = frozenset({_FONT, _FOREGROUND, _BACKGROUND})
+_CENTER: Final = int(Qt.AlignmentFlag.AlignCenter.value)
+_LEFT: Final = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
+_SELECTED: Final = QStyle.StateFlag.State_Selected
+_TEXT: Final = QPalette.ColorRole.Text
+_HIGHLIGHTED_TEXT: Final = QPalette.ColorRole.HighlightedText
+_VOICE_FLAGS: Final = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_HEADING_FLAGS: Final = Qt.ItemFlag.NoItemFlags
 
 
-class VoiceTableModel(QAbstractTableModel):
+def language_label(code: str) -> str:
+    """``English (en)``: the name people look for, and the code the API uses."""
+    if not code:
+        return "—"
+    name = catalog().language_name(code)
+    return f"{name} ({code})" if name != code else code
+
+
+def gender_label(value: str | None) -> str:
+    return {"masculine": "Masculine", "feminine": "Feminine",
+            "gender_neutral": "Neutral"}.get(value or "", value or "—")
+
+
+def source_label(voice: Voice) -> str:
+    return "Offline" if voice.offline else "Cartesia"
+
+
+#: Words a search may use for each gender value ("male" must not find "female").
+_GENDER_WORDS: Final = {"masculine": "masculine male man", "feminine": "feminine female woman",
+                        "gender_neutral": "neutral gender neutral"}
+
+
+def search_text(voice: Voice, languages: frozenset[str] | None = None) -> str:
+    """Every searchable word of a voice, lower case, each after a space."""
+    free = " ".join((voice.name, voice.description, voice.tagline, voice.accent or "",
+                     voice.country or "", *(loc.locale for loc in voice.locales), voice.id))
+    return (" " + _WORD_BREAKS.sub(" ", free.lower()).strip() + " "
+            + _GENDER_WORDS.get(voice.gender or "", (voice.gender or "").lower()) + " "
+            + _language_words(voice.languages if languages is None else languages) + " "
+            + source_label(voice).lower() + " ")
+
+
+@cache
+def _language_words(codes: frozenset[str]) -> str:
+    return " ".join(f"{catalog().language_name(code).lower()} {code.lower()}"
+                    for code in sorted(codes))
+
+
+def search_words(text: str) -> tuple[str, ...]:
+    """What a query looks for: the start of a word, per word typed."""
+    return tuple(" " + word for word in _WORD_BREAKS.sub(" ", text.lower()).split())
+
+
+class VoiceTableModel(QObject):
+    """Every voice, with what filtering needs precomputed, and the groups."""
+
     favouriteToggled = Signal(str)  # a voice id; the library decides and tells back
+    changed = Signal()  # voices or groups changed: the rows must be made again
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.voices: list[Voice] = []
+        self.search: list[str] = []
+        self.languages: list[frozenset[str]] = []
+        #: What each column shows, made once per voice (painting asks for it often).
+        self.labels: list[tuple[str, str, str, str, str]] = []
         self.favourites: set[str] = set()
+        self.recent: tuple[str, ...] = ()
+        self.pasted: tuple[str, ...] = ()
+        self._index: dict[str, int] = {}
+
+    def set_voices(self, voices: Sequence[Voice]) -> None:
+        # The list a load ends with is mostly the voices its pages brought: their
+        # search text is kept, not made again.
+        known = {v.id: (v, i) for i, v in enumerate(self.voices)}
+        search, languages, labels = self.search, self.languages, self.labels
+        self.voices, self.search, self.languages, self.labels = [], [], [], []
+        self._index = {}
+        for voice in voices:
+            if voice.id in self._index:
+                continue
+            before = known.get(voice.id)
+            if before is not None and before[0] == voice:
+                self._index[voice.id] = len(self.voices)
+                self.voices.append(voice)
+                self.search.append(search[before[1]])
+                self.languages.append(languages[before[1]])
+                self.labels.append(labels[before[1]])
+            else:
+                self._append([voice])
+        self.changed.emit()
+
+    def add_voices(self, voices: Sequence[Voice]) -> None:
+        if self._append(voices):
+            self.changed.emit()
+
+    def _append(self, voices: Sequence[Voice]) -> bool:
+        added = False
+        for voice in voices:
+            if voice.id in self._index:
+                continue
+            self._index[voice.id] = len(self.voices)
+            self.voices.append(voice)
+            languages = voice.languages
+            self.search.append(search_text(voice, languages))
+            self.languages.append(languages)
+            self.labels.append(("", voice.name, language_label(voice.language),
+                                gender_label(voice.gender), source_label(voice)))
+            added = True
+        return added
+
+    def set_favourites(self, ids: Iterable[str]) -> None:
+        self.favourites = set(ids)
+        self.changed.emit()
+
+    def set_groups(self, *, recent: Sequence[str] | None = None,
+                   pasted: Sequence[str] | None = None) -> None:
+        if recent is not None:
+            self.recent = tuple(recent)
+        if pasted is not None:
+            self.pasted = tuple(pasted)
+        self.changed.emit()
+
+    def group_of(self, index: int) -> int:
+        voice_id = self.voices[index].id
+        if voice_id in self.pasted:
+            return PASTED
+        if voice_id in self.favourites:
+            return FAVOURITE
+        return RECENT if voice_id in self.recent else REST
+
+    def toggle_favourite(self, index: int) -> None:
+        self.favouriteToggled.emit(self.voices[index].id)
+
+    def row_of(self, voice_id: str) -> int | None:
+        """The voice's place in :attr:`voices` (not a row of the table)."""
+        return self._index.get(voice_id)
+
+    def sources(self) -> set[str]:
+        return {source_label(v) for v in self.voices}
+
+
+class VoiceRows(QAbstractTableModel):
+    """The rows the table shows: the voices the filters let through, grouped and sorted.
+
+    A row is a voice's place in the :class:`VoiceTableModel`, or a group heading
+    (``-1 - group``).
+    """
+
+    def __init__(self, voices: VoiceTableModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.source = voices
+        self.text = ""
+        self.language = ""
+        self.gender = ""
+        self.owner = ""  # "", "mine", "public"
+        self.source_filter = ""  # "", "cartesia", "offline"
+        self.favourites_only = False
+        self.rows: list[int] = []
+        self.sort_column = NAME
+        self.sort_order = Qt.SortOrder.AscendingOrder
+        self._sorted: list[int] = []
+        self._row_of: dict[int, int] | None = None
+        self.voices_shown = 0
+        #: Each voice's group, or ``None`` when no voice is in a group of its own.
+        self._ranks: list[int] | None = None
+        #: Changes with the voices, their groups and the sort: the last filtering's
+        #: result is then no base for the next.
+        self._generation = 0
+        #: (filters but the text, the search text, the voices it let through).
+        self._last: tuple[tuple[Any, ...], str, list[int]] | None = None
+        self._heading = QFont()
+        self._heading.setBold(True)
+        self.heading_colours = (theme.current().ruler,
+                                QPalette().color(QPalette.ColorRole.AlternateBase))
+        voices.changed.connect(self._voices_changed)
+
+    # --- the Qt model ---------------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.voices)
+        return 0 if parent.isValid() else len(self.rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
@@ -69,111 +270,230 @@ class VoiceTableModel(QAbstractTableModel):
             return COLUMNS[section]
         return None
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        voice = self.voices[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (("★" if voice.id in self.favourites else "☆"), voice.name,
-                    voice.language, _gender(voice.gender),
-                    "Offline" if voice.offline else ("Mine" if voice.is_owner
-                                                     else "Cartesia"))[column]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{voice.name}\n{voice.description}" if column != STAR else \
-                "Click to add to or remove from favourites"
-        if role == Qt.ItemDataRole.UserRole:
-            return voice
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == STAR:
-            return int(Qt.AlignmentFlag.AlignCenter)
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if index.isValid() and self.rows[index.row()] < 0:
+            return _HEADING_FLAGS  # a heading: skipped by the keyboard too
+        return _VOICE_FLAGS
+
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        # Called for every cell and role of every painted row: the common answers
+        # come first and are precomputed.
+        if role == _DISPLAY:
+            item = self.rows[index.row()]
+            column = index.column()
+            if item < 0:
+                return GROUPS[-1 - item] if column == STAR else None
+            if column == STAR:
+                return "★" if self.source.voices[item].id in self.source.favourites else "☆"
+            return self.source.labels[item][column]
+        if role == _USER:
+            item = self.rows[index.row()]
+            return self.source.voices[item] if item >= 0 else None
+        if role == _TOOLTIP:
+            item = self.rows[index.row()]
+            return None if item < 0 else self._tooltip(self.source.voices[item], index.column())
+        if role == _ALIGN:
+            return _CENTER if index.column() == STAR else None
+        if role in _HEADING_ROLES and self.rows[index.row()] < 0:
+            if role == _FONT:
+                return self._heading
+            return self.heading_colours[role == _BACKGROUND]
         return None
 
-    def set_voices(self, voices: list[Voice]) -> None:
-        self.beginResetModel()
-        self.voices = list(voices)
-        self.endResetModel()
+    @staticmethod
+    def _tooltip(voice: Voice, column: int) -> str:
+        if column == STAR:
+            return "Click to add to or remove from favourites"
+        accent = f" · {voice.accent} accent" if voice.accent else ""
+        return (f"{voice.name}\n{language_label(voice.language)} · "
+                f"{gender_label(voice.gender)}{accent}\n{voice.description}")
 
-    def add_voices(self, voices: list[Voice]) -> None:
-        known = {v.id for v in self.voices}
-        new = [v for v in voices if v.id not in known]
-        if new:
-            self.beginInsertRows(QModelIndex(), len(self.voices),
-                                 len(self.voices) + len(new) - 1)
-            self.voices.extend(new)
-            self.endInsertRows()
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.sort_column, self.sort_order = column, order
+        self._sort()
+        self.refilter()
 
-    def set_favourites(self, ids: Iterable[str]) -> None:
-        self.favourites = set(ids)
-        if self.voices:
-            self.dataChanged.emit(self.index(0, STAR), self.index(len(self.voices) - 1, STAR))
-
-    def toggle_favourite(self, row: int) -> None:
-        self.favouriteToggled.emit(self.voices[row].id)
-
-    def row_of(self, voice_id: str) -> int | None:
-        return next((i for i, v in enumerate(self.voices) if v.id == voice_id), None)
-
-
-def _gender(value: str | None) -> str:
-    return {"masculine": "Masculine", "feminine": "Feminine",
-            "gender_neutral": "Neutral"}.get(value or "", value or "—")
-
-
-class VoiceFilter(QSortFilterProxyModel):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.text = ""
-        self.language = ""
-        self.gender = ""
-        self.owner = ""  # "", "mine", "public"
-        self.source = ""  # "", "cartesia", "offline"
-        self.favourites_only = False
-        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    # --- filtering --------------------------------------------------------------------
 
     def set(self, **values: Any) -> None:
-        self.beginFilterChange()
         for name, value in values.items():
-            setattr(self, name, value)
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+            setattr(self, "source_filter" if name == "source" else name, value)
+        self.refilter()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        model = self.sourceModel()
-        assert isinstance(model, VoiceTableModel)
-        voice = model.voices[source_row]
-        if self.text:
-            needle = self.text.lower()
-            if needle not in voice.name.lower() and needle not in voice.description.lower():
-                return False
-        if self.language and not voice.speaks(self.language):
-            return False
-        if self.gender and voice.gender != self.gender:
-            return False
-        if self.owner == "mine" and not voice.is_owner:
-            return False
-        if self.owner == "public" and voice.is_owner:
-            return False
-        if self.source == "offline" and not voice.offline:
-            return False
-        if self.source == "cartesia" and voice.offline:
-            return False
-        return not (self.favourites_only and voice.id not in model.favourites)
+    def _voices_changed(self) -> None:
+        model = self.source
+        special = bool(model.pasted or model.favourites or model.recent)
+        self._ranks = [model.group_of(i) for i in range(len(model.voices))] if special \
+            else None
+        self._sort()
+        self.refilter()
+
+    def _sort(self) -> None:
+        voices = self.source.voices
+        keys: list[Callable[[int], Any]] = [
+            lambda i: voices[i].id in self.source.favourites,
+            lambda i: voices[i].name.casefold(),
+            lambda i: (language_label(voices[i].language).casefold(),
+                       voices[i].name.casefold()),
+            lambda i: (gender_label(voices[i].gender), voices[i].name.casefold()),
+            lambda i: (source_label(voices[i]), voices[i].name.casefold()),
+        ]
+        self._sorted = sorted(range(len(voices)), key=keys[self.sort_column],
+                              reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
+        self._generation += 1
+
+    def refilter(self) -> None:
+        """Make the rows again: a few passes over lists, one reset of the table.
+
+        Typing narrows: when the new search text extends the last one (and nothing
+        else changed), only the voices the last one let through are searched.
+        """
+        model = self.source
+        voices = model.voices
+        text = " ".join(search_words(self.text))
+        others = (self.language, self.gender, self.owner, self.source_filter,
+                  self.favourites_only, len(voices), self._generation)
+        last = self._last
+        if last is not None and last[0] == others and text.startswith(last[1]):
+            found = last[2]
+        else:
+            found = self._sorted
+            language, gender, owner = self.language, self.gender, self.owner
+            if language:
+                languages = model.languages
+                found = [i for i in found if language in languages[i]]
+            if gender:
+                found = [i for i in found if voices[i].gender == gender]
+            if owner:
+                mine = owner == "mine"
+                found = [i for i in found if voices[i].is_owner == mine]
+            if self.source_filter:
+                offline = self.source_filter == "offline"
+                found = [i for i in found if voices[i].offline == offline]
+            if self.favourites_only:
+                favourites = model.favourites
+                found = [i for i in found if voices[i].id in favourites]
+        search = model.search
+        for word in search_words(self.text):
+            found = [i for i in found if word in search[i]]
+        self._last = (others, text, found)
+        rows: list[int] = found
+        ranks = self._ranks
+        if ranks is not None:
+            groups = [[i for i in found if ranks[i] == g] for g in range(len(GROUPS))]
+            shown = [g for g, members in enumerate(groups) if members]
+            if len(shown) > 1:
+                rows = []
+                for group in shown:
+                    rows.append(-1 - group)
+                    rows.extend(groups[group])
+        self.beginResetModel()
+        self.rows = rows
+        self.voices_shown = len(found)
+        self._row_of = None
+        self.endResetModel()
+
+    def headings(self) -> list[int]:
+        return [row for row, item in enumerate(self.rows) if item < 0]
+
+    def voice_count(self) -> int:
+        return self.voices_shown
+
+    def row_for(self, index: int) -> int | None:
+        """The table row of the voice at ``index`` in the model, if it is shown."""
+        if self._row_of is None:
+            self._row_of = {item: row for row, item in enumerate(self.rows)}
+        return self._row_of.get(index)
+
+    def voice_at(self, row: int) -> Voice | None:
+        item = self.rows[row] if 0 <= row < len(self.rows) else -1
+        return self.source.voices[item] if item >= 0 else None
+
+
+class RowPainter(QStyledItemDelegate):
+    """Paints a cell straight from the precomputed labels.
+
+    The standard delegate asks the model for ten roles per cell (each a call into
+    Python) and lays the text out with QTextLayout; for the thirty rows a keystroke
+    repaints that was most of the frame. Text is elided in the middle, where a long
+    name's end ("… (Studio Edition)") stays readable; the tooltip has it whole.
+    """
+
+    def __init__(self, rows: VoiceRows, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows = rows
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._texts: dict[tuple[str, int], tuple[QStaticText, int]] = {}
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        item = self.rows.rows[index.row()]
+        column = index.column()
+        rect = option.rect
+        palette = option.palette
+        selected = bool(option.state & _SELECTED)
+        if item < 0:
+            painter.fillRect(rect, self.rows.heading_colours[1])
+            if column != STAR:
+                return
+            painter.save()
+            painter.setFont(self._bold)
+            painter.setPen(self.rows.heading_colours[0])
+            painter.drawText(rect.adjusted(6, 0, -6, 0), _LEFT, GROUPS[-1 - item])
+            painter.restore()
+            return
+        if selected:
+            painter.fillRect(rect, palette.highlight())
+        model = self.rows.source
+        if column == STAR:
+            text = "★" if model.voices[item].id in model.favourites else "☆"
+        else:
+            text = model.labels[item][column]
+        painter.setPen(palette.color(_HIGHLIGHTED_TEXT if selected else _TEXT))
+        width = rect.width() - 12
+        laid, advance = self._laid_out(text, width, option.fontMetrics)
+        x = rect.x() + (6 if column != STAR else (rect.width() - advance) // 2)
+        y = rect.y() + (rect.height() - option.fontMetrics.height()) // 2
+        painter.drawStaticText(x, y, laid)
+
+    def _laid_out(self, text: str, width: int, metrics: QFontMetrics) -> tuple[QStaticText, int]:
+        """The text as drawn in ``width`` (elided in the middle if it must be), laid out
+        once: the same labels ("English (en)", names) are painted again at each keystroke."""
+        key = (text, width)
+        found = self._texts.get(key)
+        if found is None:
+            if metrics.horizontalAdvance(text) > width:
+                text = metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, width)
+            laid = QStaticText(text)
+            laid.setTextFormat(Qt.TextFormat.PlainText)
+            found = (laid, metrics.horizontalAdvance(text))
+            if len(self._texts) > 4000:
+                self._texts.clear()
+            self._texts[key] = found
+        return found
 
 
 class VoicePicker(QWidget):
     voiceSelected = Signal(object)      # Voice
     previewRequested = Signal(object)   # Voice
     refreshRequested = Signal()
+    idPasted = Signal(str)              # a voice id the list does not have: look it up
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = VoiceTableModel(self)
-        self.proxy = VoiceFilter(self)
-        self.proxy.setSourceModel(self.model)
+        #: The rows shown (named ``proxy`` as the Qt model the table shows).
+        self.proxy = VoiceRows(self.model, self)
         self._filtering = False
         self._chosen: Voice | None = None
+        self._wanted_id: str | None = None
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search voices by name or description (Ctrl+F)")
+        self.search.setPlaceholderText("Search name, description, language, accent… "
+                                       "or paste a voice id (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
+        self.lookup_message = QLabel()
+        self.lookup_message.setWordWrap(True)
+        self.lookup_message.hide()
         self.language = QComboBox()
         self.gender = QComboBox()
         self.owner = QComboBox()
@@ -191,20 +511,28 @@ class VoicePicker(QWidget):
         self.language.addItem("Any language", "")
         self.table = QTableView()
         self.table.setModel(self.proxy)
+        self.table.setItemDelegate(RowPainter(self.proxy, self.table))
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setShowGrid(False)
+        rows = self.table.verticalHeader()
+        rows.hide()
+        # One height for every row: nothing is measured per row, whatever the count.
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setMinimumSectionSize(24)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((STAR, 26), (LANGUAGE, 48), (GENDER, 74), (SOURCE, 62)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-            self.table.setColumnWidth(column, width)
+        for column in (STAR, LANGUAGE, GENDER, SOURCE):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        self._fit_columns()
+        self.table.setColumnHidden(SOURCE, True)
         self.table.setMinimumWidth(300)
-        self.table.setWordWrap(False)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.hide()
@@ -231,6 +559,7 @@ class VoicePicker(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.search)
+        layout.addWidget(self.lookup_message)
         layout.addLayout(filters)
         layout.addLayout(filters2)
         layout.addWidget(self.table, 1)
@@ -239,7 +568,7 @@ class VoicePicker(QWidget):
         layout.addWidget(self.details)
         layout.addLayout(bottom)
 
-        self.search.textChanged.connect(lambda text: self.filter(text=text.strip()))
+        self.search.textChanged.connect(self._search_changed)
         self._bind(self.language, "language")
         self._bind(self.gender, "gender")
         self._bind(self.owner, "owner")
@@ -249,13 +578,51 @@ class VoicePicker(QWidget):
         self.table.clicked.connect(self._clicked)
         self.preview_button.clicked.connect(self._preview)
         self.refresh_button.clicked.connect(self.refreshRequested)
-        self.proxy.rowsInserted.connect(self._count)
-        self.proxy.rowsRemoved.connect(self._count)
-        self.proxy.modelReset.connect(self._count)
-        self.proxy.layoutChanged.connect(self._count)
+        self.proxy.modelAboutToBeReset.connect(self._before_reset)
+        self.proxy.modelReset.connect(self._after_reset)
+        self.model.changed.connect(self._contents_changed)
 
     def _bind(self, box: QComboBox, name: str) -> None:
         box.currentIndexChanged.connect(lambda _i: self.filter(**{name: box.currentData()}))
+
+    def _fit_columns(self) -> None:
+        """Fixed columns as wide as their longest label, so Name gets the rest."""
+        metrics = self.table.fontMetrics()
+        pad = 18
+        languages = {language_label(v.language) for v in self.model.voices} or {"English (en)"}
+        widths = {STAR: 26,
+                  LANGUAGE: max(metrics.horizontalAdvance(t) for t in
+                                languages | {COLUMNS[LANGUAGE]}) + pad,
+                  GENDER: metrics.horizontalAdvance("Masculine") + pad,
+                  SOURCE: metrics.horizontalAdvance("Cartesia") + pad}
+        for column, width in widths.items():
+            if self.table.columnWidth(column) != width:
+                self.table.setColumnWidth(column, width)
+
+    def _search_changed(self, text: str) -> None:
+        self.lookup_message.hide()
+        stripped = text.strip()
+        self.filter(text=stripped)
+        if is_voice_id(stripped):
+            found = self.model.row_of(stripped.lower())
+            if found is not None:
+                self.select(stripped.lower())
+            else:
+                self._wanted_id = stripped.lower()
+                self._say(f"Looking up voice {stripped}…", error=False)
+                self.idPasted.emit(stripped)
+
+    def use_voice_id(self, text: str) -> None:
+        """As if the id were pasted into the search box (the Voices menu's action)."""
+        self.search.setText(text.strip())
+        self.search.setFocus()
+
+    def _say(self, message: str, *, error: bool) -> None:
+        colour = theme.current().error.name() if error else self.palette().color(
+            QPalette.ColorRole.PlaceholderText).name()
+        self.lookup_message.setStyleSheet(f"color: {colour};")
+        self.lookup_message.setText(message[:1].upper() + message[1:])  # a sentence here
+        self.lookup_message.show()
 
     def filter(self, **values: Any) -> None:
         """Narrow the list; the chosen voice stays chosen even when it is filtered out.
@@ -264,47 +631,67 @@ class VoicePicker(QWidget):
         is filtered away: typing "espeak" in the search box chose Espeak Swedish
         (and Swedish as the language) for the user.
         """
-        chosen = self._chosen
+        self.proxy.set(**values)
+
+    def _before_reset(self) -> None:
         self._filtering = True
+
+    def _after_reset(self) -> None:
+        """After every new set of rows: headings, the chosen voice, the count."""
         try:
-            self.proxy.set(**values)
+            self.table.clearSpans()
+            for row in self.proxy.headings():
+                self.table.setSpan(row, 0, 1, len(COLUMNS))
+            chosen = self._chosen
             if chosen is not None:
                 visible = self.select(chosen.id)
-                if not visible:
-                    self.table.selectionModel().clear()
                 self.details.setText(_details(chosen) + (
                     "" if visible else "<br><i>Hidden by the filter; still the chosen voice.</i>"))
                 self.preview_button.setEnabled(visible)
         finally:
             self._filtering = False
+        self._count()
+
+    def _contents_changed(self) -> None:
+        self.table.setColumnHidden(SOURCE, len(self.model.sources()) < 2)
+        self.source.setVisible(len(self.model.sources()) > 1 or bool(self.source.currentData()))
 
     # --- contents ------------------------------------------------------------------
 
     def set_voices(self, voices: list[Voice]) -> None:
-        selected = self.selected_voice()
         self.model.set_voices(voices)
         self._languages()
-        if selected is not None:
-            self.select(selected.id)
-        self._count()
 
     def add_voices(self, voices: list[Voice]) -> None:
         self.model.add_voices(voices)
         self._languages()
-        self._count()
 
     def _languages(self) -> None:
         have = {self.language.itemData(i) for i in range(self.language.count())}
-        for code in sorted({v.language for v in self.model.voices if v.language} - have):
-            self.language.addItem(code, code)
+        new = {v.language for v in self.model.voices if v.language} - have
+        if not new:
+            return
+        current = self.language.currentData()
+        codes = sorted((have - {""}) | new, key=lambda c: language_label(c).casefold())
+        self.language.blockSignals(True)
+        try:
+            self.language.clear()
+            self.language.addItem("Any language", "")
+            for code in codes:
+                self.language.addItem(language_label(code), code)
+            self.language.setCurrentIndex(max(0, self.language.findData(current)))
+        finally:
+            self.language.blockSignals(False)
+        self._fit_columns()
 
     def _count(self, *_: object) -> None:
-        self.status.setText(f"{self.proxy.rowCount()} of {self.model.rowCount()} voices")
+        self.status.setText(f"{self.proxy.voice_count():,} of {len(self.model.voices):,} "
+                            "voices")
 
     def show_progress(self, loaded: int, busy: bool, message: str = "") -> None:
         self.progress.setVisible(busy)
         self.progress.setRange(0, 0)
-        self.progress.setFormat(message or f"Loading voices… {loaded}")
+        self.progress.setFormat(message or f"Loading voices… {loaded:,}")
         self.refresh_button.setEnabled(not busy)
 
     # --- selection --------------------------------------------------------------------
@@ -313,30 +700,32 @@ class VoicePicker(QWidget):
         index = self.table.currentIndex()
         if not index.isValid():
             return None
-        voice = self.proxy.data(index, Qt.ItemDataRole.UserRole)
-        return voice if isinstance(voice, Voice) else None
+        return self.proxy.voice_at(index.row())
 
     def select(self, voice_id: str) -> bool:
-        row = self.model.row_of(voice_id)
+        """Make the voice the current row; ``False`` when it is not shown."""
+        found = self.model.row_of(voice_id)
+        row = None if found is None else self.proxy.row_for(found)
         if row is None:
+            if self._filtering:
+                self.table.selectionModel().clear()
             return False
-        index = self.proxy.mapFromSource(self.model.index(row, NAME))
-        if not index.isValid():
-            return False
+        index = self.proxy.index(row, NAME)
         self.table.setCurrentIndex(index)
         self.table.scrollTo(index)
         return True
 
     def select_first(self) -> None:
-        if self.proxy.rowCount():
-            self.table.setCurrentIndex(self.proxy.index(0, NAME))
+        for row in range(self.proxy.rowCount()):
+            if self.proxy.voice_at(row) is not None:
+                self.table.setCurrentIndex(self.proxy.index(row, NAME))
+                return
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._filtering:
-            return  # not the user's choice: filter() keeps the chosen voice
-        voice = self.proxy.data(current, Qt.ItemDataRole.UserRole) if current.isValid() \
-            else None
-        if isinstance(voice, Voice):
+            return  # not the user's choice: the chosen voice is kept across filters
+        voice = self.proxy.voice_at(current.row()) if current.isValid() else None
+        if voice is not None:
             self._chosen = voice
             self.details.setText(_details(voice))
             self.preview_button.setEnabled(True)
@@ -346,8 +735,9 @@ class VoicePicker(QWidget):
             self.preview_button.setEnabled(False)
 
     def _clicked(self, index: QModelIndex) -> None:
-        if index.column() == STAR:
-            self.model.toggle_favourite(self.proxy.mapToSource(index).row())
+        item = self.proxy.rows[index.row()] if index.isValid() else -1
+        if index.column() == STAR and item >= 0:
+            self.model.toggle_favourite(item)
 
     def _preview(self) -> None:
         voice = self.selected_voice()
@@ -362,10 +752,13 @@ class VoicePicker(QWidget):
         self.model.favouriteToggled.connect(callback)
 
     def bind(self, library: VoiceLibrary) -> None:
-        """Show the library as it loads; stars and Refresh go back to it."""
-        self.model.set_favourites(library.favourites)
+        """Show the library as it loads; stars, Refresh and pasted ids go back to it."""
+        self.model.favourites = set(library.favourites)
+        self.model.set_groups(recent=library.recent,
+                              pasted=tuple(v.id for v in library.pasted))
         self.on_favourite_toggled(library.toggle_favourite)
         self.refreshRequested.connect(library.refresh)
+        self.idPasted.connect(library.paste)
         library.events.connect(lambda event: self._on_library(library, event))
 
     def _on_library(self, library: VoiceLibrary, event: LibraryEvent) -> None:
@@ -377,9 +770,25 @@ class VoicePicker(QWidget):
             self.show_progress(event.loaded, event.busy)
         elif isinstance(event, FavouritesChanged):
             self.model.set_favourites(event.ids)
+        elif isinstance(event, RecentChanged):
+            self.model.set_groups(recent=event.ids)
+        elif isinstance(event, VoicePasted):
+            self._pasted(event)
+        elif isinstance(event, LookupFailed):
+            self._say(event.message, error=True)
         if isinstance(event, VoicesReset | VoicesAdded) and self.selected_voice() is None \
+                and self._chosen is None \
                 and not any(self.select(i) for i in library.preferred_ids()):
             self.select_first()
+
+    def _pasted(self, event: VoicePasted) -> None:
+        self.model.add_voices([event.voice])
+        self.model.set_groups(pasted=event.pasted)
+        self._languages()
+        self.lookup_message.hide()
+        if self._wanted_id in (None, event.voice.id):
+            self._wanted_id = None
+            self.select(event.voice.id)
 
 
 def _details(voice: Voice) -> str:
@@ -387,5 +796,11 @@ def _details(voice: Voice) -> str:
     source = "Offline voice (built-in engine)" if voice.offline else (
         "Your voice" if voice.is_owner else "Cartesia voice library")
     description = voice.description.replace("<", "&lt;")
-    return (f"<b>{voice.name}</b> — {source}<br>{description}<br>"
-            f"<small>{locales} · {_gender(voice.gender)} · <code>{voice.id}</code></small>")
+    name = voice.name.replace("<", "&lt;")
+    accent = f" · {voice.accent} accent" if voice.accent else ""
+    return (f"<b>{name}</b> — {source}<br>{description}<br>"
+            f"<small>{language_label(voice.language)} ({locales}) · "
+            f"{gender_label(voice.gender)}{accent} · <code>{voice.id}</code></small>")
+
+
+__all__ = ["COLUMNS", "GROUPS", "VoicePicker", "VoiceRows", "VoiceTableModel"]

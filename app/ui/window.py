@@ -17,6 +17,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -126,7 +127,7 @@ class MainWindow(QMainWindow):
         self.main_split.addWidget(voices_box)
         self.main_split.addWidget(center)
         self.main_split.addWidget(self.history_panel)
-        self.main_split.setSizes([330, 650, 300])
+        self.main_split.setSizes([480, 500, 300])  # voice names whole at 1280 px
         self.main_split.setStretchFactor(1, 1)
         self.setCentralWidget(self.main_split)
         self.connection_label = QLabel("starting…")
@@ -153,6 +154,7 @@ class MainWindow(QMainWindow):
                             lambda: transport.set_match_loudness(
                                 not transport.match_loudness))]),
             ("&Voices", [("find", "Find voice", "Ctrl+F", self.picker.focus_search),
+                         ("use_id", "Use voice id…", "Ctrl+Shift+F", self.ask_voice_id),
                          ("refresh", "Refresh voices", "F5", self.studio.library.refresh),
                          ("compare", "Compare voices…", "Ctrl+Shift+C", self.open_lineup)])])
         self.shortcuts["match"].setCheckable(True)
@@ -236,6 +238,14 @@ class MainWindow(QMainWindow):
     def _dialect_changed(self, dialect: Dialect) -> None:
         self.editor.set_dialect(dialect)
         self._check_language()
+
+    def ask_voice_id(self) -> None:
+        """A voice id from Cartesia's site or a colleague: looked up, then chosen."""
+        text, ok = QInputDialog.getText(
+            self, "Use voice id", "Paste a voice id (like a0e99841-438c-4a64-b679-"
+            "ae501e7d6091):")
+        if ok and text.strip():
+            self.picker.use_voice_id(text)
 
     def _voice_selected(self, voice: Voice) -> None:
         self.voice = voice
