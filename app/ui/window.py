@@ -313,7 +313,11 @@ class MainWindow(QMainWindow):
         draft = Draft.from_take(take.settings)
         self.controls.set_draft(draft)
         self.editor.setPlainText(draft.text)
-        if self.picker.select(take.settings.voice_id):
+        voice = next((v for v in self.studio.library.voices
+                      if v.id == take.settings.voice_id), None)
+        if voice is not None:
+            # Chosen even when the picker's search hides it, like the comparison's winner.
+            self.use_voice(voice)
             self.statusBar().showMessage(f"Opened “{take.name}” in the editor.", 4000)
             return True
         self.banner.show_error(f"The voice {take.settings.voice_name or take.settings.voice_id}"

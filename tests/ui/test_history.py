@@ -75,6 +75,9 @@ def test_open_in_editor_restores_without_generating(window: MainWindow,
                                                     loop: qasync.QEventLoop) -> None:
     oldest = record(window, loop, *LINES)[1]
     window.editor.setPlainText("Something else entirely.")
+    # The picker's search hides every voice: the take's voice is still the one restored.
+    window.picker.search.setText("no voice is called this")
+    window.voice = None
     started = window.studio.recorder.current
     window.history_panel.select(oldest)
     window.history_panel.open_button.click()
