@@ -161,9 +161,9 @@ class Studio:
             await self.history.save(take)
         except HistoryError as exc:
             self.events.emit(Problem("history", str(exc)))
-        if take is self.transport.take and not self.transport.playing:
+        if take is self.transport.take:
             # Measured as it was saved: show (and use) the gain it will replay at.
-            self.transport.refresh_gain()
+            self.transport.refresh_gain(defer=True)
 
     def _on_transport(self, event: TransportEvent) -> None:
         if isinstance(event, LoudnessMeasured):

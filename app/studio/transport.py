@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.audio.codecs import Float32Array
 from app.audio.errors import NoAudioDevice
@@ -74,6 +74,9 @@ class GainChanged:
     take: Take | None
     matched: bool
     gain: MatchGain | None
+    #: False: measured while it played unmatched; the gain applies from its next play
+    #: (changing the level mid-take would be heard as a jump).
+    now: bool = True
 
     def describe(self) -> str:
         """"−3.2 dB", "matched off", … (what the window shows next to the toggle)."""
@@ -84,7 +87,9 @@ class GainChanged:
                 self.take.status is not TakeStatus.STREAMING else "as recorded while streaming"
         sign = "−" if self.gain.db < 0 else "+"
         text = f"{sign}{abs(self.gain.db):.1f} dB"
-        return text + " (peak-limited)" if self.gain.limited else text
+        if self.gain.limited:
+            text += " (peak-limited)"
+        return text if self.now else f"{text} from the next play"
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ class Transport:
         self.events: Emitter[TransportEvent] = Emitter()
         self.ab: tuple[Take, Take] | None = None
         self._player_take: Take | None = None  # the take the open player holds
+        self._applied_gain = 1.0  # the factor the open player was last given
         self._epoch = 0  # bumped by every load, so a late-opening device is dropped
         self._opening: asyncio.Task[None] | None = None
         self._cue: _Cue | None = None  # where to start once the device is open
@@ -143,11 +149,20 @@ class Transport:
             return GainChanged(take, True, None)
         return GainChanged(take, True, match_gain(take.loudness))
 
-    def refresh_gain(self) -> None:
-        """Tell the player and the window the current take's gain."""
+    def refresh_gain(self, *, defer: bool = False) -> None:
+        """Tell the player and the window the current take's gain.
+
+        ``defer``: a gain that has just become known (the take was measured as it was
+        kept) while the take still plays is only announced, and applies from the next
+        play; the toggle, by contrast, is heard at once."""
         state = self.gain()
         if self.player is not None and self._player_take is self.take:
-            self.player.set_gain(state.gain.factor if state.gain is not None else 1.0)
+            factor = state.gain.factor if state.gain is not None else 1.0
+            if defer and self.playing and factor != self._applied_gain:
+                state = replace(state, now=False)
+            else:
+                self.player.set_gain(factor)
+                self._applied_gain = factor
         self.events.emit(state)
 
     # --- which take ------------------------------------------------------------------

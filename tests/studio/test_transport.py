@@ -8,7 +8,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from app.audio.loudness import match_gain
+from app.audio.loudness import match_gain, measure
 from app.audio.player import PlayerState
 from app.audio.resample import resample
 from app.settings import MATCH_LOUDNESS, OUTPUT_DEVICE, Settings
@@ -293,6 +293,41 @@ def test_the_gain_follows_the_toggle_and_the_measurement() -> None:
             assert events[-1].describe() == "matched off"
             transport.set_match_loudness(True)
             assert events[-1] == on
+        finally:
+            await transport.close()
+
+    run(scenario())
+
+
+@pytest.mark.sound
+def test_a_gain_measured_while_playing_applies_from_the_next_play() -> None:
+    # A take is measured as it is kept, often while its last second still plays:
+    # the level must not jump mid-take, and the window must say when it applies.
+    take = Take(TakeSettings(text="Loud.", voice_id="v", sample_rate=SR))
+    audio = speechlike(3.0, 0.9, 5)
+    loudness = measure(audio, SR)  # beforehand: the first measurement loads scipy (~1.5 s)
+    events: list[TransportEvent] = []
+
+    async def scenario() -> None:
+        transport = Transport(Settings(None))
+        transport.events.connect(events.append)
+        try:
+            transport.follow(take)  # a new recording, heard as it streams
+            take.append_audio(audio)
+            await until(lambda: transport.playing)
+            take.finish(TakeStatus.DONE)
+            take.loudness = loudness  # as the history measures it when keeping the take
+            transport.refresh_gain(defer=True)
+            later = events[-1]
+            assert isinstance(later, GainChanged) and not later.now
+            assert later.describe().endswith("dB from the next play")
+            assert transport.player is not None and transport.player.gain == 1.0
+            transport.set_match_loudness(False)  # the toggle is heard at once
+            transport.set_match_loudness(True)
+            assert transport.player.gain == pytest.approx(match_gain(take.loudness).factor)
+            await transport.wait_played()
+            transport.refresh_gain(defer=True)  # not playing: applies now
+            assert isinstance(events[-1], GainChanged) and events[-1].now
         finally:
             await transport.close()
 
