@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Drive the real window under Xvfb as a user would and take the screenshots in docs/:
-# play a take with the offline engine (the word lights up), a markup error, a search.
+# play a take with the offline engine (the word lights up), one line in five voices,
+# a take starred, noted and found again, a markup error, a search.
 # Needs what ./scripts/test.sh installs (xvfb, xdotool, imagemagick, the sound server).
 #   ./scripts/screenshots.sh [OUT_DIR]      (default: docs/)
 set -euo pipefail
@@ -47,6 +48,31 @@ xdotool key ctrl+Return
 sleep 2.3
 shot window-playing.png
 sleep 5
+
+# One line in several voices: the comparison window opens over the main one (no window
+# manager under Xvfb, so it sits where Qt puts it); tick four more voices and render.
+xdotool mousemove 700 250 click 1 key ctrl+a
+xdotool type --delay 12 'Cartesia makes voices that sound like people.'
+xdotool key ctrl+shift+c
+sleep 1.5
+for y in 210 224 238 350; do xdotool mousemove 231 "$y" click 1; sleep 0.2; done
+xdotool mousemove 536 606 click 1
+sleep 12
+import -window root "$OUT/compare-voices.png"; echo "wrote $OUT/compare-voices.png"
+xdotool key Escape
+sleep 0.5
+
+# Takes told apart: four stars and a note on the newest, then find it by its note.
+xdotool mousemove 1372 105 click 1
+xdotool mousemove 1180 112 click 1
+xdotool mousemove 1240 770 click 1
+xdotool type --delay 10 'warm, keep for the intro'
+xdotool key Return
+xdotool mousemove 1250 49 click 1
+xdotool type --delay 20 'intro'
+sleep 1
+shot history.png
+xdotool key ctrl+a BackSpace
 
 xdotool mousemove 700 250 click 1 key ctrl+a
 xdotool type --delay 12 'Welcome to <brek time="1s"/> the studio. <speed ratio="2"/>Faster now.'
