@@ -122,11 +122,11 @@ def test_alias_the_deprecated_field_is_read_as_the_pronunciation(
         store: ThreadedServer) -> None:
     async def scenario() -> None:
         headers = {"Authorization": f"Bearer {KEY}"}
-        async with aiohttp.ClientSession(headers=headers) as session:
-            async with session.post(f"{store.url}/pronunciation-dicts/", json={
-                    "name": "old", "items": [{"text": "bayou", "alias": "BY-you"}]}) as r:
-                assert r.status == 200
-                made = await r.json()
+        body = {"name": "old", "items": [{"text": "bayou", "alias": "BY-you"}]}
+        async with aiohttp.ClientSession(headers=headers) as session, \
+                session.post(f"{store.url}/pronunciation-dicts/", json=body) as r:
+            assert r.status == 200
+            made = await r.json()
         assert made["items"] == [{"text": "bayou", "pronunciation": "BY-you"}]
     run(scenario())
 
