@@ -37,7 +37,9 @@ class DictionaryStore:
     def __init__(self, folder: Path | None = None) -> None:
         self.path = folder / FILE_NAME if folder is not None else None
         self._dicts: dict[str, PronunciationDict] = {}
-        self._lexicons: dict[str, Lexicon] = {}
+        #: Lexicons made so far, with the dictionary each was made from: one is made
+        #: again only when its dictionary changed, not at every change of another.
+        self._lexicons: dict[str, tuple[PronunciationDict, Lexicon]] = {}
 
     # --- the file (blocking: call off the loop) ------------------------------------
 
@@ -53,12 +55,13 @@ class DictionaryStore:
                       "kept as %s and the engine starts with none", self.path, exc, aside)
             self.path.replace(aside)
             return
-        self._set({d.id: d for d in dicts})
+        self._dicts = {d.id: d for d in dicts}
 
-    def write(self, data: bytes) -> None:
+    def write(self, dicts: dict[str, PronunciationDict]) -> None:
+        """Write ``dicts`` (a state from :meth:`created` and the others, not yet current)."""
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_bytes(self.path, data, private=True)
+            write_bytes(self.path, self.encode(dicts), private=True)
 
     # --- reading ----------------------------------------------------------------------
 
@@ -67,7 +70,14 @@ class DictionaryStore:
 
     def lexicon(self, dict_id: str) -> Lexicon | None:
         """The dictionary as a lexicon to apply to a transcript (``None``: unknown id)."""
-        return self._lexicons.get(dict_id)
+        found = self._dicts.get(dict_id)
+        if found is None:
+            return None
+        made = self._lexicons.get(dict_id)
+        if made is None or made[0] is not found:
+            made = self._lexicons[dict_id] = (
+                found, Lexicon(Entry(i.text, i.pronunciation) for i in found.items))
+        return made[1]
 
     def page(self, limit: int, starting_after: str | None = None,
              ending_before: str | None = None) -> tuple[list[PronunciationDict], bool]:
@@ -92,7 +102,7 @@ class DictionaryStore:
             more = limit < len(ids)
         return [self._dicts[i] for i in chosen], more
 
-    # --- changes: (new state, its bytes); commit() after the bytes are written ----------
+    # --- changes: the new state, made current by commit() once it is written ----------
 
     def created(self, name: str, items: tuple[DictItem, ...]
                 ) -> tuple[PronunciationDict, dict[str, PronunciationDict]]:
@@ -121,9 +131,6 @@ class DictionaryStore:
                           ensure_ascii=False, indent=1).encode("utf-8")
 
     def commit(self, dicts: dict[str, PronunciationDict]) -> None:
-        self._set(dicts)
-
-    def _set(self, dicts: dict[str, PronunciationDict]) -> None:
         self._dicts = dicts
-        self._lexicons = {d.id: Lexicon(Entry(i.text, i.pronunciation) for i in d.items)
-                          for d in dicts.values()}
+        for gone in self._lexicons.keys() - dicts.keys():
+            del self._lexicons[gone]

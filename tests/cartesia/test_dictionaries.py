@@ -10,12 +10,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from app.cartesia import messages as m
+from app.cartesia.client import TTSClient
 from app.cartesia.config import ClientConfig, Timeouts
 from app.cartesia.dictionaries import DictionariesClient
 from app.cartesia.dictionaries_types import DictItem
 from app.cartesia.errors import NotFound, ServerError
 from app.engine.server import ServerConfig, ThreadedServer
+from app.engine.synth.tones import VOICE_ID as TONE_VOICE_ID
 from app.engine.synth.tones import ToneSynthesizer
+from tests.cartesia.collect import collect
 from tests.cartesia.conftest import KEY, run
 
 BAYOU = DictItem("bayou", "<<ˈ|b|ɑ|ˈ|j|u>>")
@@ -36,7 +40,8 @@ def store(tmp_path: Path) -> Iterator[ThreadedServer]:
 
 
 def config_of(server: ThreadedServer) -> ClientConfig:
-    return ClientConfig(server.url, api_key=KEY, timeouts=Timeouts(connect=5, rest=5))
+    return ClientConfig(server.url, api_key=KEY,
+                        timeouts=Timeouts(connect=5, first_chunk=5, inactivity=5, rest=5))
 
 
 def test_create_get_update_delete(store: ThreadedServer) -> None:
@@ -193,3 +198,28 @@ def test_a_change_that_cannot_be_saved_fails_and_changes_nothing(read_only: Path
         run(scenario())
     finally:
         srv.stop()
+
+
+def test_a_generation_uses_the_dictionary_as_it_is_now(store: ThreadedServer) -> None:
+    """Updated, the new items apply to the next generation; deleted, its id is refused."""
+    async def words(client: TTSClient, dict_id: str) -> list[str]:
+        got = await collect(await client.generate(m.GenerationRequest(
+            model_id="sonic-3", transcript="Hello Cartesia.", voice_id=TONE_VOICE_ID,
+            context_id="", pronunciation_dict_id=dict_id)))
+        return [w for w, _, _ in got.words]
+
+    async def scenario() -> None:
+        config = config_of(store)
+        client = TTSClient(config)
+        try:
+            async with DictionariesClient(config) as dicts:
+                made = await dicts.create("Brands", [DictItem("Cartesia", "kar-TEE-zha")])
+                assert await words(client, made.id) == ["Hello", "kar-TEE-zha."]
+                await dicts.update(made.id, items=[DictItem("Cartesia", "kar-TAY-zee-uh")])
+                assert await words(client, made.id) == ["Hello", "kar-TAY-zee-uh."]
+                await dicts.delete(made.id)
+                with pytest.raises(NotFound):
+                    await words(client, made.id)
+        finally:
+            await client.close()
+    run(scenario())
