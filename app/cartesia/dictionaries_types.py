@@ -40,8 +40,11 @@ class PronunciationDict:
     created_at: str = ""
 
     def to_json(self) -> JSONDict:
+        """As the API answers: each item also under ``alias``, its deprecated name, which
+        the 2026-03-01 reference still lists and the official SDK (4.2) requires."""
         return {"id": self.id, "name": self.name, "owner_id": self.owner_id,
-                "pinned": self.pinned, "items": [i.to_json() for i in self.items],
+                "pinned": self.pinned,
+                "items": [dict(i.to_json(), alias=i.pronunciation) for i in self.items],
                 "created_at": self.created_at}
 
     @classmethod
