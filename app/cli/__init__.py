@@ -145,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--play", action="store_true",
                      help="play while it streams (with the output written as well, if -o)")
     say.add_argument("--device", help="output device name or number (see 'devices')")
+    say.add_argument("--pronunciation-dict", metavar="ID",
+                     help="apply this Cartesia pronunciation dictionary (its id; the server "
+                     "the voice uses must hold it)")
     say.add_argument("--timeout", type=positive_seconds, default=10.0,
                      help="seconds to wait for the first audio and between messages")
 
@@ -197,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "runs its offline engine this way)")
     serve.add_argument("--nice", type=int, default=0,
                        help="lower this process's priority by N (the app uses 10)")
+    serve.add_argument("--data-dir", metavar="FOLDER",
+                       help="keep pronunciation dictionaries in this folder (default: the "
+                       "app's data folder)")
     return parser
 
 

@@ -181,7 +181,8 @@ async def _say(args: argparse.Namespace, text: str, outputs: Outputs, play: bool
     settings = TakeSettings(text=text, voice_id=voice.id, voice_name=voice.name,
                             model_id=args.model, language=args.language, speed=args.speed,
                             volume=args.volume, emotion=args.emotion, encoding=args.encoding,
-                            sample_rate=args.sample_rate)
+                            sample_rate=args.sample_rate,
+                            pronunciation_dict_id=args.pronunciation_dict)
     check_settings(settings)  # before the engine starts or a file is opened
     route = await endpoints.route(voice)
     if route.offline:
@@ -278,7 +279,8 @@ async def _say_many(args: argparse.Namespace, text: str, folder: Path, endpoints
     settings = TakeSettings(text=text, voice_id=voices[0].id, voice_name=voices[0].name,
                             model_id=args.model, language=args.language, speed=args.speed,
                             volume=args.volume, emotion=args.emotion, encoding=args.encoding,
-                            sample_rate=args.sample_rate)
+                            sample_rate=args.sample_rate,
+                            pronunciation_dict_id=args.pronunciation_dict)
     lineup = Lineup(endpoints, settings, voices, max_parallel=args.max_parallel)
     fmt, dither = wav_format_for(args.encoding, args.wav_format)
     loop = asyncio.get_running_loop()

@@ -17,12 +17,23 @@ import contextlib
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import TextIO
+
+import platformdirs
 
 from app.engine.local import load_all, offline_synthesizers
 from app.engine.server import EngineServer, ServerConfig, is_loopback
 
 from .outputs import UsageError
+
+
+def data_dir(args: argparse.Namespace) -> Path:
+    """Where the engine keeps its pronunciation dictionaries: ``--data-dir``, else the
+    app's data folder (the app's own engine shares them with ``serve``)."""
+    if args.data_dir:
+        return Path(args.data_dir).expanduser()
+    return Path(platformdirs.user_data_dir("voicebooth", appauthor=False))
 
 
 async def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -45,7 +56,7 @@ async def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     server = EngineServer(synthesizers, ServerConfig(
         api_key=key or None, pace=args.pace, chunk_ms=args.chunk_ms,
         allowed_origins=tuple(args.allow_origin), max_contexts=args.max_contexts,
-        extra_voices=max(0, args.extra_voices)))
+        extra_voices=max(0, args.extra_voices), data_dir=data_dir(args)))
     url = await server.start(args.host, args.port)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

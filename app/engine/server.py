@@ -1,4 +1,5 @@
-"""A Cartesia-compatible server on loopback: WebSocket TTS, REST voices, /tts/bytes.
+"""A Cartesia-compatible server on loopback: WebSocket TTS, REST voices, /tts/bytes,
+pronunciation dictionaries.
 
 It speaks the same protocol as ``api.cartesia.ai`` over the synthesizers it is
 given, so our client, the official SDK and the LiveKit plugin can all use it
@@ -45,17 +46,20 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Coroutine, Hashable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import soundfile
 from aiohttp import WSMsgType, hdrs, web
 
+from app.atomic import WriteError
 from app.audio.codecs import Float32Array, bytes_per_sample
 from app.audio.codecs import decode as decode_pcm
 from app.audio.codecs import encode as encode_pcm
 from app.audio.wav import encode_wav
 from app.cartesia import messages as m
+from app.cartesia.dictionaries_types import PronunciationDict, parse_items, parse_name
 from app.cartesia.errors import ConfigError
 from app.cartesia.models import catalog
 from app.cartesia.protocol import (
@@ -68,6 +72,7 @@ from app.cartesia.protocol import (
 )
 from app.cartesia.voices_types import Voice
 from app.engine.catalog import sample_sentence, with_extra_voices
+from app.engine.dictionaries import DictionaryStore
 from app.engine.scheduler import Scheduler
 from app.engine.synth.base import (
     AudioOut,
@@ -128,6 +133,8 @@ class ServerConfig:
     #: Voices added to the offline ones (:mod:`app.engine.catalog`), to serve a
     #: library of Cartesia's size.
     extra_voices: int = 0
+    #: Where pronunciation dictionaries are kept (``None``: in memory only).
+    data_dir: Path | None = None
 
 
 class Connection:
@@ -176,6 +183,9 @@ class EngineServer:
         #: Preview MP3s rendered so far (the newest last), and those being rendered.
         self._previews: OrderedDict[str, bytes] = OrderedDict()
         self._preview_locks: dict[str, asyncio.Lock] = {}
+        #: Pronunciation dictionaries; changes are written one at a time, in order.
+        self.dictionaries = DictionaryStore(self.config.data_dir)
+        self._dictionaries_lock = asyncio.Lock()
         # One step per synthesizer at a time, and threads to close streams beside them.
         self._scheduler = Scheduler(workers=len(self.synthesizers) + 2)
         self._runner: web.AppRunner | None = None
@@ -205,6 +215,13 @@ class EngineServer:
         app.router.add_get("/voices/{voice_id}/preview.mp3", self._preview)
         app.router.add_post("/tts/bytes", self._tts_bytes)
         app.router.add_post("/tts/sse", self._tts_sse)
+        for path in ("/pronunciation-dicts", "/pronunciation-dicts/"):
+            app.router.add_get(path, self._list_dicts)
+            app.router.add_post(path, self._create_dict)
+        app.router.add_get("/pronunciation-dicts/{dict_id}", self._get_dict)
+        app.router.add_patch("/pronunciation-dicts/{dict_id}", self._update_dict)
+        app.router.add_delete("/pronunciation-dicts/{dict_id}", self._delete_dict)
+        await asyncio.get_running_loop().run_in_executor(None, self.dictionaries.load)
         app.on_response_prepare.append(self._cors_headers)
         # handler_cancellation: a REST client that hangs up cancels its synthesis.
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
@@ -330,7 +347,7 @@ class EngineServer:
         if request.method == "OPTIONS" and hdrs.ACCESS_CONTROL_REQUEST_METHOD in request.headers:
             # A browser's preflight carries no key; it only asks what may be sent.
             response = web.Response(status=204, headers={
-                hdrs.ACCESS_CONTROL_ALLOW_METHODS: "GET, POST",
+                hdrs.ACCESS_CONTROL_ALLOW_METHODS: "GET, POST, PATCH, DELETE",
                 hdrs.ACCESS_CONTROL_ALLOW_HEADERS:
                     "Authorization, Content-Type, Cartesia-Version, X-API-Key",
                 hdrs.ACCESS_CONTROL_MAX_AGE: "600"})
@@ -484,6 +501,96 @@ class EngineServer:
         audio = np.concatenate(parts) if parts else np.zeros(PREVIEW_RATE // 10, np.float32)
         return await asyncio.get_running_loop().run_in_executor(None, _encode_mp3, audio,
                                                                 PREVIEW_RATE)
+
+    # --- pronunciation dictionaries ------------------------------------------
+
+    @staticmethod
+    def _no_dict_problem(dict_id: str, context_id: str | None = None) -> m.InvalidRequest:
+        return m.InvalidRequest(f"No pronunciation dictionary with id {dict_id!r}.",
+                                context_id=context_id, status=404,
+                                code="pronunciation_dict_not_found",
+                                title="Pronunciation dictionary not found")
+
+    def _problem_response(self, request: web.Request, problem: m.InvalidRequest
+                          ) -> web.Response:
+        return self.error_response(request, problem.status, problem.code, problem.title,
+                                   problem.message)
+
+    async def _list_dicts(self, request: web.Request) -> web.Response:
+        query = request.query
+        try:
+            limit = int(query.get("limit", self.config.default_page_size))
+        except ValueError:
+            limit = -1
+        if not 1 <= limit <= 100:
+            return self.error_response(request, 400, "invalid_request", "Invalid request",
+                                       "limit must be an integer between 1 and 100")
+        try:
+            page, more = self.dictionaries.page(limit, query.get("starting_after"),
+                                                query.get("ending_before"))
+        except m.InvalidRequest as exc:
+            return self._problem_response(request, exc)
+        return web.json_response({"data": [d.to_json() for d in page], "has_more": more,
+                                  "next_page": page[-1].id if more and page else None})
+
+    async def _get_dict(self, request: web.Request) -> web.Response:
+        dict_id = request.match_info["dict_id"]
+        found = self.dictionaries.get(dict_id)
+        if found is None:
+            return self._problem_response(request, self._no_dict_problem(dict_id))
+        return web.json_response(found.to_json())
+
+    async def _create_dict(self, request: web.Request) -> web.Response:
+        try:
+            body = m.parse_request(await request.read())
+            name = parse_name(body.get("name"), required=True) or ""
+            items = parse_items(body.get("items") or [])
+        except m.InvalidRequest as exc:
+            return self._problem_response(request, exc)
+        async with self._dictionaries_lock:
+            made, dicts = self.dictionaries.created(name, items)
+            failed = await self._write_dicts(request, dicts)
+        return failed or web.json_response(made.to_json())
+
+    async def _update_dict(self, request: web.Request) -> web.Response:
+        dict_id = request.match_info["dict_id"]
+        try:
+            body = m.parse_request(await request.read())
+            name = parse_name(body.get("name"), required=False)
+            items = parse_items(body["items"]) if body.get("items") is not None else None
+        except m.InvalidRequest as exc:
+            return self._problem_response(request, exc)
+        async with self._dictionaries_lock:
+            changed = self.dictionaries.updated(dict_id, name, items)
+            if changed is None:
+                return self._problem_response(request, self._no_dict_problem(dict_id))
+            new, dicts = changed
+            failed = await self._write_dicts(request, dicts)
+        return failed or web.json_response(new.to_json())
+
+    async def _delete_dict(self, request: web.Request) -> web.Response:
+        dict_id = request.match_info["dict_id"]
+        async with self._dictionaries_lock:
+            dicts = self.dictionaries.deleted(dict_id)
+            if dicts is None:
+                return self._problem_response(request, self._no_dict_problem(dict_id))
+            failed = await self._write_dicts(request, dicts)
+        return failed or web.Response(status=204)
+
+    async def _write_dicts(self, request: web.Request, dicts: dict[str, PronunciationDict]
+                           ) -> web.Response | None:
+        """Write the new state, then make it the current one; a failed write changes
+        nothing and is answered with a 500 that says why."""
+        try:
+            # Encoded there too: thousands of items take tens of milliseconds.
+            await asyncio.get_running_loop().run_in_executor(None, self.dictionaries.write,
+                                                             dicts)
+        except WriteError as exc:
+            log.error("%s", exc)
+            return self.error_response(request, 500, "internal_error", "Internal error",
+                                       f"the dictionaries could not be saved: {exc}")
+        self.dictionaries.commit(dicts)
+        return None
 
     async def _http_generation(self, request: web.Request, containers: tuple[str, ...]
                                ) -> tuple[m.GenerationRequest, str] | web.Response:
@@ -697,6 +804,9 @@ class EngineServer:
                 f"Language {req.language!r} is not supported by {model.id}.",
                 context_id=req.context_id, code="unsupported_language",
                 title="Unsupported language")
+        if req.pronunciation_dict_id is not None \
+                and self.dictionaries.get(req.pronunciation_dict_id) is None:
+            return self._no_dict_problem(req.pronunciation_dict_id, req.context_id)
         return self._too_long(len(req.transcript), req)
 
     @staticmethod
@@ -765,6 +875,12 @@ class EngineServer:
         rate = req.output_format.sample_rate
         offset = offset_samples / rate
         chunk = max(1, rate * self.config.chunk_ms // 1000)
+        if req.pronunciation_dict_id is not None and (
+                lexicon := self.dictionaries.lexicon(req.pronunciation_dict_id)) is not None:
+            # As Cartesia does: a search-and-replace on the text before the model; off
+            # the loop, as a dictionary of thousands of entries takes tens of ms.
+            text = await asyncio.get_running_loop().run_in_executor(None, lexicon.apply,
+                                                                    text)
         stream = self._scheduler.open(synth, self._synth_request(req, text), group)
         try:
             while True:

@@ -45,6 +45,8 @@ class Draft:
     emotion: str | None = None
     encoding: str = "pcm_f32le"
     sample_rate: int = 44100
+    #: A Cartesia pronunciation dictionary to send by id (``None``: none).
+    pronunciation_dict_id: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Draft:
@@ -69,7 +71,8 @@ class Draft:
         return cls(text=settings.text, model_id=settings.model_id,
                    language=settings.language or "en", speed=settings.speed,
                    volume=settings.volume, emotion=settings.emotion,
-                   encoding=settings.encoding, sample_rate=settings.sample_rate)
+                   encoding=settings.encoding, sample_rate=settings.sample_rate,
+                   pronunciation_dict_id=settings.pronunciation_dict_id)
 
     def take_settings(self, voice: Voice, text: str | None = None) -> TakeSettings:
         """What to record with ``voice``: controls the model ignores are left out."""
@@ -80,7 +83,8 @@ class Draft:
             speed=self.speed if model.supports("speed") else None,
             volume=self.volume if model.supports("volume") else None,
             emotion=self.emotion if model.supports("emotion") else None,
-            encoding=self.encoding, sample_rate=self.sample_rate, offline=voice.offline)
+            encoding=self.encoding, sample_rate=self.sample_rate, offline=voice.offline,
+            pronunciation_dict_id=self.pronunciation_dict_id)
 
 
 def language_warning(voice: Voice | None, language: str | None) -> str:

@@ -40,7 +40,8 @@ def request_for(settings: TakeSettings, *, timings: bool = True) -> m.Generation
         model_id=settings.model_id, transcript=settings.text, voice_id=settings.voice_id,
         context_id="", output_format=m.OutputFormat(settings.encoding, settings.sample_rate),
         language=settings.language, add_timestamps=timings, add_phoneme_timestamps=timings,
-        generation_config=config if config.to_json() else None)
+        generation_config=config if config.to_json() else None,
+        pronunciation_dict_id=settings.pronunciation_dict_id)
 
 
 class Recording:

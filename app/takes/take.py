@@ -50,6 +50,8 @@ class TakeSettings:
     sample_rate: int = 44100
     base_url: str = ""
     offline: bool = False
+    #: The Cartesia pronunciation dictionary the generation used (sent by id).
+    pronunciation_dict_id: str | None = None
 
 
 @dataclass(frozen=True)
