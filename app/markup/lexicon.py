@@ -184,12 +184,12 @@ def entry_problems(entry: Entry, dialect: Dialect) -> list[tuple[int, str]]:
     if not entry.text.strip():
         problems.append((0, "the word is empty"))
     elif entry.text != entry.text.strip():
-        problems.append((0, f"{entry.text!r} starts or ends with a space"))
+        problems.append((0, "the word starts or ends with a space"))
     elif "<" in entry.text or ">" in entry.text:
-        problems.append((0, f"{entry.text!r}: a word cannot hold markup"))
+        problems.append((0, "a word cannot hold markup (< or >)"))
     said = entry.pronunciation
     if not said.strip():
-        problems.append((0, f"{entry.text!r} has no pronunciation"))
+        problems.append((0, "no pronunciation"))
         return problems
     for token in tokenize(said):
         if token.kind == "tag":

@@ -22,6 +22,7 @@ import io
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from xml.parsers import expat
@@ -85,18 +86,33 @@ def read_lexicon(path: str | os.PathLike[str], dialect: Dialect | None = None) -
 
 def parse_lexicon(text: str, fmt: Format, name: str = "lexicon",
                   dialect: Dialect | None = None) -> Lexicon:
-    readers: dict[Format, Callable[[str, str], list[tuple[Entry, int, int]]]] = {
+    readers: dict[Format, Callable[[str, str], list[_Located]]] = {
         "pls": _read_pls, "csv": _read_csv, "json": _read_json}
     located = readers[fmt](text, name)
     check = dialect or sonic3()
-    for entry, line, column in located:
-        for offset, problem in entry_problems(entry, check)[:1]:
-            raise LexiconFileError(name, line, column + offset if offset else column,
-                                   f"{entry.text!r}: {problem}")
-    return Lexicon(entry for entry, _, _ in located)
+    for item in located:
+        for offset, problem in entry_problems(item.entry, check)[:1]:
+            line, column = item.said_at if offset or problem.startswith("no pro") \
+                else item.text_at
+            if offset and item.said_is_verbatim:
+                column += offset
+            raise LexiconFileError(name, line, column, f"{item.entry.text!r}: {problem}")
+    return Lexicon(item.entry for item in located)
 
 
-def _read_json(text: str, name: str) -> list[tuple[Entry, int, int]]:
+@dataclass(frozen=True)
+class _Located:
+    """An entry read from a file, with where its word and its pronunciation are there."""
+
+    entry: Entry
+    text_at: tuple[int, int]
+    said_at: tuple[int, int]
+    #: Whether the pronunciation is in the file as it is in the entry (so an offset in
+    #: it is a column); a PLS phoneme is converted, a JSON string may hold escapes.
+    said_is_verbatim: bool = False
+
+
+def _read_json(text: str, name: str) -> list[_Located]:
     def where(offset: int) -> tuple[int, int]:
         return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
@@ -112,7 +128,7 @@ def _read_json(text: str, name: str) -> list[tuple[Entry, int, int]]:
     i = _skip(text, 0)
     if text[i:i + 1] != "[":
         raise fail(i, "a Cartesia dictionary is a JSON array of {\"text\", \"pronunciation\"}")
-    out: list[tuple[Entry, int, int]] = []
+    out: list[_Located] = []
     i = _skip(text, i + 1)
     while text[i:i + 1] != "]":
         item, end = decoder.raw_decode(text, i)
@@ -124,7 +140,8 @@ def _read_json(text: str, name: str) -> list[tuple[Entry, int, int]]:
         language = item.get("language")
         if language is not None and not isinstance(language, str):
             raise fail(i, f"{item['text']!r}: \"language\" must be a string")
-        out.append((Entry(item["text"], said, language or None, name), *where(i)))
+        out.append(_Located(Entry(item["text"], said, language or None, name), where(i),
+                            where(i)))
         i = _skip(text, end)
         if text[i:i + 1] == ",":
             i = _skip(text, i + 1)
@@ -140,8 +157,8 @@ def _skip(text: str, i: int) -> int:
 _HEADER = ("text", "pronunciation")
 
 
-def _read_csv(text: str, name: str) -> list[tuple[Entry, int, int]]:
-    out: list[tuple[Entry, int, int]] = []
+def _read_csv(text: str, name: str) -> list[_Located]:
+    out: list[_Located] = []
     lines = text.splitlines(keepends=True)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     first_line = 1
@@ -161,15 +178,17 @@ def _read_csv(text: str, name: str) -> list[tuple[Entry, int, int]]:
                 raise LexiconFileError(name, line, 1, f"{len(row)} columns; write "
                                        "text,pronunciation[,language]")
             language = row[2].strip() if len(row) == 3 else ""
-            column = _column_of(lines[line - 1] if line <= len(lines) else "", 1)
-            out.append((Entry(row[0], row[1], language or None, name), line, column))
+            column, quoted = _column_of(lines[line - 1] if line <= len(lines) else "", 1)
+            out.append(_Located(Entry(row[0], row[1], language or None, name), (line, 1),
+                                (line, column), not quoted))
     except csv.Error as exc:
         raise LexiconFileError(name, reader.line_num or 1, 1, str(exc)) from None
     return out
 
 
-def _column_of(line: str, field: int) -> int:
-    """The 1-based column where ``field`` (0-based) starts in a simple CSV line."""
+def _column_of(line: str, field: int) -> tuple[int, bool]:
+    """The 1-based column where ``field`` (0-based) starts in a CSV line, and whether it
+    is quoted (then offsets in it are not columns: quotes may be doubled)."""
     quoted, index = False, 0
     for i, c in enumerate(line):
         if c == '"':
@@ -177,8 +196,9 @@ def _column_of(line: str, field: int) -> int:
         elif c == "," and not quoted:
             index += 1
             if index == field:
-                return i + 2 + (1 if line[i + 1:i + 2] == '"' else 0)
-    return 1
+                opens = line[i + 1:i + 2] == '"'
+                return i + 2 + opens, opens
+    return 1, True
 
 
 class _Pls:
@@ -263,7 +283,7 @@ class _Pls:
             self.text.append(data)
 
 
-def _read_pls(text: str, name: str) -> list[tuple[Entry, int, int]]:
+def _read_pls(text: str, name: str) -> list[_Located]:
     parser = expat.ParserCreate(namespace_separator=" ")
     handler = _Pls(name, parser)
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -277,14 +297,14 @@ def _read_pls(text: str, name: str) -> list[tuple[Entry, int, int]]:
     except expat.ExpatError as exc:
         raise LexiconFileError(name, exc.lineno, exc.offset + 1,
                                expat.ErrorString(exc.code)) from None
-    out: list[tuple[Entry, int, int]] = []
+    out: list[_Located] = []
     for lexeme in handler.lexemes:
         prefer = lexeme.get("prefer") or 0
-        said = lexeme["said"][prefer][0]
+        said, said_at = lexeme["said"][prefer]
         own = lexeme["language"]
         language = handler.language if own is None else (None if own == ANY_LANGUAGE
                                                          else own)
-        out.extend((Entry(grapheme, said, language, name), *at)
+        out.extend(_Located(Entry(grapheme, said, language, name), at, said_at)
                    for grapheme, at in lexeme["graphemes"])
     return out
 
