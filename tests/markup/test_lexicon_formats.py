@@ -138,9 +138,9 @@ def test_entity_expansion_is_refused_before_it_expands(tmp_path: Path) -> None:
 def test_not_utf8_and_unknown_formats(tmp_path: Path) -> None:
     path = tmp_path / "latin1.csv"
     path.write_bytes(b"caf\xe9,kah-FAY\n")
-    with pytest.raises(LexiconFileError, match=r"latin1.csv:1:4: not UTF-8"):
+    with pytest.raises(LexiconFileError, match=r"latin1\.csv:1:4: not UTF-8"):
         read_lexicon(path)
-    with pytest.raises(MarkupError, match="unknown lexicon format '.txt'"):
+    with pytest.raises(MarkupError, match=r"unknown lexicon format '\.txt'"):
         format_of("words.txt")
     assert format_of("words", "  [") == "json" and format_of("x", "<?xml") == "pls"
 
