@@ -6,24 +6,30 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from app.cartesia.voices_types import Voice
+from app.engine.local import LocalEngine
 from app.engine.server import ServerConfig, ThreadedServer
 from app.engine.synth.espeak import EspeakSynthesizer
-from app.engine.synth.tones import VOICE_ID
+from app.engine.synth.tones import VOICE_ID, ToneSynthesizer
 from app.markup.lexicon import Entry
+from app.settings import OUTPUT_DEVICE, Settings
+from app.studio.draft import Draft
 from app.studio.errors import InvalidInput
 from app.studio.lexicons import USER, Lexicons, LexiconsChanged
+from app.studio.options import RunOptions
 from app.studio.recorder import Recorder
+from app.studio.studio import Studio
 from app.takes.export import export_take
 from app.takes.history import History
 from app.takes.take import TakeSettings
 from app.takes.timings import srt_text
 from tests.cartesia.expected import expected_words
-from tests.studio.conftest import KEY, listening, online, run
+from tests.studio.conftest import KEY, listening, online, run, until
 
 VOICE = Voice(id=VOICE_ID, name="Test Tones")
 ESPEAK_EN = "e5beac00-0000-4000-8000-00000000e001"
@@ -208,5 +214,33 @@ def test_a_lexicon_file_that_went_bad_stays_listed_with_its_problem(tmp_path: Pa
         assert again.files[0].entries == []
         assert again.files[0].problem == ("words.csv:1:9: 'Cartesia' has no pronunciation; "
                                           "write text,pronunciation[,language]")
+
+    run(scenario())
+
+
+def test_the_studio_plays_every_line_through_the_projects_lexicons(tmp_path: Path) -> None:
+    settings = Settings(None)
+    settings.set(OUTPUT_DEVICE, "no-such-device-anywhere")  # the takes matter here
+
+    async def scenario() -> None:
+        lexicons = Lexicons(tmp_path / "data")
+        studio = Studio(settings, RunOptions(offline=True), History(tmp_path / "history"),
+                        engine=LocalEngine(ServerConfig(), [ToneSynthesizer()]),
+                        lexicons=lexicons)
+        voice = replace(VOICE, offline=True)
+        try:
+            # Kept "everywhere" in the lab: the next line says it, the script does not change.
+            await lexicons.add(SOUNDS_LIKE)
+            recording = studio.play(Draft(text="Then Cartesia spoke."), voice)
+            take = await recording.wait()
+            assert recording.rewrite.text == "Then kar tee zha spoke."
+            assert [w.text for w in take.words] == ["Then", "Cartesia", "spoke."]
+            assert take.settings.text == "Then Cartesia spoke."
+            await until(lambda: len(studio.history.records) == 1)
+            stored = await studio.history.load(take.id)
+            assert stored.settings.lexicon == (replace(SOUNDS_LIKE, source=USER),)
+            assert [w.text for w in stored.words] == ["Then", "Cartesia", "spoke."]
+        finally:
+            await studio.shutdown()
 
     run(scenario())
