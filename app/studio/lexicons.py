@@ -79,9 +79,16 @@ class Lexicons:
 
     async def load(self) -> None:
         """Read the user lexicon and the files listed beside it. A file that cannot be
-        read stays listed with its problem (it may be on a drive not mounted now); a
-        broken user lexicon is an error (it is never overwritten silently)."""
-        self.user.entries, names = await _off_loop(self._read_folder)
+        read stays listed with its problem (it may be on a drive not mounted now). A
+        user lexicon that cannot be read raises, and is never written over until it
+        reads again: the user's entries are not lost to a stray edit."""
+        try:
+            self.user.entries, names = await _off_loop(self._read_folder)
+        except MarkupError as exc:
+            self.user.entries, self.user.problem = [], str(exc)
+            self.events.emit(LexiconsChanged())
+            raise InvalidInput(f"the user lexicon could not be read: {exc}") from None
+        self.user.problem = ""
         self.files = await _off_loop(lambda: [_read_source(Path(n)) for n in names])
         self.events.emit(LexiconsChanged())
 
@@ -94,9 +101,10 @@ class Lexicons:
         try:
             names = json.loads(listed.read_text("utf-8")) if listed.exists() else []
         except (OSError, ValueError) as exc:
-            raise InvalidInput(f"cannot read {listed}: {exc}") from None
+            raise MarkupError(f"cannot read {listed}: {exc}") from None
         entries = [replace(e, source=USER) for e in entries]
-        return entries, [n for n in names if isinstance(n, str)]
+        return entries, [n for n in names if isinstance(n, str)] if isinstance(names, list) \
+            else []
 
     # --- changing -----------------------------------------------------------------------
 
@@ -149,6 +157,9 @@ class Lexicons:
         self.events.emit(LexiconsChanged())
 
     async def _save(self, source: LexiconSource) -> None:
+        if source.problem:
+            raise InvalidInput(f"{source.name} is not changed: it could not be read "
+                               f"({source.problem}); fix or move the file first")
         if source.path is not None:
             data = lexicon_text(Lexicon(source.entries), format_of(source.path)).encode("utf-8")
             path = source.path

@@ -52,7 +52,8 @@ class StatusChanged:
 
 @dataclass(frozen=True)
 class Problem:
-    """Something the user should know: ``area`` is connection, history or keyring."""
+    """Something the user should know: ``area`` is connection, history, keyring or
+    lexicon."""
 
     area: str
     message: str
@@ -93,11 +94,20 @@ class Studio:
     # --- starting ------------------------------------------------------------------
 
     async def start(self) -> None:
-        """The cached library at once, then the sockets, the history and a fresh library."""
+        """The cached library at once, then the sockets, the history, the lexicons and a
+        fresh library."""
         await self.library.load_cached()
         await self.connect()
         self.background(self.history.refresh())
+        self.background(self._load_lexicons())
         self.library.refresh()
+
+    async def _load_lexicons(self) -> None:
+        try:
+            await self.lexicons.load()
+        except VoiceboothError as exc:
+            # The lines still play, without the lexicon; the file is left as it is.
+            self.events.emit(Problem("lexicon", f"the lexicon could not be read: {exc}"))
 
     async def connect(self) -> None:
         self.events.emit(StatusChanged("connecting…"))

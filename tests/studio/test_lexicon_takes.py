@@ -244,3 +244,20 @@ def test_the_studio_plays_every_line_through_the_projects_lexicons(tmp_path: Pat
             await studio.shutdown()
 
     run(scenario())
+
+
+def test_a_user_lexicon_that_cannot_be_read_is_never_written_over(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    broken = '[{"text": "Cartesia", "pronunciation": "kar"},\n {"text": 1}]'
+    (folder / "lexicon.json").write_text(broken, "utf-8")
+
+    async def scenario() -> None:
+        lexicons = Lexicons(folder)
+        with pytest.raises(InvalidInput, match=r"lexicon.json:2:2: each item needs"):
+            await lexicons.load()
+        with pytest.raises(InvalidInput, match="fix or move the file first"):
+            await lexicons.add(Entry("bayou", "BY-oo"))
+        assert (folder / "lexicon.json").read_text("utf-8") == broken
+
+    run(scenario())
