@@ -10,7 +10,9 @@ start of its first word to the end of its last.
 
 Words are found by their letters, so a server that strips or glues
 punctuation is still followed; a word it reports that is not in the text
-(a number read out, say) passes through as reported.
+(a number read out, say) passes through as reported. A replaced span the
+server reports no word for still shows, timed in the gap between its
+neighbours (when it is the last thing said, its end is unknown: it is left out).
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ class WrittenWords:
         #: A replaced span whose words may go on in the next batch: (replacement,
         #: written start, written end, start time, end time).
         self._open: tuple[Replacement, int, int, float, float] | None = None
+        #: When the last reported word ended (a skipped span is timed from there).
+        self._last_end = 0.0
 
     def _source_offset(self, offset: int, *, end: bool) -> int:
         """Where an offset of the rewritten text falls in the written text (inside a
@@ -110,8 +114,11 @@ class WrittenWords:
             if i is None:
                 out.extend(self.flush())
                 out.append((text, start, end))
+                self._last_end = end
                 continue
+            out.extend(self._unreported(i, start))
             self._next = i + 1
+            self._last_end = end
             word = self._words[i]
             replacement = self._replacement(word)
             if replacement is None:
@@ -128,6 +135,25 @@ class WrittenWords:
                 self._open = (replacement, a, b, start, end)
             if word.end >= replacement.target.end:
                 out.extend(self.flush())
+        return out
+
+    def _unreported(self, found: int, start: float) -> list[WordTime]:
+        """Replaced spans the server skipped before word ``found`` (our test voice drops
+        ``<< >>`` groups): the written word still shows, timed in the gap it left."""
+        skipped: dict[int, list[_Word]] = {}
+        for word in self._words[self._next:found]:
+            replacement = self._replacement(word)
+            if replacement is not None and (self._open is None
+                                            or self._open[0] is not replacement):
+                skipped.setdefault(id(replacement), []).append(word)
+        if not skipped:
+            return []
+        out = self.flush()
+        gap_start = out[-1][2] if out else self._last_end
+        for group in skipped.values():
+            a = self._source_offset(group[0].start, end=False)
+            b = self._source_offset(group[-1].end, end=True)
+            out.append((self.rewrite.source[a:b], min(gap_start, start), start))
         return out
 
     def flush(self) -> list[WordTime]:

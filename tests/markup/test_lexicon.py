@@ -132,3 +132,12 @@ def test_entry_problems_point_into_the_pronunciation() -> None:
     assert entry_problems(Entry("car", ""), dialect)[0][1] == "no pronunciation"
     assert "tag" in entry_problems(Entry("car", 'k<break time="1s"/>r'), dialect)[0][1]
     assert "markup" in entry_problems(Entry("<b>car", "kar"), dialect)[0][1]
+
+
+def test_a_replaced_word_the_server_did_not_report_is_timed_in_its_gap() -> None:
+    rewrite = lex(("Cartesia", CARTESIA), ("New York", "<<n|u>> <<j|ɔ|ɹ|k>>")).rewrite(
+        "Say Cartesia, from New York now.")
+    written = WrittenWords(rewrite)
+    assert written.feed([("Say", 0.0, 0.5), ("from", 0.7, 0.9), ("now.", 1.5, 1.8)]) == [
+        ("Say", 0.0, 0.5), ("Cartesia,", 0.5, 0.7), ("from", 0.7, 0.9),
+        ("New York", 0.9, 1.5), ("now.", 1.5, 1.8)]

@@ -90,6 +90,22 @@ def test_the_text_sent_is_rewritten_and_the_take_keeps_the_written_words(
     run(scenario())
 
 
+def test_an_ipa_entry_the_test_voice_skips_still_shows_in_its_gap(
+        server: ThreadedServer) -> None:
+    async def scenario() -> None:
+        endpoints = online(server)
+        try:
+            take = await Recorder(endpoints).record(settings("Say Cartesia now.", IPA), VOICE)
+        finally:
+            await endpoints.close()
+        assert sent(server) == [f"Say {IPA.pronunciation} now."]
+        say, now = expected_words("Say now.", 16000)  # the test voice drops << >> groups
+        assert [(w.text, w.start, w.end) for w in take.words] == [
+            say, ("Cartesia", say[2], now[1]), now]
+
+    run(scenario())
+
+
 def test_no_lexicon_or_a_dictionary_leaves_the_text_as_written(server: ThreadedServer) -> None:
     async def scenario() -> None:
         endpoints = online(server)
