@@ -48,7 +48,7 @@ from app.markup import MarkupError
 from app.studio.errors import InvalidInput, NeedsCartesia
 from app.studio.options import RunOptions
 
-from .lexicon import add_lexicon_parser
+from .lexicon import LOCAL_ACTIONS, add_lexicon_parser
 from .outputs import OutputError, Terminated, UsageError
 
 EXIT_OK, EXIT_WRITE, EXIT_USAGE, EXIT_KEY, EXIT_NETWORK = 0, 1, 2, 3, 4
@@ -216,16 +216,20 @@ def run_options(args: argparse.Namespace) -> RunOptions:
 
 
 def refuse_inapplicable(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """``devices`` and ``serve`` do not connect anywhere: a connection option is a mistake."""
-    if args.command not in ("devices", "serve"):
+    """``devices``, ``serve`` and the lexicon's file actions do not connect anywhere: a
+    connection option is a mistake."""
+    command = args.command
+    if command == "lexicon" and args.action in LOCAL_ACTIONS:
+        command = f"lexicon {args.action}"
+    elif command not in ("devices", "serve"):
         return
-    given = [name for name in GLOBAL_OPTIONS if getattr(args, name)]
+    given = [name for name in GLOBAL_OPTIONS if getattr(args, name, None)]
     if not given:
         return
     flag = "--" + given[0].replace("_", "-")
     extra = ("; to make the server require a key, use 'serve --api-key KEY'"
-             if args.command == "serve" and given[0] == "api_key" else "")
-    parser.error(f"{flag} does not apply to '{args.command}'{extra}")
+             if command == "serve" and given[0] == "api_key" else "")
+    parser.error(f"{flag} does not apply to '{command}'{extra}")
 
 
 # --- running ------------------------------------------------------------------------------

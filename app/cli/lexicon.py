@@ -26,6 +26,8 @@ from app.studio.checks import model_for
 from app.studio.lexicons import Lexicons
 
 T = TypeVar("T")
+#: The actions that only read and write files (connection options are refused there).
+LOCAL_ACTIONS = ("check", "convert", "import", "export", "list")
 Action = Callable[[argparse.Namespace, TextIO], Coroutine[Any, Any, int]]
 
 

@@ -68,6 +68,10 @@ def test_check_reports_line_and_column_and_exits_2(tmp_path: Path) -> None:
     missing = cli(tmp_path, "lexicon", "check", "nowhere.pls")
     assert missing.returncode == 2 and "cannot read nowhere.pls" in missing.stderr
     assert cli(tmp_path, "lexicon").returncode == 2  # an action is required
+    # Checking a file connects nowhere: a connection option is a mistake, not ignored.
+    offline = cli(tmp_path, "lexicon", "check", str(DATA / "brands.pls"), "--offline")
+    assert offline.returncode == 2
+    assert "--offline does not apply to 'lexicon check'" in offline.stderr
 
 
 def test_say_refuses_a_bad_lexicon_before_sending_anything(tmp_path: Path) -> None:
