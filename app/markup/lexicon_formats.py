@@ -225,10 +225,13 @@ class _Pls:
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         namespace, _, local = tag.rpartition(" ")
-        if namespace and namespace != PLS_NAMESPACE:
-            self.path.append("")  # another vocabulary's element: skipped
-            return
         parent = self.path[-1] if self.path else None
+        if parent is not None and (parent == "" or namespace not in ("", PLS_NAMESPACE)):
+            self.path.append("")  # another vocabulary's element (and all in it): skipped
+            return
+        if parent is None and namespace not in ("", PLS_NAMESPACE):
+            raise self.fail(f"<{local}> in {namespace} is not a PLS lexicon; the root must "
+                            f"be <lexicon xmlns=\"{PLS_NAMESPACE}\">")
         if parent is None:
             if local != "lexicon":
                 raise self.fail(f"<{local}> is not a PLS lexicon; the root must be <lexicon>")

@@ -84,7 +84,8 @@ def test_pls_export_groups_neighbours_and_marks_other_languages() -> None:
 
 def test_pls_without_namespace_or_with_foreign_elements_still_reads() -> None:
     text = ('<lexicon version="1.0" alphabet="ipa" xml:lang="en" xmlns:x="urn:x">'
-            "<x:note>ignored</x:note><lexeme><grapheme>gif</grapheme><phoneme>dʒɪf"
+            "<x:note>ignored <b>inside</b></x:note><lexeme><grapheme>gif</grapheme>"
+            "<x:note/><phoneme>dʒɪf"
             "</phoneme></lexeme></lexicon>")
     assert parse_lexicon(text, "pls").entries == [Entry("gif", "<<dʒ|ɪ|f>>", "en", "lexicon")]
 
@@ -107,6 +108,7 @@ BAD = [
     ("json", '[\n {"text": "a", "pronunciation": "b"}\n {"text": "c"}]', 3, 2,
              "Expecting ','"),
     ("json", '{"text": "a"}', 1, 1, "JSON array"),
+    ("pls", '<lexicon xmlns="urn:other" alphabet="ipa"/>', 1, 1, "is not a PLS lexicon"),
 ]
 
 
