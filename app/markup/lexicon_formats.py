@@ -123,8 +123,7 @@ def _read_json(text: str, name: str) -> list[_Located]:
     try:
         decoder.decode(text)  # the syntax first, with the decoder's own position
     except json.JSONDecodeError as exc:
-        return_error = LexiconFileError(name, exc.lineno, exc.colno, exc.msg)
-        raise return_error from None
+        raise LexiconFileError(name, exc.lineno, exc.colno, exc.msg) from None
     i = _skip(text, 0)
     if text[i:i + 1] != "[":
         raise fail(i, "a Cartesia dictionary is a JSON array of {\"text\", \"pronunciation\"}")

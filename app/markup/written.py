@@ -17,6 +17,7 @@ neighbours (when it is the last thing said, its end is unknown: it is left out).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -71,6 +72,8 @@ class WrittenWords:
     def __init__(self, rewrite: Rewrite) -> None:
         self.rewrite = rewrite
         self._words = _words(rewrite.text)
+        self._starts = [r.target.start for r in rewrite.replacements]
+        self._ends = [r.target.end for r in rewrite.replacements]
         self._next = 0
         #: A replaced span whose words may go on in the next batch: (replacement,
         #: written start, written end, start time, end time).
@@ -81,19 +84,22 @@ class WrittenWords:
     def _source_offset(self, offset: int, *, end: bool) -> int:
         """Where an offset of the rewritten text falls in the written text (inside a
         replacement: its written start, or for an ``end`` offset its written end)."""
-        delta = 0
-        for r in self.rewrite.replacements:
-            if offset < r.target.start or (end and offset == r.target.start):
-                break
-            if offset < r.target.end or (end and offset == r.target.end):
-                return r.source.end if end else r.source.start
-            delta = r.source.end - r.target.end
-        return offset + delta
+        replacements = self.rewrite.replacements
+        # The last replacement starting before the offset (at it, for a start offset).
+        i = (bisect.bisect_left if end else bisect.bisect_right)(self._starts, offset) - 1
+        if i < 0:
+            return offset
+        r = replacements[i]
+        if offset < r.target.end or (end and offset == r.target.end):
+            return r.source.end if end else r.source.start
+        return offset + r.source.end - r.target.end
 
     def _replacement(self, word: _Word) -> Replacement | None:
-        for r in self.rewrite.replacements:
-            if r.target.start < word.end and word.start < r.target.end:
-                return r
+        """The first replacement the word overlaps (the replacements are in order)."""
+        i = bisect.bisect_right(self._ends, word.start)
+        replacements = self.rewrite.replacements
+        if i < len(replacements) and replacements[i].target.start < word.end:
+            return replacements[i]
         return None
 
     def _find(self, reported: str) -> int | None:
