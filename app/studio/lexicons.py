@@ -22,8 +22,9 @@ from typing import TypeVar
 from app.atomic import write_bytes
 from app.events import Emitter
 from app.markup import Lexicon
+from app.markup.dialect import sonic3
 from app.markup.errors import MarkupError
-from app.markup.lexicon import Entry
+from app.markup.lexicon import Entry, entry_problems
 from app.markup.lexicon_formats import format_of, lexicon_text, read_lexicon
 from app.studio.errors import InvalidInput
 
@@ -110,7 +111,11 @@ class Lexicons:
 
     async def add(self, entry: Entry, lexicon: LexiconSource | None = None) -> Entry:
         """Add (or replace: same word, same language) an entry; saved at once. Files
-        added are written back in their own format."""
+        added are written back in their own format. An entry with a problem (a symbol
+        outside IPA, say) raises :class:`InvalidInput` and changes nothing."""
+        for offset, problem in entry_problems(entry, sonic3())[:1]:
+            at = f" (at character {offset + 1} of the pronunciation)" if offset else ""
+            raise InvalidInput(f"the entry for {entry.text!r} is not kept: {problem}{at}")
         source = lexicon or self.user
         kept = replace(entry, source=source.name)
         same = [i for i, e in enumerate(source.entries)

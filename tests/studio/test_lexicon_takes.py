@@ -197,6 +197,9 @@ def test_lexicons_keep_the_user_lexicon_and_files_in_order(tmp_path: Path) -> No
         assert [e.pronunciation for e in lexicons.user.entries] == ["kar-TAY-zha"]
         with pytest.raises(InvalidInput, match="already one of"):
             await lexicons.add_file(words)
+        with pytest.raises(InvalidInput, match=r"the entry for 'GIF' is not kept: 'Q' is not "
+                           r"an IPA phoneme .* \(at character 5 of the pronunciation\)"):
+            await lexicons.add(Entry("GIF", "<<ɡ|Q|f>>"))
         assert len(changes) == 4
 
         # Everything comes back from the data folder.
