@@ -1,4 +1,5 @@
-"""The command line: ``say``, ``voices``, ``serve``, ``devices``; the window with no command.
+"""The command line: ``say``, ``voices``, ``lexicon``, ``serve``, ``devices``; the window
+with no command.
 
 Exit codes: 0 done; 1 an output file could not be written; 2 bad usage or bad
 input; 3 key missing or rejected; 4 network, protocol or server error;
@@ -47,6 +48,7 @@ from app.markup import MarkupError
 from app.studio.errors import InvalidInput, NeedsCartesia
 from app.studio.options import RunOptions
 
+from .lexicon import LOCAL_ACTIONS, add_lexicon_parser
 from .outputs import OutputError, Terminated, UsageError
 
 EXIT_OK, EXIT_WRITE, EXIT_USAGE, EXIT_KEY, EXIT_NETWORK = 0, 1, 2, 3, 4
@@ -150,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
                      "the voice uses must hold it)")
     say.add_argument("--timeout", type=positive_seconds, default=10.0,
                      help="seconds to wait for the first audio and between messages")
+    say.add_argument("--lexicon", action="append", default=[], metavar="FILE",
+                     help="pronunciations to apply (PLS, CSV or Cartesia JSON); repeatable, "
+                     "the first file wins for a word in several; the user lexicon applies "
+                     "first")
+    say.add_argument("--no-user-lexicon", action="store_true",
+                     help="leave out the user lexicon (the window's, see 'lexicon list')")
 
     voices = sub.add_parser("voices", help="list voices")
     add_global_options(voices, after_command=True)
@@ -162,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     voices.add_argument("--json", action="store_true", help="print JSON")
     voices.add_argument("--timeout", type=positive_seconds, default=15.0,
                         help="seconds for the whole listing, retries included (default 15)")
+
+    add_lexicon_parser(sub, lambda p: add_global_options(p, after_command=True))
 
     devices = sub.add_parser("devices", help="list sound output devices")
     devices.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
@@ -212,16 +222,20 @@ def run_options(args: argparse.Namespace) -> RunOptions:
 
 
 def refuse_inapplicable(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """``devices`` and ``serve`` do not connect anywhere: a connection option is a mistake."""
-    if args.command not in ("devices", "serve"):
+    """``devices``, ``serve`` and the lexicon's file actions do not connect anywhere: a
+    connection option is a mistake."""
+    command = args.command
+    if command == "lexicon" and args.action in LOCAL_ACTIONS:
+        command = f"lexicon {args.action}"
+    elif command not in ("devices", "serve"):
         return
-    given = [name for name in GLOBAL_OPTIONS if getattr(args, name)]
+    given = [name for name in GLOBAL_OPTIONS if getattr(args, name, None)]
     if not given:
         return
     flag = "--" + given[0].replace("_", "-")
     extra = ("; to make the server require a key, use 'serve --api-key KEY'"
-             if args.command == "serve" and given[0] == "api_key" else "")
-    parser.error(f"{flag} does not apply to '{args.command}'{extra}")
+             if command == "serve" and given[0] == "api_key" else "")
+    parser.error(f"{flag} does not apply to '{command}'{extra}")
 
 
 # --- running ------------------------------------------------------------------------------
@@ -307,4 +321,8 @@ def _command(args: argparse.Namespace, options: RunOptions, stdin: TextIO, stdou
         from .voices import run_voices
 
         return lambda: run_voices(args, options, stdout)
+    if args.command == "lexicon":
+        from .lexicon import run_lexicon
+
+        return lambda: run_lexicon(args, stdout)
     raise UsageError(f"unknown command {args.command!r}")

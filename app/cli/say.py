@@ -34,6 +34,7 @@ from app.cartesia.voices import VoicesClient
 from app.cartesia.voices_types import Voice
 from app.engine.synth.registry import DEFAULT_OFFLINE_VOICE_ID
 from app.errors import VoiceboothError
+from app.markup import Lexicon
 from app.settings import OUTPUT_DEVICE, Settings
 from app.studio.checks import check_settings
 from app.studio.endpoints import Endpoints
@@ -45,6 +46,7 @@ from app.studio.transport import PlaybackProblem, Transport, TransportEvent
 from app.takes.take import AudioAppended, Take, TakeEvent, TakeSettings
 
 from . import exit_code
+from .lexicon import user_and_files
 from .outputs import (
     Outputs,
     Terminated,
@@ -133,6 +135,7 @@ async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
         outputs = outputs_of(args)
         outputs.check()
         play = check_device(args, err)
+    lexicon = await user_and_files(not args.no_user_lexicon, args.lexicon)
     settings = Settings(None)  # the command line never reads or writes the window's settings
     if args.device:
         settings.set(OUTPUT_DEVICE, str(args.device))
@@ -151,8 +154,9 @@ async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
     loop.add_signal_handler(signal.SIGTERM, terminate)
     try:
         if folder is not None:
-            return await _say_many(args, text, folder, endpoints, err)
-        return await _say(args, text, outputs, play, endpoints, recorder, transport, err)
+            return await _say_many(args, text, folder, endpoints, lexicon, err)
+        return await _say(args, text, outputs, play, endpoints, recorder, transport, lexicon,
+                          err)
     except asyncio.CancelledError:
         if terminated.is_set():
             raise Terminated("terminated") from None
@@ -166,7 +170,7 @@ async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
 
 async def _say(args: argparse.Namespace, text: str, outputs: Outputs, play: bool,
                endpoints: Endpoints, recorder: Recorder, transport: Transport,
-               err: TextIO) -> int:
+               lexicon: Lexicon, err: TextIO) -> int:
     library = VoiceLibrary(endpoints, endpoints.settings, None)
     try:
         voice_id = args.voice[0] if args.voice else None
@@ -182,7 +186,8 @@ async def _say(args: argparse.Namespace, text: str, outputs: Outputs, play: bool
                             model_id=args.model, language=args.language, speed=args.speed,
                             volume=args.volume, emotion=args.emotion, encoding=args.encoding,
                             sample_rate=args.sample_rate,
-                            pronunciation_dict_id=args.pronunciation_dict)
+                            pronunciation_dict_id=args.pronunciation_dict,
+                            lexicon=tuple(lexicon.entries))
     check_settings(settings)  # before the engine starts or a file is opened
     route = await endpoints.route(voice)
     if route.offline:
@@ -216,6 +221,8 @@ async def _say(args: argparse.Namespace, text: str, outputs: Outputs, play: bool
     speed = take.duration / elapsed if elapsed > 0 else 0.0
     words = f", {len(take.words)} words" if timings else ""
     shown = f" -> {', '.join(map(str, written))}" if written else ""
+    used = len(take.settings.lexicon)
+    words += f", {used} lexicon entr{'y' if used == 1 else 'ies'} used" if used else ""
     print(f"{take.duration:.2f} s of audio{words}, in {elapsed:.2f} s "
           f"({speed:.1f}× real time){shown}", file=err)
     return 0
@@ -272,7 +279,7 @@ def _check_many(args: argparse.Namespace) -> Path:
 
 
 async def _say_many(args: argparse.Namespace, text: str, folder: Path, endpoints: Endpoints,
-                    err: TextIO) -> int:
+                    lexicon: Lexicon, err: TextIO) -> int:
     voices = await _voices_named(endpoints, list(dict.fromkeys(args.voice)))
     paths = dict(zip((v.id for v in voices), voice_paths(folder, voices), strict=True))
     check_folder(folder, list(paths.values()), args.force)
@@ -280,7 +287,8 @@ async def _say_many(args: argparse.Namespace, text: str, folder: Path, endpoints
                             model_id=args.model, language=args.language, speed=args.speed,
                             volume=args.volume, emotion=args.emotion, encoding=args.encoding,
                             sample_rate=args.sample_rate,
-                            pronunciation_dict_id=args.pronunciation_dict)
+                            pronunciation_dict_id=args.pronunciation_dict,
+                            lexicon=tuple(lexicon.entries))
     lineup = Lineup(endpoints, settings, voices, max_parallel=args.max_parallel)
     fmt, dither = wav_format_for(args.encoding, args.wav_format)
     loop = asyncio.get_running_loop()

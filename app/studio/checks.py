@@ -16,7 +16,8 @@ from app.audio.codecs import ENCODINGS, SAMPLE_RATES
 from app.cartesia.client import check_text
 from app.cartesia.errors import ConfigError
 from app.cartesia.models import Model, catalog
-from app.markup import check
+from app.markup import Lexicon, check
+from app.markup.lexicon import Rewrite, entry_problems
 from app.studio.errors import InvalidInput
 from app.takes.take import TakeSettings
 
@@ -66,5 +67,25 @@ def check_settings(settings: TakeSettings) -> Model:
     if settings.sample_rate not in SAMPLE_RATES:
         raise InvalidInput(f"unsupported sample rate {settings.sample_rate}; use one of "
                            f"{', '.join(map(str, SAMPLE_RATES))}")
-    check(settings.text, model.dialect(language))
+    dialect = model.dialect(language)
+    check(settings.text, dialect)
+    rewrite = rewrite_for(settings)
+    for entry in rewrite.entries:
+        # An entry's mistake would otherwise be reported at a column of a text the
+        # user never wrote.
+        for _, problem in entry_problems(entry, dialect)[:1]:
+            source = f" (from {entry.source})" if entry.source else ""
+            raise InvalidInput(f"the lexicon entry for {entry.text!r}{source}: {problem}")
+    if rewrite.replacements:
+        check_text(rewrite.text)
+        check(rewrite.text, dialect)
     return model
+
+
+def rewrite_for(settings: TakeSettings) -> Rewrite:
+    """The text to send: the written text with the settings' lexicon applied, when the
+    lexicon goes as markup (a dictionary's id leaves the text to the server)."""
+    if not settings.lexicon or settings.lexicon_via != "markup":
+        return Rewrite(settings.text, settings.text)
+    lexicon = Lexicon(settings.lexicon).for_language(settings.language or "en")
+    return lexicon.rewrite(settings.text)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from app.cartesia.models import catalog
 from app.cartesia.voices_types import Voice
+from app.markup import Lexicon
 from app.settings import (
     EMOTION,
     ENCODING,
@@ -74,8 +75,10 @@ class Draft:
                    encoding=settings.encoding, sample_rate=settings.sample_rate,
                    pronunciation_dict_id=settings.pronunciation_dict_id)
 
-    def take_settings(self, voice: Voice, text: str | None = None) -> TakeSettings:
-        """What to record with ``voice``: controls the model ignores are left out."""
+    def take_settings(self, voice: Voice, text: str | None = None,
+                      lexicon: Lexicon | None = None) -> TakeSettings:
+        """What to record with ``voice``: controls the model ignores are left out; the
+        lexicon's entries go along (the recorder keeps those the text uses)."""
         model = catalog().get(self.model_id)
         return TakeSettings(
             text=self.text if text is None else text, voice_id=voice.id,
@@ -84,7 +87,9 @@ class Draft:
             volume=self.volume if model.supports("volume") else None,
             emotion=self.emotion if model.supports("emotion") else None,
             encoding=self.encoding, sample_rate=self.sample_rate, offline=voice.offline,
-            pronunciation_dict_id=self.pronunciation_dict_id)
+            pronunciation_dict_id=self.pronunciation_dict_id,
+            lexicon=tuple(lexicon.entries) if lexicon is not None else ())
+
 
 
 def language_warning(voice: Voice | None, language: str | None) -> str:

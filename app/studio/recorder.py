@@ -19,8 +19,10 @@ from app.cartesia.client import Audio, Generation
 from app.cartesia.voices_types import Voice
 from app.errors import VoiceboothError
 from app.events import Emitter
+from app.markup.lexicon import Rewrite
 from app.markup.pieces import split
-from app.studio.checks import check_settings
+from app.markup.written import WrittenWords
+from app.studio.checks import check_settings, rewrite_for
 from app.studio.endpoints import Endpoints
 from app.studio.errors import Stopped
 from app.takes.take import Take, TakeSettings, TakeStatus
@@ -47,8 +49,11 @@ def request_for(settings: TakeSettings, *, timings: bool = True) -> m.Generation
 class Recording:
     """One generation into one take."""
 
-    def __init__(self, take: Take, voice: Voice, keep: bool, timings: bool = True) -> None:
+    def __init__(self, take: Take, voice: Voice, keep: bool, timings: bool = True,
+                 rewrite: Rewrite | None = None) -> None:
         self.take = take
+        #: The text as sent, after the lexicon (the take keeps the text as written).
+        self.rewrite = rewrite or Rewrite(take.settings.text, take.settings.text)
         self.voice = voice
         #: Whether the take belongs in the history (voice previews do not).
         self.keep = keep
@@ -112,10 +117,12 @@ class Recorder:
         """
         check_settings(settings)
         self.stop()
+        rewrite = rewrite_for(settings)
         settings = replace(settings, voice_id=voice.id, voice_name=voice.name,
-                           offline=voice.offline,
+                           offline=voice.offline, lexicon=rewrite.entries,
                            base_url="" if voice.offline else self.endpoints.online_base_url())
-        recording = Recording(Take(settings, keep_audio=keep_audio), voice, keep, timings)
+        recording = Recording(Take(settings, keep_audio=keep_audio), voice, keep, timings,
+                              rewrite)
         self.current = recording
         recording.task = asyncio.ensure_future(self._run(recording))
         self.events.emit(RecordingStarted(recording))
@@ -143,7 +150,9 @@ class Recorder:
         try:
             client = await self.endpoints.client_for(recording.voice)
             request = request_for(take.settings, timings=recording.timings)
-            for piece in split(take.settings.text, self.piece_chars):
+            written = WrittenWords(recording.rewrite) if recording.rewrite.replacements \
+                else None
+            for piece in split(recording.rewrite.text, self.piece_chars):
                 if not piece.text.strip():
                     continue
                 # Timestamps count from the start of their context: shift each piece's
@@ -153,7 +162,9 @@ class Recorder:
                                                            transcript=piece.transcript))
                 first = first or generation
                 recording.context_id = generation.context_id
-                await self._receive(take, generation, offset)
+                await self._receive(take, generation, offset, written)
+            if written is not None:
+                take.add_words([Timing(*w) for w in written.flush()])
             take.finish(TakeStatus.DONE, ttfa=_ttfa(first))
         except asyncio.CancelledError:
             if generation is not None:
@@ -171,7 +182,8 @@ class Recorder:
             self.events.emit(RecordingFinished(recording))
 
     @staticmethod
-    async def _receive(take: Take, generation: Generation, offset: float) -> None:
+    async def _receive(take: Take, generation: Generation, offset: float,
+                       written: WrittenWords | None) -> None:
         async for event in generation:
             if isinstance(event, Audio):
                 if take.time_to_first_audio is None:  # known before the first append
@@ -181,8 +193,11 @@ class Recorder:
                 # whole sentence at once) the window would wait for all of them.
                 await asyncio.sleep(0)
             elif isinstance(event, m.WordTimestamps):
-                take.add_words([Timing(w, a + offset, b + offset) for w, a, b in
-                                zip(event.words, event.start, event.end, strict=True)])
+                words = [(w, a + offset, b + offset) for w, a, b in
+                         zip(event.words, event.start, event.end, strict=True)]
+                # The server times what it was sent; the take shows what was written.
+                take.add_words([Timing(*w) for w in
+                                (written.feed(words) if written is not None else words)])
             elif isinstance(event, m.PhonemeTimestamps):
                 take.add_phonemes([Timing(p, a + offset, b + offset) for p, a, b in zip(
                     event.phonemes, event.start, event.end, strict=True)])

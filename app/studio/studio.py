@@ -27,6 +27,7 @@ from app.studio.draft import Draft
 from app.studio.endpoints import Endpoints, EndpointsChanged, EndpointsEvent, KeyringProblem
 from app.studio.errors import InvalidInput
 from app.studio.history import HistoryService
+from app.studio.lexicons import Lexicons
 from app.studio.library import VoiceLibrary
 from app.studio.lineup import Lineup
 from app.studio.options import RunOptions
@@ -51,7 +52,8 @@ class StatusChanged:
 
 @dataclass(frozen=True)
 class Problem:
-    """Something the user should know: ``area`` is connection, history or keyring."""
+    """Something the user should know: ``area`` is connection, history, keyring or
+    lexicon."""
 
     area: str
     message: str
@@ -71,8 +73,10 @@ StudioEvent = StatusChanged | Problem | PreviewFallback
 class Studio:
     def __init__(self, settings: Settings, options: RunOptions | None = None,
                  history: History | None = None, *, engine: LocalEngine | None = None,
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | None = None, lexicons: Lexicons | None = None) -> None:
         self.settings = settings
+        #: The project's lexicons, applied to every line played or compared.
+        self.lexicons = lexicons or Lexicons(None)
         self.endpoints = Endpoints(settings, options, engine=engine)
         self.recorder = Recorder(self.endpoints)
         self.transport = Transport(settings)
@@ -90,11 +94,20 @@ class Studio:
     # --- starting ------------------------------------------------------------------
 
     async def start(self) -> None:
-        """The cached library at once, then the sockets, the history and a fresh library."""
+        """The cached library at once, then the sockets, the history, the lexicons and a
+        fresh library."""
         await self.library.load_cached()
         await self.connect()
         self.background(self.history.refresh())
+        self.background(self._load_lexicons())
         self.library.refresh()
+
+    async def _load_lexicons(self) -> None:
+        try:
+            await self.lexicons.load()
+        except VoiceboothError as exc:
+            # The lines still play, without the lexicon; the file is left as it is.
+            self.events.emit(Problem("lexicon", f"the lexicon could not be read: {exc}"))
 
     async def connect(self) -> None:
         self.events.emit(StatusChanged("connecting…"))
@@ -119,7 +132,8 @@ class Studio:
 
     def play(self, draft: Draft, voice: Voice) -> Recording:
         """Record the draft with ``voice`` and play it while it streams."""
-        recording = self.recorder.start(draft.take_settings(voice), voice)
+        recording = self.recorder.start(
+            draft.take_settings(voice, lexicon=self.lexicons.lexicon()), voice)
         self.transport.follow(recording.take)
         self.library.note_used(voice.id)  # the Recent group of the picker
         return recording
@@ -179,8 +193,9 @@ class Studio:
         comparison still rendering); its takes go to the history."""
         if not voices:
             raise InvalidInput("choose at least one voice to compare")
-        lineup = Lineup(self.endpoints, draft.take_settings(voices[0]), voices,
-                        max_parallel=max_parallel, history=self.history)
+        settings = draft.take_settings(voices[0], lexicon=self.lexicons.lexicon())
+        lineup = Lineup(self.endpoints, settings, voices, max_parallel=max_parallel,
+                        history=self.history)
         if self.lineup is not None:
             self.background(self.lineup.close())
         self.lineup = lineup

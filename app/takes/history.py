@@ -30,6 +30,7 @@ from app.atomic import WriteError, remove_leftovers_in
 from app.audio.errors import AudioError
 from app.audio.loudness import Loudness
 from app.audio.wav import read_wav, write_wav
+from app.markup.lexicon import Entry
 from app.takes.errors import HistoryError, HistoryLocked
 from app.takes.take import Take, TakeSettings, TakeStatus, spoken_text
 from app.takes.timings import Timing
@@ -351,4 +352,9 @@ def _parse_timings(text: str) -> list[Timing]:
 def _settings(text: str) -> TakeSettings:
     data: dict[str, Any] = json.loads(text)
     known = TakeSettings.__dataclass_fields__
-    return TakeSettings(**{k: v for k, v in data.items() if k in known})
+    values = {k: v for k, v in data.items() if k in known}
+    # Stored as objects (asdict); rows from before lexicons have none.
+    fields = Entry.__dataclass_fields__
+    values["lexicon"] = tuple(Entry(**{k: v for k, v in e.items() if k in fields})
+                              for e in values.get("lexicon") or ())
+    return TakeSettings(**values)

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -25,8 +26,11 @@ from app.audio.loudness import Loudness, measure
 from app.audio.peaks import Peaks
 from app.events import Emitter
 from app.markup import plain_text
+from app.markup.lexicon import Entry
 from app.takes.errors import TakeError
 from app.takes.timings import Timing
+
+LexiconVia = Literal["markup", "dictionary"]
 
 
 class TakeStatus(enum.Enum):
@@ -52,6 +56,11 @@ class TakeSettings:
     offline: bool = False
     #: The Cartesia pronunciation dictionary the generation used (sent by id).
     pronunciation_dict_id: str | None = None
+    #: Lexicon entries: given, those to apply; in a recorded take, those the text used.
+    lexicon: tuple[Entry, ...] = ()
+    #: How the lexicon reaches the model: "markup" rewrites the transcript before it
+    #: is sent; "dictionary" leaves the text and sends a Cartesia dictionary's id.
+    lexicon_via: LexiconVia = "markup"
 
 
 @dataclass(frozen=True)
