@@ -324,5 +324,5 @@ def _command(args: argparse.Namespace, options: RunOptions, stdin: TextIO, stdou
     if args.command == "lexicon":
         from .lexicon import run_lexicon
 
-        return lambda: run_lexicon(args, stdout)
+        return lambda: run_lexicon(args, options, stdout)
     raise UsageError(f"unknown command {args.command!r}")

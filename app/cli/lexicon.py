@@ -1,10 +1,13 @@
-"""``voicebooth lexicon``: check, convert, import, export and list pronunciation lexicons.
+"""``voicebooth lexicon``: check, convert, import, export and list pronunciation lexicons;
+push one to a Cartesia pronunciation dictionary, pull one back, list the dictionaries.
 
 Files are W3C PLS (``.pls``/``.xml``), CSV (``.csv``) or Cartesia's dictionary
 JSON (``.json``), chosen by the extension. A bad file is reported with its
 line and column (exit 2) and nothing of it is imported. The user lexicon is
 the one the window keeps (``lexicon.json`` in the data folder) and ``say``
-applies unless ``--no-user-lexicon``.
+applies unless ``--no-user-lexicon``. Dictionaries live on the server online
+generations go to (Cartesia, or ``--base-url``), or with ``--offline`` (or no key) in
+the built-in engine, which keeps them in the data folder.
 """
 
 from __future__ import annotations
@@ -22,13 +25,19 @@ from app.markup import Lexicon
 from app.markup.dialect import Dialect
 from app.markup.lexicon import Entry
 from app.markup.lexicon_formats import read_lexicon, write_lexicon
+from app.settings import Settings
 from app.studio.checks import model_for
+from app.studio.dictionaries import PronunciationDicts
+from app.studio.endpoints import Endpoints
 from app.studio.lexicons import Lexicons
+from app.studio.options import RunOptions
 
 T = TypeVar("T")
 #: The actions that only read and write files (connection options are refused there).
 LOCAL_ACTIONS = ("check", "convert", "import", "export", "list")
 Action = Callable[[argparse.Namespace, TextIO], Coroutine[Any, Any, int]]
+DictAction = Callable[[argparse.Namespace, PronunciationDicts, TextIO],
+                      Coroutine[Any, Any, int]]
 
 
 def data_folder() -> Path:
@@ -69,6 +78,20 @@ def add_lexicon_parser(sub: Any, add_global: Callable[[argparse.ArgumentParser],
 
     actions.add_parser("list", help="print the user lexicon's entries")
 
+    push = actions.add_parser("push", help="send a lexicon file to a Cartesia pronunciation "
+                              "dictionary (created, or updated if one has that name); "
+                              "prints its id for say --pronunciation-dict")
+    push.add_argument("file")
+    push.add_argument("--name", help="the dictionary's name (default: the file's name)")
+
+    pull = actions.add_parser("pull", help="write a pronunciation dictionary to OUT "
+                              "(.pls, .csv or .json)")
+    pull.add_argument("dict_id", metavar="ID")
+    pull.add_argument("output", metavar="OUT")
+    pull.add_argument("--force", action="store_true", help="overwrite OUT")
+
+    actions.add_parser("dicts", help="list the pronunciation dictionaries on the server")
+
     for parser in actions.choices.values():
         add_global(parser)
 
@@ -77,10 +100,38 @@ def dialect_of(model_id: str, language: str) -> Dialect:
     return model_for(model_id).dialect(language)
 
 
-async def run_lexicon(args: argparse.Namespace, out: TextIO) -> int:
+async def run_lexicon(args: argparse.Namespace, options: RunOptions, out: TextIO) -> int:
     actions: dict[str, Action] = {"check": _check, "convert": _convert, "import": _import,
                                   "export": _export, "list": _list}
-    return await actions[args.action](args, out)
+    if args.action in actions:
+        return await actions[args.action](args, out)
+    remote: dict[str, DictAction] = {"push": _push, "pull": _pull, "dicts": _dicts}
+    endpoints = Endpoints(Settings(None), options)
+    try:
+        return await remote[args.action](args, PronunciationDicts(endpoints), out)
+    finally:
+        await endpoints.close()
+
+
+async def _push(args: argparse.Namespace, dicts: PronunciationDicts, out: TextIO) -> int:
+    lexicon = await _off_loop(lambda: read_lexicon(Path(args.file)))
+    name = args.name or Path(args.file).stem
+    dict_id = await dicts.push(lexicon, name)
+    print(f"{name}: {_count(len(lexicon))} → pronunciation dictionary {dict_id}", file=out)
+    return 0
+
+
+async def _pull(args: argparse.Namespace, dicts: PronunciationDicts, out: TextIO) -> int:
+    lexicon = await dicts.pull(args.dict_id)
+    await _off_loop(lambda: write_lexicon(lexicon, Path(args.output), overwrite=args.force))
+    print(f"{args.output}: {_count(len(lexicon))} from {args.dict_id}", file=out)
+    return 0
+
+
+async def _dicts(args: argparse.Namespace, dicts: PronunciationDicts, out: TextIO) -> int:
+    for found in await dicts.list():
+        print(f"{found.id}  {found.name}  ({_count(len(found.items))})", file=out)
+    return 0
 
 
 async def _check(args: argparse.Namespace, out: TextIO) -> int:

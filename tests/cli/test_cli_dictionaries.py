@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
 import os
 import re
@@ -90,3 +91,37 @@ def test_serve_keeps_dictionaries_in_its_data_folder(tmp_path: Path) -> None:
         assert spoken(tmp_path, "a.json") == ["Hello", "kar-TAY-zee-uh."]
     finally:
         stop(proc)
+
+
+def test_lexicon_push_pull_and_dicts_against_the_server(server: ThreadedServer,
+                                                        tmp_path: Path) -> None:
+    from tests.cli.test_cli import cli
+
+    brands = ROOT / "tests" / "markup" / "data" / "brands.pls"
+    pushed = cli("lexicon", "push", str(brands), "--name", "Brands", "--base-url", server.url,
+                 cwd=tmp_path)
+    assert pushed.returncode == 0, pushed.stderr
+    found = re.search(r"pronunciation dictionary (\S+)", pushed.stdout)
+    assert found is not None, pushed.stdout
+    dict_id = found.group(1)
+    # Pushing the same name again updates that dictionary: still one, same id.
+    again = cli("lexicon", "push", str(brands), "--name", "Brands", "--base-url", server.url,
+                cwd=tmp_path)
+    assert dict_id in again.stdout
+    listed = cli("lexicon", "dicts", "--base-url", server.url, cwd=tmp_path)
+    assert listed.returncode == 0 and listed.stdout.count("Brands") == 1
+    assert dict_id in listed.stdout
+    pulled = cli("lexicon", "pull", dict_id, "back.csv", "--base-url", server.url,
+                 cwd=tmp_path)
+    assert pulled.returncode == 0, pulled.stderr
+    original = cli("lexicon", "convert", str(brands), "orig.csv", cwd=tmp_path)
+    assert original.returncode == 0, original.stderr
+    # A dictionary holds words and pronunciations (no language): those come back exactly.
+    def pairs(name: str) -> list[tuple[str, str]]:
+        with (tmp_path / name).open(newline="", encoding="utf-8") as f:
+            return [(row[0], row[1]) for row in list(csv.reader(f))[1:]]
+    assert pairs("back.csv") == pairs("orig.csv") and len(pairs("back.csv")) >= 3
+    missing = cli("lexicon", "pull", "pdict_missing", "x.csv", "--base-url", server.url,
+                  cwd=tmp_path)
+    assert missing.returncode == 2 and "pdict_missing" in missing.stderr
+    assert not (tmp_path / "x.csv").exists()
