@@ -81,7 +81,7 @@ def candidate(typed: str, source: Source = "typed") -> Candidate:
     phonemes = [p for p in body.split("|") if p]
     if not phonemes:
         raise InvalidInput("empty pronunciation: put phonemes between << and >>")
-    column = 1
+    column = 1 + (len(text) - len(body)) // 2  # in what was typed, << included
     for part in body.split("|"):
         if (at := ipa.first_non_ipa(part)) is not None:
             raise InvalidInput(f"column {column + at}: {part[at]!r} is not an IPA symbol "
@@ -218,9 +218,11 @@ class PronunciationLab(ParallelRenders):
         index = self.word.index_in_sentence()
         if take is None or index >= len(take.words):
             return []
-        word = take.words[index]
-        return [p for p in take.phonemes
-                if p.start >= word.start - 1e-3 and p.end <= word.end + 1e-3]
+        start = take.words[index].start
+        # Up to the next word, not to this one's end: engines end a word where its
+        # sound fades, which may be before its last phoneme's middle.
+        end = take.words[index + 1].start if index + 1 < len(take.words) else float("inf")
+        return [p for p in take.phonemes if start <= (p.start + p.end) / 2 < end]
 
 
 # --- what the engine says, and what was said before ---------------------------------
