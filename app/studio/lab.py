@@ -36,7 +36,7 @@ from app.studio.errors import InvalidInput
 from app.studio.history import HistoryService
 from app.studio.lineup import DEFAULT_PARALLEL, Backoff, LineupRow, ParallelRenders
 from app.studio.transport import Transport
-from app.takes.take import TakeSettings
+from app.takes.take import Take, TakeSettings
 from app.takes.timings import Timing
 
 Scope = Literal["occurrence", "everywhere"]
@@ -214,15 +214,19 @@ class PronunciationLab(ParallelRenders):
     def word_phonemes(self, row: LabRow) -> list[Timing]:
         """The phoneme timestamps of the replaced word in ``row``'s take (the labels
         under its waveform); empty until its word and phonemes have arrived."""
-        take = row.take
-        index = self.word.index_in_sentence()
-        if take is None or index >= len(take.words):
-            return []
-        start = take.words[index].start
-        # Up to the next word, not to this one's end: engines end a word where its
-        # sound fades, which may be before its last phoneme's middle.
-        end = take.words[index + 1].start if index + 1 < len(take.words) else float("inf")
-        return [p for p in take.phonemes if start <= (p.start + p.end) / 2 < end]
+        return word_phonemes(self.word, row.take)
+
+
+def word_phonemes(word: WordInLine, take: Take | None) -> list[Timing]:
+    """The phonemes of ``word`` in a take of its sentence, by their timestamps."""
+    index = word.index_in_sentence()
+    if take is None or index >= len(take.words):
+        return []
+    start = take.words[index].start
+    # Up to the next word, not to this one's end: engines end a word where its
+    # sound fades, which may be before its last phoneme's middle.
+    end = take.words[index + 1].start if index + 1 < len(take.words) else float("inf")
+    return [p for p in take.phonemes if start <= (p.start + p.end) / 2 < end]
 
 
 # --- what the engine says, and what was said before ---------------------------------

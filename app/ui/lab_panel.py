@@ -47,6 +47,7 @@ from app.studio.lab import (
     WordInLine,
     candidate,
     default_candidates,
+    word_phonemes,
 )
 from app.studio.lineup import (
     LineupEvent,
@@ -134,7 +135,11 @@ class LabPanel(QDialog):
         self.voice = voice
         self.word = word
         self.candidates: list[Candidate] = []
+        #: The last rendering (the one announcing its rows' changes).
         self.lab: PronunciationLab | None = None
+        #: Each candidate's latest rendering, by pronunciation: adding a candidate
+        #: renders only what has not been heard, the others stay.
+        self.rendered: dict[str, LabRow] = {}
         self._unbind: Callable[[], None] | None = None
         self._tasks: set[asyncio.Future[None]] = set()
         self._build()
@@ -245,8 +250,6 @@ class LabPanel(QDialog):
         if any(c.pronunciation == found.pronunciation for c in self.candidates):
             self.status.setText(f"{found.pronunciation} is already a candidate.")
             return False
-        self._release()
-        self.lab = None  # the rows no longer match the last rendering
         self.candidates.append(found)
         self._show_candidates()
         return True
@@ -280,9 +283,8 @@ class LabPanel(QDialog):
         rows = sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True)
         if not rows:
             return
-        self._release()
-        self.lab = None
         for row in rows:
+            self.rendered.pop(self.candidates[row].pronunciation, None)
             del self.candidates[row]
         self._show_candidates()
 
@@ -297,24 +299,34 @@ class LabPanel(QDialog):
                                                                             index)))
             for column in (DURATION, LOUDNESS, STATUS):
                 self.table.setItem(index, column, QTableWidgetItem())
+            rendered = self.rendered.get(found.pronunciation)
+            if rendered is not None:
+                self._show_row(index, rendered)
         self._update_buttons()
 
     def _labels(self, index: int) -> list[Timing]:
         row = self.row(index)
-        return self.lab.word_phonemes(row) if self.lab is not None and row is not None \
-            else []
+        return word_phonemes(self.word, row.take) if row is not None else []
 
     # --- rendering --------------------------------------------------------------------
 
+    def unheard(self) -> list[Candidate]:
+        """The candidates with no finished rendering yet."""
+        return [c for c in self.candidates
+                if (r := self.rendered.get(c.pronunciation)) is None
+                or r.state is not RowState.DONE]
+
     def render_candidates(self) -> None:
-        """Say the sentence once per candidate (one row each)."""
+        """Say the sentence once per candidate not yet heard (all again when every one
+        has been)."""
         self.stop_playing()
         if not self.candidates:
             self.status.setText("Add a candidate first: type IPA or a spelling, or add the "
                                 "engine's.")
             return
+        todo = self.unheard() or list(self.candidates)
         try:
-            lab = self.studio.audition(self.draft, self.voice, self.word, self.candidates,
+            lab = self.studio.audition(self.draft, self.voice, self.word, todo,
                                        self.parallel.value())
         except VoiceboothError as exc:
             self.status.setText(str(exc))
@@ -324,11 +336,12 @@ class LabPanel(QDialog):
     def show_lab(self, lab: PronunciationLab) -> None:
         self._release()
         self.lab = lab
-        for index, row in enumerate(lab.candidates):
-            self._show_row(index, row)
+        for row in lab.candidates:
+            self.rendered[row.candidate.pronunciation] = row
+            self._show_row(self._index(row), row)
         self._unbind = lab.events.connect(self._on_lab)
         self.status.setText(f"Rendering {len(lab.rows)} candidates, {lab.limit} at a time…")
-        if lab.rows:
+        if lab.rows and self.table.currentRow() < 0:
             self.table.selectRow(0)
         self.table.setFocus()
         self._update_buttons()
@@ -336,8 +349,11 @@ class LabPanel(QDialog):
     def _on_lab(self, event: LineupEvent) -> None:
         if self.lab is None:
             return
-        if isinstance(event, RowChanged) and event.row in self.lab.rows:
-            self._show_row(self.lab.rows.index(event.row), event.row)
+        if isinstance(event, RowChanged) and isinstance(event.row, LabRow):
+            index = self._index(event.row)
+            if index >= 0 and self.rendered.get(event.row.candidate.pronunciation) \
+                    is event.row:
+                self._show_row(index, event.row)
         elif isinstance(event, ParallelLowered):
             self.status.setText(f"The server allows fewer at once: {event.limit} at a time "
                                 "now. Waiting candidates are queued, not lost.")
@@ -350,6 +366,10 @@ class LabPanel(QDialog):
                                 + ". Space plays a row; select two for A/B.")
         self._update_buttons()
 
+    def _index(self, row: LabRow) -> int:
+        return next((i for i, c in enumerate(self.candidates)
+                     if c.pronunciation == row.candidate.pronunciation), -1)
+
     def _show_row(self, index: int, row: LineupRow) -> None:
         show_row(self.table, index, row, WAVE, (DURATION, LOUDNESS, STATUS))
         wave = self.table.cellWidget(index, WAVE)
@@ -359,9 +379,10 @@ class LabPanel(QDialog):
     # --- hearing and choosing ---------------------------------------------------------
 
     def row(self, index: int) -> LabRow | None:
-        if self.lab is None or not 0 <= index < len(self.lab.candidates):
+        """The rendering of the candidate in row ``index`` (``None`` if never rendered)."""
+        if not 0 <= index < len(self.candidates):
             return None
-        return self.lab.candidates[index]
+        return self.rendered.get(self.candidates[index].pronunciation)
 
     def selected_rows(self) -> list[LabRow]:
         indexes = sorted({i.row() for i in self.table.selectedIndexes()})
@@ -380,10 +401,9 @@ class LabPanel(QDialog):
             transport.play_take(take)
 
     def play_all(self) -> None:
-        if self.lab is None:
-            return
-        takes = [row.take for row in self.lab.candidates
-                 if row.state is RowState.DONE and row.take is not None]
+        rows = [self.row(i) for i in range(len(self.candidates))]
+        takes = [row.take for row in rows
+                 if row is not None and row.state is RowState.DONE and row.take is not None]
         if not takes:
             self.status.setText("Nothing to play yet: render first.")
             return
@@ -396,10 +416,10 @@ class LabPanel(QDialog):
     _playing: asyncio.Future[None] | None = None
 
     def _select_take(self, take: Take) -> None:
-        if self.lab is not None:
-            for index, row in enumerate(self.lab.candidates):
-                if row.take is take:
-                    self.table.selectRow(index)
+        for index in range(len(self.candidates)):
+            row = self.row(index)
+            if row is not None and row.take is take:
+                self.table.selectRow(index)
 
     def start_ab(self) -> None:
         rows = self.selected_rows()
@@ -441,9 +461,12 @@ class LabPanel(QDialog):
     def _update_buttons(self) -> None:
         rendered = self.lab is not None
         selected = self.selected_rows()
+        unheard = len(self.unheard())
         self.render_button.setEnabled(bool(self.candidates))
-        self.render_button.setText(f"Render {len(self.candidates)}" if self.candidates
-                                   else "Render")
+        self.render_button.setText(
+            "Render" if not self.candidates else f"Render {unheard}"
+            if unheard == len(self.candidates) else f"Render {unheard} new" if unheard
+            else "Render again")
         self.play_all_button.setEnabled(rendered)
         self.ab_button.setEnabled(len(selected) == 2)
         self.keep_here_button.setEnabled(len(selected) == 1)

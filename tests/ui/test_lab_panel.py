@@ -100,6 +100,19 @@ def test_the_lab_renders_compares_and_keeps_a_pronunciation(
             assert isinstance(wave, LabWave) and wave.take is row.take
             assert wave.labels() and wave.labels()[0].text.strip("ˈ") == "k"
         assert panel.table.item(0, 3).text().startswith("0:0")  # m:ss.s
+        # One more candidate: only it is rendered; the others keep their takes.
+        takes = [panel.row(i).take for i in range(3)]  # type: ignore[union-attr]
+        panel.typed.setText("kar-tay-SEE-uh")
+        panel.add_typed()
+        assert panel.render_button.text() == "Render 1 new"
+        assert [panel.table.cellWidget(i, WAVE).take for i in range(3)] == takes
+        panel.render_button.click()
+        second = panel.lab
+        assert second is not None and second is not lab and len(second.rows) == 1
+        await until(lambda: second.finished)
+        assert [panel.row(i).take for i in range(3)] == takes  # type: ignore[union-attr]
+        assert panel.row(3) is second.rows[0] and second.rows[0].state is RowState.DONE
+        assert panel.render_button.text() == "Render again"
 
         # A/B between two candidates: same written sentence, different pronunciations.
         panel.table.selectRow(1)
