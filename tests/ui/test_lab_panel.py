@@ -115,11 +115,12 @@ def test_the_lab_renders_compares_and_keeps_a_pronunciation(
         assert panel.render_button.text() == "Render again"
 
         # A/B between two candidates: same written sentence, different pronunciations.
-        panel.table.selectRow(1)
-        panel.table.selectionModel().select(
-            panel.table.model().index(2, 0),
-            panel.table.selectionModel().SelectionFlag.Select
-            | panel.table.selectionModel().SelectionFlag.Rows)
+        # Through the selection model: selectRow() follows whatever keyboard modifiers
+        # Qt believes are held, which earlier tests may have left behind.
+        selection = panel.table.selectionModel()
+        flags = selection.SelectionFlag
+        selection.select(panel.table.model().index(1, 0), flags.ClearAndSelect | flags.Rows)
+        selection.select(panel.table.model().index(2, 0), flags.Select | flags.Rows)
         assert panel.ab_button.isEnabled()
         panel.ab_button.click()
         transport = window.studio.transport
@@ -128,7 +129,7 @@ def test_the_lab_renders_compares_and_keeps_a_pronunciation(
         panel.stop()
 
         # Keep the typed IPA in this occurrence: the line has it, then is said again.
-        panel.table.selectRow(2)
+        selection.select(panel.table.model().index(2, 0), flags.ClearAndSelect | flags.Rows)
         kept: list[tuple[str, str, str]] = []
         panel.kept.connect(lambda *k: kept.append(k))
         panel.keep_here_button.click()
@@ -140,7 +141,7 @@ def test_the_lab_renders_compares_and_keeps_a_pronunciation(
         assert current is not None
         await until(lambda: current.status.value != "streaming")
         # "Everywhere" goes to the window's lexicon hook; the text is left as it is.
-        panel.table.selectRow(1)
+        selection.select(panel.table.model().index(1, 0), flags.ClearAndSelect | flags.Rows)
         panel.keep_all_button.click()
         assert kept[-1] == ("Cartesia", "kar-TEE-zhuh", "everywhere")
         earlier = window.studio.pronunciations.for_word("Cartesia")
