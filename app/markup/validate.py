@@ -165,8 +165,8 @@ class _Checker:
             offset += len(part) + 1
             if not part:
                 continue  # a trailing or doubled bar, as in the docs' own examples
-            if not ipa.is_ipa(part):
-                bad = next(c for c in part if not ipa.is_ipa_char(c))
+            if (at := ipa.first_non_ipa(part)) is not None:
+                bad, span = part[at], Span(span.start + at, span.start + at + 1)
                 self.report(span, f"{part!r} is not an IPA phoneme ({bad!r} is not an IPA "
                                   "symbol)")
             elif self.dialect.language == "en" and not ipa.known_in_english(part):

@@ -93,7 +93,7 @@ class ParallelLowered:
 
 @dataclass(frozen=True)
 class LineupFinished:
-    lineup: Lineup
+    lineup: ParallelRenders
 
 
 LineupEvent = RowChanged | ParallelLowered | LineupFinished
@@ -116,24 +116,22 @@ class Backoff:
         return max(delay, retry_after or 0.0)
 
 
-class Lineup:
-    """The line of ``settings`` in each of ``voices`` (their order kept, repeats dropped)."""
+class ParallelRenders:
+    """Takes rendered side by side on the studio's sockets, at most :attr:`limit` at a
+    time, each row's settings from :meth:`settings_for` (the scheduler the voice lineup
+    and the pronunciation lab share)."""
 
-    def __init__(self, endpoints: Endpoints, settings: TakeSettings, voices: Sequence[Voice],
-                 *, max_parallel: int = DEFAULT_PARALLEL, history: HistoryService | None = None,
-                 backoff: Backoff | None = None, rng: random.Random | None = None) -> None:
-        unique = list({voice.id: voice for voice in reversed(voices)}.values())[::-1]
-        if not unique:
-            raise InvalidInput("choose at least one voice to compare")
+    def __init__(self, endpoints: Endpoints, settings: TakeSettings,
+                 rows: Sequence[LineupRow], *, max_parallel: int = DEFAULT_PARALLEL,
+                 history: HistoryService | None = None, backoff: Backoff | None = None,
+                 rng: random.Random | None = None) -> None:
         if max_parallel < 1:
-            raise InvalidInput(f"at most {max_parallel} voices at a time: give 1 or more")
-        # The voice is each row's own: check the rest once, before anything is sent.
-        check_settings(replace(settings, voice_id=unique[0].id))
+            raise InvalidInput(f"at most {max_parallel} takes at a time: give 1 or more")
         self.endpoints = endpoints
         self.settings = settings
         self.history = history
-        self.rows = [LineupRow(voice) for voice in unique]
-        #: Voices rendered at once now: the setting, lowered by refusals.
+        self.rows = list(rows)
+        #: Takes rendered at once now: the setting, lowered by refusals.
         self.limit = max_parallel
         self.backoff = backoff or Backoff()
         self.events: Emitter[LineupEvent] = Emitter()
@@ -141,6 +139,10 @@ class Lineup:
         #: Takes rendered, being measured and saved (no longer holding a context).
         self._finishing: set[asyncio.Future[None]] = set()
         self._rng = rng or random.Random()
+
+    def settings_for(self, row: LineupRow) -> TakeSettings:
+        """What ``row`` records: the shared settings in the row's voice."""
+        return replace(self.settings, voice_id=row.voice.id, voice_name=row.voice.name)
 
     @property
     def finished(self) -> bool:
@@ -234,8 +236,7 @@ class Lineup:
         """One voice's take; ``False`` when the server refused it for concurrency."""
         recorder = Recorder(self.endpoints)
         try:
-            recording = recorder.start(replace(self.settings, voice_id=row.voice.id,
-                                               voice_name=row.voice.name), row.voice)
+            recording = recorder.start(self.settings_for(row), row.voice)
         except VoiceboothError as exc:  # checked once already: a voice-specific refusal
             row.error = exc
             self._set(row, RowState.FAILED)
@@ -285,6 +286,23 @@ class Lineup:
     def _set(self, row: LineupRow, state: RowState) -> None:
         row.state = state
         self.events.emit(RowChanged(row))
+
+
+class Lineup(ParallelRenders):
+    """The line of ``settings`` in each of ``voices`` (their order kept, repeats dropped)."""
+
+    def __init__(self, endpoints: Endpoints, settings: TakeSettings, voices: Sequence[Voice],
+                 *, max_parallel: int = DEFAULT_PARALLEL, history: HistoryService | None = None,
+                 backoff: Backoff | None = None, rng: random.Random | None = None) -> None:
+        unique = list({voice.id: voice for voice in reversed(voices)}.values())[::-1]
+        if not unique:
+            raise InvalidInput("choose at least one voice to compare")
+        if max_parallel < 1:
+            raise InvalidInput(f"at most {max_parallel} voices at a time: give 1 or more")
+        # The voice is each row's own: check the rest once, before anything is sent.
+        check_settings(replace(settings, voice_id=unique[0].id))
+        super().__init__(endpoints, settings, [LineupRow(voice) for voice in unique],
+                         max_parallel=max_parallel, history=history, backoff=backoff, rng=rng)
 
 
 # --- hearing them -------------------------------------------------------------------

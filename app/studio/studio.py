@@ -27,6 +27,13 @@ from app.studio.draft import Draft
 from app.studio.endpoints import Endpoints, EndpointsChanged, EndpointsEvent, KeyringProblem
 from app.studio.errors import InvalidInput
 from app.studio.history import HistoryService
+from app.studio.lab import (
+    Candidate,
+    EarlierPronunciations,
+    PronunciationLab,
+    WordInLine,
+    engine_pronunciation,
+)
 from app.studio.lexicons import Lexicons
 from app.studio.library import VoiceLibrary
 from app.studio.lineup import Lineup
@@ -86,6 +93,9 @@ class Studio:
         self._previews: dict[str, Take] = {}
         #: The comparison of voices rendering or last rendered (one at a time).
         self.lineup: Lineup | None = None
+        #: The pronunciation lab rendering or last rendered (one at a time).
+        self.lab: PronunciationLab | None = None
+        self.pronunciations = EarlierPronunciations()
         self._tasks: set[asyncio.Future[object]] = set()
         self.recorder.events.connect(self._on_recorder)
         self.endpoints.events.connect(self._on_endpoints)
@@ -202,6 +212,36 @@ class Studio:
         lineup.start()
         return lineup
 
+    def audition(self, draft: Draft, voice: Voice, word: WordInLine,
+                 candidates: Sequence[Candidate], max_parallel: int) -> PronunciationLab:
+        """Render the sentence holding ``word`` once per candidate, ``max_parallel`` at a
+        time (stopping the lab still rendering); its takes are not kept in the history:
+        they are drafts of one word, and the kept one is rendered again in its line."""
+        lab = PronunciationLab(self.endpoints, draft.take_settings(voice), voice, word,
+                               candidates, max_parallel=max_parallel)
+        if self.lab is not None:
+            self.background(self.lab.close())
+        self.lab = lab
+        lab.start()
+        return lab
+
+    async def pronunciation(self, word: str, language: str = "en") -> Candidate:
+        """How the offline engine says ``word``, as IPA (espeak-ng, off the loop)."""
+        return await engine_pronunciation(word, language)
+
+    def hear_phonemes(self, draft: Draft, voice: Voice, markup: str) -> None:
+        """Say ``markup`` (``<<ʃ|ɪ|p>>``, a palette symbol's example) in ``voice``, not
+        kept; said again from memory when asked twice."""
+        key = f"{voice.id}\n{draft.model_id}\n{markup}"
+        cached = self._previews.get(key)
+        if cached is not None and cached.status is TakeStatus.DONE:
+            self.transport.play_take(cached)
+            return
+        recording = self.recorder.start(draft.take_settings(voice, markup + "."), voice,
+                                        keep=False)
+        self._previews[key] = recording.take
+        self.transport.follow(recording.take)
+
     # --- the history ------------------------------------------------------------------
 
     async def take(self, take_id: str) -> Take:
@@ -258,6 +298,8 @@ class Studio:
         await self.recorder.close()
         if self.lineup is not None:
             await self.lineup.close()
+        if self.lab is not None:
+            await self.lab.close()
         await self.library.close()
         await self.transport.close()
         if self._tasks:  # a take being written to the history is finished, not lost

@@ -267,10 +267,13 @@ class Transport:
 
     # --- A/B -------------------------------------------------------------------------------
 
-    def start_ab(self, a: Take, b: Take) -> None:
+    def start_ab(self, a: Take, b: Take, *, written: tuple[str, str] | None = None) -> None:
         """Play ``a``, ready to switch to ``b`` at the same word (:class:`ABRefused` when
-        they do not say the same thing)."""
-        first, second = spoken_text(a.settings.text), spoken_text(b.settings.text)
+        they do not say the same thing). ``written`` is the two takes' text as the user
+        wrote it when what was sent differs from it only in how a word is said (the
+        pronunciation lab's candidates): they are compared by that instead."""
+        texts = written or (a.settings.text, b.settings.text)
+        first, second = spoken_text(texts[0]), spoken_text(texts[1])
         if first.casefold() != second.casefold():
             raise ABRefused(first, second)
         self.ab = (a, b)

@@ -81,6 +81,8 @@ class MiniWave(QWidget):
         self.take: Take | None = None
         #: Seconds the full width stands for: the longest row's, so lengths compare.
         self.span = 0.0
+        #: Pixels at the bottom kept free for labels drawn by a subclass.
+        self.lane = 0
         self._disconnect: Callable[[], None] | None = None
         self.setMinimumSize(160, 30)
 
@@ -108,7 +110,7 @@ class MiniWave(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), colours.background)
         take = self.take
-        width, height = self.width(), self.height()
+        width, height = self.width(), self.height() - self.lane
         if take is None or take.n_frames == 0 or width < 2:
             painter.end()
             return
@@ -136,6 +138,54 @@ class RowTable(QTableWidget):
             self.playRequested.emit(self.currentRow())
             return
         super().keyPressEvent(event)
+
+
+def show_row(table: QTableWidget, index: int, row: LineupRow, wave_column: int,
+             columns: tuple[int, int, int]) -> None:
+    """A row's waveform, duration, loudness and status in ``table`` (the columns
+    ``columns`` gives, in that order); every waveform drawn on the longest row's scale.
+    Shared by the voice lineup and the pronunciation lab."""
+    wave = table.cellWidget(index, wave_column)
+    if isinstance(wave, MiniWave) and wave.take is not row.take:
+        wave.show_take(row.take)
+    share_span(table, wave_column)
+    take = row.take
+    finished = take is not None and row.state in (RowState.DONE, RowState.FAILED,
+                                                 RowState.STOPPED)
+    duration = format_time(take.duration) if finished and take is not None \
+        and take.n_frames else ""
+    loudness = f"{take.loudness.lufs:.1f} LUFS" if take is not None and take.loudness \
+        else ""
+    duration_column, loudness_column, status_column = columns
+    _cell(table, index, duration_column, duration, right=True)
+    _cell(table, index, loudness_column, loudness, right=True)
+    status = _cell(table, index, status_column, _short_status(row))
+    status.setToolTip(row.status)
+    if row.state is RowState.FAILED:
+        status.setForeground(theme.current().error)
+
+
+def share_span(table: QTableWidget, wave_column: int) -> None:
+    """One time scale for every row: a longer read looks longer."""
+    waves = [table.cellWidget(i, wave_column) for i in range(table.rowCount())]
+    span = max((w.take.duration for w in waves
+                if isinstance(w, MiniWave) and w.take is not None), default=0.0)
+    for wave in waves:
+        if isinstance(wave, MiniWave) and wave.span != span:
+            wave.span = span
+            wave.update()
+
+
+def _cell(table: QTableWidget, index: int, column: int, text: str,
+          right: bool = False) -> QTableWidgetItem:
+    item = table.item(index, column)
+    if item is None:
+        item = QTableWidgetItem()
+        table.setItem(index, column, item)
+    if right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    item.setText(text)
+    return item
 
 
 class LineupPanel(QDialog):
@@ -384,43 +434,7 @@ class LineupPanel(QDialog):
         self._update_buttons()
 
     def _show_row(self, index: int, row: LineupRow) -> None:
-        wave = self.table.cellWidget(index, WAVE)
-        if isinstance(wave, MiniWave) and wave.take is not row.take:
-            wave.show_take(row.take)
-        self._share_span()
-        take = row.take
-        finished = take is not None and row.state in (RowState.DONE, RowState.FAILED,
-                                                     RowState.STOPPED)
-        duration = format_time(take.duration) if finished and take is not None \
-            and take.n_frames else ""
-        loudness = f"{take.loudness.lufs:.1f} LUFS" if take is not None and take.loudness \
-            else ""
-        self._cell(index, DURATION, duration)
-        self._cell(index, LOUDNESS, loudness)
-        status = self._cell(index, STATUS, _short_status(row))
-        status.setToolTip(row.status)
-        if row.state is RowState.FAILED:
-            status.setForeground(theme.current().error)
-
-    def _share_span(self) -> None:
-        """One time scale for every row: a longer read looks longer."""
-        waves = [self.table.cellWidget(i, WAVE) for i in range(self.table.rowCount())]
-        span = max((w.take.duration for w in waves
-                    if isinstance(w, MiniWave) and w.take is not None), default=0.0)
-        for wave in waves:
-            if isinstance(wave, MiniWave) and wave.span != span:
-                wave.span = span
-                wave.update()
-
-    def _cell(self, index: int, column: int, text: str) -> QTableWidgetItem:
-        item = self.table.item(index, column)
-        if item is None:
-            item = QTableWidgetItem()
-            self.table.setItem(index, column, item)
-        if column in (DURATION, LOUDNESS):
-            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        item.setText(text)
-        return item
+        show_row(self.table, index, row, WAVE, (DURATION, LOUDNESS, STATUS))
 
     # --- hearing and choosing ------------------------------------------------------------
 

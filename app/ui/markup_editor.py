@@ -10,7 +10,17 @@ underlined with a wave and explained in a tooltip with line and column.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QSyntaxHighlighter, QTextCharFormat, QTextCursor
+from PySide6.QtGui import (
+    QAction,
+    QContextMenuEvent,
+    QEnterEvent,
+    QFont,
+    QHideEvent,
+    QKeySequence,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -24,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.markup import Diagnostic, Dialect, sonic3, tokenize, validate
-from app.markup.ipa import PALETTE
+from app.markup.ipa import EXAMPLES, PALETTE, markup
 from app.ui import theme
 
 
@@ -86,6 +96,10 @@ class _Highlighter(QSyntaxHighlighter):
 
 class MarkupEditor(QPlainTextEdit):
     diagnosticsChanged = Signal(list)
+    #: "Pronunciation lab…" for the span (start, end) of the selected word.
+    labRequested = Signal(int, int)
+    #: The palette was opened for a word (the window prefills and hears through it).
+    paletteOpened = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -174,14 +188,48 @@ class MarkupEditor(QPlainTextEdit):
         return cursor.selectedText()
 
     def open_palette(self) -> IpaPalette:
+        """The palette for the selected word, prefilled when it is already a ``<< >>``
+        pronunciation (the window prefills a plain word with how the engine says it)."""
         word = self.selected_word()
         if self.palette_popup is None:
             self.palette_popup = IpaPalette(self)
             self.palette_popup.chosen.connect(self._replace_selection)
-        self.palette_popup.start(word)
+        current = word[2:-2] if word.startswith("<<") and word.endswith(">>") else ""
+        self.palette_popup.start(word, [p for p in current.split("|") if p])
         self.palette_popup.show()
         self.palette_popup.raise_()
+        self.paletteOpened.emit(self.palette_popup)
         return self.palette_popup
+
+    def selected_span(self) -> tuple[int, int]:
+        """The selection (the word under the cursor when nothing is selected)."""
+        self.selected_word()
+        cursor = self.textCursor()
+        return cursor.selectionStart(), cursor.selectionEnd()
+
+    def request_lab(self) -> None:
+        self.labRequested.emit(*self.selected_span())
+
+    def replace_span(self, start: int, end: int, text: str) -> None:
+        """Replace characters ``start``–``end`` as one undoable edit."""
+        cursor = self.textCursor()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(text)
+        self.setTextCursor(cursor)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        if not self.textCursor().hasSelection():
+            self.setTextCursor(self.cursorForPosition(event.pos()))
+        menu = self.createStandardContextMenu()
+        menu.addSeparator()
+        lab = menu.addAction("Pronunciation lab…")
+        lab.setShortcut(QKeySequence(LAB_KEYS))
+        lab.triggered.connect(self.request_lab)
+        palette = menu.addAction("Pronunciation…")
+        palette.triggered.connect(self.open_palette)
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     def _replace_selection(self, text: str) -> None:
         cursor = self.textCursor()
@@ -204,6 +252,8 @@ def insert_actions(editor: MarkupEditor, parent: QObject) -> list[QAction]:
          lambda: editor.wrap_selection("<spell>", "</spell>")),
         ("Pronunciation…", "Set the IPA pronunciation of the selected word",
          editor.open_palette),
+        ("Pronunciation lab…", "Hear the selected word said several ways in its sentence, "
+         f"and keep the best ({LAB_KEYS})", editor.request_lab),
     ]
     actions = []
     for text, tip, slot in specs:
@@ -211,53 +261,130 @@ def insert_actions(editor: MarkupEditor, parent: QObject) -> list[QAction]:
         action.setToolTip(tip)
         action.setStatusTip(tip)
         action.triggered.connect(slot)
+        if slot == editor.request_lab:
+            action.setShortcut(QKeySequence(LAB_KEYS))
         actions.append(action)
     return actions
 
 
+LAB_KEYS = "Ctrl+Shift+P"
+HOVER_MS = 400  # a symbol is heard once the pointer rests on it this long
+
+
+class SymbolButton(QPushButton):
+    """A palette symbol: its example on hover (a tooltip and, after a rest, its sound)."""
+
+    hovered = Signal(str)
+    left = Signal()
+
+    def __init__(self, symbol: str, parent: QWidget | None = None) -> None:
+        super().__init__(symbol, parent)
+        self.symbol = symbol
+        example = EXAMPLES.get(symbol)
+        if example is not None:
+            self.setToolTip(f"{example.describe()}  ({example.markup()})")
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self.hovered.emit(self.symbol)
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self.left.emit()
+        super().leaveEvent(event)
+
+
 class IpaPalette(QWidget):
-    """Build ``<<p|h|o|n|e|s>>`` from buttons, grouped as the docs' phoneme table."""
+    """Build ``<<p|h|o|n|e|s>>`` from buttons, grouped as the docs' phoneme table.
+
+    Every symbol shows an example word ("ʃ — sh as in ship") and is heard in it on
+    hover (after :data:`HOVER_MS`) or click: ``hearRequested`` carries the example
+    as markup for the window to say through the studio. ``chosen`` puts the
+    pronunciation at this occurrence; ``chosenEverywhere`` asks for a lexicon entry.
+    """
 
     chosen = Signal(str)
+    #: (word, pronunciation): "Use everywhere".
+    chosenEverywhere = Signal(str, str)
+    hearRequested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Tool)
         self.setWindowTitle("Pronunciation")
         self.phonemes: list[str] = []
+        self.word = ""
+        self._hovered = ""
+        self._heard = ""
+        self._hover = QTimer(self)
+        self._hover.setSingleShot(True)
+        self._hover.setInterval(HOVER_MS)
+        self._hover.timeout.connect(self._hear_hovered)
         layout = QVBoxLayout(self)
         self.word_label = QLabel()
         layout.addWidget(self.word_label)
+        preview_row = QHBoxLayout()
         self.preview = QLineEdit()
         self.preview.setReadOnly(True)
-        layout.addWidget(self.preview)
-        self.buttons: dict[str, QPushButton] = {}
+        self.hear_button = QPushButton("▶ Hear")
+        self.hear_button.setToolTip("Hear the pronunciation as it is now")
+        self.hear_button.clicked.connect(lambda: self.hearRequested.emit(self.markup()))
+        preview_row.addWidget(self.preview, 1)
+        preview_row.addWidget(self.hear_button)
+        layout.addLayout(preview_row)
+        self.buttons: dict[str, SymbolButton] = {}
         for group, symbols in PALETTE:
             layout.addWidget(QLabel(f"<b>{group}</b>"))
             grid = QGridLayout()
             for i, symbol in enumerate(symbols):
-                button = QPushButton(symbol)
+                button = SymbolButton(symbol)
                 button.setFixedWidth(44)
-                button.clicked.connect(lambda _=False, s=symbol: self.add(s))
+                button.clicked.connect(lambda _=False, s=symbol: self.press(s))
+                button.hovered.connect(self._start_hover)
+                button.left.connect(self._end_hover)
                 grid.addWidget(button, i // 10, i % 10)
                 self.buttons[symbol] = button
             layout.addLayout(grid)
+        self.example = QLabel(" ")
+        self.example.setStyleSheet("color: palette(placeholder-text);")
+        layout.addWidget(self.example)
         row = QHBoxLayout()
         back = QPushButton("⌫ Remove last")
         back.clicked.connect(self.remove_last)
         clear = QPushButton("Clear")
         clear.clicked.connect(self.clear)
-        self.insert_button = QPushButton("Use pronunciation")
+        self.insert_button = QPushButton("Use here")
+        self.insert_button.setToolTip("Put the pronunciation in the line at this word")
         self.insert_button.setDefault(True)
         self.insert_button.clicked.connect(self.use)
+        self.everywhere_button = QPushButton("Use everywhere")
+        self.everywhere_button.setToolTip("Add it to the lexicon: every line says the word "
+                                          "this way, and the script keeps the word")
+        self.everywhere_button.clicked.connect(self.use_everywhere)
         row.addWidget(back)
         row.addWidget(clear)
         row.addStretch()
         row.addWidget(self.insert_button)
+        row.addWidget(self.everywhere_button)
         layout.addLayout(row)
 
-    def start(self, word: str) -> None:
+    def start(self, word: str, phonemes: list[str] | None = None) -> None:
+        self.word = word
         self.word_label.setText(f"Pronunciation of <b>{word or 'the word at the cursor'}</b>:")
-        self.clear()
+        self.phonemes = list(phonemes or [])
+        self._refresh()
+
+    def prefill(self, word: str, phonemes: list[str]) -> bool:
+        """Show ``word``'s current pronunciation, unless the user has begun another."""
+        if word != self.word or self.phonemes:
+            return False
+        self.phonemes = list(phonemes)
+        self._refresh()
+        return True
+
+    def press(self, symbol: str) -> None:
+        """A click adds the symbol, and says it unless the hover just did."""
+        self.add(symbol)
+        if self._heard != symbol:
+            self._hear(symbol)
 
     def add(self, symbol: str) -> None:
         self.phonemes.append(symbol)
@@ -273,13 +400,48 @@ class IpaPalette(QWidget):
         self._refresh()
 
     def markup(self) -> str:
-        return "<<" + "|".join(self.phonemes) + ">>" if self.phonemes else ""
+        return markup(self.phonemes)
 
     def _refresh(self) -> None:
         self.preview.setText(self.markup())
-        self.insert_button.setEnabled(bool(self.phonemes))
+        for button in (self.insert_button, self.everywhere_button, self.hear_button):
+            button.setEnabled(bool(self.phonemes))
+        self.everywhere_button.setEnabled(bool(self.phonemes) and bool(self.word.strip())
+                                          and not self.word.startswith("<<"))
 
     def use(self) -> None:
         if self.phonemes:
             self.chosen.emit(self.markup())
             self.hide()
+
+    def use_everywhere(self) -> None:
+        if self.phonemes and self.word.strip():
+            self.chosenEverywhere.emit(self.word, self.markup())
+            self.hide()
+
+    # --- hearing the symbols ----------------------------------------------------------
+
+    def _start_hover(self, symbol: str) -> None:
+        self._hovered = symbol
+        example = EXAMPLES.get(symbol)
+        self.example.setText(example.describe() if example is not None else symbol)
+        self._hover.start()
+
+    def _end_hover(self) -> None:
+        self._hover.stop()
+        self._hovered = ""
+        self._heard = ""
+
+    def _hear_hovered(self) -> None:
+        if self._hovered:
+            self._hear(self._hovered)
+
+    def _hear(self, symbol: str) -> None:
+        example = EXAMPLES.get(symbol)
+        if example is not None:
+            self._heard = symbol
+            self.hearRequested.emit(example.markup())
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._end_hover()
+        super().hideEvent(event)

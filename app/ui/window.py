@@ -8,6 +8,7 @@ builds requests, opens devices, touches files or decides where to connect.
 from __future__ import annotations
 
 import base64
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -33,6 +34,7 @@ from app.errors import VoiceboothError
 from app.markup import Diagnostic, Dialect
 from app.settings import VOICE_ID, WINDOW_GEOMETRY, WINDOW_STATE
 from app.studio.draft import Draft, language_warning
+from app.studio.lab import WordInLine, word_in_line
 from app.studio.library import LibraryEvent, LoadFailed
 from app.studio.recorder import RecorderEvent, RecordingStarted
 from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, StudioEvent
@@ -41,9 +43,10 @@ from app.takes.take import Take, TakeStatus
 from app.ui.banner import Banner
 from app.ui.export_dialog import ExportDialog
 from app.ui.history_panel import HistoryPanel
+from app.ui.lab_panel import LabPanel
 from app.ui.line_controls import LineControls
 from app.ui.lineup_panel import LineupPanel
-from app.ui.markup_editor import MarkupEditor, insert_actions
+from app.ui.markup_editor import IpaPalette, MarkupEditor, insert_actions
 from app.ui.menus import add_actions
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.take_view import TakeView
@@ -123,6 +126,8 @@ class MainWindow(QMainWindow):
         voices_layout.addWidget(self.picker, 1)
         voices_layout.addWidget(self.compare_button)
         self.lineup_panel: LineupPanel | None = None
+        self.lab_panel: LabPanel | None = None
+        self._wired_palettes: set[int] = set()
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
         self.main_split.addWidget(voices_box)
         self.main_split.addWidget(center)
@@ -172,6 +177,8 @@ class MainWindow(QMainWindow):
         self.controls.dialectChanged.connect(self._dialect_changed)
         self.editor.diagnosticsChanged.connect(self._diagnostics_changed)
         self.editor.textChanged.connect(self._update_play_enabled)
+        self.editor.labRequested.connect(self.open_lab)
+        self.editor.paletteOpened.connect(self._palette_opened)
         self.picker.voiceSelected.connect(self._voice_selected)
         self.picker.previewRequested.connect(
             lambda voice: studio.preview(voice, self.draft()))
@@ -230,6 +237,9 @@ class MainWindow(QMainWindow):
         if self.lineup_panel is not None:
             self.lineup_panel.stop_playing()
             self.lineup_panel.close()
+        if self.lab_panel is not None:
+            self.studio.background(self.lab_panel.aclose())
+            self.lab_panel.close()
         self.history_panel.close_panel()
         super().closeEvent(event)
 
@@ -444,6 +454,95 @@ class MainWindow(QMainWindow):
         """Make ``voice`` the line's voice (the comparison's winner)."""
         if not self.picker.select(voice.id):  # filtered out of the picker's view
             self._voice_selected(voice)
+
+    # --- pronunciations --------------------------------------------------------------------
+
+    def open_lab(self, start: int, end: int) -> LabPanel | None:
+        """The pronunciation lab for the word at ``start``–``end`` of the line."""
+        if self.voice is None:
+            self.banner.show_error("Choose a voice first: the lab says the line in it.")
+            return None
+        try:
+            word = word_in_line(self.editor.toPlainText(), start, end)
+        except VoiceboothError as exc:
+            self.statusBar().showMessage(f"Pronunciation lab: {exc}", 6000)
+            return None
+        if self.lab_panel is not None:
+            self.lab_panel.stop_playing()
+            self.studio.background(self.lab_panel.aclose())
+            self.lab_panel.close()
+            self.lab_panel.deleteLater()
+        panel = self.lab_panel = LabPanel(self.studio, self.draft(), self.voice, word, self)
+        panel.kept.connect(lambda w, p, scope: self._kept(word, p, scope))
+        panel.add_engine()  # the engine's own reading is always a candidate
+        panel.show()
+        panel.raise_()
+        panel.activateWindow()
+        return panel
+
+    def _kept(self, word: WordInLine, pronunciation: str, scope: str) -> None:
+        if scope == "everywhere":
+            self.keep_everywhere(word.word, pronunciation)
+        else:
+            self.keep_occurrence(word, pronunciation)
+
+    def keep_occurrence(self, word: WordInLine, pronunciation: str) -> bool:
+        """Write ``pronunciation`` at the lab's word in the line, then say the line again
+        (``False`` when the line no longer has the word where it was)."""
+        text = self.editor.toPlainText()
+        if text[word.start:word.end] != word.word:
+            self.banner.show_error(f"The line changed since the lab opened: “{word.word}” "
+                                   "is not where it was. Open the lab on it again.")
+            return False
+        # One undoable edit, as keep_inline(word, …) gives the whole text.
+        self.editor.replace_span(word.start, word.end, pronunciation)
+        self.statusBar().showMessage(f"“{word.word}” is now said {pronunciation} here.", 6000)
+        if self.editor.is_valid() and self.voice is not None:
+            self.play()
+        return True
+
+    def keep_everywhere(self, word: str, pronunciation: str) -> None:
+        """Keep ``pronunciation`` for ``word`` in the user lexicon, every line.
+
+        The lexicon store arrives with the lexicons work; until it is wired here the
+        pronunciation is remembered for this session (offered again in the lab and the
+        palette) and the user is told it is not in a lexicon yet."""
+        self.studio.pronunciations.remember(word, pronunciation)
+        self.statusBar().showMessage(f"“{word}” → {pronunciation}: remembered for this "
+                                     "session (the lexicon is not connected yet).", 8000)
+
+    def _palette_opened(self, palette: IpaPalette) -> None:
+        if id(palette) not in self._wired_palettes:
+            self._wired_palettes.add(id(palette))
+            palette.hearRequested.connect(self.hear_phonemes)
+            palette.chosenEverywhere.connect(self.keep_everywhere)
+            palette.chosen.connect(
+                lambda said: self.studio.pronunciations.remember(palette.word, said))
+        word = palette.word
+        if palette.phonemes or not word.strip() or word.startswith("<<"):
+            return
+        earlier = self.studio.pronunciations.for_word(word)
+        if earlier and earlier[0].is_ipa:
+            palette.prefill(word, list(earlier[0].phonemes))
+            return
+
+        async def prefill() -> None:
+            with contextlib.suppress(VoiceboothError):  # nothing to prefill: start empty
+                said = await self.studio.pronunciation(word, self.draft().language)
+                palette.prefill(word, list(said.phonemes))
+        self.studio.background(prefill())
+
+    def hear_phonemes(self, markup: str) -> None:
+        """Say a palette example (or the pronunciation being built) in the line's voice."""
+        if not markup:
+            return
+        if self.voice is None:
+            self.statusBar().showMessage("Choose a voice to hear the symbols in.", 4000)
+            return
+        try:
+            self.studio.hear_phonemes(self.draft(), self.voice, markup)
+        except VoiceboothError as exc:
+            self.statusBar().showMessage(str(exc), 6000)
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self, self.settings, self.studio.endpoints)
