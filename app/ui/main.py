@@ -16,6 +16,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.settings import Settings, default_path
+from app.studio.lexicons import Lexicons
 from app.studio.options import RunOptions
 from app.studio.studio import Studio
 from app.takes.errors import HistoryError
@@ -69,7 +70,8 @@ def build_window(options: RunOptions, settings_path: Path | None = None,
         log.error("%s", exc)
         history, unavailable = None, str(exc)
     studio = Studio(settings, options, history, cache_dir=cache_dir or Path(
-        platformdirs.user_cache_dir("voicebooth", appauthor=False)))
+        platformdirs.user_cache_dir("voicebooth", appauthor=False)),
+        lexicons=Lexicons(folder))  # the user lexicon beside the history (lexicon.json)
     window = MainWindow(studio)
     if history is None:
         window.banner.show_error(f"The take history is unavailable: {unavailable}.")

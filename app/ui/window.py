@@ -32,6 +32,7 @@ from app.audio.timefmt import format_time
 from app.cartesia.voices_types import Voice
 from app.errors import VoiceboothError
 from app.markup import Diagnostic, Dialect
+from app.markup.lexicon import Entry
 from app.settings import VOICE_ID, WINDOW_GEOMETRY, WINDOW_STATE
 from app.studio.draft import Draft, language_warning
 from app.studio.lab import WordInLine, word_in_line
@@ -502,14 +503,17 @@ class MainWindow(QMainWindow):
         return True
 
     def keep_everywhere(self, word: str, pronunciation: str) -> None:
-        """Keep ``pronunciation`` for ``word`` in the user lexicon, every line.
-
-        The lexicon store arrives with the lexicons work; until it is wired here the
-        pronunciation is remembered for this session (offered again in the lab and the
-        palette) and the user is told it is not in a lexicon yet."""
+        """Keep ``pronunciation`` for ``word`` in the user lexicon: every line says it so
+        from now on, while the script, the transcript and the subtitles keep the word."""
         self.studio.pronunciations.remember(word, pronunciation)
-        self.statusBar().showMessage(f"“{word}” → {pronunciation}: remembered for this "
-                                     "session (the lexicon is not connected yet).", 8000)
+
+        async def keep() -> None:
+            await self.studio.lexicons.add(Entry(word, pronunciation))
+            self.statusBar().showMessage(
+                f"“{word}” is now said {pronunciation} in every line (user lexicon).", 8000)
+            if word in self.editor.toPlainText():
+                self.play()  # hear it in this line, as the lexicon now says it
+        self._attempt(keep())
 
     def _palette_opened(self, palette: IpaPalette) -> None:
         if id(palette) not in self._wired_palettes:

@@ -18,6 +18,7 @@ from app.engine.local import LocalEngine
 from app.engine.synth.espeak import EspeakSynthesizer
 from app.engine.synth.tones import ToneSynthesizer
 from app.settings import Settings
+from app.studio.lexicons import Lexicons
 from app.studio.options import RunOptions
 from app.studio.studio import Studio
 from app.takes.history import History
@@ -89,7 +90,7 @@ def make_window(tmp_path: Path, options: RunOptions, *, history: bool = True,
     studio = Studio(settings or Settings(tmp_path / "config" / "settings.json"), options,
                     History(tmp_path / "data" / "history") if history else None,
                     engine=LocalEngine(synthesizers=[ToneSynthesizer(), EspeakSynthesizer()]),
-                    cache_dir=tmp_path / "cache")
+                    cache_dir=tmp_path / "cache", lexicons=Lexicons(tmp_path / "data"))
     return MainWindow(studio)
 
 

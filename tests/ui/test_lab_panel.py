@@ -140,13 +140,28 @@ def test_the_lab_renders_compares_and_keeps_a_pronunciation(
         current = transport.take
         assert current is not None
         await until(lambda: current.status.value != "streaming")
-        # "Everywhere" goes to the window's lexicon hook; the text is left as it is.
+        # "Everywhere" goes to the user lexicon (kept on disk); the text is left as it
+        # is, and the line is said again with the entry applied to the written word.
+        window.editor.setPlainText(LINE)  # the written word back in the line
         selection.select(panel.table.model().index(1, 0), flags.ClearAndSelect | flags.Rows)
         panel.keep_all_button.click()
         assert kept[-1] == ("Cartesia", "kar-TEE-zhuh", "everywhere")
         earlier = window.studio.pronunciations.for_word("Cartesia")
         assert earlier[0].pronunciation == "kar-TEE-zhuh"
-        assert "kar-TEE-zhuh" not in window.editor.toPlainText()
+        lexicons = window.studio.lexicons
+        await until(lambda: lexicons.entry_for("Cartesia") is not None)
+        entry = lexicons.entry_for("Cartesia")
+        assert entry is not None and entry.pronunciation == "kar-TEE-zhuh"
+        path = lexicons.user.path
+        assert path is not None
+        await until(lambda: path.exists() and "kar-TEE-zhuh" in path.read_text("utf-8"))
+        assert window.editor.toPlainText() == LINE
+        await until(lambda: transport.take is not None and transport.take is not current
+                    and any(e.text == "Cartesia" for e in transport.take.settings.lexicon))
+        again = transport.take
+        assert again is not None
+        await until(lambda: again.status.value != "streaming")
+        assert "Cartesia," in [w.text for w in again.words]  # the word as written
         await panel.aclose()
 
     run(loop, scenario())
