@@ -76,6 +76,8 @@ class LexiconDialog(QDialog):
         tabs.addTab(self._files_tab(), "Lexicon files")
         tabs.addTab(self._dicts_tab(), "Cartesia dictionaries")
         self.tabs = tabs
+        self._listed = False
+        tabs.currentChanged.connect(self._tab_shown)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
@@ -125,13 +127,13 @@ class LexiconDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(0, 180)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._entry_selected)
         self.entries_empty = _note(EMPTY_ENTRIES)
         self.word = QLineEdit()
         self.word.setPlaceholderText("Cartesia")
         self.pronunciation = QLineEdit()
-        self.pronunciation.setPlaceholderText("<<k|ɑ|ɹ|ˈ|t|i|ʒ|ə>>  or a sounds-like spelling: "
-                                              "kar-TEE-zha")
+        self.pronunciation.setPlaceholderText("<<k|ɑ|ɹ|ˈ|t|i|ʒ|ə>>  or sounds-like: kar-TEE-zha")
         self.language = QLineEdit()
         self.language.setPlaceholderText("any")
         self.language.setMaximumWidth(80)
@@ -271,15 +273,25 @@ class LexiconDialog(QDialog):
 
     def _show_entries(self) -> None:
         entries = self.shown_entries()
+        winners = {id(e) for e in _winners(self.lexicons.entries())}
+        muted = self.palette().color(self.palette().ColorGroup.Disabled,
+                                     self.palette().ColorRole.Text)
         self.table.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             source = "my lexicon" if entry.source == USER else entry.source
+            used = id(entry) in winners
+            if not used:
+                source += " (not used)"
             cells = (entry.text, entry.pronunciation, entry.language or "any", source)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column == 0:
                     item.setData(Qt.ItemDataRole.UserRole, entry)
-                if entry.source != USER:
+                if not used:
+                    item.setForeground(muted)
+                    item.setToolTip(f"Not used: a lexicon higher up says “{entry.text}” "
+                                    "first")
+                elif entry.source != USER:
                     item.setToolTip(f"From {entry.source}: change it there, or save a "
                                     "different one to your lexicon, which comes first")
                 self.table.setItem(row, column, item)
@@ -321,9 +333,9 @@ class LexiconDialog(QDialog):
                                    "rewritten here.")
         else:
             label = f"“{name}” ({dict_id})" if name else dict_id
-            self.mode_note.setText(f"Lines go as written, with dictionary {label}. Only the "
-                                   "sonic-3 family uses dictionaries; other models get "
-                                   "the text rewritten here.")
+            # (Models outside the sonic-3 family get the text rewritten; the window
+            # says so when such a line plays.)
+            self.mode_note.setText(f"Lines go as written, with dictionary {label}.")
 
     def _show_dicts(self) -> None:
         self.dict_table.setRowCount(len(self.dicts))
@@ -335,6 +347,7 @@ class LexiconDialog(QDialog):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, found.id)
+                item.setToolTip(f"{found.name}: {found.id}")
                 self.dict_table.setItem(row, column, item)
         self.dict_table.setVisible(bool(self.dicts))
         self.dicts_empty.setVisible(not self.dicts and bool(self.dicts_empty.text()))
@@ -438,6 +451,9 @@ class LexiconDialog(QDialog):
     def export_file(self, path: Path) -> None:
         """Write the user lexicon in the format of the extension (PLS, CSV, JSON)."""
         lexicon = Lexicon(self.lexicons.user.entries)
+        if not lexicon.entries:
+            self._fail(self.entry_message, "Your lexicon is empty: nothing to export.")
+            return
 
         async def write() -> None:
             await _off_loop(lambda: write_lexicon(lexicon, path))
@@ -495,7 +511,12 @@ class LexiconDialog(QDialog):
 
     # --- Cartesia dictionaries -----------------------------------------------------
 
+    def _tab_shown(self, index: int) -> None:
+        if self.tabs.tabText(index) == "Cartesia dictionaries" and not self._listed:
+            self._start(self.list_dicts())
+
     async def list_dicts(self) -> None:
+        self._listed = True
         self.dict_message.setText("Listing the dictionaries…")
         try:
             config = await self.studio.dictionaries.server()
@@ -582,6 +603,19 @@ class LexiconDialog(QDialog):
     def _tell(self, label: QLabel, text: str) -> None:
         label.setStyleSheet("")
         label.setText(text)
+
+
+def _winners(entries: list[Entry]) -> list[Entry]:
+    """The entries that can be used: those no earlier entry for the same word hides (one
+    for every language, or for the same language), as the lexicons' order decides."""
+    kept: list[Entry] = []
+    for entry in entries:
+        hidden = any(e.text == entry.text and (
+            e.language is None or (entry.language is not None and e.speaks(entry.language)))
+            for e in kept)
+        if not hidden:
+            kept.append(entry)
+    return kept
 
 
 def _note(text: str) -> QLabel:
