@@ -76,7 +76,7 @@ class Draft:
         if self.lexicon_via != "dictionary":
             return ""
         if not self.pronunciation_dict_id:
-            return ("no Cartesia pronunciation dictionary is chosen (Edit ▸ "
+            return ("no Cartesia pronunciation dictionary is chosen (Voices ▸ "
                     "Pronunciations…); the lexicons are applied as markup")
         model = catalog().get(self.model_id)
         if model.family != "sonic-3":

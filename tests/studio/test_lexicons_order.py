@@ -1,5 +1,6 @@
 """The order of a project's lexicon files (the earlier wins) and bringing many entries
-into the user lexicon at once (an import, a pulled dictionary): all or nothing."""
+into the user lexicon at once (an import, a pulled dictionary): all or nothing; and the
+user's choice of a Cartesia dictionary reaching the take, where the model can use one."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from app.cartesia.voices_types import Voice
 from app.markup.lexicon import Entry
+from app.settings import LEXICON_VIA, PRONUNCIATION_DICT_ID, Settings
+from app.studio.draft import Draft
 from app.studio.errors import InvalidInput
 from app.studio.lexicons import FILES_FILE, USER_FILE, Lexicons, LexiconsChanged
 from tests.studio.conftest import run
@@ -82,3 +86,24 @@ def test_a_bad_entry_brings_in_nothing(tmp_path: Path) -> None:
         assert [e.text for e in lexicons.user.entries] == ["Cartesia"]
         assert (tmp_path / "data" / USER_FILE).read_bytes() == before
     run(scenario())
+
+
+def test_the_choice_of_dictionary_reaches_the_take_where_the_model_can_use_one() -> None:
+    voice = Voice(id="v", name="V")
+    settings = Settings(None)
+    settings.set(LEXICON_VIA, "dictionary")
+    # Chosen, but no dictionary yet: said, and the lexicon goes as markup.
+    draft = Draft(text="Hello Cartesia.").with_lexicon_choice(settings)
+    assert "no Cartesia pronunciation dictionary is chosen" in draft.dictionary_problem()
+    taken = draft.take_settings(voice)
+    assert (taken.lexicon_via, taken.pronunciation_dict_id) == ("markup", None)
+    settings.set(PRONUNCIATION_DICT_ID, "pdict_1")
+    for model in ("sonic-3", "sonic-3.5"):
+        draft = Draft(text="Hello Cartesia.", model_id=model).with_lexicon_choice(settings)
+        assert draft.dictionary_problem() == ""
+        taken = draft.take_settings(voice)
+        assert (taken.lexicon_via, taken.pronunciation_dict_id) == ("dictionary", "pdict_1")
+        assert Draft.from_take(taken).lexicon_via == "dictionary"
+    settings.set(LEXICON_VIA, "markup")
+    taken = Draft(text="Hello Cartesia.").with_lexicon_choice(settings).take_settings(voice)
+    assert (taken.lexicon_via, taken.pronunciation_dict_id) == ("markup", None)

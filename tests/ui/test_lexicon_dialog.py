@@ -64,7 +64,10 @@ def type_entry(dialog: LexiconDialog, word: str, pronunciation: str) -> None:
 def test_entries_are_added_edited_and_removed_in_the_user_lexicon(
         window: MainWindow, loop: qasync.QEventLoop) -> None:
     async def scenario() -> None:
-        dialog = window.open_pronunciations()
+        window.shortcuts["pronunciations"].trigger()  # Voices ▸ Pronunciations…
+        dialog = window.lexicon_dialog
+        assert dialog is not None and dialog.isVisible()
+        assert window.open_pronunciations() is dialog  # raised again, not a second one
         assert dialog.entries_empty.isVisible() and not dialog.table.isVisible()
         type_entry(dialog, "Cartesia", IPA)
         dialog.save_button.click()
