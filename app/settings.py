@@ -104,12 +104,19 @@ LINEUP_PARALLEL: Final = Setting[int](
     "concurrency: Free 2, Pro 3, Startup 5, Scale 15)")
 MATCH_LOUDNESS: Final = Setting[bool]("match_loudness", (bool,), True,
                                       "play takes at one loudness (A/B, the history)")
+LEXICON_VIA: Final = Setting[str](
+    "lexicon_via", (str,), "markup", "how lexicons reach the model: 'markup' (the text is "
+    "rewritten here) or 'dictionary' (a Cartesia pronunciation dictionary's id is sent)")
+PRONUNCIATION_DICT_ID: Final = Setting[str](
+    "pronunciation_dict_id", (str,), "", "the Cartesia pronunciation dictionary sent in "
+    "'dictionary' mode; empty: none")
 
 DECLARED: Final[tuple[Setting[Any], ...]] = (
     BASE_URL, API_VERSION, OFFLINE_ONLY, OUTPUT_DEVICE, PREBUFFER_MS, MODEL, LANGUAGE,
     VOICE_ID, SPEED, VOLUME, EMOTION, ENCODING, SAMPLE_RATE, FAVOURITES, EXPORT_FOLDER,
     EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT, TEXT, WINDOW_GEOMETRY, WINDOW_STATE,
     VOICE_SETS, LINEUP_PARALLEL, MATCH_LOUDNESS, RECENT_VOICES, PASTED_VOICES,
+    LEXICON_VIA, PRONUNCIATION_DICT_ID,
 )
 _BY_NAME: Final = {s.name: s for s in DECLARED}
 

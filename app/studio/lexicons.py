@@ -144,6 +144,42 @@ class Lexicons:
         self.user.entries = [replace(e, source=USER) for e in entries]
         await self._save(self.user)
 
+    async def merge_user(self, entries: list[Entry]) -> int:
+        """Bring ``entries`` into the user lexicon (an import, a pulled dictionary): an
+        entry for a word already there replaces it, the others are added after. All or
+        nothing: an entry with a problem raises :class:`InvalidInput` naming it, and the
+        user lexicon is left as it was. How many entries came in."""
+        for entry in entries:
+            for offset, problem in entry_problems(entry, sonic3())[:1]:
+                at = f" (at character {offset + 1} of the pronunciation)" if offset else ""
+                raise InvalidInput(f"nothing was imported: the entry for {entry.text!r}: "
+                                   f"{problem}{at}")
+        merged = {(e.text, e.language): e for e in self.user.entries}
+        for entry in entries:
+            merged[(entry.text, entry.language)] = replace(entry, source=USER)
+        previous = self.user.entries
+        self.user.entries = list(merged.values())
+        try:
+            await self._save(self.user)
+        except BaseException:
+            self.user.entries = previous
+            raise
+        return len(entries)
+
+    async def move(self, source: LexiconSource, offset: int) -> None:
+        """Move a file ``offset`` places later (negative: earlier) among the files; an
+        earlier lexicon wins where two have the same word. The user lexicon always comes
+        first."""
+        at = next((i for i, f in enumerate(self.files) if f is source), None)
+        if at is None:
+            raise InvalidInput(f"{source.name} is not one of the project's lexicon files")
+        to = max(0, min(len(self.files) - 1, at + offset))
+        if to == at:
+            return
+        self.files.insert(to, self.files.pop(at))
+        await self._save_list()
+        self.events.emit(LexiconsChanged())
+
     async def add_file(self, path: Path) -> LexiconSource:
         """Add a lexicon file after the others; a bad file raises and nothing changes."""
         path = await _off_loop(path.resolve)

@@ -23,6 +23,7 @@ from app.engine.local import LocalEngine
 from app.errors import VoiceboothError
 from app.events import Emitter
 from app.settings import Settings
+from app.studio.dictionaries import PronunciationDicts
 from app.studio.draft import Draft
 from app.studio.endpoints import Endpoints, EndpointsChanged, EndpointsEvent, KeyringProblem
 from app.studio.errors import InvalidInput
@@ -85,6 +86,8 @@ class Studio:
         #: The project's lexicons, applied to every line played or compared.
         self.lexicons = lexicons or Lexicons(None)
         self.endpoints = Endpoints(settings, options, engine=engine)
+        #: Cartesia pronunciation dictionaries, where this run's generations go.
+        self.dictionaries = PronunciationDicts(self.endpoints)
         self.recorder = Recorder(self.endpoints)
         self.transport = Transport(settings)
         self.library = VoiceLibrary(self.endpoints, settings, cache_dir)

@@ -45,6 +45,7 @@ from app.ui.banner import Banner
 from app.ui.export_dialog import ExportDialog
 from app.ui.history_panel import HistoryPanel
 from app.ui.lab_panel import LabPanel
+from app.ui.lexicon_dialog import LexiconDialog
 from app.ui.line_controls import LineControls
 from app.ui.lineup_panel import LineupPanel
 from app.ui.markup_editor import IpaPalette, MarkupEditor, insert_actions
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
         voices_layout.addWidget(self.compare_button)
         self.lineup_panel: LineupPanel | None = None
         self.lab_panel: LabPanel | None = None
+        self.lexicon_dialog: LexiconDialog | None = None
         self._wired_palettes: set[int] = set()
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
         self.main_split.addWidget(voices_box)
@@ -162,7 +164,9 @@ class MainWindow(QMainWindow):
             ("&Voices", [("find", "Find voice", "Ctrl+F", self.picker.focus_search),
                          ("use_id", "Use voice id…", "Ctrl+Shift+F", self.ask_voice_id),
                          ("refresh", "Refresh voices", "F5", self.studio.library.refresh),
-                         ("compare", "Compare voices…", "Ctrl+Shift+C", self.open_lineup)])])
+                         ("compare", "Compare voices…", "Ctrl+Shift+C", self.open_lineup),
+                         ("pronunciations", "Pronunciations…", "Ctrl+Shift+D",
+                          self.open_pronunciations)])])
         self.shortcuts["match"].setCheckable(True)
         self.shortcuts["match"].setChecked(transport.match_loudness)
         insert_menu = self.menuBar().addMenu("&Insert")
@@ -221,7 +225,7 @@ class MainWindow(QMainWindow):
             self.banner.show_error(s.recovered)
 
     def draft(self) -> Draft:
-        return self.controls.draft(self.editor.toPlainText())
+        return self.controls.draft(self.editor.toPlainText()).with_lexicon_choice(self.settings)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         s = self.settings
@@ -290,8 +294,11 @@ class MainWindow(QMainWindow):
             self.banner.show_error(f"Fix the markup first: {first}")
             return
         self.banner.dismiss()
+        draft = self.draft()
+        if draft.dictionary_problem():
+            self.statusBar().showMessage(draft.dictionary_problem(), 8000)
         try:
-            self.studio.play(self.draft(), self.voice)
+            self.studio.play(draft, self.voice)
         except VoiceboothError as exc:
             self.banner.show_error(str(exc), retry=self.play)
 
@@ -547,6 +554,18 @@ class MainWindow(QMainWindow):
             self.studio.hear_phonemes(self.draft(), self.voice, markup)
         except VoiceboothError as exc:
             self.statusBar().showMessage(str(exc), 6000)
+
+    def open_pronunciations(self) -> LexiconDialog:
+        """The project's lexicons, their files and Cartesia's dictionaries (one dialog,
+        raised again when already open)."""
+        dialog = self.lexicon_dialog
+        if dialog is None or not dialog.isVisible():
+            dialog = LexiconDialog(self, self.studio, self.settings)
+            dialog.notice.connect(lambda text: self.statusBar().showMessage(text, 6000))
+            self.lexicon_dialog = dialog
+            dialog.open()
+        dialog.raise_()
+        return dialog
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self, self.settings, self.studio.endpoints)
