@@ -55,6 +55,11 @@ class WordHearing:
         task = self._task = asyncio.ensure_future(self._hear(settings, voice, word))
         return task
 
+    @property
+    def current(self) -> asyncio.Task[HeardWord] | None:
+        """The hearing running or last run."""
+        return self._task
+
     def stop(self) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()

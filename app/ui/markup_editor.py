@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QToolTip,
@@ -296,6 +297,13 @@ class MarkupEditor(QPlainTextEdit):
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         if not self.textCursor().hasSelection():
             self.setTextCursor(self.cursorForPosition(event.pos()))
+        menu = self.context_menu()
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+
+    def context_menu(self) -> QMenu:
+        """The standard edit menu, then the pronunciation tools for the word at the
+        cursor."""
         menu = self.createStandardContextMenu()
         menu.addSeparator()
         lab = menu.addAction("Pronunciation lab…")
@@ -307,8 +315,7 @@ class MarkupEditor(QPlainTextEdit):
         hear.setShortcut(QKeySequence(HEAR_KEYS))
         hear.setToolTip("The word alone, then in its sentence, with the lexicons")
         hear.triggered.connect(self.request_hear)
-        menu.exec(event.globalPos())
-        menu.deleteLater()
+        return menu
 
     def _replace_selection(self, text: str) -> None:
         cursor = self.textCursor()

@@ -298,6 +298,7 @@ class MainWindow(QMainWindow):
         ok = self.voice is not None and self.editor.is_valid()
         self.play_button.setEnabled(ok)
         self.shortcuts["play"].setEnabled(ok)
+        self.shortcuts["play_plain"].setEnabled(ok)
 
     # --- playing --------------------------------------------------------------------------
 

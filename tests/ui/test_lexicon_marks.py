@@ -111,7 +111,7 @@ def test_hear_this_word_says_it_alone_then_in_its_sentence(window: MainWindow,
         window.shortcuts["hear_word"].trigger()
         await until(lambda: current(window) is not None
                     and current(window).settings.text.startswith("Cartesia …"))  # type: ignore[union-attr]
-        heard = window.studio.hearing._task
+        heard = window.studio.hearing.current
         assert heard is not None
         result = await heard
         assert current(window) is result.joined
