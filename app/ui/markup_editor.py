@@ -12,6 +12,9 @@ found block by block, so typing re-marks only the paragraph typed in.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterator
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
@@ -42,28 +45,38 @@ from PySide6.QtWidgets import (
 from app.markup import Diagnostic, Dialect, sonic3, tokenize, validate
 from app.markup.ipa import EXAMPLES, PALETTE, markup
 from app.markup.lexicon import Entry, Lexicon
+from app.markup.tokens import Token
 from app.ui import theme
 
 
 class _Highlighter(QSyntaxHighlighter):
+    """Colours a paragraph at a time from the tokens of the whole text (a tag may span
+    lines). The text is tokenized once per edit, not per paragraph, and each paragraph
+    looks only at its own tokens: re-colouring a long script stays linear."""
+
     def __init__(self, editor: MarkupEditor) -> None:
         super().__init__(editor.document())
         self.editor = editor
-        self._source = ""
-        self._tokens: list = []  # type: ignore[type-arg]
+        self.stale = True
+        self._tokens: list[Token] = []
+        self._ends: list[int] = []
 
-    def _tokens_for(self, source: str) -> list:  # type: ignore[type-arg]
-        if source != self._source:
-            self._source = source
-            self._tokens = tokenize(source)
-        return self._tokens
+    def _tokens_in(self, start: int, end: int) -> Iterator[Token]:
+        if self.stale:
+            self._tokens = tokenize(self.document().toPlainText())
+            self._ends = [t.span.end for t in self._tokens]
+            self.stale = False
+        for token in self._tokens[bisect_right(self._ends, start):]:
+            if token.span.start >= end:
+                return
+            yield token
 
     def highlightBlock(self, text: str) -> None:
         colors = theme.current()
         block = self.currentBlock()
         start, end = block.position(), block.position() + len(text)
-        for token in self._tokens_for(self.document().toPlainText()):
-            if token.span.end <= start or token.span.start >= end or token.kind == "text":
+        for token in self._tokens_in(start, end):
+            if token.kind == "text":
                 continue
             if token.kind == "phonemes":
                 self._paint(token.span.start, token.span.end, start, end, colors.phonemes)
@@ -76,8 +89,10 @@ class _Highlighter(QSyntaxHighlighter):
                                 end, colors.attribute)
                     self._paint(attribute.value_span.start, attribute.value_span.end, start,
                                 end, colors.value)
+        marked = lexicon_format(colors)
         for a, b, _entry in self.editor.marks_in(block):
-            self._merge(a - start, b - a, lexicon_format(colors))
+            # Plain text only (the lexicon never touches tags): nothing painted to keep.
+            self.setFormat(a - start, b - a, marked)
         for diag in self.editor.diagnostics():
             if diag.span.end <= start or diag.span.start >= end:
                 continue
@@ -144,9 +159,15 @@ class MarkupEditor(QPlainTextEdit):
         self._timer.setInterval(150)
         self._timer.timeout.connect(self.revalidate)
         self.textChanged.connect(self._timer.start)
+        # Connected before the highlighter is made: Qt calls slots in that order, and
+        # the highlighter re-colours on the same signal, from fresh tokens.
+        self.document().contentsChange.connect(self._text_edited)
         self._highlighter = _Highlighter(self)
         self.palette_popup: IpaPalette | None = None
         self._lexicon = Lexicon()
+
+    def _text_edited(self, *_: object) -> None:
+        self._highlighter.stale = True
 
     # --- lexicon marks ----------------------------------------------------------------
 
