@@ -17,6 +17,7 @@ from app.settings import USE_LEXICONS
 from app.studio.lexicons import USER
 from app.studio.recorder import Recording
 from app.takes.take import TakeStatus
+from app.ui import theme
 from app.ui.window import MainWindow
 from tests.ui.conftest import current, run, until
 
@@ -166,3 +167,22 @@ def test_the_use_lexicons_switch(window: MainWindow, loop: qasync.QEventLoop) ->
         assert window.studio.transport.ab is not None
         await until(lambda: not window.studio.transport.playing)
     run(loop, scenario())
+
+
+def test_marks_follow_the_line_language_and_typed_markup_is_coloured(
+        window: MainWindow, loop: qasync.QEventLoop) -> None:
+    editor = window.editor
+    editor.setPlainText("Bonjour Paris. ")
+    run(loop, window.studio.lexicons.add(Entry("Paris", "pa-REE", language="fr")))
+    assert editor.marks() == []  # the line is English: a French entry does not apply
+    window.controls.set_language("fr")
+    assert [(a, b) for a, b, _ in editor.marks()] == [(8, 13)]
+    # Text typed later is coloured from its own tokens (not those before the edit).
+    cursor = editor.textCursor()
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    cursor.insertText('<break time="1s"/>')
+    block = editor.document().firstBlock()
+    tag = len("Bonjour Paris. ")
+    colours = [r.format.foreground().color() for r in block.layout().formats()
+               if r.start <= tag < r.start + r.length]
+    assert colours == [theme.current().tag]
