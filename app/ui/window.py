@@ -309,6 +309,9 @@ class MainWindow(QMainWindow):
         """Say the line as written, whatever the switch says: the take to A/B against
         the one with the lexicons (both say the same written text)."""
         self._play(False)
+        self.statusBar().showMessage(
+            "Saying the line as written, without the lexicons: select it and the take with "
+            "them in the history to A/B (Ctrl+B).", 8000)
 
     def _play(self, lexicons: bool | None) -> None:
         if self.voice is None:
