@@ -308,24 +308,27 @@ class MainWindow(QMainWindow):
     def play_without_lexicons(self) -> None:
         """Say the line as written, whatever the switch says: the take to A/B against
         the one with the lexicons (both say the same written text)."""
-        self._play(False)
-        self.statusBar().showMessage(
-            "Saying the line as written, without the lexicons: select it and the take with "
-            "them in the history to A/B (Ctrl+B).", 8000)
+        if self._play(False):
+            self.statusBar().showMessage(
+                "Saying the line as written, without the lexicons: select it and the take "
+                "with them in the history to A/B (Ctrl+B).", 8000)
 
-    def _play(self, lexicons: bool | None) -> None:
+    def _play(self, lexicons: bool | None) -> bool:
+        """Say the line (``lexicons`` overrides the switch); whether it started."""
         if self.voice is None:
             self.banner.show_error("Choose a voice first.")
-            return
+            return False
         if not self.editor.is_valid():
             first = self.problems.text().split("\n")[0] or "the text is empty"
             self.banner.show_error(f"Fix the markup first: {first}")
-            return
+            return False
         self.banner.dismiss()
         try:
             self.studio.play(self.draft(), self.voice, lexicons=lexicons)
         except VoiceboothError as exc:
             self.banner.show_error(str(exc), retry=lambda: self._play(lexicons))
+            return False
+        return True
 
     def stop(self) -> None:
         self.studio.recorder.stop()
