@@ -111,12 +111,16 @@ PRONUNCIATION_DICT_ID: Final = Setting[str](
     "pronunciation_dict_id", (str,), "", "the Cartesia pronunciation dictionary sent in "
     "'dictionary' mode; empty: none")
 
+USE_LEXICONS: Final = Setting[bool](
+    "use_lexicons", (bool,), True, "say lines with the project's lexicons (off: as written, "
+    "to hear the difference)")
+
 DECLARED: Final[tuple[Setting[Any], ...]] = (
     BASE_URL, API_VERSION, OFFLINE_ONLY, OUTPUT_DEVICE, PREBUFFER_MS, MODEL, LANGUAGE,
     VOICE_ID, SPEED, VOLUME, EMOTION, ENCODING, SAMPLE_RATE, FAVOURITES, EXPORT_FOLDER,
     EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT, TEXT, WINDOW_GEOMETRY, WINDOW_STATE,
     VOICE_SETS, LINEUP_PARALLEL, MATCH_LOUDNESS, RECENT_VOICES, PASTED_VOICES,
-    LEXICON_VIA, PRONUNCIATION_DICT_ID,
+    LEXICON_VIA, PRONUNCIATION_DICT_ID, USE_LEXICONS,
 )
 _BY_NAME: Final = {s.name: s for s in DECLARED}
 

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.audio.wav import WavFormat
@@ -22,11 +22,13 @@ from app.cartesia.voices_types import Voice
 from app.engine.local import LocalEngine
 from app.errors import VoiceboothError
 from app.events import Emitter
-from app.settings import Settings
+from app.markup import Lexicon
+from app.settings import USE_LEXICONS, Settings
 from app.studio.dictionaries import PronunciationDicts
 from app.studio.draft import Draft
 from app.studio.endpoints import Endpoints, EndpointsChanged, EndpointsEvent, KeyringProblem
 from app.studio.errors import InvalidInput
+from app.studio.hearing import HeardWord, WordHearing
 from app.studio.history import HistoryService
 from app.studio.lab import (
     Candidate,
@@ -92,6 +94,8 @@ class Studio:
         self.transport = Transport(settings)
         self.library = VoiceLibrary(self.endpoints, settings, cache_dir)
         self.history = HistoryService(history)
+        #: "Hear this word": the word alone, then its sentence (one at a time).
+        self.hearing = WordHearing(self.endpoints, self.transport)
         self.events: Emitter[StudioEvent] = Emitter()
         self._previews: dict[str, Take] = {}
         #: The comparison of voices rendering or last rendered (one at a time).
@@ -143,10 +147,27 @@ class Studio:
 
     # --- recording -----------------------------------------------------------------------
 
-    def play(self, draft: Draft, voice: Voice) -> Recording:
-        """Record the draft with ``voice`` and play it while it streams."""
-        recording = self.recorder.start(
-            draft.take_settings(voice, lexicon=self.lexicons.lexicon()), voice)
+    @property
+    def use_lexicons(self) -> bool:
+        return self.settings.get(USE_LEXICONS)
+
+    def set_use_lexicons(self, on: bool) -> None:
+        self.settings.set(USE_LEXICONS, on)
+
+    def _with_lexicons(self, draft: Draft, lexicons: bool | None
+                       ) -> tuple[Draft, Lexicon | None]:
+        """The draft and lexicon a line is said with: without the lexicons (the switch
+        off, or "Play without lexicons") the text goes as written and no dictionary id
+        goes with it, so the two takes differ only by the lexicons."""
+        if self.use_lexicons if lexicons is None else lexicons:
+            return draft, self.lexicons.lexicon()
+        return replace(draft, pronunciation_dict_id=None), None
+
+    def play(self, draft: Draft, voice: Voice, *, lexicons: bool | None = None) -> Recording:
+        """Record the draft with ``voice`` and play it while it streams; ``lexicons``
+        overrides the "Use lexicons" switch for this take."""
+        draft, lexicon = self._with_lexicons(draft, lexicons)
+        recording = self.recorder.start(draft.take_settings(voice, lexicon=lexicon), voice)
         self.transport.follow(recording.take)
         self.library.note_used(voice.id)  # the Recent group of the picker
         return recording
@@ -206,7 +227,8 @@ class Studio:
         comparison still rendering); its takes go to the history."""
         if not voices:
             raise InvalidInput("choose at least one voice to compare")
-        settings = draft.take_settings(voices[0], lexicon=self.lexicons.lexicon())
+        draft, lexicon = self._with_lexicons(draft, None)
+        settings = draft.take_settings(voices[0], lexicon=lexicon)
         lineup = Lineup(self.endpoints, settings, voices, max_parallel=max_parallel,
                         history=self.history)
         if self.lineup is not None:
@@ -244,6 +266,14 @@ class Studio:
                                         keep=False)
         self._previews[key] = recording.take
         self.transport.follow(recording.take)
+
+    def hear_word(self, draft: Draft, voice: Voice, word: WordInLine
+                  ) -> asyncio.Task[HeardWord]:
+        """Say ``word`` alone, then its sentence, with the lexicons (whatever the switch:
+        it checks how the lexicon says the word), rendered in parallel and played one
+        after the other; not kept. A second request stops the first."""
+        return self.hearing.hear(
+            draft.take_settings(voice, lexicon=self.lexicons.lexicon()), voice, word)
 
     # --- the history ------------------------------------------------------------------
 
@@ -299,6 +329,7 @@ class Studio:
     async def shutdown(self) -> None:
         """Stop everything: generation, sound, sockets, the engine; finish saving takes."""
         await self.recorder.close()
+        await self.hearing.close()
         if self.lineup is not None:
             await self.lineup.close()
         if self.lab is not None:

@@ -4,20 +4,28 @@ Tags, attributes, values and ``<< >>`` pronunciations are coloured from
 :func:`app.markup.tokenize`; problems from :func:`app.markup.validate` (run
 150 ms after the last keystroke, for the chosen model's dialect) are
 underlined with a wave and explained in a tooltip with line and column.
+Words a lexicon says differently are marked with a dotted underline and a
+faint tint (their tooltip names the entry and its lexicon); the marks are
+found block by block, so typing re-marks only the paragraph typed in.
 ``insert_actions`` gives the Insert menu and toolbar.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterator
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
+    QColor,
     QContextMenuEvent,
     QEnterEvent,
     QFont,
     QHideEvent,
     QKeySequence,
     QSyntaxHighlighter,
+    QTextBlock,
     QTextCharFormat,
     QTextCursor,
 )
@@ -26,6 +34,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QToolTip,
@@ -35,28 +44,39 @@ from PySide6.QtWidgets import (
 
 from app.markup import Diagnostic, Dialect, sonic3, tokenize, validate
 from app.markup.ipa import EXAMPLES, PALETTE, markup
+from app.markup.lexicon import Entry, Lexicon
+from app.markup.tokens import Token
 from app.ui import theme
 
 
 class _Highlighter(QSyntaxHighlighter):
+    """Colours a paragraph at a time from the tokens of the whole text (a tag may span
+    lines). The text is tokenized once per edit, not per paragraph, and each paragraph
+    looks only at its own tokens: re-colouring a long script stays linear."""
+
     def __init__(self, editor: MarkupEditor) -> None:
         super().__init__(editor.document())
         self.editor = editor
-        self._source = ""
-        self._tokens: list = []  # type: ignore[type-arg]
+        self.stale = True
+        self._tokens: list[Token] = []
+        self._ends: list[int] = []
 
-    def _tokens_for(self, source: str) -> list:  # type: ignore[type-arg]
-        if source != self._source:
-            self._source = source
-            self._tokens = tokenize(source)
-        return self._tokens
+    def _tokens_in(self, start: int, end: int) -> Iterator[Token]:
+        if self.stale:
+            self._tokens = tokenize(self.document().toPlainText())
+            self._ends = [t.span.end for t in self._tokens]
+            self.stale = False
+        for token in self._tokens[bisect_right(self._ends, start):]:
+            if token.span.start >= end:
+                return
+            yield token
 
     def highlightBlock(self, text: str) -> None:
         colors = theme.current()
         block = self.currentBlock()
         start, end = block.position(), block.position() + len(text)
-        for token in self._tokens_for(self.document().toPlainText()):
-            if token.span.end <= start or token.span.start >= end or token.kind == "text":
+        for token in self._tokens_in(start, end):
+            if token.kind == "text":
                 continue
             if token.kind == "phonemes":
                 self._paint(token.span.start, token.span.end, start, end, colors.phonemes)
@@ -69,6 +89,10 @@ class _Highlighter(QSyntaxHighlighter):
                                 end, colors.attribute)
                     self._paint(attribute.value_span.start, attribute.value_span.end, start,
                                 end, colors.value)
+        marked = lexicon_format(colors)
+        for a, b, _entry in self.editor.marks_in(block):
+            # Plain text only (the lexicon never touches tags): nothing painted to keep.
+            self.setFormat(a - start, b - a, marked)
         for diag in self.editor.diagnostics():
             if diag.span.end <= start or diag.span.start >= end:
                 continue
@@ -94,12 +118,31 @@ class _Highlighter(QSyntaxHighlighter):
             self.setFormat(i, 1, current)
 
 
+def lexicon_format(colors: theme.Theme) -> QTextCharFormat:
+    """A word a lexicon changes: a dotted underline and a faint tint in the link colour,
+    unlike the errors' wave and the markup's coloured letters."""
+    fmt = QTextCharFormat()
+    fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DotLine)
+    fmt.setUnderlineColor(colors.attribute)
+    tint = QColor(colors.attribute)
+    tint.setAlpha(40 if colors.dark else 28)
+    fmt.setBackground(tint)
+    return fmt
+
+
+def describe_entry(entry: Entry) -> str:
+    """``Cartesia → <<k|ɑ|ɹ|…>> · user lexicon`` (the mark's tooltip)."""
+    return f"{entry.text} → {entry.pronunciation} · {entry.source or 'lexicon'}"
+
+
 class MarkupEditor(QPlainTextEdit):
     diagnosticsChanged = Signal(list)
     #: "Pronunciation lab…" for the span (start, end) of the selected word.
     labRequested = Signal(int, int)
     #: The palette was opened for a word (the window prefills and hears through it).
     paletteOpened = Signal(object)
+    #: "Hear this word" for the span (start, end): the word alone, then its sentence.
+    hearRequested = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,8 +159,59 @@ class MarkupEditor(QPlainTextEdit):
         self._timer.setInterval(150)
         self._timer.timeout.connect(self.revalidate)
         self.textChanged.connect(self._timer.start)
+        # Connected before the highlighter is made: Qt calls slots in that order, and
+        # the highlighter re-colours on the same signal, from fresh tokens.
+        self.document().contentsChange.connect(self._text_edited)
         self._highlighter = _Highlighter(self)
         self.palette_popup: IpaPalette | None = None
+        self._lexicon = Lexicon()
+
+    def _text_edited(self, *_: object) -> None:
+        self._highlighter.stale = True
+
+    # --- lexicon marks ----------------------------------------------------------------
+
+    def set_lexicon(self, lexicon: Lexicon) -> None:
+        """Mark the words ``lexicon`` changes (the project's, for the line's language)."""
+        if lexicon.entries == self._lexicon.entries:
+            return
+        self._lexicon = lexicon
+        self._highlighter.rehighlight()
+
+    def marks_in(self, block: QTextBlock) -> list[tuple[int, int, Entry]]:
+        """The lexicon's matches in one paragraph, in document positions. A paragraph at
+        a time: a tag or an entry never spans a line break that matters here, and
+        typing then costs one paragraph, not the script."""
+        at = block.position()
+        return [(at + span.start, at + span.end, entry)
+                for span, entry in self._lexicon.matches(block.text())]
+
+    def marks(self) -> list[tuple[int, int, Entry]]:
+        """Every word the lexicon changes in the text, in order."""
+        found: list[tuple[int, int, Entry]] = []
+        block = self.document().firstBlock()
+        while block.isValid():
+            found.extend(self.marks_in(block))
+            block = block.next()
+        return found
+
+    def mark_at(self, offset: int) -> tuple[int, int, Entry] | None:
+        """The marked word at (or just after) character ``offset``."""
+        block = self.document().findBlock(offset)
+        return next(((a, b, e) for a, b, e in self.marks_in(block) if a <= offset <= b), None)
+
+    def hear_span(self) -> tuple[int, int]:
+        """What "Hear this word" says: the selection, else the marked word or phrase at
+        the cursor ("New York" whole), else the word under the cursor."""
+        cursor = self.textCursor()
+        if not cursor.hasSelection():
+            mark = self.mark_at(cursor.position())
+            if mark is not None:
+                return mark[0], mark[1]
+        return self.selected_span()
+
+    def request_hear(self) -> None:
+        self.hearRequested.emit(*self.hear_span())
 
     # --- validation -------------------------------------------------------------
 
@@ -150,11 +244,14 @@ class MarkupEditor(QPlainTextEdit):
         if event.type() == QEvent.Type.ToolTip:
             pos = event.pos()  # type: ignore[attr-defined]
             offset = self.cursorForPosition(pos).position()
-            hits = [d for d in self._diagnostics
+            hits = [d.describe() for d in self._diagnostics
                     if d.span.start <= offset <= max(d.span.end, d.span.start + 1)]
+            mark = self.mark_at(offset)
+            if mark is not None:
+                hits.insert(0, describe_entry(mark[2]))
             if hits:
                 QToolTip.showText(event.globalPos(),  # type: ignore[attr-defined]
-                                  "\n".join(d.describe() for d in hits), self)
+                                  "\n".join(hits), self)
             else:
                 QToolTip.hideText()
             return True
@@ -221,6 +318,13 @@ class MarkupEditor(QPlainTextEdit):
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         if not self.textCursor().hasSelection():
             self.setTextCursor(self.cursorForPosition(event.pos()))
+        menu = self.context_menu()
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+
+    def context_menu(self) -> QMenu:
+        """The standard edit menu, then the pronunciation tools for the word at the
+        cursor."""
         menu = self.createStandardContextMenu()
         menu.addSeparator()
         lab = menu.addAction("Pronunciation lab…")
@@ -228,8 +332,11 @@ class MarkupEditor(QPlainTextEdit):
         lab.triggered.connect(self.request_lab)
         palette = menu.addAction("Pronunciation…")
         palette.triggered.connect(self.open_palette)
-        menu.exec(event.globalPos())
-        menu.deleteLater()
+        hear = menu.addAction("Hear this word")
+        hear.setShortcut(QKeySequence(HEAR_KEYS))
+        hear.setToolTip("The word alone, then in its sentence, with the lexicons")
+        hear.triggered.connect(self.request_hear)
+        return menu
 
     def _replace_selection(self, text: str) -> None:
         cursor = self.textCursor()
@@ -268,6 +375,7 @@ def insert_actions(editor: MarkupEditor, parent: QObject) -> list[QAction]:
 
 
 LAB_KEYS = "Ctrl+Shift+P"
+HEAR_KEYS = "Ctrl+Shift+H"
 HOVER_MS = 400  # a symbol is heard once the pointer rests on it this long
 
 

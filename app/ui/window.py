@@ -36,6 +36,7 @@ from app.markup.lexicon import Entry
 from app.settings import VOICE_ID, WINDOW_GEOMETRY, WINDOW_STATE
 from app.studio.draft import Draft, language_warning
 from app.studio.lab import WordInLine, word_in_line
+from app.studio.lexicons import LexiconsChanged
 from app.studio.library import LibraryEvent, LoadFailed
 from app.studio.recorder import RecorderEvent, RecordingStarted
 from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, StudioEvent
@@ -48,7 +49,7 @@ from app.ui.lab_panel import LabPanel
 from app.ui.lexicon_dialog import LexiconDialog
 from app.ui.line_controls import LineControls
 from app.ui.lineup_panel import LineupPanel
-from app.ui.markup_editor import IpaPalette, MarkupEditor, insert_actions
+from app.ui.markup_editor import HEAR_KEYS, IpaPalette, MarkupEditor, insert_actions
 from app.ui.menus import add_actions
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.take_view import TakeView
@@ -94,11 +95,17 @@ class MainWindow(QMainWindow):
         self.match_box = QCheckBox("Match loudness")
         self.match_box.setToolTip("Play every take at the same loudness (−20 LUFS), so an "
                                   "A/B is won by the voice, not the level")
+        self.lexicons_box = QCheckBox("Use lexicons")
+        self.lexicons_box.setToolTip(
+            "Say the line with the pronunciations of your lexicons (dotted words). Off: "
+            "as written. Play without lexicons (Ctrl+Shift+Enter) renders it once as "
+            "written, to A/B against the take with them")
         self.gain_label = QLabel()
         self.gain_label.setToolTip("The gain the take shown plays at")
         buttons = QHBoxLayout()
         for button in (self.play_button, self.stop_button, self.export_button):
             buttons.addWidget(button)
+        buttons.addWidget(self.lexicons_box)
         buttons.addStretch()
         buttons.addWidget(self.match_box)
         buttons.addWidget(self.gain_label)
@@ -151,6 +158,12 @@ class MainWindow(QMainWindow):
                        ("settings", "Settings…", "Ctrl+,", self.open_settings),
                        ("quit", "Quit", "Ctrl+Q", self.close)]),
             ("&Playback", [("play", "Play", "Ctrl+Return", self.play),
+                           ("play_plain", "Play without lexicons", "Ctrl+Shift+Return",
+                            self.play_without_lexicons),
+                           ("use_lexicons", "Use lexicons", "",
+                            lambda: self.set_use_lexicons(
+                                not self.studio.use_lexicons)),
+                           ("hear_word", "Hear this word", HEAR_KEYS, self.editor.request_hear),
                            ("stop", "Stop", "Esc", self.stop),
                            ("toggle", "Play/Pause", "Space", transport.toggle),
                            ("selection", "Play selection", "Ctrl+Shift+Space",
@@ -168,6 +181,7 @@ class MainWindow(QMainWindow):
                          ("pronunciations", "Pronunciations…", "Ctrl+Shift+D",
                           self.open_pronunciations)])])
         self.shortcuts["match"].setCheckable(True)
+        self.shortcuts["use_lexicons"].setCheckable(True)
         self.shortcuts["match"].setChecked(transport.match_loudness)
         insert_menu = self.menuBar().addMenu("&Insert")
         for action in self.insert_actions:
@@ -184,6 +198,11 @@ class MainWindow(QMainWindow):
         self.editor.textChanged.connect(self._update_play_enabled)
         self.editor.labRequested.connect(self.open_lab)
         self.editor.paletteOpened.connect(self._palette_opened)
+        self.editor.hearRequested.connect(self.hear_word)
+        self.controls.language_box.currentIndexChanged.connect(self._mark_lexicon)
+        studio.lexicons.events.connect(self._on_lexicons)
+        self.lexicons_box.toggled.connect(self.set_use_lexicons)
+        self._show_use_lexicons()
         self.picker.voiceSelected.connect(self._voice_selected)
         self.picker.previewRequested.connect(
             lambda voice: studio.preview(voice, self.draft()))
@@ -215,6 +234,7 @@ class MainWindow(QMainWindow):
         draft = Draft.from_settings(s)
         self.controls.set_draft(draft)
         self.editor.setPlainText(draft.text or DEFAULT_TEXT)
+        self._mark_lexicon()
         for setting, restore in ((WINDOW_GEOMETRY, self.restoreGeometry),
                                  (WINDOW_STATE, self.restoreState)):
             if s.get(setting):
@@ -282,25 +302,40 @@ class MainWindow(QMainWindow):
         ok = self.voice is not None and self.editor.is_valid()
         self.play_button.setEnabled(ok)
         self.shortcuts["play"].setEnabled(ok)
+        self.shortcuts["play_plain"].setEnabled(ok)
 
     # --- playing --------------------------------------------------------------------------
 
     def play(self) -> None:
+        self._play(None)
+
+    def play_without_lexicons(self) -> None:
+        """Say the line as written, whatever the switch says: the take to A/B against
+        the one with the lexicons (both say the same written text)."""
+        if self._play(False):
+            self.statusBar().showMessage(
+                "Saying the line as written, without the lexicons: select it and the take "
+                "with them in the history to A/B (Ctrl+B).", 8000)
+
+    def _play(self, lexicons: bool | None) -> bool:
+        """Say the line (``lexicons`` overrides the switch); whether it started."""
         if self.voice is None:
             self.banner.show_error("Choose a voice first.")
-            return
+            return False
         if not self.editor.is_valid():
             first = self.problems.text().split("\n")[0] or "the text is empty"
             self.banner.show_error(f"Fix the markup first: {first}")
-            return
+            return False
         self.banner.dismiss()
         draft = self.draft()
         if draft.dictionary_problem():
             self.statusBar().showMessage(draft.dictionary_problem(), 8000)
         try:
-            self.studio.play(draft, self.voice)
+            self.studio.play(draft, self.voice, lexicons=lexicons)
         except VoiceboothError as exc:
-            self.banner.show_error(str(exc), retry=self.play)
+            self.banner.show_error(str(exc), retry=lambda: self._play(lexicons))
+            return False
+        return True
 
     def stop(self) -> None:
         self.studio.recorder.stop()
@@ -542,6 +577,38 @@ class MainWindow(QMainWindow):
                 said = await self.studio.pronunciation(word, self.draft().language)
                 palette.prefill(word, list(said.phonemes))
         self.studio.background(prefill())
+
+    def _on_lexicons(self, _event: LexiconsChanged) -> None:
+        self._mark_lexicon()
+
+    def _mark_lexicon(self, *_: object) -> None:
+        """Mark the words the lexicons change in the line's language."""
+        self.editor.set_lexicon(
+            self.studio.lexicons.lexicon().for_language(self.controls.language()))
+
+    def set_use_lexicons(self, on: bool) -> None:
+        self.studio.set_use_lexicons(on)
+        self._show_use_lexicons()
+
+    def _show_use_lexicons(self) -> None:
+        on = self.studio.use_lexicons
+        for toggle in (self.lexicons_box, self.shortcuts["use_lexicons"]):
+            toggle.blockSignals(True)
+            toggle.setChecked(on)
+            toggle.blockSignals(False)
+
+    def hear_word(self, start: int, end: int) -> None:
+        """Say the word at ``start``–``end`` alone, then in its sentence (not kept)."""
+        if self.voice is None:
+            self.statusBar().showMessage("Choose a voice to hear the word in.", 4000)
+            return
+        try:
+            word = word_in_line(self.editor.toPlainText(), start, end)
+        except VoiceboothError as exc:
+            self.statusBar().showMessage(f"Hear this word: {exc}", 6000)
+            return
+        self.statusBar().showMessage(f"“{word.word}” alone, then in its sentence…", 4000)
+        self._attempt(self.studio.hear_word(self.draft(), self.voice, word))
 
     def hear_phonemes(self, markup: str) -> None:
         """Say a palette example (or the pronunciation being built) in the line's voice."""
