@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from app.engine.synth.espeak import EspeakSynthesizer
 from app.markup.ipa import EXAMPLES
 from app.studio.lineup import RowState
+from app.takes.take import Take
 from app.ui.lab_panel import WAVE, LabWave
 from app.ui.window import MainWindow
 from tests.ui.conftest import run, until
@@ -32,6 +33,15 @@ def select(window: MainWindow, start: int, end: int) -> None:
     cursor.setPosition(start)
     cursor.setPosition(end, cursor.MoveMode.KeepAnchor)
     window.editor.setTextCursor(cursor)
+
+
+async def heard_to_its_end(window: MainWindow, take: Take) -> None:
+    """Until ``take`` has streamed in full and been played through: "not playing" alone
+    is also true before its player has opened, and a test ending then would leave it
+    streaming into the shutdown."""
+    transport = window.studio.transport
+    await until(lambda: take.status.value != "streaming" and transport.take is take
+                and transport.holds_current and not transport.playing)
 
 
 def test_symbols_say_their_example_and_the_word_is_prefilled(
@@ -57,7 +67,7 @@ def test_symbols_say_their_example_and_the_word_is_prefilled(
                     and transport.take.settings.text == "<<v|ɪ|ʒ|ə|n>>.")
         heard = transport.take
         assert heard is not None
-        await until(lambda: heard.n_frames > 0 and not transport.playing)
+        await heard_to_its_end(window, heard)
         # A click adds the symbol and says it too.
         palette.hide()
         palette.show()
@@ -65,7 +75,8 @@ def test_symbols_say_their_example_and_the_word_is_prefilled(
         assert palette.phonemes[-1] == "ŋ"
         await until(lambda: transport.take is not None
                     and transport.take.settings.text == "<<s|ɪ|ŋ>>.")
-        await until(lambda: not transport.playing)
+        assert transport.take is not None
+        await heard_to_its_end(window, transport.take)
         palette.hide()
 
     run(loop, scenario())
