@@ -232,20 +232,11 @@ def test_dictionary_mode_sends_the_id_and_the_text_as_written(
         window.editor.setPlainText("Hello Cartesia.")
 
         async def play() -> tuple[str, list[str]]:
-            recordings: list[object] = []
-            original = window.studio.play
-
-            def spy(draft, voice):  # type: ignore[no-untyped-def]
-                recording = original(draft, voice)
-                recordings.append(recording)
-                return recording
-            window.studio.play = spy  # type: ignore[method-assign]
-            try:
-                window.play()
-            finally:
-                del window.studio.play
-            recording = recordings[0]
-            take = recording.take  # type: ignore[attr-defined]
+            before = window.studio.recorder.current
+            window.play()
+            recording = window.studio.recorder.current
+            assert recording is not None and recording is not before
+            take = recording.take
             await until(lambda: take.status is TakeStatus.DONE)
             await until(lambda: not window.studio.transport.playing)
             return recording.rewrite.text, [w.text for w in take.words]  # type: ignore
