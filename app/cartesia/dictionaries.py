@@ -10,103 +10,22 @@ second dictionary.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-
-from app.cartesia.client import error_from_body
-from app.cartesia.config import ClientConfig
 from app.cartesia.dictionaries_types import DictItem, PronunciationDict
-from app.cartesia.errors import ConnectError, ProtocolError, RateLimited, ServerError
-from app.cartesia.voices import RetryPolicy
+from app.cartesia.errors import ProtocolError
+from app.cartesia.rest import RestClient
 
 log = logging.getLogger(__name__)
 
 PATH = "/pronunciation-dicts/"
 
 
-class DictionariesClient:
+class DictionariesClient(RestClient):
     """``async with DictionariesClient(config) as dicts: await dicts.create(...)``."""
-
-    def __init__(self, config: ClientConfig, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], Any] = asyncio.sleep) -> None:
-        self.config = config
-        self.retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self._session: aiohttp.ClientSession | None = None
-        self.requests = 0  # how many HTTP requests were made (tests)
-
-    async def __aenter__(self) -> DictionariesClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            timeout = aiohttp.ClientTimeout(total=self.config.timeouts.rest,
-                                            connect=self.config.timeouts.connect)
-            self._session = aiohttp.ClientSession(
-                timeout=timeout, headers=self.config.headers(),
-                trust_env=not self.config.is_loopback)
-        return self._session
-
-    async def _call(self, method: str, path: str, *, params: Sequence[tuple[str, str]] = (),
-                    body: object = None) -> Any:
-        """The answer's JSON (``None`` for an empty body), or the API's error."""
-        url = self.config.http_url(path)
-        timeouts = self.config.timeouts
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeouts.rest_total
-        for attempt in range(1, self.retry.attempts + 1):
-            self.requests += 1
-            left = max(0.1, deadline - loop.time())
-            retry_after: float | None = None
-            try:
-                async with self._http().request(
-                        method, url, params=list(params), json=body,
-                        timeout=aiohttp.ClientTimeout(total=min(timeouts.rest, left),
-                                                      connect=min(timeouts.connect, left))
-                        ) as response:
-                    data = await response.read()
-                    if response.status < 400:
-                        if not data.strip():
-                            return None
-                        try:
-                            return await response.json(content_type=None)
-                        except ValueError:
-                            raise ProtocolError(f"{method} {path} answered with a body that "
-                                                "is not JSON") from None
-                    error = error_from_body(response.status, data,
-                                            f"{method} {path} failed with HTTP "
-                                            f"{response.status}")
-                    retry_after = _retry_after(response.headers.get("Retry-After"))
-            except aiohttp.ClientConnectionError as exc:
-                error = ConnectError(url, str(exc) or type(exc).__name__)
-            except TimeoutError:
-                error = ConnectError(url, f"no answer within {min(timeouts.rest, left):g} s")
-            if isinstance(error, RateLimited):
-                error.retry_after = retry_after
-            retryable = isinstance(error, RateLimited) or (method != "POST" and (
-                isinstance(error, ConnectError)
-                or (isinstance(error, ServerError) and error.status >= 500)))
-            delay = self.retry.delay(attempt, retry_after)
-            out_of_time = deadline - loop.time() < delay + 0.1
-            if not retryable or out_of_time or attempt == self.retry.attempts:
-                raise error
-            log.info("%s; retrying in %.2f s (attempt %d of %d)", error, delay, attempt + 1,
-                     self.retry.attempts)
-            await self._sleep(delay)
-        raise AssertionError("unreachable")
 
     async def pages(self, *, page_size: int = 100) -> AsyncIterator[list[PronunciationDict]]:
         """Every page in order, following ``next_page`` while ``has_more`` is true."""
@@ -159,15 +78,6 @@ def _one(dict_id: str) -> str:
 
 def _dictionary(body: object) -> PronunciationDict:
     return PronunciationDict.from_json(body)
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 __all__ = ["DictItem", "DictionariesClient", "PronunciationDict"]

@@ -6,18 +6,16 @@ Retries 429 and 5xx with exponential backoff that honours ``Retry-After``;
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
 from app.cartesia.client import error_from_body
-from app.cartesia.config import ClientConfig
-from app.cartesia.errors import CartesiaError, ConnectError, ProtocolError, RateLimited, ServerError
+from app.cartesia.errors import CartesiaError, ConnectError, ProtocolError
+from app.cartesia.rest import RestClient
 from app.cartesia.voices_types import Voice
 
 log = logging.getLogger(__name__)
@@ -62,93 +60,8 @@ class VoiceQuery:
         return self.language is None or voice.speaks(self.language)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 20.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_delay)
-        return float(min(self.base_delay * 2 ** (attempt - 1) * (1 + random.random() / 4),
-                   self.max_delay))
-
-
-class VoicesClient:
+class VoicesClient(RestClient):
     """``async with VoicesClient(config) as voices: async for v in voices.list(...)``."""
-
-    def __init__(self, config: ClientConfig, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], Any] = asyncio.sleep) -> None:
-        self.config = config
-        self.retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self._session: aiohttp.ClientSession | None = None
-        self.requests = 0  # how many HTTP requests were made (tests, status bar)
-
-    async def __aenter__(self) -> VoicesClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            timeout = aiohttp.ClientTimeout(total=self.config.timeouts.rest,
-                                            connect=self.config.timeouts.connect)
-            self._session = aiohttp.ClientSession(
-                timeout=timeout, headers=self.config.headers(),
-                trust_env=not self.config.is_loopback)
-        return self._session
-
-    async def _get(self, path: str, params: list[tuple[str, str]]) -> Any:
-        url = self.config.http_url(path)
-        timeouts = self.config.timeouts
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeouts.rest_total
-        for attempt in range(1, self.retry.attempts + 1):
-            self.requests += 1
-            left = deadline - loop.time()
-            try:
-                async with self._http().get(url, params=params, timeout=aiohttp.ClientTimeout(
-                        total=min(timeouts.rest, left), connect=min(timeouts.connect, left))
-                        ) as response:
-                    body = await response.read()
-                    if response.status < 400:
-                        try:
-                            return await response.json(content_type=None)
-                        except ValueError:
-                            raise ProtocolError(f"{path} answered with a body that is not "
-                                                "JSON") from None
-                    error = error_from_body(response.status, body,
-                                            f"{path} failed with HTTP {response.status}")
-                    retry_after = _retry_after(response.headers.get("Retry-After"))
-            except aiohttp.ClientConnectionError as exc:
-                error = ConnectError(url, str(exc) or type(exc).__name__)
-                retry_after = None
-            except TimeoutError:
-                error = ConnectError(url, f"no answer within {min(timeouts.rest, left):g} s")
-                retry_after = None
-            retryable = isinstance(error, RateLimited | ConnectError) or (
-                isinstance(error, ServerError) and error.status >= 500)
-            if isinstance(error, RateLimited):
-                error.retry_after = retry_after
-            delay = self.retry.delay(attempt, retry_after)
-            out_of_time = deadline - loop.time() < delay + 0.1
-            if out_of_time and isinstance(error, ConnectError) and attempt > 1:
-                raise ConnectError(url, f"no answer within {timeouts.rest_total:g} s "
-                                   f"({attempt} attempts)")
-            if not retryable or out_of_time or attempt == self.retry.attempts:
-                raise error
-            log.info("%s; retrying in %.2f s (attempt %d of %d)", error, delay, attempt + 1,
-                     self.retry.attempts)
-            await self._sleep(delay)
-        raise AssertionError("unreachable")
 
     async def pages(self, query: VoiceQuery | None = None, *, page_size: int = 100
                     ) -> AsyncIterator[list[Voice]]:
@@ -159,7 +72,7 @@ class VoicesClient:
             params = [*query.params(), ("limit", str(page_size))]
             if cursor:
                 params.append(("starting_after", cursor))
-            body = await self._get("/voices", params)
+            body = await self._call("GET", "/voices", params=params)
             if isinstance(body, list):  # API version 2024-06-10: one bare array
                 yield [v for v in map(_voice, body) if query.accepts(v)]
                 return
@@ -202,7 +115,7 @@ class VoicesClient:
 
     async def get(self, voice_id: str, *, with_preview: bool = False) -> Voice:
         params = [("expand[]", "preview_file_url")] if with_preview else []
-        body = await self._get(f"/voices/{voice_id}", params)
+        body = await self._call("GET", f"/voices/{voice_id}", params=params)
         if not isinstance(body, dict):
             raise ProtocolError(f"/voices/{voice_id} answered with something not an object")
         return _voice(body)
@@ -214,13 +127,4 @@ def _voice(item: Any) -> Voice:
     return Voice.from_json(item)
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: rare; fall back to our own backoff
-
-
-__all__ = ["CartesiaError", "RetryPolicy", "VoiceQuery", "VoicesClient"]
+__all__ = ["CartesiaError", "VoiceQuery", "VoicesClient"]

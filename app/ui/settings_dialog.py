@@ -31,7 +31,8 @@ from app.audio.devices import output_devices
 from app.audio.errors import NoAudioDevice
 from app.cartesia.config import DEFAULT_BASE_URL, ClientConfig
 from app.cartesia.messages import DEFAULT_API_VERSION
-from app.cartesia.voices import RetryPolicy, VoicesClient
+from app.cartesia.rest import RetryPolicy
+from app.cartesia.voices import VoicesClient
 from app.errors import VoiceboothError
 from app.settings import (
     API_VERSION,
