@@ -8,7 +8,8 @@ import pytest
 
 from app.cartesia.config import ClientConfig
 from app.cartesia.errors import AuthError, NotFound, RateLimited, ServerError
-from app.cartesia.voices import RetryPolicy, VoiceQuery, VoicesClient
+from app.cartesia.rest import RetryPolicy
+from app.cartesia.voices import VoiceQuery, VoicesClient
 from app.cartesia.voices_types import Locale, Voice
 from app.engine.server import ServerConfig, ThreadedServer
 from app.engine.synth.base import SynthEvent, SynthRequest
