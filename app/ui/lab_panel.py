@@ -56,13 +56,20 @@ from app.studio.lineup import (
     ParallelLowered,
     RowChanged,
     RowState,
-    play_in_turn,
 )
 from app.studio.studio import Studio
-from app.takes.take import Take, TakeEvent
+from app.takes.take import TakeEvent
 from app.takes.timings import Timing
 from app.ui import theme
-from app.ui.lineup_panel import MAX_PARALLEL, MiniWave, RowTable, show_row
+from app.ui.lineup_panel import (
+    MAX_PARALLEL,
+    MiniWave,
+    RowPlayback,
+    RowTable,
+    finished_text,
+    lowered_text,
+    show_row,
+)
 
 SAID, SOURCE, WAVE, DURATION, LOUDNESS, STATUS = range(6)
 HEADERS = ("Said as", "From", "Waveform and the word's phonemes", "Duration", "Loudness",
@@ -143,6 +150,9 @@ class LabPanel(QDialog):
         self._unbind: Callable[[], None] | None = None
         self._tasks: set[asyncio.Future[None]] = set()
         self._build()
+        self.playback = RowPlayback(studio.transport, self.table, lambda: [
+            row.take if row is not None else None
+            for row in (self.row(i) for i in range(len(self.candidates)))])
         for found in default_candidates(studio.pronunciations.for_word(word.word), None):
             self.add(found)
         self._update_buttons()
@@ -355,15 +365,10 @@ class LabPanel(QDialog):
                     is event.row:
                 self._show_row(index, event.row)
         elif isinstance(event, ParallelLowered):
-            self.status.setText(f"The server allows fewer at once: {event.limit} at a time "
-                                "now. Waiting candidates are queued, not lost.")
+            self.status.setText(lowered_text(event.limit, "candidates"))
         elif isinstance(event, LineupFinished):
-            rows = event.lineup.rows
-            done = sum(row.state is RowState.DONE for row in rows)
-            failed = sum(row.state is RowState.FAILED for row in rows)
-            self.status.setText(f"{done} of {len(rows)} candidates ready"
-                                + (f", {failed} failed" if failed else "")
-                                + ". Space plays a row; select two for A/B.")
+            self.status.setText(finished_text(event.lineup.rows, "candidates",
+                                              "Space plays a row; select two for A/B."))
         self._update_buttons()
 
     def _index(self, row: LabRow) -> int:
@@ -390,36 +395,14 @@ class LabPanel(QDialog):
 
     def play_row(self, index: int) -> None:
         row = self.row(index)
-        take = row.take if row is not None else None
-        if take is None or not take.n_frames:
-            return
-        self.stop_playing()
-        transport = self.studio.transport
-        if transport.take is take and transport.holds_current:
-            transport.toggle()
-        else:
-            transport.play_take(take)
+        self.playback.play(row.take if row is not None else None)
 
     def play_all(self) -> None:
         rows = [self.row(i) for i in range(len(self.candidates))]
         takes = [row.take for row in rows
                  if row is not None and row.state is RowState.DONE and row.take is not None]
-        if not takes:
+        if not self.playback.play_all(takes):
             self.status.setText("Nothing to play yet: render first.")
-            return
-        self.stop_playing()
-        self._playing = asyncio.ensure_future(
-            play_in_turn(self.studio.transport, takes, playing=self._select_take))
-        self._tasks.add(self._playing)
-        self._playing.add_done_callback(self._tasks.discard)
-
-    _playing: asyncio.Future[None] | None = None
-
-    def _select_take(self, take: Take) -> None:
-        for index in range(len(self.candidates)):
-            row = self.row(index)
-            if row is not None and row.take is take:
-                self.table.selectRow(index)
 
     def start_ab(self) -> None:
         rows = self.selected_rows()
@@ -437,9 +420,7 @@ class LabPanel(QDialog):
                             "continues in the other at the same word.")
 
     def stop_playing(self) -> None:
-        if self._playing is not None and not self._playing.done():
-            self._playing.cancel()
-        self._playing = None
+        self.playback.stop()
 
     def stop(self) -> None:
         self.stop_playing()
@@ -495,5 +476,5 @@ class LabPanel(QDialog):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._playing = None
+        await self.playback.aclose()
         self._release()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QShowEvent
@@ -54,6 +54,7 @@ from app.studio.lineup import (
     voice_sets,
 )
 from app.studio.studio import Studio
+from app.studio.transport import Transport
 from app.takes.take import AudioAppended, Take, TakeEvent
 from app.ui import theme
 
@@ -188,6 +189,72 @@ def _cell(table: QTableWidget, index: int, column: int, text: str,
     return item
 
 
+class RowPlayback:
+    """Playing a comparison's rows, shared by the voice lineup and the pronunciation lab:
+    one row (Space again pauses and resumes, as in the main window), or every finished
+    row in turn with the table's selection following along."""
+
+    def __init__(self, transport: Transport, table: QTableWidget,
+                 takes: Callable[[], list[Take | None]]) -> None:
+        self.transport = transport
+        self.table = table
+        self._takes = takes  # the rows' takes, in table order
+        self._playing: asyncio.Future[None] | None = None
+
+    def play(self, take: Take | None) -> None:
+        if take is None or not take.n_frames:
+            return
+        self.stop()
+        if self.transport.take is take and self.transport.holds_current:
+            self.transport.toggle()
+        else:
+            self.transport.play_take(take)
+
+    def play_all(self, takes: list[Take]) -> bool:
+        """Each of ``takes`` in turn; False when there is nothing to play."""
+        if not takes:
+            return False
+        self.stop()
+        self._playing = asyncio.ensure_future(
+            play_in_turn(self.transport, takes, playing=self._follow))
+        return True
+
+    @property
+    def in_turn(self) -> asyncio.Future[None] | None:
+        """The playing of every row in turn, while it runs."""
+        return self._playing
+
+    def _follow(self, take: Take) -> None:
+        for index, row_take in enumerate(self._takes()):
+            if row_take is take:
+                self.table.selectRow(index)
+
+    def stop(self) -> None:
+        if self._playing is not None and not self._playing.done():
+            self._playing.cancel()
+        self._playing = None
+
+    async def aclose(self) -> None:
+        playing, self._playing = self._playing, None
+        if playing is not None:
+            playing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await playing
+
+
+def lowered_text(limit: int, what: str) -> str:
+    return (f"The server allows fewer at once: {limit} at a time now. Waiting {what} are "
+            "queued, not lost.")
+
+
+def finished_text(rows: Sequence[LineupRow], what: str, hint: str) -> str:
+    """"4 of 5 voices ready, 1 failed. <hint>" once a render has ended."""
+    done = sum(row.state is RowState.DONE for row in rows)
+    failed = sum(row.state is RowState.FAILED for row in rows)
+    return (f"{done} of {len(rows)} {what} ready" + (f", {failed} failed" if failed else "")
+            + f". {hint}")
+
+
 class LineupPanel(QDialog):
     """The comparison window; ``voiceChosen`` carries the voice kept for the line."""
 
@@ -201,8 +268,9 @@ class LineupPanel(QDialog):
         self._draft = draft
         self.lineup: Lineup | None = None
         self._unbind: Callable[[], None] | None = None
-        self._playing: asyncio.Future[None] | None = None
         self._build()
+        self.playback = RowPlayback(studio.transport, self.table, lambda: [
+            row.take for row in self.lineup.rows] if self.lineup is not None else [])
         self._fill_voices()
         self._fill_sets()
 
@@ -422,15 +490,11 @@ class LineupPanel(QDialog):
         if isinstance(event, RowChanged):
             self._show_row(self.lineup.rows.index(event.row), event.row)
         elif isinstance(event, ParallelLowered):
-            self.status.setText(f"The server allows fewer at once: {event.limit} at a time "
-                                "now. Waiting voices are queued, not lost.")
+            self.status.setText(lowered_text(event.limit, "voices"))
         elif isinstance(event, LineupFinished):
-            rows = event.lineup.rows
-            done = sum(row.state is RowState.DONE for row in rows)
-            failed = sum(row.state is RowState.FAILED for row in rows)
-            self.status.setText(f"{done} of {len(rows)} voices ready"
-                                + (f", {failed} failed" if failed else "")
-                                + ". Up/Down to step, Space to play, Play all to hear each.")
+            self.status.setText(finished_text(
+                event.lineup.rows, "voices",
+                "Up/Down to step, Space to play, Play all to hear each."))
         self._update_buttons()
 
     def _show_row(self, index: int, row: LineupRow) -> None:
@@ -445,17 +509,8 @@ class LineupPanel(QDialog):
         return self.lineup.rows[index]
 
     def play_row(self, index: int) -> None:
-        if self.lineup is None or not 0 <= index < len(self.lineup.rows):
-            return
-        take = self.lineup.rows[index].take
-        if take is None or not take.n_frames:
-            return
-        self.stop_playing()
-        transport = self.studio.transport
-        if transport.take is take and transport.holds_current:
-            transport.toggle()  # Space again pauses, and resumes, as in the main window
-        else:
-            transport.play_take(take)
+        if self.lineup is not None and 0 <= index < len(self.lineup.rows):
+            self.playback.play(self.lineup.rows[index].take)
 
     def play_all(self) -> None:
         """Each finished voice in turn, the row following along."""
@@ -463,23 +518,11 @@ class LineupPanel(QDialog):
             return
         takes = [row.take for row in self.lineup.rows
                  if row.state is RowState.DONE and row.take is not None]
-        if not takes:
+        if not self.playback.play_all(takes):
             self.status.setText("Nothing to play yet: render first.")
-            return
-        self.stop_playing()
-        self._playing = asyncio.ensure_future(
-            play_in_turn(self.studio.transport, takes, playing=self._select_take))
-
-    def _select_take(self, take: Take) -> None:
-        if self.lineup is not None:
-            for index, row in enumerate(self.lineup.rows):
-                if row.take is take:
-                    self.table.selectRow(index)
 
     def stop_playing(self) -> None:
-        if self._playing is not None and not self._playing.done():
-            self._playing.cancel()
-        self._playing = None
+        self.playback.stop()
 
     def stop(self) -> None:
         self.stop_playing()
@@ -524,9 +567,5 @@ class LineupPanel(QDialog):
 
     async def aclose(self) -> None:
         """Stop playing in turn (the lineup itself is the studio's)."""
-        playing, self._playing = self._playing, None
-        if playing is not None:
-            playing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await playing
+        await self.playback.aclose()
         self._release()

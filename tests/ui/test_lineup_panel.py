@@ -89,7 +89,7 @@ def test_play_all_hears_each_voice_in_turn(window: MainWindow, loop: qasync.QEve
 
     unsubscribe = transport.events.connect(note)
     qtbot.mouseClick(panel.play_all_button, Qt.MouseButton.LeftButton)
-    playing = panel._playing
+    playing = panel.playback.in_turn
     assert playing is not None
     run(loop, until(playing.done, 30))
     unsubscribe()
