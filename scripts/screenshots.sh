@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Drive the real window under Xvfb as a user would and take the screenshots in docs/:
 # play a take with the offline engine (the word lights up), one line in five voices,
-# a take starred, noted and found again, a markup error, a search.
+# a take starred, noted and found again, a word tuned in the pronunciation lab, a
+# markup error, a search.
 # Needs what ./scripts/test.sh installs (xvfb, xdotool, imagemagick, the sound server).
 #   ./scripts/screenshots.sh [OUT_DIR]      (default: docs/)
 set -euo pipefail
@@ -73,6 +74,22 @@ xdotool type --delay 20 'intro'
 sleep 1
 shot history.png
 xdotool key ctrl+a BackSpace
+
+# Tuning one word: select "Cartesia", open the pronunciation lab, add a sounds-like
+# candidate beside the engine's IPA and render both in their sentence.
+xdotool mousemove 700 250 click 1 key ctrl+a
+xdotool type --delay 12 'Try Cartesia, the fastest voices.'
+xdotool mousemove 555 128 click --repeat 2 1
+xdotool key ctrl+shift+p
+sleep 3
+xdotool type --delay 15 'kar-TEE-zhuh'
+xdotool key Return
+sleep 0.5
+xdotool mousemove 251 576 click 1
+sleep 14
+import -window root "$OUT/pronunciation-lab.png"; echo "wrote $OUT/pronunciation-lab.png"
+xdotool key Escape
+sleep 0.5
 
 xdotool mousemove 700 250 click 1 key ctrl+a
 xdotool type --delay 12 'Welcome to <brek time="1s"/> the studio. <speed ratio="2"/>Faster now.'
