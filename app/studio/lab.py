@@ -41,7 +41,7 @@ from app.takes.timings import Timing
 
 Scope = Literal["occurrence", "everywhere"]
 #: Where a candidate came from, as the lab's rows say it.
-Source = Literal["typed", "sounds like", "engine", "earlier", "as written"]
+Source = Literal["typed", "sounds like", "engine", "earlier", "lexicon", "as written"]
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|\n")
 _WORD_EDGE = re.compile(r"^[^\w<>|]+|[^\w<>|]+$")

@@ -35,7 +35,7 @@ from app.markup import Diagnostic, Dialect
 from app.markup.lexicon import Entry
 from app.settings import VOICE_ID, WINDOW_GEOMETRY, WINDOW_STATE
 from app.studio.draft import Draft, language_warning
-from app.studio.lab import WordInLine, word_in_line
+from app.studio.lab import Candidate, WordInLine, word_in_line
 from app.studio.lexicons import LexiconsChanged
 from app.studio.library import LibraryEvent, LoadFailed
 from app.studio.recorder import RecorderEvent, RecordingStarted
@@ -517,6 +517,9 @@ class MainWindow(QMainWindow):
             self.lab_panel.deleteLater()
         panel = self.lab_panel = LabPanel(self.studio, self.draft(), self.voice, word, self)
         panel.kept.connect(lambda w, p, scope: self._kept(word, p, scope))
+        entry = self.studio.lexicons.entry_for(word.word)
+        if entry is not None:  # what the lexicon says now is the one to beat
+            panel.add(Candidate(entry.pronunciation, "lexicon"))
         panel.add_engine()  # the engine's own reading is always a candidate
         panel.show()
         panel.raise_()

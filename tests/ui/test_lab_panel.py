@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.engine.synth.espeak import EspeakSynthesizer
 from app.markup.ipa import EXAMPLES
+from app.markup.lexicon import Entry
 from app.studio.lineup import RowState
 from app.takes.take import Take
 from app.ui.lab_panel import WAVE, LabWave
@@ -173,6 +174,23 @@ def test_the_lab_renders_compares_and_keeps_a_pronunciation(
         assert again is not None
         await until(lambda: again.status.value != "streaming")
         assert "Cartesia," in [w.text for w in again.words]  # the word as written
+        await panel.aclose()
+
+    run(loop, scenario())
+
+
+def test_the_lexicon_entry_for_the_word_is_a_candidate(
+        window: MainWindow, loop: qasync.QEventLoop) -> None:
+    async def scenario() -> None:
+        await window.studio.lexicons.add(Entry("Cartesia", "kar-TAY-zhuh"))
+        window.editor.setPlainText(LINE)
+        select(window, START + 3, START + 3)
+        window.editor.request_lab()
+        panel = window.lab_panel
+        assert panel is not None
+        kept = [c for c in panel.candidates if c.source == "lexicon"]
+        assert [c.pronunciation for c in kept] == ["kar-TAY-zhuh"]
+        await until(lambda: any(c.source == "engine" for c in panel.candidates))
         await panel.aclose()
 
     run(loop, scenario())
