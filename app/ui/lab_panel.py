@@ -23,6 +23,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QHeaderView,
@@ -228,6 +229,12 @@ class LabPanel(QDialog):
         self.keep_all_button.setToolTip("Add the selected pronunciation to the lexicon: "
                                         "every line says the word this way")
         self.keep_all_button.clicked.connect(lambda: self.keep("everywhere"))
+        #: Which of the project's lexicons "Keep everywhere" writes to.
+        self.keep_in = QComboBox()
+        self.keep_in.setToolTip("The lexicon that keeps the pronunciation (a file is "
+                                "written back in its own format)")
+        for source in self.studio.lexicons.sources:
+            self.keep_in.addItem(f"in {source.name}", source.name)
         self.status = QLabel()
         self.status.setWordWrap(True)
 
@@ -238,6 +245,7 @@ class LabPanel(QDialog):
         buttons.addStretch()
         buttons.addWidget(self.keep_here_button)
         buttons.addWidget(self.keep_all_button)
+        buttons.addWidget(self.keep_in)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addLayout(entry)
@@ -436,7 +444,8 @@ class LabPanel(QDialog):
         kept = self.lab.keep(rows[0], scope)
         self.studio.pronunciations.remember(kept.word, kept.pronunciation)
         self.kept.emit(kept.word, kept.pronunciation, kept.scope)
-        where = "in this line" if scope == "occurrence" else "everywhere"
+        where = ("in this line" if scope == "occurrence"
+                 else f"everywhere ({self.keep_in.currentText()})")
         self.status.setText(f"Kept {kept.pronunciation} for “{kept.word}” {where}.")
 
     def _update_buttons(self) -> None:

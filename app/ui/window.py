@@ -516,7 +516,8 @@ class MainWindow(QMainWindow):
             self.lab_panel.close()
             self.lab_panel.deleteLater()
         panel = self.lab_panel = LabPanel(self.studio, self.draft(), self.voice, word, self)
-        panel.kept.connect(lambda w, p, scope: self._kept(word, p, scope))
+        panel.kept.connect(lambda w, p, scope: self._kept(word, p, scope,
+                                                          panel.keep_in.currentData()))
         entry = self.studio.lexicons.entry_for(word.word)
         if entry is not None:  # what the lexicon says now is the one to beat
             panel.add(Candidate(entry.pronunciation, "lexicon"))
@@ -526,9 +527,10 @@ class MainWindow(QMainWindow):
         panel.activateWindow()
         return panel
 
-    def _kept(self, word: WordInLine, pronunciation: str, scope: str) -> None:
+    def _kept(self, word: WordInLine, pronunciation: str, scope: str,
+              lexicon: str | None = None) -> None:
         if scope == "everywhere":
-            self.keep_everywhere(word.word, pronunciation)
+            self.keep_everywhere(word.word, pronunciation, lexicon)
         else:
             self.keep_occurrence(word, pronunciation)
 
@@ -547,15 +549,20 @@ class MainWindow(QMainWindow):
             self.play()
         return True
 
-    def keep_everywhere(self, word: str, pronunciation: str) -> None:
-        """Keep ``pronunciation`` for ``word`` in the user lexicon: every line says it so
-        from now on, while the script, the transcript and the subtitles keep the word."""
+    def keep_everywhere(self, word: str, pronunciation: str,
+                        lexicon: str | None = None) -> None:
+        """Keep ``pronunciation`` for ``word`` in a lexicon of the project (by name; the
+        user lexicon by default): every line says it so from now on, while the script,
+        the transcript and the subtitles keep the word."""
         self.studio.pronunciations.remember(word, pronunciation)
+        lexicons = self.studio.lexicons
+        source = next((s for s in lexicons.sources if s.name == lexicon), lexicons.user)
 
         async def keep() -> None:
-            await self.studio.lexicons.add(Entry(word, pronunciation))
+            await lexicons.add(Entry(word, pronunciation), source)
             self.statusBar().showMessage(
-                f"“{word}” is now said {pronunciation} in every line (user lexicon).", 8000)
+                f"“{word}” is now said {pronunciation} in every line ({source.name}).",
+                8000)
             if word in self.editor.toPlainText():
                 self.play()  # hear it in this line, as the lexicon now says it
         self._attempt(keep())

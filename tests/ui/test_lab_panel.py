@@ -5,6 +5,9 @@ the waveform, A/B works between candidates, and keeping one edits the line."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import qasync
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QEnterEvent
@@ -179,18 +182,44 @@ def test_the_lab_renders_compares_and_keeps_a_pronunciation(
     run(loop, scenario())
 
 
-def test_the_lexicon_entry_for_the_word_is_a_candidate(
-        window: MainWindow, loop: qasync.QEventLoop) -> None:
+def test_the_lexicon_entry_is_a_candidate_and_a_keeper_goes_to_the_chosen_lexicon(
+        window: MainWindow, loop: qasync.QEventLoop, tmp_path: Path) -> None:
+    brands = tmp_path / "brands.json"
+    brands.write_text('[{"text": "Voicebooth", "pronunciation": "voys-booth"}]',
+                      encoding="utf-8")
+
     async def scenario() -> None:
-        await window.studio.lexicons.add(Entry("Cartesia", "kar-TAY-zhuh"))
+        lexicons = window.studio.lexicons
+        await lexicons.add(Entry("Cartesia", "kar-TAY-zhuh"))
+        await lexicons.add_file(brands)
         window.editor.setPlainText(LINE)
         select(window, START + 3, START + 3)
         window.editor.request_lab()
         panel = window.lab_panel
         assert panel is not None
-        kept = [c for c in panel.candidates if c.source == "lexicon"]
-        assert [c.pronunciation for c in kept] == ["kar-TAY-zhuh"]
+        current = [c for c in panel.candidates if c.source == "lexicon"]
+        assert [c.pronunciation for c in current] == ["kar-TAY-zhuh"]
         await until(lambda: any(c.source == "engine" for c in panel.candidates))
+        panel.typed.setText("kar-TEE-zuh")
+        panel.add_typed()
+        panel.render_button.click()
+        lab = panel.lab
+        assert lab is not None
+        await until(lambda: lab.finished)
+        index = [c.pronunciation for c in panel.candidates].index("kar-TEE-zuh")
+        selection = panel.table.selectionModel()
+        selection.select(panel.table.model().index(index, 0),
+                         selection.SelectionFlag.ClearAndSelect
+                         | selection.SelectionFlag.Rows)
+        assert [panel.keep_in.itemData(i) for i in range(panel.keep_in.count())] == [
+            lexicons.user.name, "brands.json"]
+        panel.keep_in.setCurrentIndex(1)
+        panel.keep_all_button.click()
+        # Written back to the file, in its own format; the user lexicon is left alone.
+        await until(lambda: "kar-TEE-zuh" in brands.read_text("utf-8"))
+        kept = json.loads(brands.read_text("utf-8"))
+        assert {"text": "Cartesia", "pronunciation": "kar-TEE-zuh"} in kept
+        assert lexicons.user.entries[0].pronunciation == "kar-TAY-zhuh"
         await panel.aclose()
 
     run(loop, scenario())
