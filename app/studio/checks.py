@@ -32,6 +32,12 @@ def model_for(model_id: str) -> Model:
 def check_settings(settings: TakeSettings) -> Model:
     """Raise :class:`InvalidInput` (or :class:`~app.markup.MarkupInvalid`) for the first
     problem; the model when there is none."""
+    return checked(settings)[0]
+
+
+def checked(settings: TakeSettings) -> tuple[Model, Rewrite]:
+    """:func:`check_settings`, with the text to send (the lexicon applied once: for a
+    long script the rewrite is what costs)."""
     if not settings.text.strip():
         raise InvalidInput("there is nothing to say: the text is empty")
     check_text(settings.text)  # InvalidText: what the socket could not carry
@@ -79,7 +85,7 @@ def check_settings(settings: TakeSettings) -> Model:
     if rewrite.replacements:
         check_text(rewrite.text)
         check(rewrite.text, dialect)
-    return model
+    return model, rewrite
 
 
 def rewrite_for(settings: TakeSettings) -> Rewrite:

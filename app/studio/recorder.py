@@ -22,7 +22,7 @@ from app.events import Emitter
 from app.markup.lexicon import Rewrite
 from app.markup.pieces import split
 from app.markup.written import WrittenWords
-from app.studio.checks import check_settings, rewrite_for
+from app.studio.checks import checked
 from app.studio.endpoints import Endpoints
 from app.studio.errors import Stopped
 from app.takes.take import Take, TakeSettings, TakeStatus
@@ -115,9 +115,8 @@ class Recorder:
         ``keep_audio=False`` and ``timings=False`` let a take of any length pass through
         in constant memory (``say`` writes the audio to its file as it arrives).
         """
-        check_settings(settings)
+        _, rewrite = checked(settings)
         self.stop()
-        rewrite = rewrite_for(settings)
         settings = replace(settings, voice_id=voice.id, voice_name=voice.name,
                            offline=voice.offline, lexicon=rewrite.entries,
                            base_url="" if voice.offline else self.endpoints.online_base_url())
