@@ -69,6 +69,7 @@ from app.ui.lineup_panel import (
     RowTable,
     finished_text,
     lowered_text,
+    release_waves,
     show_row,
 )
 
@@ -474,10 +475,7 @@ class LabPanel(QDialog):
         if self._unbind is not None:
             self._unbind()
             self._unbind = None
-        for index in range(self.table.rowCount()):
-            wave = self.table.cellWidget(index, WAVE)
-            if isinstance(wave, MiniWave):
-                wave.release()
+        release_waves(self.table, WAVE)
 
     async def aclose(self) -> None:
         """Stop playing in turn and looking words up (the lab itself is the studio's)."""

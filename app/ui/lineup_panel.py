@@ -166,6 +166,14 @@ def show_row(table: QTableWidget, index: int, row: LineupRow, wave_column: int,
         status.setForeground(theme.current().error)
 
 
+def release_waves(table: QTableWidget, wave_column: int) -> None:
+    """Stop the rows' waveforms listening to their takes (the panel is going away)."""
+    for index in range(table.rowCount()):
+        wave = table.cellWidget(index, wave_column)
+        if isinstance(wave, MiniWave):
+            wave.release()
+
+
 def share_span(table: QTableWidget, wave_column: int) -> None:
     """One time scale for every row: a longer read looks longer."""
     waves = [table.cellWidget(i, wave_column) for i in range(table.rowCount())]
@@ -560,10 +568,7 @@ class LineupPanel(QDialog):
         if self._unbind is not None:
             self._unbind()
             self._unbind = None
-        for index in range(self.table.rowCount()):
-            wave = self.table.cellWidget(index, WAVE)
-            if isinstance(wave, MiniWave):
-                wave.release()
+        release_waves(self.table, WAVE)
 
     async def aclose(self) -> None:
         """Stop playing in turn (the lineup itself is the studio's)."""
