@@ -75,8 +75,6 @@ def chosen_lines(script: Script, which: Which) -> list[ScriptLine]:
         return list(script.lines)
     if which == "stale":
         return [line for line in script.lines if line.state is not LineState.CURRENT]
-    if isinstance(which, str):
-        raise InvalidInput(f"render which lines? {which!r}: say all, stale or give numbers")
     chosen: list[ScriptLine] = []
     for index in which:
         if not 0 <= index < len(script.lines):
