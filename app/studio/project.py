@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from app.atomic import remove_leftovers_in, write_bytes
+from app.atomic import WriteError, remove_leftovers_in, write_bytes
 from app.audio.errors import AudioError
 from app.audio.loudness import Loudness
 from app.audio.wav import read_wav, write_wav
@@ -92,10 +92,13 @@ def write_snapshot(shot: Snapshot, path: Path) -> None:
     """Write the project (blocking: run it in an executor). :class:`~app.atomic.WriteError`
     when a file cannot be written; the previous project file is then left as it was."""
     folder = audio_folder(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     referenced = {line["take_id"] for line in shot.data["lines"] if line["take_id"]}
-    if referenced:
-        folder.mkdir(exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if referenced:
+            folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise WriteError(path, exc) from None
     for take in shot.takes:
         _write_take(folder, take)
     text = json.dumps(shot.data, ensure_ascii=False, indent=1) + "\n"
