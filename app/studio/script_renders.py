@@ -16,7 +16,7 @@ the others. Stopping leaves the lines not yet rendered as they were.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,7 +37,7 @@ from app.studio.lineup import (
     RowChanged,
     RowState,
 )
-from app.studio.script import LineState, Script, ScriptLine
+from app.studio.script import LineState, Script, ScriptLine, resolve_voice
 from app.takes.take import TakeSettings
 
 Which = Literal["all", "stale"] | Sequence[int]
@@ -89,6 +89,19 @@ def as_written(line: ScriptLine) -> Voice:
     """The voice id (and name) the line or its script names, as written."""
     voice_id, name = line.voice
     return Voice(id=voice_id, name=name or voice_id)
+
+
+def resolver(voices: Iterable[Voice]) -> VoiceResolver:
+    """Resolve each line's voice (an id, or a name in any case) among ``voices`` (the
+    library's, so an offline engine voice is routed to the engine); a voice not among
+    them is used as written, for the server to accept or refuse."""
+    known = list(voices)
+
+    def resolve(line: ScriptLine) -> Voice:
+        written, name = line.voice
+        found = resolve_voice(written, known)
+        return found if found is not None else Voice(id=written, name=name or written)
+    return resolve
 
 
 class ScriptRenders(ParallelRenders):
