@@ -59,6 +59,17 @@ def untitled_path(data_dir: Path) -> Path:
     return data_dir / "scripts" / f"untitled{SUFFIX}"
 
 
+def recover_untitled(data_dir: Path) -> Script | None:
+    """The untitled script autosaved before the app last stopped (still untitled: it has
+    no path of its own), or ``None`` when there is none (blocking)."""
+    path = untitled_path(data_dir)
+    if not path.exists():
+        return None
+    script = load_project(path)
+    script.path = None
+    return script
+
+
 # --- saving -------------------------------------------------------------------------
 
 
@@ -119,8 +130,7 @@ async def save_script(script: Script, path: Path | None = None) -> Path:
     """Save ``script`` (to ``path``, by default its own) off the loop, and mark it saved."""
     target = path or script.path
     if target is None:
-        raise ScriptSourceError(Path("untitled"), 1, 1, "the script has no file yet: "
-                                "choose where to save it")
+        raise ScriptError("the script has no file yet: choose where to save it")
     shot = snapshot(script)
     await asyncio.get_running_loop().run_in_executor(None, write_snapshot, shot, target)
     script.mark_saved(shot.revision, target)
