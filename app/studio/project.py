@@ -38,7 +38,7 @@ from app.studio.script import (
     ScriptSourceError,
 )
 from app.takes.take import Take, TakeSettings, TakeStatus
-from app.takes.timings import Timing, write_timings_json
+from app.takes.timings import Timing, timings_json
 
 FORMAT: Final = "voicebooth-script"
 VERSION: Final = 1
@@ -145,10 +145,8 @@ def _write_take(folder: Path, take: Take) -> None:
     if not audio.exists():
         write_wav(audio, take.samples, take.sample_rate, "float32", dither=False)
     if not timings.exists():
-        write_timings_json(timings, take.words, take.phonemes)
-        # The facts that rebuild the take ride along in the same file.
-        data = json.loads(timings.read_text("utf-8"))
-        data["take"] = _take_facts(take)
+        # The export's timings JSON, with the facts that rebuild the take alongside.
+        data = {**timings_json(take.words, take.phonemes), "take": _take_facts(take)}
         write_bytes(timings, (json.dumps(data, ensure_ascii=False, indent=1) + "\n")
                     .encode("utf-8"))
 
