@@ -139,7 +139,7 @@ class ScriptRenders(ParallelRenders):
 
     @property
     def all_rows(self) -> list[ScriptRow]:
-        """Every chosen line's row, in the script's order when rendering began."""
+        """Every chosen line's row (sent or refused), in the script's order now."""
         sent = [row for row in self.rows if isinstance(row, ScriptRow)]
         order = {id(line): i for i, line in enumerate(self.script.lines)}
         return sorted([*sent, *self.refused], key=lambda r: order.get(id(r.line), -1))
