@@ -321,8 +321,8 @@ def process(samples: npt.NDArray[np.float32], rate: int, spec: ExportSpec) -> Pr
     if target is not None and spec.limiter:
         x, reduction = limited_to(x, out_rate, target, spec.true_peak_db)
         if reduction >= 0.1:
-            notes.append(f"the limiter took up to {reduction:.1f} dB off the loudest peaks "
-                         f"to keep them under {spec.true_peak_db:g} dBTP")
+            notes.append(f"limiter: up to {reduction:.1f} dB off the loudest peaks "
+                         f"(ceiling {spec.true_peak_db:g} dBTP)")
     elif target is not None:
         gain_db, limited = normalize_gain(x, out_rate, target, spec.true_peak_db)
         x = x * 10.0 ** (gain_db / 20.0)
