@@ -7,15 +7,22 @@ between), and a real Piper sentence checks the same on speech."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
+import sqlite3
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from app.audio.loudness import Loudness
+from app.audio.wav import write_wav
 from app.engine.synth.base import AudioOut, PhonemesOut, SynthRequest, WordsOut
 from app.engine.synth.piper_voice import PiperSynthesizer
 from app.engine.synth.tones import AMPLITUDE, ToneSynthesizer, word_frequency
 from app.takes.errors import SpliceError
+from app.takes.history import History
 from app.takes.splice import CROSSFADE_SECONDS, SpliceResult, splice, word_cut
 from app.takes.take import Origin, Segment, Take, TakeSettings, TakeStatus
 from app.takes.timings import Timing
@@ -218,3 +225,71 @@ def test_a_span_at_the_take_s_start_and_end() -> None:
     assert whole.origin.segments == (Segment(0.0, variant.duration, variant.id, 0.0),)
     cut = word_cut(take.samples, RATE, take.words, 0, 0, 64)
     assert cut.start == 0
+
+
+# --- the history keeps where the parts came from (schema version 3) ------------------
+
+_V2_SCHEMA = """CREATE TABLE takes (id TEXT PRIMARY KEY, name TEXT NOT NULL,
+    created_at TEXT NOT NULL, status TEXT NOT NULL, error TEXT, ttfa REAL,
+    duration REAL NOT NULL, settings TEXT NOT NULL, words TEXT NOT NULL,
+    phonemes TEXT NOT NULL, audio_file TEXT NOT NULL, rating INTEGER NOT NULL DEFAULT 0,
+    note TEXT NOT NULL DEFAULT '', lufs REAL, peak_dbfs REAL, deleted_at TEXT);
+    CREATE INDEX takes_created ON takes (created_at); PRAGMA user_version = 2;"""
+
+
+def _v2_database(folder: Path, take: Take) -> None:
+    """A history exactly as version 2 wrote it: a rated, noted take with its loudness."""
+    (folder / "audio").mkdir(parents=True)
+    write_wav(folder / "audio" / f"{take.id}.wav", take.samples, take.sample_rate,
+              "float32", dither=False)
+    db = sqlite3.connect(folder / "history.sqlite3")
+    db.executescript(_V2_SCHEMA)
+    db.execute("INSERT INTO takes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+               (take.id, "Kept from v2", take.created_at, "done", None, 0.1, take.duration,
+                json.dumps(asdict(take.settings)),
+                json.dumps([[w.text, w.start, w.end] for w in take.words]), "[]",
+                f"{take.id}.wav", 4, "the good one", -20.0, -3.0, None))
+    db.commit()
+    db.close()
+
+
+def test_a_version_2_history_is_upgraded_and_keeps_spliced_takes_origins(
+        tmp_path: Path) -> None:
+    old = synthesized(ToneSynthesizer(), TEXT)
+    _v2_database(tmp_path, old)
+    history = History(tmp_path)
+    (record,) = history.list()
+    assert (record.id, record.name, record.rating, record.note) == (
+        old.id, "Kept from v2", 4, "the good one")
+    assert record.loudness == Loudness(-20.0, -3.0)
+    loaded = history.load(old.id)
+    assert np.array_equal(loaded.samples, old.samples) and loaded.words == old.words
+    assert loaded.origin is None  # one generation, as every take before v3
+    variant = synthesized(ToneSynthesizer(), TEXT, speed=0.8)
+    spliced = splice(loaded, 4, 6, variant, 4, 6).take
+    history.save(variant)
+    history.save(spliced)
+    history.close()
+    assert sqlite3.connect(tmp_path / "history.sqlite3").execute(
+        "PRAGMA user_version").fetchone()[0] == 3
+
+    again = History(tmp_path)
+    back = again.load(spliced.id)
+    assert back.origin == spliced.origin
+    assert back.origin is not None and back.origin.parent_id == old.id
+    assert back.words == spliced.words and back.phonemes == spliced.phonemes
+    assert np.array_equal(back.samples, spliced.samples)
+    assert again.load(old.id).origin is None
+    again.close()
+
+
+def test_a_damaged_origin_loses_only_the_record_of_the_parts(tmp_path: Path) -> None:
+    take = synthesized(ToneSynthesizer(), "one two")
+    history = History(tmp_path)
+    history.save(take)
+    with history._db:  # a hand-edited or damaged row
+        history._db.execute("UPDATE takes SET origin = ? WHERE id = ?",
+                            ('{"parent": 3}', take.id))
+    loaded = history.load(take.id)
+    assert loaded.origin is None and np.array_equal(loaded.samples, take.samples)
+    history.close()
