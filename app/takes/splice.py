@@ -191,6 +191,19 @@ def segments(take: Take) -> tuple[Segment, ...]:
     return (Segment(0.0, take.duration, take.id, 0.0),)
 
 
+def retaken_parts(take: Take) -> list[tuple[float, float]]:
+    """The stretches (seconds) of a spliced take that came from retakes: every part not
+    from the source most of it came from (its first generation). Empty when unspliced."""
+    origin = take.origin
+    if origin is None:
+        return []
+    length: dict[str, float] = {}
+    for s in origin.segments:
+        length[s.source_take_id] = length.get(s.source_take_id, 0.0) + s.end - s.start
+    base = max(length, key=lambda k: length[k])
+    return [(s.start, s.end) for s in origin.segments if s.source_take_id != base]
+
+
 def _segments_of(take: Take, start: float, end: float, at: float) -> list[Segment]:
     """The parts of ``take`` between ``start`` and ``end`` seconds, placed from ``at``."""
     out = []
