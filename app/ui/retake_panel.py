@@ -217,11 +217,11 @@ class RetakePanel(QWidget):
         words = self.take.words
         said = " ".join(w.text for w in words[self.first:self.last + 1])
         start, end = words[self.first].start, words[self.last].end
-        voice = self.take.settings.voice_name or self.take.settings.voice_id
+        # The take's name says the voice and the first words already.
         self.heading.setText(
             f"Retake <b>“{html.escape(said)}”</b> ({format_time(start)}–"
             f"{format_time(end)}) <span style='color: palette(placeholder-text)'>"
-            f"in {html.escape(self.take.name)} · {html.escape(voice)}</span>")
+            f"in “{html.escape(self.take.name)}”</span>")
 
     # --- rendering -------------------------------------------------------------------
 
