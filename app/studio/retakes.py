@@ -54,6 +54,8 @@ DEFAULT_VARIANTS = 3
 #: Heard before and after the span when a variant is played in place.
 PRE_ROLL_SECONDS = 1.0
 POST_ROLL_SECONDS = 1.0
+#: Put before the name of a spliced take.
+SPLICED_MARK = "✂ "
 
 _SENTENCE_END = re.compile(r"[.!?…。！？]+[\"'”’)\]]*$")
 _TAG = re.compile(r"<<[^<>]*>>|<[^<>]*>")
@@ -352,6 +354,9 @@ class Retakes:
         result = self._result(row)
         assert renders is not None and row.take is not None
         previous, take = renders.span.take, result.take
+        # Told apart from the take it was made from, in the history's narrow column.
+        take.name = previous.name if previous.name.startswith(SPLICED_MARK) \
+            else SPLICED_MARK + previous.name
         await asyncio.get_running_loop().run_in_executor(None, take.measure_loudness)
         if self.history is not None:
             try:

@@ -245,6 +245,7 @@ def test_keep_splices_saves_with_provenance_and_undo_goes_back_in_order(
     finally:
         history.close()
     assert once.origin is not None and once.origin.parent_id == take.id
+    assert once.name == twice.name == "✂ " + take.name
     assert twice.origin is not None and twice.origin.parent_id == once.id
     sources = [s.source_take_id for s in once.origin.segments]
     assert sources[0] == sources[2] == take.id and sources[1] != take.id
