@@ -59,6 +59,7 @@ SPLICED_MARK = "✂ "
 
 _SENTENCE_END = re.compile(r"[.!?…。！？]+[\"'”’)\]]*$")
 _TAG = re.compile(r"<<[^<>]*>>|<[^<>]*>")
+_LASTING_TAG = re.compile(r"<(speed|volume|emotion)\b[^<>]*/>")
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
@@ -137,7 +138,17 @@ def find_span(take: Take, first: int, last: int) -> RetakeSpan:
         s1 += 1
     starts = word_starts(text)
     sentence = text[starts[s0]:starts[s1 + 1]].strip()
-    return RetakeSpan(take, first, last, s0, s1, sentence)
+    return RetakeSpan(take, first, last, s0, s1,
+                      carried_tags(text[:starts[s0]]) + sentence)
+
+
+def carried_tags(before: str) -> str:
+    """The speed, volume and emotion tags still in effect after ``before`` (each holds
+    "from here on"): a sentence said alone starts with them, as it did in the take."""
+    last: dict[str, str] = {}
+    for match in _LASTING_TAG.finditer(before):
+        last[match.group(1)] = match.group(0)
+    return "".join(last.values())
 
 
 def sentence_of(take: Take, word: int) -> RetakeSpan:

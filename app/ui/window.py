@@ -191,6 +191,11 @@ class MainWindow(QMainWindow):
         self.shortcuts["match"].setCheckable(True)
         self.shortcuts["use_lexicons"].setCheckable(True)
         self.shortcuts["match"].setChecked(transport.match_loudness)
+        # Right-click on the waveform: what can be done with its selection.
+        canvas = view.waveform.canvas
+        canvas.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for name in ("selection", "loop", "retake"):
+            canvas.addAction(self.shortcuts[name])
         insert_menu = self.menuBar().addMenu("&Insert")
         for action in self.insert_actions:
             insert_menu.addAction(action)

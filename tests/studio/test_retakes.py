@@ -133,6 +133,8 @@ def test_the_span_its_sentence_and_the_inputs_that_say_it() -> None:
                                            "ratio=\"1.2\"/> now."
     assert consecutive_inputs(find_span(marked, 1, 1).text, (1, 2)) == [
         "Say <break time=\"300ms\"/> ", "it <speed ratio=\"1.2\"/> ", "now."]
+    # A speed set in an earlier sentence still holds: the retaken sentence starts with it.
+    assert find_span(marked, 4, 4).text == "<speed ratio=\"1.2\"/>Then go."
     # A selection in seconds gives the words it covers (half a word or more).
     assert words_between(take, 1.5, 2.0) == (6, 7)
     assert words_between(take, 1.55, 1.6) == (6, 6)

@@ -68,6 +68,9 @@ def test_retake_words_hear_a_variant_in_place_keep_it_and_undo(
         words = take.words
         drag(view, x_of(view, words[6].start + 0.01), x_of(view, words[7].end - 0.01))
         assert window.take_view.selection_seconds() is not None
+        # Offered on the waveform's right-click menu, and in the Playback menu.
+        assert window.shortcuts["retake"] in view.canvas.actions()
+        assert window.shortcuts["retake"].shortcut().toString() == "Ctrl+Shift+R"
         window.shortcuts["retake"].trigger()
         panel = window.retake_panel
         assert panel is not None and (panel.first, panel.last) == (6, 7)
@@ -127,6 +130,16 @@ def test_retake_words_hear_a_variant_in_place_keep_it_and_undo(
         await until(lambda: history.record(spliced.id) is None)
         assert not panel.undo_button.isEnabled()
         assert "Splice undone" in panel.status.text()
+        # Whole sentence: the span widens to the sentence and renders again.
+        assert panel.sentence_button.isEnabled()
+        panel.sentence_button.click()
+        assert (panel.first, panel.last) == (4, 12)
+        assert not panel.sentence_button.isEnabled()
+        wider = panel.renders
+        assert wider is not None and wider is not renders
+        await until(lambda: wider.finished)
+        assert [v.state for v in wider.variants] == [RowState.DONE] * 3
+        assert "“Try the fastest voices, then keep the best one.”" in panel.heading.text()
         await panel.aclose()
 
     run(loop, scenario(), timeout=90)
