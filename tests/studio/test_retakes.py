@@ -307,3 +307,28 @@ def test_timings_of_the_tone_voice_are_exact() -> None:
                                                 sample_rate=RATE, language="en")))
     words = [e for e in events if isinstance(e, WordsOut)]
     assert len(words) == 3 and math.isclose(words[1].start[0], 0.1 + 0.05)
+
+
+def test_asking_for_more_at_once_than_the_plan_backs_off_and_renders_them_all(
+        plan_server: ThreadedServer) -> None:
+    async def scenario() -> Retakes:
+        endpoints = online(plan_server)
+        try:
+            take = await record(plan_server, endpoints)
+            retakes = Retakes(endpoints, max_parallel=4, backoff=QUICK,
+                              rng=random.Random(3))
+            renders = retakes.generate(take, FASTEST, VOICES, count=4)
+            assert renders.task is not None
+            await renders.task
+            await retakes.close()
+            return retakes
+        finally:
+            await endpoints.close()
+
+    retakes = run(scenario(), timeout=60)
+    renders = retakes.renders
+    assert renders is not None
+    assert [v.state for v in renders.variants] == [RowState.DONE] * 4
+    assert sum(v.refusals for v in renders.variants) >= 1  # concurrency_limited, answered
+    assert renders.limit == PLAN  # lowered to what the server allows
+    assert listening(plan_server).peak_contexts == PLAN
