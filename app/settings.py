@@ -223,10 +223,18 @@ class Settings:
         self.changed.emit(SettingChanged(setting.name, _copy(value)))
 
     def save(self) -> None:
+        self.write(self.encode())
+
+    def encode(self) -> bytes:
+        """The file's bytes as the settings are now: taken on the loop, so :meth:`write`
+        can run in an executor while the settings go on changing."""
+        return json.dumps({"version": VERSION, "values": self._values}, indent=1,
+                          ensure_ascii=False).encode("utf-8")
+
+    def write(self, data: bytes) -> None:
+        """Write bytes from :meth:`encode` (blocking: atomic, with fsync)."""
         if self.path is None:
             return
-        data = json.dumps({"version": VERSION, "values": self._values}, indent=1,
-                          ensure_ascii=False).encode("utf-8")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_bytes(self.path, data)

@@ -42,6 +42,7 @@ from app.studio.recorder import RecorderEvent, RecordingStarted
 from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, StudioEvent
 from app.studio.transport import ABSwitched, GainChanged, PlaybackProblem, TransportEvent
 from app.takes.take import Take, TakeStatus
+from app.ui.autosave import Debounce, SettingsSaver
 from app.ui.banner import Banner
 from app.ui.export_dialog import ExportDialog
 from app.ui.history_panel import HistoryPanel
@@ -67,9 +68,14 @@ class MainWindow(QMainWindow):
         self.settings = studio.settings
         self.voice: Voice | None = None
         self._started_at = 0.0
+        self.saver = SettingsSaver(self.settings)
+        #: The line and its controls are saved while the user works (a crash loses
+        #: at most the last two seconds), not only on a clean close.
+        self.autosave = Debounce(self._autosave_line, parent=self)
         self._build()
         self._wire()
         self._restore()
+        self.autosave.stop()  # what was just restored is what the file holds
 
     # --- building -----------------------------------------------------------------
 
@@ -196,6 +202,8 @@ class MainWindow(QMainWindow):
         self.controls.dialectChanged.connect(self._dialect_changed)
         self.editor.diagnosticsChanged.connect(self._diagnostics_changed)
         self.editor.textChanged.connect(self._update_play_enabled)
+        self.editor.textChanged.connect(self.autosave.touch)
+        self.controls.changed.connect(self.autosave.touch)
         self.editor.labRequested.connect(self.open_lab)
         self.editor.paletteOpened.connect(self._palette_opened)
         self.editor.hearRequested.connect(self.hear_word)
@@ -247,15 +255,30 @@ class MainWindow(QMainWindow):
     def draft(self) -> Draft:
         return self.controls.draft(self.editor.toPlainText()).with_lexicon_choice(self.settings)
 
+    def _keep_line(self) -> None:
+        """The line, its controls and its voice into the settings (in memory)."""
+        self.draft().save_to(self.settings)
+        if self.voice is not None:
+            self.settings.set(VOICE_ID, self.voice.id)
+
+    def _autosave_line(self) -> None:
+        self._keep_line()
+
+        async def save() -> None:
+            try:
+                await self.saver.save()
+            except VoiceboothError as exc:
+                self.banner.show_error(f"The line could not be saved: {exc}")
+        self.studio.background(save())
+
     def closeEvent(self, event: QCloseEvent) -> None:
         s = self.settings
-        self.draft().save_to(s)
-        if self.voice is not None:
-            s.set(VOICE_ID, self.voice.id)
+        self.autosave.stop()
+        self._keep_line()
         s.set(WINDOW_GEOMETRY, base64.b64encode(self.saveGeometry().data()).decode())
         s.set(WINDOW_STATE, base64.b64encode(self.saveState().data()).decode())
         try:
-            s.save()
+            self.saver.save_now()
         except VoiceboothError as exc:
             self.banner.show_error(str(exc))
         self.take_view.close_view()
@@ -284,6 +307,7 @@ class MainWindow(QMainWindow):
 
     def _voice_selected(self, voice: Voice) -> None:
         self.voice = voice
+        self.autosave.touch()
         self.controls.set_language(voice.language)
         self._check_language()
         self._update_play_enabled()
