@@ -115,12 +115,18 @@ USE_LEXICONS: Final = Setting[bool](
     "use_lexicons", (bool,), True, "say lines with the project's lexicons (off: as written, "
     "to hear the difference)")
 
+SCRIPT_PATH: Final = Setting[str](
+    "script_path", (str,), "", "the script open in the window when it closed (reopened at "
+    "the next start); empty: none")
+RECENT_SCRIPTS: Final = Setting[list[str]](
+    "recent_scripts", (list,), [], "scripts opened or saved lately, newest first")
+
 DECLARED: Final[tuple[Setting[Any], ...]] = (
     BASE_URL, API_VERSION, OFFLINE_ONLY, OUTPUT_DEVICE, PREBUFFER_MS, MODEL, LANGUAGE,
     VOICE_ID, SPEED, VOLUME, EMOTION, ENCODING, SAMPLE_RATE, FAVOURITES, EXPORT_FOLDER,
     EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT, TEXT, WINDOW_GEOMETRY, WINDOW_STATE,
     VOICE_SETS, LINEUP_PARALLEL, MATCH_LOUDNESS, RECENT_VOICES, PASTED_VOICES,
-    LEXICON_VIA, PRONUNCIATION_DICT_ID, USE_LEXICONS,
+    LEXICON_VIA, PRONUNCIATION_DICT_ID, USE_LEXICONS, SCRIPT_PATH, RECENT_SCRIPTS,
 )
 _BY_NAME: Final = {s.name: s for s in DECLARED}
 
