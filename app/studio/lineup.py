@@ -144,6 +144,10 @@ class ParallelRenders:
         """What ``row`` records: the shared settings in the row's voice."""
         return replace(self.settings, voice_id=row.voice.id, voice_name=row.voice.name)
 
+    def recorder_for(self, row: LineupRow) -> Recorder:
+        """The recorder that renders ``row`` (one per row: each its own context)."""
+        return Recorder(self.endpoints)
+
     @property
     def finished(self) -> bool:
         return self.task is not None and self.task.done()
@@ -234,7 +238,7 @@ class ParallelRenders:
 
     async def _render(self, row: LineupRow) -> bool:
         """One voice's take; ``False`` when the server refused it for concurrency."""
-        recorder = Recorder(self.endpoints)
+        recorder = self.recorder_for(row)
         try:
             recording = recorder.start(self.settings_for(row), row.voice)
         except VoiceboothError as exc:  # checked once already: a voice-specific refusal

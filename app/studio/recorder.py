@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from app.cartesia import messages as m
@@ -101,10 +102,18 @@ class RecordingFinished:
 RecorderEvent = RecordingStarted | RecordingFinished
 
 
+#: Splits a context's transcript into consecutive inputs (they concatenate verbatim).
+Inputs = Callable[[str], list[str]]
+
+
 class Recorder:
-    def __init__(self, endpoints: Endpoints, *, piece_chars: int = PIECE_CHARS) -> None:
+    def __init__(self, endpoints: Endpoints, *, piece_chars: int = PIECE_CHARS,
+                 inputs: Inputs | None = None) -> None:
         self.endpoints = endpoints
         self.piece_chars = piece_chars
+        #: None: each context's text in one input. Given: sent as these inputs, all but
+        #: the last with ``continue: true`` (Cartesia's input streaming, one context).
+        self.inputs = inputs
         self.current: Recording | None = None
         self.events: Emitter[RecorderEvent] = Emitter()
 
@@ -157,8 +166,14 @@ class Recorder:
                 # Timestamps count from the start of their context: shift each piece's
                 # by the audio the pieces before it made.
                 offset = take.duration
-                generation = await client.generate(replace(request,
-                                                           transcript=piece.transcript))
+                parts = [p for p in (self.inputs(piece.transcript) if self.inputs
+                                     else [piece.transcript]) if p] or [piece.transcript]
+                generation = await client.generate(replace(
+                    request, transcript=parts[0], continue_=len(parts) > 1))
+                for part in parts[1:-1]:
+                    await generation.push(part)
+                if len(parts) > 1:
+                    await generation.end(parts[-1])
                 first = first or generation
                 recording.context_id = generation.context_id
                 await self._receive(take, generation, offset, written)

@@ -5,6 +5,7 @@
     TakeError
     ├── HistoryError     the history database or its audio could not be used
     │   └── HistoryLocked    another program (another Voicebooth) holds the database
+    ├── SpliceError      a retake cannot be spliced into its take
     └── ExportError      a take could not be exported
 """
 
@@ -27,6 +28,10 @@ class HistoryLocked(HistoryError):
         super().__init__(f"the take history ({path}) is in use by another program, most "
                          "likely another Voicebooth window: takes are not kept in this one "
                          "until that one is closed (nothing was changed)")
+
+
+class SpliceError(TakeError):
+    """A retake cannot be spliced into its take (other rate, words out of range)."""
 
 
 class ExportError(TakeError):

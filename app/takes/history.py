@@ -4,7 +4,8 @@ A take is saved the moment it finishes, a failed one with the audio that
 arrived. The audio file is written first (atomically), then the row in a
 transaction, so a crash never leaves a row without its audio. The schema is
 versioned with ``PRAGMA user_version`` and upgraded step by step (version 2 added
-the rating, the note, the measured loudness and deletion that can be undone). A database
+the rating, the note, the measured loudness and deletion that can be undone; version 3
+where a spliced take's parts came from, its ``origin``). A database
 that cannot be read is moved aside (``history.sqlite3.corrupt-<time>``) and a
 new one started; :attr:`History.recovered` then says so, for the window to tell.
 
@@ -31,11 +32,11 @@ from app.audio.errors import AudioError
 from app.audio.loudness import Loudness
 from app.audio.wav import read_wav, write_wav
 from app.markup.lexicon import Entry
-from app.takes.errors import HistoryError, HistoryLocked
-from app.takes.take import Take, TakeSettings, TakeStatus, spoken_text
+from app.takes.errors import HistoryError, HistoryLocked, TakeError
+from app.takes.take import Origin, Take, TakeSettings, TakeStatus, spoken_text
 from app.takes.timings import Timing
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS takes (
     id TEXT PRIMARY KEY,
@@ -61,8 +62,13 @@ ALTER TABLE takes ADD COLUMN lufs REAL;
 ALTER TABLE takes ADD COLUMN peak_dbfs REAL;
 ALTER TABLE takes ADD COLUMN deleted_at TEXT;
 """
+#: Version 3: a spliced take's parent and parts (JSON, :meth:`Origin.to_json`); NULL
+#: for a take that is one generation, as every take before version 3 was.
+_UPGRADE_V3 = """
+ALTER TABLE takes ADD COLUMN origin TEXT;
+"""
 #: (version reached, script): applied in order, each in one transaction.
-_STEPS = ((1, _SCHEMA_V1), (2, _UPGRADE_V2))
+_STEPS = ((1, _SCHEMA_V1), (2, _UPGRADE_V2), (3, _UPGRADE_V3))
 MAX_RATING = 5
 _COLUMNS = ("id, name, created_at, status, error, ttfa, duration, settings, rating, note, "
             "lufs, peak_dbfs")
@@ -210,18 +216,19 @@ class History:
         row = (take.id, take.name, take.created_at, take.status.value, take.error,
                take.time_to_first_audio, take.duration, json.dumps(asdict(take.settings)),
                _timings(take.words), _timings(take.phonemes), audio_file,
-               loudness.lufs if loudness else None, loudness.peak_dbfs if loudness else None)
+               loudness.lufs if loudness else None, loudness.peak_dbfs if loudness else None,
+               json.dumps(take.origin.to_json()) if take.origin is not None else None)
         try:
             with self._lock, self._db:
                 # A take saved again (it is kept as it finishes) keeps its rating and note.
                 self._db.execute(
                     "INSERT INTO takes (id, name, created_at, status, error, ttfa, duration, "
-                    "settings, words, phonemes, audio_file, lufs, peak_dbfs) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+                    "settings, words, phonemes, audio_file, lufs, peak_dbfs, origin) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
                     "name=excluded.name, status=excluded.status, error=excluded.error, "
                     "ttfa=excluded.ttfa, duration=excluded.duration, words=excluded.words, "
                     "phonemes=excluded.phonemes, lufs=excluded.lufs, "
-                    "peak_dbfs=excluded.peak_dbfs", row)
+                    "peak_dbfs=excluded.peak_dbfs, origin=excluded.origin", row)
         except sqlite3.Error as exc:
             raise HistoryError(f"the take was not saved to the history: {exc}") from None
 
@@ -302,7 +309,8 @@ class History:
         with self._lock:
             row = self._db.execute(
                 "SELECT id, name, created_at, status, error, ttfa, settings, words, phonemes, "
-                "audio_file, lufs, peak_dbfs FROM takes WHERE id = ? AND deleted_at IS NULL",
+                "audio_file, lufs, peak_dbfs, origin FROM takes "
+                "WHERE id = ? AND deleted_at IS NULL",
                 (take_id,)).fetchone()
         if row is None:
             raise HistoryError(f"no take {take_id} in the history")
@@ -315,7 +323,8 @@ class History:
                                _parse_timings(row[8]), id=row[0], name=row[1],
                                created_at=row[2], status=TakeStatus(row[3]), error=row[4],
                                time_to_first_audio=row[5],
-                               loudness=_loudness(row[10], row[11]))
+                               loudness=_loudness(row[10], row[11]),
+                               origin=_origin(row[12]))
 
 
 def _upgrade(db: sqlite3.Connection, version: int, script: str) -> None:
@@ -339,6 +348,16 @@ def _record(r: tuple[Any, ...]) -> TakeRecord:
 
 def _loudness(lufs: float | None, peak: float | None) -> Loudness | None:
     return None if lufs is None or peak is None else Loudness(float(lufs), float(peak))
+
+
+def _origin(text: str | None) -> Origin | None:
+    if text is None:
+        return None
+    try:
+        return Origin.from_json(json.loads(text))
+    except (ValueError, TakeError):
+        # The audio is whole; only the record of where its parts came from is lost.
+        return None
 
 
 def _timings(items: list[Timing]) -> str:

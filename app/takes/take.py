@@ -99,6 +99,46 @@ class Renamed:
 TakeEvent = AudioAppended | WordsAdded | PhonemesAdded | Finished | Renamed
 
 
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of a spliced take: ``start``..``end`` seconds of it came from the take
+    ``source_take_id``, beginning ``source_start`` seconds into that take."""
+
+    start: float
+    end: float
+    source_take_id: str
+    source_start: float
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a spliced take came from: the take it was made from (``parent_id``, the
+    one a splice's Undo brings back) and its parts, in order, covering all of it."""
+
+    parent_id: str
+    segments: tuple[Segment, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"parent": self.parent_id,
+                "segments": [[s.start, s.end, s.source_take_id, s.source_start]
+                             for s in self.segments]}
+
+    @classmethod
+    def from_json(cls, data: object) -> Origin:
+        """The origin stored by :meth:`to_json`; :class:`TakeError` on anything else."""
+        parent = data.get("parent") if isinstance(data, dict) else None
+        rows = data.get("segments") if isinstance(data, dict) else None
+        if not isinstance(parent, str) or not isinstance(rows, list):
+            raise TakeError(f"not a spliced take's origin: {str(data)[:80]!r}")
+        try:
+            segments = tuple(Segment(float(a), float(b), str(i), float(c))
+                             for a, b, i, c in rows)
+        except (TypeError, ValueError):
+            raise TakeError(f"a spliced take's parts are damaged: {str(rows)[:80]!r}"
+                            ) from None
+        return cls(parent, segments)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -120,6 +160,8 @@ class Take:
     #: Integrated loudness and peak, measured once the take has finished
     #: (:meth:`measure_loudness`); None until then, or when too short to measure.
     loudness: Loudness | None = None
+    #: A spliced take's parent and parts (None: one generation, all of it its own).
+    origin: Origin | None = None
 
     def __post_init__(self) -> None:
         #: The audio, in one growing buffer that the player can play from directly.

@@ -45,6 +45,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
 from app.audio.timefmt import format_time
+from app.takes.splice import retaken_parts
 from app.takes.take import (
     AudioAppended,
     Finished,
@@ -63,6 +64,8 @@ _RULER = 18  # pixels for the time ruler at the bottom
 PHONEME_LANE_MIN_PX = 16.0
 #: Word boundary lines are drawn once the take's average word is this wide.
 WORD_LINES_MIN_PX = 4.0
+#: The band under the parts of a take that came from a retake.
+RETAKE_BAND_PX = 3.0
 #: Narrower than this a word or phoneme gets no label at all (not even "x…").
 _MIN_LABEL_PX = 10.0
 
@@ -496,6 +499,20 @@ class WaveformView(QWidget):
         painter.setPen(QPen(color, 1))
         painter.drawLines(lines)
 
+    def _retaken(self, painter: QPainter, take: Take, height: int, colors: theme.Theme
+                 ) -> None:
+        """The parts a retake was spliced into: a faint tint and a band along the
+        bottom, so a designer sees what was said again (and where the joints are)."""
+        tint, band = QColor(colors.phonemes), QColor(colors.phonemes)
+        tint.setAlpha(22)
+        band.setAlpha(170)
+        rate = take.sample_rate
+        for start, end in retaken_parts(take):
+            x0, x1 = self._x_of(start * rate), self._x_of(end * rate)
+            width = max(1.0, x1 - x0)
+            painter.fillRect(QRectF(x0, 0, width, height), tint)
+            painter.fillRect(QRectF(x0, height - RETAKE_BAND_PX, width, RETAKE_BAND_PX), band)
+
     def paint(self, canvas: QWidget, dirty: QRect) -> None:
         """Blit the cached waveform, then the overlays that move (playhead, word, selection).
 
@@ -554,6 +571,7 @@ class WaveformView(QWidget):
             if px > dirty.left():
                 painter.fillRect(QRectF(dirty.left(), 0, px - dirty.left(), height),
                                  colors.played)
+        self._retaken(painter, take, height, colors)
         selection = self._selection
         if selection is not None:
             sx0, sx1 = self._x_of(selection[0]), self._x_of(selection[1])

@@ -33,12 +33,13 @@ from app.cartesia.voices_types import Voice
 from app.errors import VoiceboothError
 from app.markup import Diagnostic, Dialect
 from app.markup.lexicon import Entry
-from app.settings import VOICE_ID, WINDOW_GEOMETRY, WINDOW_STATE
+from app.settings import LINEUP_PARALLEL, VOICE_ID, WINDOW_GEOMETRY, WINDOW_STATE
 from app.studio.draft import Draft, language_warning
 from app.studio.lab import Candidate, WordInLine, word_in_line
 from app.studio.lexicons import LexiconsChanged
 from app.studio.library import LibraryEvent, LoadFailed
 from app.studio.recorder import RecorderEvent, RecordingStarted
+from app.studio.retakes import Retakes, RetakesEvent, Spliced, SpliceUndone, words_between
 from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, StudioEvent
 from app.studio.transport import ABSwitched, GainChanged, PlaybackProblem, TransportEvent
 from app.takes.take import Take, TakeStatus
@@ -52,6 +53,7 @@ from app.ui.line_controls import LineControls
 from app.ui.lineup_panel import LineupPanel
 from app.ui.markup_editor import HEAR_KEYS, IpaPalette, MarkupEditor, insert_actions
 from app.ui.menus import add_actions
+from app.ui.retake_panel import RetakePanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.take_view import TakeView
 from app.ui.voice_picker import VoicePicker
@@ -142,6 +144,10 @@ class MainWindow(QMainWindow):
         voices_layout.addWidget(self.compare_button)
         self.lineup_panel: LineupPanel | None = None
         self.lab_panel: LabPanel | None = None
+        #: Retakes of the take shown: its variants and the splices Undo can take back.
+        self.retakes = Retakes(self.studio.endpoints, self.studio.history,
+                               max_parallel=self.settings.get(LINEUP_PARALLEL))
+        self.retake_panel: RetakePanel | None = None
         self.lexicon_dialog: LexiconDialog | None = None
         self._wired_palettes: set[int] = set()
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
@@ -177,6 +183,8 @@ class MainWindow(QMainWindow):
                            ("loop", "Loop selection", "Ctrl+L",
                             lambda: self.play_selection(True)),
                            ("ab", "Switch A/B", "Ctrl+B", self.switch_ab),
+                           ("retake", "Retake selection…", "Ctrl+Shift+R",
+                            self.open_retake),
                            ("match", "Match loudness", "Ctrl+Shift+M",
                             lambda: transport.set_match_loudness(
                                 not transport.match_loudness))]),
@@ -236,6 +244,7 @@ class MainWindow(QMainWindow):
         studio.library.events.connect(self._on_library)
         studio.recorder.events.connect(self._on_recorder)
         studio.transport.events.connect(self._on_transport)
+        self.retakes.events.connect(self._on_retakes)
 
     def _restore(self) -> None:
         s = self.settings
@@ -288,6 +297,10 @@ class MainWindow(QMainWindow):
         if self.lab_panel is not None:
             self.studio.background(self.lab_panel.aclose())
             self.lab_panel.close()
+        if self.retake_panel is not None:
+            self.studio.background(self.retake_panel.aclose())
+            self.retake_panel.close()
+        self.studio.background(self.retakes.close())
         self.history_panel.close_panel()
         super().closeEvent(event)
 
@@ -368,6 +381,42 @@ class MainWindow(QMainWindow):
     def play_selection(self, loop: bool = False) -> None:
         if not self.take_view.play_selection(loop):
             self.statusBar().showMessage("Drag over the waveform to select a region first.", 4000)
+
+    # --- retakes ---------------------------------------------------------------------------
+
+    def open_retake(self) -> RetakePanel | None:
+        """Variants of the words selected in the waveform, to hear in place and splice in."""
+        take, seconds = self.take_view.take, self.take_view.selection_seconds()
+        if take is None or seconds is None:
+            self.statusBar().showMessage("Drag over words in the waveform to choose what to "
+                                         "retake.", 5000)
+            return None
+        try:
+            first, last = words_between(take, *seconds)
+        except VoiceboothError as exc:
+            self.statusBar().showMessage(f"Retake: {exc}", 6000)
+            return None
+        if self.retake_panel is not None:
+            self.studio.background(self.retake_panel.aclose())
+            self.retake_panel.close()
+            self.retake_panel.deleteLater()
+        panel = self.retake_panel = RetakePanel(
+            self.retakes, self.studio.transport, take, first, last,
+            parallel=self.settings.get(LINEUP_PARALLEL), parent=self)
+        panel.show()
+        panel.raise_()
+        panel.activateWindow()
+        panel.generate()
+        return panel
+
+    def _on_retakes(self, event: RetakesEvent) -> None:
+        """The spliced take (or, undone, the one before it) is the take shown."""
+        if isinstance(event, Spliced):
+            self.studio.transport.show(event.take)
+            self.statusBar().showMessage(f"Spliced a retake into “{event.take.name}”.", 5000)
+        elif isinstance(event, SpliceUndone):
+            self.studio.transport.show(event.previous)
+            self.statusBar().showMessage("Splice undone.", 5000)
 
     def _with_take(self, take_id: str, use: Callable[[Take], object]) -> None:
         """Load a take of the history (off the loop), then use it."""
