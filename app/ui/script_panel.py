@@ -13,9 +13,10 @@ rendering are the studio's (:mod:`app.studio.script`); this only draws and wires
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -27,9 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.cartesia.voices_types import Voice
 from app.errors import VoiceboothError
 from app.settings import LINEUP_PARALLEL
-from app.studio.script import Script, ScriptLine
+from app.studio.autosave import ScriptAutosave
+from app.studio.lineup import LineupEvent, LineupFinished, RowChanged, RowState
+from app.studio.script import Script, ScriptLine, resolve_voice
+from app.studio.script_renders import RenderProgress, ScriptRenders, ScriptRow, Which
 from app.studio.studio import Studio
 from app.takes.take import Take
 from app.ui.script_table import LineTable, describe
@@ -47,16 +52,28 @@ class ScriptPanel(QWidget):
     failed = Signal(str)
 
     def __init__(self, studio: Studio, editor_fields: Callable[[], EditorFields],
-                 parent: QWidget | None = None) -> None:
+                 voice: Callable[[], Voice | None], cursor: Callable[[], int],
+                 untitled: Path | None, parent: QWidget | None = None) -> None:
+        """``editor_fields``: the line's fields as the editor and its controls hold them
+        now; ``voice``: the voice chosen in the window (the script's voice when it has
+        none); ``cursor``: the editor's cursor in the line's text; ``untitled``: where a
+        script without a file is autosaved (None: it is not)."""
         super().__init__(parent)
         self.studio = studio
         self._editor_fields = editor_fields
+        self._voice = voice
+        self._cursor = cursor
+        self.untitled = untitled
         self.script = Script()
-        #: The chosen takes by id (loaded with the project, or rendered here).
-        self.takes: dict[str, Take] = {}
+        self.autosave: ScriptAutosave | None = None
+        self.renders: ScriptRenders | None = None
+        #: Lines deleted, newest last, with where they were (Undo delete).
+        self.deleted: list[tuple[int, ScriptLine]] = []
+        self._chosen: ScriptLine | None = None
         self._unbind: Callable[[], None] | None = None
+        self._unbind_renders: Callable[[], None] | None = None
         self._build()
-        self.set_script(self.script, {})
+        self._bind(self.script)
 
     # --- building ------------------------------------------------------------------
 
@@ -98,10 +115,10 @@ class ScriptPanel(QWidget):
             self.buttons[name] = button
         self.render_stale_button = QPushButton("Render stale")
         self.render_stale_button.setToolTip("Render the lines whose take is stale or missing")
-        self.render_stale_button.clicked.connect(lambda: self.render(stale_only=True))
+        self.render_stale_button.clicked.connect(lambda: self.render_lines("stale"))
         self.render_all_button = QPushButton("Render all")
         self.render_all_button.setToolTip("Render every line again")
-        self.render_all_button.clicked.connect(lambda: self.render(stale_only=False))
+        self.render_all_button.clicked.connect(lambda: self.render_lines("all"))
         bar.addSpacing(8)
         bar.addWidget(self.render_stale_button)
         bar.addWidget(self.render_all_button)
@@ -127,31 +144,75 @@ class ScriptPanel(QWidget):
 
     # --- the script ----------------------------------------------------------------
 
-    def set_script(self, script: Script, takes: dict[str, Take]) -> None:
-        if self._unbind is not None:
-            self._unbind()
-        self.script = script
-        self.takes = dict(takes)
-        self._unbind = script.events.connect(lambda _event: self.redraw())
-        self.redraw()
+    async def set_script(self, script: Script) -> None:
+        """Show ``script`` (the one shown before is saved first, then let go)."""
+        await self._stop_rendering()
+        if self.autosave is not None:
+            await self.autosave.close()
+            self.autosave = None
+        self.deleted.clear()
+        self._bind(script)
         if script.lines:
             self.table.selectRow(0)
 
+    def _bind(self, script: Script) -> None:
+        if self._unbind is not None:
+            self._unbind()
+        self.script = script
+        self._chosen = None
+        self._unbind = script.events.connect(lambda _event: self.redraw())
+        if self.untitled is not None or script.path is not None:
+            self.autosave = ScriptAutosave(script, untitled=self.untitled or script.path
+                                           or Path())
+        self.redraw()
+
+    @property
+    def takes(self) -> dict[str, Take]:
+        """The chosen takes that are loaded, by id."""
+        return self.script.takes
+
     def redraw(self) -> None:
         lines = self.script.lines
+        rows = self._rows_rendering()
+        default = self.script.defaults.voice_name or self.script.defaults.voice_id
+        if not default:
+            voice = self._voice()
+            default = f"({voice.name})" if voice is not None else "(the window's voice)"
         selected = self.table.currentRow()
+        self.table.blockSignals(True)
         self.table.setUpdatesEnabled(False)
         self.table.setRowCount(len(lines))
         for index, line in enumerate(lines):
-            take = self.takes.get(line.take_id) if line.take_id else None
-            self.table.show_line(index, line, take, describe(line, take, rendering=False),
-                                 "")
-        self.table.setUpdatesEnabled(True)
+            take = self.script.take_of(line)
+            row = rows.get(id(line))
+            shown = describe(line, take, rendering=row is RowState.RENDERING,
+                             waiting=row in (RowState.QUEUED, RowState.WAITING))
+            self.table.show_line(index, line, take, shown, default)
+        if self._chosen is not None:  # the chosen line may have moved
+            where = self.script.index_of(self._chosen)
+            selected = where if where is not None else min(selected, len(lines) - 1)
         if 0 <= selected < len(lines) and self.table.currentRow() != selected:
             self.table.selectRow(selected)
-        name = self.script.path.name if self.script.path is not None else "Untitled script"
-        self.title.setText(f"{name} · {len(lines)} lines")
+        self.table.setUpdatesEnabled(True)
+        self.table.blockSignals(False)
+        self._chosen_changed()
+        self.title.setText(self._title())
         self._update_buttons()
+
+    def _title(self) -> str:
+        script = self.script
+        name = script.path.name if script.path is not None else "Untitled script"
+        mark = " •" if script.dirty and script.path is not None else ""
+        counts = script.counts()
+        parts = [f"{len(script.lines)} lines"] + [
+            f"{n} {state.value}" for state, n in counts.items() if n and len(script.lines)]
+        return f"{name}{mark} · " + ", ".join(parts)
+
+    def _rows_rendering(self) -> dict[int, RowState]:
+        renders = self.renders
+        if renders is None or renders.finished:
+            return {}
+        return {id(row.line): row.state for row in renders.all_rows}
 
     def current_index(self) -> int:
         row = self.table.currentRow()
@@ -163,8 +224,15 @@ class ScriptPanel(QWidget):
 
     def _selection_changed(self) -> None:
         self._update_buttons()
-        if self.current_index() >= 0:
-            self.lineChosen.emit(self.current_index())
+        self._chosen_changed()
+
+    def _chosen_changed(self) -> None:
+        """Tell the window when another line (not a redraw of the same) is chosen."""
+        line = self.current_line()
+        if line is not self._chosen:
+            self._chosen = line
+            if line is not None:
+                self.lineChosen.emit(self.current_index())
 
     def _update_buttons(self) -> None:
         index, count = self.current_index(), len(self.script.lines)
@@ -176,6 +244,7 @@ class ScriptPanel(QWidget):
     # --- editing -------------------------------------------------------------------
 
     def _attempt(self, change: Callable[[], object]) -> bool:
+        """Do a change of the script; what cannot be done is said, and changes nothing."""
         try:
             change()
         except VoiceboothError as exc:
@@ -183,42 +252,165 @@ class ScriptPanel(QWidget):
             return False
         return True
 
+    def edit_current(self, **fields: Any) -> None:
+        """The editor changed: the chosen line follows (it turns stale if it had a take)."""
+        index = self.current_index()
+        if index >= 0:
+            self._attempt(lambda: self.script.update(index, **fields))
+
     def add_line(self) -> None:
-        pass
+        """A new empty line after the chosen one, with the editor's voice and settings."""
+        fields = {k: v for k, v in self._editor_fields().items() if k != "text"}
+        index = self.current_index() + 1 if self.current_index() >= 0 else len(self.script)
+        self._attempt(lambda: self.script.insert(index, "", **fields))
+        self.table.selectRow(index)
 
     def split_current(self) -> None:
-        pass
+        index = self.current_index()
+        if index >= 0 and self._attempt(lambda: self.script.split(index, self._cursor())):
+            self._reload()
+
+    def _reload(self) -> None:
+        """The chosen line's text changed here, not in the editor: load it again."""
+        self._chosen = None
+        self._chosen_changed()
 
     def merge_current(self) -> None:
-        pass
+        index = self.current_index()
+        if index >= 0 and self._attempt(lambda: self.script.merge(index)):
+            self._reload()
 
     def move_current(self, step: int) -> None:
-        pass
+        index = self.current_index()
+        if index >= 0 and 0 <= index + step < len(self.script):
+            self._attempt(lambda: self.script.move(index, index + step))
 
     def duplicate_current(self) -> None:
-        pass
+        index = self.current_index()
+        if index >= 0 and self._attempt(lambda: self.script.duplicate(index)):
+            self.table.selectRow(index + 1)
 
     def delete_current(self) -> None:
-        pass
+        index = self.current_index()
+        if index < 0:
+            return
+        line = self.script.remove(index)
+        self.deleted.append((index, line))
+        self.notice.emit(f"Line {line.id!r} deleted: Undo delete brings it back.")
 
     def undo_delete(self) -> None:
-        pass
+        if not self.deleted:
+            self.notice.emit("No deleted line to bring back.")
+            return
+        index, line = self.deleted.pop()
+        if self._attempt(lambda: self.script.insert_line(index, line)):
+            self.table.selectRow(min(index, len(self.script) - 1))
 
     # --- rendering and playing --------------------------------------------------------
 
-    def play_line(self, index: int) -> None:
-        pass
+    def resolve(self, line: ScriptLine) -> Voice:
+        """The voice a line is said in: its own (by id, or by name as a CSV may give
+        it), else the script's, else the window's."""
+        voice_id, name = line.voice
+        voices = self.studio.library.voices
+        if voice_id:
+            found = resolve_voice(voice_id, voices) or (
+                resolve_voice(name, voices) if name else None)
+            return found or Voice(id=voice_id, name=name or voice_id)
+        chosen = self._voice()
+        if chosen is None:
+            return Voice(id="", name="")  # the check before sending says what is missing
+        return chosen
 
-    def render(self, *, stale_only: bool) -> None:
-        _ = self.studio.settings.get(LINEUP_PARALLEL)
+    def play_line(self, index: int) -> None:
+        """Play the line's take; a line without one is rendered (then played)."""
+        if not 0 <= index < len(self.script):
+            return
+        take = self.script.take_of(self.script[index])
+        if take is not None and take.n_frames:
+            self.studio.transport.play_take(take)
+            return
+        self.render_lines([index])
+
+    def render_lines(self, which: Which = "stale") -> bool:
+        """Render ``which`` lines ("all", "stale" and missing, or these indices); whether
+        it started."""
+        if self.renders is not None and not self.renders.finished:
+            self.notice.emit("Lines are rendering: wait, or Cancel first.")
+            return False
+        if not self.script.defaults.voice_id:
+            voice = self._voice()
+            if voice is None and any(not line.voice_id for line in self.script.lines):
+                self.failed.emit("Choose a voice first: some lines have no voice of their "
+                                 "own, and the script has none.")
+                return False
+            if voice is not None:  # the script keeps the voice it was rendered in
+                self.script.set_defaults(voice_id=voice.id, voice_name=voice.name)
+        lexicon = self.studio.lexicons.lexicon() if self.studio.use_lexicons else None
+        try:
+            renders = ScriptRenders(self.studio.endpoints, self.script, which,
+                                    voices=self.resolve, lexicon=lexicon,
+                                    max_parallel=self.studio.settings.get(LINEUP_PARALLEL),
+                                    history=self.studio.history)
+        except VoiceboothError as exc:
+            self.notice.emit(str(exc))
+            return False
+        self.renders = renders
+        unbind_rows = renders.events.connect(self._on_renders)
+        unbind_progress = renders.progress.connect(self._show_progress)
+
+        def unbind() -> None:
+            unbind_rows()
+            unbind_progress()
+        self._unbind_renders = unbind
+        self.progress_box.show()
+        self.cancel_button.setEnabled(True)
+        self._show_progress(renders.counts())
+        renders.start()
+        self.redraw()
+        return True
+
+    def _on_renders(self, event: LineupEvent) -> None:
+        if isinstance(event, RowChanged) and isinstance(event.row, ScriptRow):
+            self.redraw()
+        elif isinstance(event, LineupFinished):
+            self.cancel_button.setEnabled(False)
+            self._show_progress(self.renders.counts() if self.renders else None)
+            self.redraw()
+
+    def _show_progress(self, progress: RenderProgress | None) -> None:
+        if progress is None:
+            return
+        self.progress.setMaximum(max(1, progress.total))
+        self.progress.setValue(progress.done + progress.failed)
+        parts = [f"{progress.done} done", f"{progress.failed} failed",
+                 f"{progress.remaining} remaining"]
+        if progress.stopped:
+            parts.append(f"{progress.stopped} cancelled")
+        self.progress_label.setText(" · ".join(parts))
 
     def cancel(self) -> None:
-        pass
+        """Stop rendering: lines already rendered keep their takes, the rest stay as
+        they were."""
+        if self.renders is not None:
+            self.renders.stop()
 
-    def _release(self) -> None:
+    async def _stop_rendering(self) -> None:
+        if self._unbind_renders is not None:
+            self._unbind_renders()
+            self._unbind_renders = None
+        if self.renders is not None:
+            await self.renders.close()
+            self.renders = None
+        self.progress_box.hide()
+
+    async def aclose(self) -> None:
+        """Stop rendering and write what the autosave still holds (the window closes)."""
+        await self._stop_rendering()
+        if self.autosave is not None:
+            await self.autosave.close()
+            self.autosave = None
         if self._unbind is not None:
             self._unbind()
             self._unbind = None
 
-
-_ = Qt

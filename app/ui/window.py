@@ -11,16 +11,20 @@ import base64
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDockWidget,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QPushButton,
     QSplitter,
     QToolBar,
@@ -33,11 +37,12 @@ from app.cartesia.voices_types import Voice
 from app.errors import VoiceboothError
 from app.markup import Diagnostic, Dialect
 from app.markup.lexicon import Entry
-from app.settings import LINEUP_PARALLEL, VOICE_ID, WINDOW_GEOMETRY, WINDOW_STATE
+from app.settings import LINEUP_PARALLEL, SCRIPT_PATH, VOICE_ID, WINDOW_GEOMETRY, WINDOW_STATE
 from app.studio.draft import Draft, language_warning
 from app.studio.lab import Candidate, WordInLine, word_in_line
 from app.studio.lexicons import LexiconsChanged
 from app.studio.library import LibraryEvent, LoadFailed
+from app.studio.project import untitled_path
 from app.studio.recorder import RecorderEvent, RecordingStarted
 from app.studio.retakes import Retakes, RetakesEvent, Spliced, SpliceUndone, words_between
 from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, StudioEvent
@@ -54,6 +59,8 @@ from app.ui.lineup_panel import LineupPanel
 from app.ui.markup_editor import HEAR_KEYS, IpaPalette, MarkupEditor, insert_actions
 from app.ui.menus import add_actions
 from app.ui.retake_panel import RetakePanel
+from app.ui.script_files import ScriptFiles
+from app.ui.script_panel import EditorFields, ScriptPanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.take_view import TakeView
 from app.ui.voice_picker import VoicePicker
@@ -161,12 +168,40 @@ class MainWindow(QMainWindow):
         self.take_label = QLabel()
         self.statusBar().addWidget(self.connection_label)
         self.statusBar().addPermanentWidget(self.take_label)
+        self._build_script()
         self._build_actions()
+
+    def _build_script(self) -> None:
+        """The script panel, docked under the editor (hidden until a script is used)."""
+        data = self.studio.lexicons.folder  # the data folder, beside the user lexicon
+        self.script_panel = ScriptPanel(
+            self.studio, self._editor_fields, lambda: self.voice,
+            lambda: self.editor.textCursor().position(),
+            untitled_path(data) if data is not None else None)
+        self.script_dock = QDockWidget("Script", self)
+        self.script_dock.setObjectName("script_dock")  # saveState() keeps where it is
+        self.script_dock.setWidget(self.script_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.script_dock)
+        self.script_dock.hide()
+        self.script_files = ScriptFiles(
+            self.script_panel, self.settings, self, self.banner.show_error,
+            lambda text: self.statusBar().showMessage(text, 6000), self.autosave.touch)
+        self._loading_line = False
 
     def _build_actions(self) -> None:
         transport, view = self.studio.transport, self.take_view
         self.shortcuts = add_actions(self, self.menuBar(), [
-            ("&File", [("export", "Export…", "Ctrl+E", lambda: self.open_export(view.take)),
+            ("&File", [("new_script", "New script", "Ctrl+Alt+N",
+                        lambda: self._attempt(self.script_files.new())),
+                       ("open_script", "Open script…", "Ctrl+O", self.open_script),
+                       ("save_script", "Save script", "Ctrl+S", self.save_script),
+                       ("save_script_as", "Save script as…", "Ctrl+Shift+S",
+                        self.save_script_as),
+                       ("import_lines", "Import lines (CSV/JSON Lines)…", "Ctrl+Shift+I",
+                        self.import_lines),
+                       ("export_lines", "Export all lines…", "Ctrl+Shift+E",
+                        self.export_lines),
+                       ("export", "Export…", "Ctrl+E", lambda: self.open_export(view.take)),
                        ("settings", "Settings…", "Ctrl+,", self.open_settings),
                        ("quit", "Quit", "Ctrl+Q", self.close)]),
             ("&Playback", [("play", "Play", "Ctrl+Return", self.play),
@@ -197,6 +232,19 @@ class MainWindow(QMainWindow):
         self.shortcuts["match"].setCheckable(True)
         self.shortcuts["use_lexicons"].setCheckable(True)
         self.shortcuts["match"].setChecked(transport.match_loudness)
+        file_menu = next(o for o in self.shortcuts["export_lines"].associatedObjects()
+                         if isinstance(o, QMenu))
+        self.recent_menu = QMenu("Recent scripts", self)
+        self.recent_menu.aboutToShow.connect(lambda: self.script_files.fill_recent(
+            self.recent_menu, lambda path: self._attempt(self.script_files.open(path))))
+        file_menu.insertMenu(self.shortcuts["export_lines"], self.recent_menu)
+        file_menu.insertSeparator(self.shortcuts["export"])
+        view_menu = self.menuBar().addMenu("&View")
+        script_toggle = self.script_dock.toggleViewAction()
+        script_toggle.setText("Script")
+        script_toggle.setShortcut("Ctrl+Shift+L")
+        view_menu.addAction(script_toggle)
+        self.shortcuts["script"] = script_toggle
         insert_menu = self.menuBar().addMenu("&Insert")
         for action in self.insert_actions:
             insert_menu.addAction(action)
@@ -212,6 +260,12 @@ class MainWindow(QMainWindow):
         self.editor.textChanged.connect(self._update_play_enabled)
         self.editor.textChanged.connect(self.autosave.touch)
         self.controls.changed.connect(self.autosave.touch)
+        self.editor.textChanged.connect(self._line_edited)
+        self.controls.changed.connect(self._line_edited)
+        panel = self.script_panel
+        panel.lineChosen.connect(self.load_line)
+        panel.notice.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        panel.failed.connect(self.banner.show_error)
         self.editor.labRequested.connect(self.open_lab)
         self.editor.paletteOpened.connect(self._palette_opened)
         self.editor.hearRequested.connect(self.hear_word)
@@ -269,6 +323,8 @@ class MainWindow(QMainWindow):
         self.draft().save_to(self.settings)
         if self.voice is not None:
             self.settings.set(VOICE_ID, self.voice.id)
+        script = self.script_panel.script.path
+        self.settings.set(SCRIPT_PATH, str(script) if script is not None else "")
 
     def _autosave_line(self) -> None:
         self._keep_line()
@@ -301,6 +357,7 @@ class MainWindow(QMainWindow):
             self.studio.background(self.retake_panel.aclose())
             self.retake_panel.close()
         self.studio.background(self.retakes.close())
+        self.studio.background(self.script_panel.aclose())
         self.history_panel.close_panel()
         super().closeEvent(event)
 
@@ -321,6 +378,7 @@ class MainWindow(QMainWindow):
     def _voice_selected(self, voice: Voice) -> None:
         self.voice = voice
         self.autosave.touch()
+        self._line_edited()
         self.controls.set_language(voice.language)
         self._check_language()
         self._update_play_enabled()
@@ -340,6 +398,77 @@ class MainWindow(QMainWindow):
         self.play_button.setEnabled(ok)
         self.shortcuts["play"].setEnabled(ok)
         self.shortcuts["play_plain"].setEnabled(ok)
+
+    # --- the script ---------------------------------------------------------------------
+
+    def _editor_fields(self) -> EditorFields:
+        """A script line's fields as the editor, its controls and the voice say."""
+        draft = self.draft()
+        fields: EditorFields = {
+            "text": draft.text, "model_id": draft.model_id, "language": draft.language,
+            "speed": draft.speed, "volume": draft.volume, "emotion": draft.emotion}
+        if self.voice is not None:
+            fields.update(voice_id=self.voice.id, voice_name=self.voice.name)
+        return fields
+
+    def load_line(self, index: int) -> None:
+        """A script line into the editor, its controls and the picker (not generated)."""
+        line = self.script_panel.script.lines[index]
+        self._loading_line = True
+        try:
+            self.controls.set_draft(replace(self.draft(), text=line.text,
+                                            model_id=line.model_id, language=line.language,
+                                            speed=line.speed, volume=line.volume,
+                                            emotion=line.emotion))
+            if self.editor.toPlainText() != line.text:
+                self.editor.setPlainText(line.text)
+            voice = self.script_panel.resolve(line) if line.voice_id else None
+            if voice is not None and voice.id and (self.voice is None or
+                                                   self.voice.id != voice.id):
+                self.use_voice(voice)
+        finally:
+            self._loading_line = False
+
+    def _line_edited(self) -> None:
+        """What is typed or set in the editor goes into the chosen line (while the
+        script is shown)."""
+        if self._loading_line or not self.script_dock.isVisible():
+            return
+        fields = self._editor_fields()
+        line = self.script_panel.current_line()
+        if line is not None and not line.voice_id and self.voice is not None and \
+                self.voice.id == self.script_panel.script.defaults.voice_id:
+            del fields["voice_id"], fields["voice_name"]  # still the script's voice
+        self.script_panel.edit_current(**fields)
+
+    async def open_first_script(self, path: Path | None = None) -> None:
+        """The script given on the command line, else the one open last (or the untitled
+        script a crash left)."""
+        await self.script_files.start_with(path)
+
+    def open_script(self) -> None:
+        path = self.script_files.ask_open()
+        if path is not None:
+            self._attempt(self.script_files.open(path))
+
+    def save_script(self) -> None:
+        if self.script_panel.script.path is None:
+            self.save_script_as()
+        else:
+            self._attempt(self.script_files.save())
+
+    def save_script_as(self) -> None:
+        path = self.script_files.ask_save_as()
+        if path is not None:
+            self._attempt(self.script_files.save(path))
+
+    def import_lines(self) -> None:
+        path = self.script_files.ask_import()
+        if path is not None:
+            self._attempt(self.script_files.import_lines(path))
+
+    def export_lines(self) -> None:
+        self.statusBar().showMessage("Export all lines is not available yet.", 4000)
 
     # --- playing --------------------------------------------------------------------------
 

@@ -1,0 +1,252 @@
+"""The script panel in the real window, offline: a 40-line CSV imported, rendered within
+the plan's limit, one line edited and only it rendered again, lines split, merged,
+moved, duplicated and deleted, the project saved and opened again with its takes."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PySide6.QtCore import Qt
+
+from app.engine.local import LocalEngine
+from app.engine.server import ServerConfig
+from app.engine.synth.tones import VOICE_ID, ToneSynthesizer
+from app.settings import LINEUP_PARALLEL, RECENT_SCRIPTS, SCRIPT_PATH, Settings
+from app.studio.lexicons import Lexicons
+from app.studio.options import RunOptions
+from app.studio.script import LineState
+from app.studio.studio import Studio
+from app.takes.history import History
+from app.ui.script_table import ID, STATE, TEXT
+from app.ui.window import MainWindow
+from tests.ui.conftest import close_window, run, until
+
+PLAN = 2
+LINES = 40
+
+
+def engine_server(window: MainWindow) -> Any:
+    """The offline engine's server (it counts the contexts open at once)."""
+    engine = window.studio.endpoints._engine
+    assert engine is not None and engine._server is not None
+    return engine._server.server
+
+
+def start(loop: qasync.QEventLoop, window: MainWindow) -> None:
+    """Started, with the voice of tones chosen, and the work start() began finished."""
+    window.show()
+    run(loop, window.studio.start())
+    run(loop, window.studio.library.refresh())
+    run(loop, until(lambda: not window.studio._tasks))
+    assert window.picker.select(VOICE_ID)
+
+
+def plan_window(tmp_path: Path, settings: Settings | None = None) -> MainWindow:
+    """The window over a test engine of tones that allows a Free plan's two contexts
+    at once (``serve --max-contexts 2``), sending audio at 8× real time so they
+    overlap."""
+    studio = Studio(settings or Settings(tmp_path / "config" / "settings.json"),
+                    RunOptions(offline=True), History(tmp_path / "data" / "history"),
+                    engine=LocalEngine(ServerConfig(max_contexts=PLAN, pace=8.0),
+                                       synthesizers=[ToneSynthesizer()]),
+                    cache_dir=tmp_path / "cache", lexicons=Lexicons(tmp_path / "data"))
+    return MainWindow(studio)
+
+
+@pytest.fixture
+def window(loop: qasync.QEventLoop, tmp_path: Path, qtbot: Any) -> Iterator[MainWindow]:
+    win = plan_window(tmp_path)
+    win.resize(1024, 760)
+    start(loop, win)
+    yield win
+    close_window(loop, win)
+
+
+def write_csv(path: Path, count: int = LINES) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["id", "text"])
+        for n in range(1, count + 1):
+            out.writerow([f"prompt_{n:02d}", f"Prompt number {n}. Please hold."])
+    return path
+
+
+def states(window: MainWindow) -> list[str]:
+    table = window.script_panel.table
+    return [table.item(i, STATE).text() for i in range(table.rowCount())]
+
+
+def test_import_render_edit_and_render_stale(window: MainWindow, loop: qasync.QEventLoop,
+                                            tmp_path: Path) -> None:
+    panel, server = window.script_panel, engine_server(window)
+    window.settings.set(LINEUP_PARALLEL, PLAN)
+    assert not window.script_dock.isVisible()
+
+    async def scenario() -> None:
+        assert await window.script_files.import_lines(write_csv(tmp_path / "lines.csv"))
+        assert window.script_dock.isVisible()
+        assert panel.table.rowCount() == LINES
+        assert states(window) == ["missing"] * LINES
+        assert panel.table.item(11, ID).text() == "prompt_12"
+        assert panel.table.item(11, TEXT).toolTip() == "Prompt number 12. Please hold."
+        assert panel.table.item(11, STATE).toolTip() == "no take yet: render it (Enter)"
+        # Choosing a line loads it into the editor.
+        panel.table.selectRow(11)
+        assert window.editor.toPlainText() == "Prompt number 12. Please hold."
+
+        panel.render_stale_button.click()
+        renders = panel.renders
+        assert renders is not None and renders.limit == PLAN
+        assert panel.progress_box.isVisible() and panel.cancel_button.isEnabled()
+        await until(lambda: "rendering…" in states(window))
+        await until(lambda: renders.finished, 120)
+        assert states(window) == ["current"] * LINES
+        assert 1 < server.peak_contexts <= PLAN
+        assert panel.progress_label.text() == f"{LINES} done · 0 failed · 0 remaining"
+        assert panel.progress.value() == panel.progress.maximum() == LINES
+        assert not panel.cancel_button.isEnabled()
+
+        # Line 12 edited in the editor: only it turns stale, and only it renders again.
+        panel.table.selectRow(11)
+        first_take = panel.script[11].take_id
+        window.editor.setPlainText("Prompt twelve, said again.")
+        assert panel.script[11].text == "Prompt twelve, said again."
+        assert states(window).count("stale") == 1 and states(window)[11] == "stale"
+        assert panel.table.item(11, STATE).toolTip() == "text changed since the take"
+        others = [line.take_id for i, line in enumerate(panel.script.lines) if i != 11]
+        panel.render_stale_button.click()
+        again = panel.renders
+        assert again is not None and again is not renders
+        assert [row.line.id for row in again.all_rows] == ["prompt_12"]
+        await until(lambda: again.finished, 60)
+        assert states(window) == ["current"] * LINES
+        assert panel.script[11].take_id != first_take
+        assert [line.take_id for i, line in enumerate(panel.script.lines)
+                if i != 11] == others
+    run(loop, scenario(), 180)
+
+
+def test_split_merge_move_duplicate_delete(window: MainWindow, loop: qasync.QEventLoop,
+                                           tmp_path: Path) -> None:
+    panel, script = window.script_panel, window.script_panel.script
+
+    async def scenario() -> None:
+        window.script_dock.show()
+        panel.add_line()
+        assert len(script) == 1 and script[0].voice_id == VOICE_ID
+        window.editor.setPlainText("First half. Second half.")
+        assert script[0].text == "First half. Second half."
+        cursor = window.editor.textCursor()
+        cursor.setPosition(len("First half. "))
+        window.editor.setTextCursor(cursor)
+        panel.buttons["split"].click()
+        assert [line.text for line in script.lines] == ["First half.", "Second half."]
+        assert panel.current_line() is script[0]
+        assert window.editor.toPlainText() == "First half."
+        panel.buttons["merge"].click()
+        assert [line.text for line in script.lines] == ["First half. Second half."]
+        assert window.editor.toPlainText() == "First half. Second half."
+        panel.buttons["duplicate"].click()
+        assert len(script) == 2 and script[1].text == script[0].text
+        assert script[1].id != script[0].id and panel.current_index() == 1
+        window.editor.setPlainText("The copy.")
+        assert [line.text for line in script.lines] == ["First half. Second half.",
+                                                        "The copy."]
+        panel.table.setFocus()
+        panel.move_current(-1)
+        assert [line.text for line in script.lines] == ["The copy.",
+                                                        "First half. Second half."]
+        assert panel.current_index() == 0  # the moved line stays chosen
+        panel.buttons["down"].click()
+        assert [line.text for line in script.lines] == ["First half. Second half.",
+                                                        "The copy."]
+        assert panel.current_index() == 1
+        panel.buttons["delete"].click()
+        assert [line.text for line in script.lines] == ["First half. Second half."]
+        panel.buttons["undo"].click()
+        assert [line.text for line in script.lines] == ["First half. Second half.",
+                                                        "The copy."]
+    run(loop, scenario())
+
+
+def test_alt_arrows_move_and_a_bad_split_is_said(window: MainWindow, loop: qasync.QEventLoop,
+                                                 qtbot: Any) -> None:
+    panel, script = window.script_panel, window.script_panel.script
+
+    async def scenario() -> None:
+        window.script_dock.show()
+        for text in ("One.", "Two."):
+            panel.add_line()
+            window.editor.setPlainText(text)
+        panel.table.setFocus()
+        qtbot.keyClick(panel.table, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+        assert [line.text for line in script.lines] == ["Two.", "One."]
+        window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+        panel.split_current()  # at the end: nothing to split off
+        assert "cannot be split" in window.banner.message()
+        assert [line.text for line in script.lines] == ["Two.", "One."]
+    run(loop, scenario())
+
+
+def test_save_and_open_again_with_the_takes(loop: qasync.QEventLoop, tmp_path: Path,
+                                            qtbot: Any) -> None:
+    project = tmp_path / "prompts.voicebooth"
+    first = plan_window(tmp_path / "a")
+    start(loop, first)
+    panel = first.script_panel
+
+    async def edit_and_save() -> None:
+        assert await first.script_files.import_lines(write_csv(tmp_path / "l.csv", 4))
+        assert panel.render_lines("all")
+        renders = panel.renders
+        assert renders is not None
+        await until(lambda: renders.finished, 60)
+        panel.table.selectRow(2)
+        first.editor.setPlainText("Changed after rendering.")
+        assert await first.script_files.save(project) == project
+    run(loop, edit_and_save())
+    assert states(first) == ["current", "current", "stale", "current"]
+    takes = [line.take_id for line in panel.script.lines]
+    assert first.settings.get(SCRIPT_PATH) == str(project.resolve())
+    assert first.settings.get(RECENT_SCRIPTS) == [str(project.resolve())]
+    close_window(loop, first)
+
+    # The next start opens it again (the setting), takes and states as they were.
+    settings = Settings(tmp_path / "a" / "config" / "settings.json")
+    assert settings.get(SCRIPT_PATH) == str(project.resolve())
+    second = plan_window(tmp_path / "b", settings)
+    start(loop, second)
+    run(loop, second.open_first_script(None))
+    assert second.script_dock.isVisible()
+    assert second.script_panel.script.path == project.resolve()
+    assert [line.take_id for line in second.script_panel.script.lines] == takes
+    assert states(second) == ["current", "current", "stale", "current"]
+    take = second.script_panel.script.take_of(second.script_panel.script[0])
+    assert take is not None and take.n_frames > 0
+    assert [line.state for line in second.script_panel.script.lines] == [
+        LineState.CURRENT, LineState.CURRENT, LineState.STALE, LineState.CURRENT]
+    close_window(loop, second)
+
+
+def test_a_bad_csv_is_said_with_line_and_column_and_adds_nothing(
+        window: MainWindow, loop: qasync.QEventLoop, tmp_path: Path) -> None:
+    good = write_csv(tmp_path / "good.csv", 3)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,text,speed\nx1,Hello.,1.0\nx2,World.,fast\n", "utf-8")
+
+    async def scenario() -> None:
+        assert await window.script_files.import_lines(good)
+        assert not await window.script_files.import_lines(bad)
+        message = window.banner.message()
+        assert "No lines were imported" in message and "bad.csv:3:" in message
+        assert len(window.script_panel.script) == 3
+        # The same ids again: refused, nothing added.
+        assert not await window.script_files.import_lines(good)
+        assert "already lines of this script" in window.banner.message()
+        assert len(window.script_panel.script) == 3
+    run(loop, scenario())
