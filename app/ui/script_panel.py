@@ -306,6 +306,18 @@ class ScriptPanel(QWidget):
         if self._attempt(lambda: self.script.insert_line(index, line)):
             self.table.selectRow(min(index, len(self.script) - 1))
 
+    def repoint_take(self, previous_id: str, take: Take) -> int:
+        """A retake was spliced into a line's take (or the splice undone): the lines
+        that chose ``previous_id`` choose ``take`` now, with the key they had (the
+        splice says the same text with the same settings, so they stay current). How
+        many lines moved."""
+        moved = 0
+        for index, line in enumerate(self.script.lines):
+            if line.take_id == previous_id:
+                self.script.set_take(index, take, key=line.take_key)
+                moved += 1
+        return moved
+
     # --- rendering and playing --------------------------------------------------------
 
     def resolve(self, line: ScriptLine) -> Voice:

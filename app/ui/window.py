@@ -541,9 +541,11 @@ class MainWindow(QMainWindow):
     def _on_retakes(self, event: RetakesEvent) -> None:
         """The spliced take (or, undone, the one before it) is the take shown."""
         if isinstance(event, Spliced):
+            self.script_panel.repoint_take(event.previous.id, event.take)
             self.studio.transport.show(event.take)
             self.statusBar().showMessage(f"Spliced a retake into “{event.take.name}”.", 5000)
         elif isinstance(event, SpliceUndone):
+            self.script_panel.repoint_take(event.take.id, event.previous)
             self.studio.transport.show(event.previous)
             self.statusBar().showMessage("Splice undone.", 5000)
 

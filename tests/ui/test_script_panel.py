@@ -250,3 +250,32 @@ def test_a_bad_csv_is_said_with_line_and_column_and_adds_nothing(
         assert "already lines of this script" in window.banner.message()
         assert len(window.script_panel.script) == 3
     run(loop, scenario())
+
+
+def test_a_kept_retake_repoints_its_line_and_undo_points_back(
+        window: MainWindow, loop: qasync.QEventLoop) -> None:
+    panel, script = window.script_panel, window.script_panel.script
+
+    async def scenario() -> None:
+        window.script_dock.show()
+        panel.add_line()
+        window.editor.setPlainText("Welcome to the show. Try the fastest voices, then "
+                                   "keep the best one.")
+        panel.add_line()
+        window.editor.setPlainText("A line that is not retaken.")
+        assert panel.render_lines("all")
+        renders = panel.renders
+        assert renders is not None
+        await until(lambda: renders.finished, 60)
+        take, other = script.take_of(script[0]), script[1].take_id
+        assert take is not None and script[0].state is LineState.CURRENT
+        variants = window.retakes.generate(take, 6, 7, count=1)
+        await until(lambda: variants.finished, 60)
+        spliced = await window.retakes.keep(variants.variants[0])
+        assert spliced.id != take.id
+        assert script[0].take_id == spliced.id and script.take_of(script[0]) is spliced
+        assert script[0].state is LineState.CURRENT and states(window)[0] == "current"
+        assert script[1].take_id == other
+        await window.retakes.undo()
+        assert script[0].take_id == take.id and script[0].state is LineState.CURRENT
+    run(loop, scenario())
