@@ -94,7 +94,7 @@ def test_an_untitled_script_survives_kill_9_and_comes_back(
     process = start_driver(tmp_path, "script")
     read_until(process, "ready")
     typed: list[tuple[str, float]] = []
-    while not typed or typed[-1][1] - typed[0][1] < 5.0:
+    while not typed or typed[-1][1] - typed[0][1] < 6.0:
         (line,) = read_until(process, "typed")[-1:]
         _, line_id, at = line.split()
         typed.append((line_id, float(at)))
@@ -103,7 +103,7 @@ def test_an_untitled_script_survives_kill_9_and_comes_back(
     data = tmp_path / "data" / "voicebooth"
     saved = json.loads(untitled_path(data).read_text("utf-8"))["lines"]
     old_enough = [line_id for line_id, at in typed if at < killed_at - LOST_AT_MOST_S]
-    assert len(old_enough) >= 8
+    assert len(old_enough) >= 5  # so they were saved while typing went on
     assert [line["id"] for line in saved][:len(old_enough)] == old_enough
     for line in saved[:len(old_enough)]:
         assert line["text"] == f"Line {line['id'].split('-')[1]} of the script."
