@@ -32,8 +32,9 @@ from app.cartesia.voices_types import Voice
 from app.errors import VoiceboothError
 from app.settings import LINEUP_PARALLEL
 from app.studio.autosave import ScriptAutosave
+from app.studio.export_jobs import ExportItem
 from app.studio.lineup import LineupEvent, LineupFinished, RowChanged, RowState
-from app.studio.script import Script, ScriptLine, resolve_voice
+from app.studio.script import LineState, Script, ScriptLine, resolve_voice
 from app.studio.script_renders import RenderProgress, ScriptRenders, ScriptRow, Which
 from app.studio.studio import Studio
 from app.takes.take import Take
@@ -318,6 +319,29 @@ class ScriptPanel(QWidget):
                 moved += 1
         return moved
 
+    def export_items(self) -> tuple[list[ExportItem], str]:
+        """The lines' chosen takes to export (numbered by line), and what to say about
+        the lines left out or exported stale ("" when every line is current)."""
+        items: list[ExportItem] = []
+        left_out: list[str] = []
+        stale: list[str] = []
+        for n, line in enumerate(self.script.lines, start=1):
+            take = self.script.take_of(line)
+            if take is None or not take.n_frames:
+                left_out.append(line.id)
+                continue
+            items.append(ExportItem(take, n, line.id))
+            if line.state is LineState.STALE:
+                stale.append(line.id)
+        notes = []
+        if left_out:
+            notes.append(f"{len(left_out)} lines have no take and are left out "
+                         f"({_some(left_out)})")
+        if stale:
+            notes.append(f"{len(stale)} takes are stale ({_some(stale)}): Render stale "
+                         "first to export what the lines say now")
+        return items, "; ".join(notes) + ("." if notes else "")
+
     # --- rendering and playing --------------------------------------------------------
 
     def resolve(self, line: ScriptLine) -> Voice:
@@ -426,3 +450,7 @@ class ScriptPanel(QWidget):
             self._unbind()
             self._unbind = None
 
+
+
+def _some(ids: list[str], shown: int = 4) -> str:
+    return ", ".join(ids[:shown]) + (", …" if len(ids) > shown else "")

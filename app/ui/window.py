@@ -467,8 +467,23 @@ class MainWindow(QMainWindow):
         if path is not None:
             self._attempt(self.script_files.import_lines(path))
 
-    def export_lines(self) -> None:
-        self.statusBar().showMessage("Export all lines is not available yet.", 4000)
+    def export_lines(self) -> ExportDialog | None:
+        """Every line's chosen take into a folder, named by the template ({n} is the
+        line's number, {id} its id); lines without a take are said, not exported."""
+        items, missing = self.script_panel.export_items()
+        if not items:
+            self.statusBar().showMessage("No line has a take yet: render the script first "
+                                         "(Render stale).", 6000)
+            return None
+        dialog = self.export_dialog = ExportDialog(self, self.studio, items)
+        dialog.failed.connect(self.banner.show_error)
+        dialog.exported.connect(lambda files: self.statusBar().showMessage(
+            f"Exported {len(files)} files to {files[0].parent}" if files else
+            "Nothing was exported.", 8000))
+        if missing:
+            self.statusBar().showMessage(missing, 10000)
+        dialog.open()
+        return dialog
 
     # --- playing --------------------------------------------------------------------------
 

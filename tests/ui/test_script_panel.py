@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 import qasync
+import soundfile
 from PySide6.QtCore import Qt
 
+from app.audio.loudness import measure
 from app.engine.local import LocalEngine
 from app.engine.server import ServerConfig
 from app.engine.synth.tones import VOICE_ID, ToneSynthesizer
@@ -279,3 +281,40 @@ def test_a_kept_retake_repoints_its_line_and_undo_points_back(
         await window.retakes.undo()
         assert script[0].take_id == take.id and script[0].state is LineState.CURRENT
     run(loop, scenario())
+
+
+def test_export_all_lines_as_flac_at_minus_16_lufs_named_n_id(
+        window: MainWindow, loop: qasync.QEventLoop, tmp_path: Path) -> None:
+    panel = window.script_panel
+    out = tmp_path / "out"
+
+    async def scenario() -> list[Path]:
+        assert await window.script_files.import_lines(write_csv(tmp_path / "l.csv", 5))
+        assert window.export_lines() is None  # nothing rendered yet: said, no dialog
+        assert "render the script first" in window.statusBar().currentMessage()
+        assert panel.render_lines([0, 1, 2, 4])
+        renders = panel.renders
+        assert renders is not None
+        await until(lambda: renders.finished, 60)
+        dialog = window.export_lines()
+        assert dialog is not None and len(dialog.items) == 4
+        assert "1 lines have no take and are left out (prompt_04)" in \
+            window.statusBar().currentMessage()
+        dialog.path_edit.setText(str(out))
+        dialog.template.setText("{n}_{id}")
+        dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("flac"))
+        dialog.rate.setCurrentIndex(dialog.rate.findData(48000))
+        dialog.target.setCurrentIndex(dialog.target.findData(-16.0))
+        files: list[Path] = await dialog.export()
+        dialog.close()
+        return files
+
+    files = run(loop, scenario(), 120)
+    audio = sorted(p.name for p in files if p.suffix == ".flac")
+    assert audio == ["1_prompt_01.flac", "2_prompt_02.flac", "3_prompt_03.flac",
+                     "5_prompt_05.flac"]
+    for name in audio:
+        samples, rate = soundfile.read(out / name, dtype="float32")
+        assert rate == 48000
+        loudness = measure(samples, rate)
+        assert loudness is not None and abs(loudness.lufs - -16.0) <= 0.5
