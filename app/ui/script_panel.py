@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -38,7 +39,7 @@ from app.studio.script import LineState, Script, ScriptLine, resolve_voice
 from app.studio.script_renders import RenderProgress, ScriptRenders, ScriptRow, Which
 from app.studio.studio import Studio
 from app.takes.take import Take
-from app.ui.script_table import LineTable, describe
+from app.ui.script_table import STATE, LineTable, describe
 
 #: The fields of a line the editor and its controls set.
 EditorFields = dict[str, Any]
@@ -81,14 +82,17 @@ class ScriptPanel(QWidget):
     def _build(self) -> None:
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: 600;")
+        # The counts may be long: the buttons keep their room at 1024 px, the title
+        # gives way (its tooltip has all of it).
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setMinimumWidth(160)
         self.table = LineTable()
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.playRequested.connect(self.play_line)
         self.table.moveRequested.connect(self.move_current)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(self.title)
-        bar.addStretch()
+        bar.addWidget(self.title, 1)
         self.buttons: dict[str, QToolButton] = {}
         for name, text, tip, keys, slot in (
                 ("add", "+ Line", "Add a line after this one, with the editor's settings",
@@ -137,11 +141,18 @@ class ScriptPanel(QWidget):
         self.progress_box = QWidget()
         self.progress_box.setLayout(progress)
         self.progress_box.hide()
+        #: How many lines are in each state, under the table (always shown).
+        self.counts = QLabel()
+        self.counts.setStyleSheet("color: palette(placeholder-text);")
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(0, 0, 0, 0)
+        bottom.addWidget(self.counts)
+        bottom.addWidget(self.progress_box, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.progress_box)
+        layout.addLayout(bottom)
 
     # --- the script ----------------------------------------------------------------
 
@@ -197,17 +208,25 @@ class ScriptPanel(QWidget):
         self.table.setUpdatesEnabled(True)
         self.table.blockSignals(False)
         self._chosen_changed()
-        self.title.setText(self._title())
+        title = self._title()
+        self.title.setText(title)
+        self.title.setToolTip(title)
+        self.counts.setText(self._counts())
         self._update_buttons()
 
     def _title(self) -> str:
         script = self.script
         name = script.path.name if script.path is not None else "Untitled script"
         mark = " •" if script.dirty and script.path is not None else ""
-        counts = script.counts()
-        parts = [f"{len(script.lines)} lines"] + [
-            f"{n} {state.value}" for state, n in counts.items() if n and len(script.lines)]
-        return f"{name}{mark} · " + ", ".join(parts)
+        return f"{name}{mark} · {len(script.lines)} lines"
+
+    def _counts(self) -> str:
+        """"29 current · 2 stale · 8 missing · 1 failed", as the state column says."""
+        shown = [self.table.item(i, STATE) for i in range(self.table.rowCount())]
+        labels = [item.text().rstrip("…") for item in shown if item is not None]
+        return " · ".join(f"{labels.count(label)} {label}" for label in
+                          ("current", "stale", "missing", "failed", "queued", "rendering")
+                          if labels.count(label))
 
     def _rows_rendering(self) -> dict[int, RowState]:
         renders = self.renders
@@ -234,12 +253,15 @@ class ScriptPanel(QWidget):
             self._chosen = line
             if line is not None:
                 self.lineChosen.emit(self.current_index())
+                if line.error:  # the table has room for "failed", not for why
+                    self.notice.emit(f"Line {line.id} failed: {line.error}")
 
     def _update_buttons(self) -> None:
         index, count = self.current_index(), len(self.script.lines)
         for name, enabled in (("split", index >= 0), ("merge", 0 <= index < count - 1),
                               ("up", index > 0), ("down", 0 <= index < count - 1),
-                              ("duplicate", index >= 0), ("delete", index >= 0)):
+                              ("duplicate", index >= 0), ("delete", index >= 0),
+                              ("undo", bool(self.deleted))):
             self.buttons[name].setEnabled(enabled)
 
     # --- editing -------------------------------------------------------------------
@@ -295,8 +317,8 @@ class ScriptPanel(QWidget):
         index = self.current_index()
         if index < 0:
             return
+        self.deleted.append((index, self.script[index]))
         line = self.script.remove(index)
-        self.deleted.append((index, line))
         self.notice.emit(f"Line {line.id!r} deleted: Undo delete brings it back.")
 
     def undo_delete(self) -> None:
