@@ -25,7 +25,7 @@ from app.ui.script_panel import ScriptPanel
 #: Recent scripts kept in the File menu.
 RECENT_KEPT = 8
 PROJECT_FILTER = f"Voicebooth scripts (*{SUFFIX})"
-LINES_FILTER = "Lines (*.csv *.jsonl *.json)"
+LINES_FILTER = "Lines (*.csv *.jsonl *.ndjson)"
 
 
 class ScriptFiles:
