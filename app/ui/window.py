@@ -422,7 +422,8 @@ class MainWindow(QMainWindow):
                                             emotion=line.emotion))
             if self.editor.toPlainText() != line.text:
                 self.editor.setPlainText(line.text)
-            voice = self.script_panel.resolve(line) if line.voice_id else None
+            # Its own voice, else the script's: the picker shows who says the line.
+            voice = self.script_panel.resolve(line) if line.voice[0] else None
             if voice is not None and voice.id and (self.voice is None or
                                                    self.voice.id != voice.id):
                 self.use_voice(voice)

@@ -223,7 +223,11 @@ def test_save_and_open_again_with_the_takes(loop: qasync.QEventLoop, tmp_path: P
     assert settings.get(SCRIPT_PATH) == str(project.resolve())
     second = plan_window(tmp_path / "b", settings)
     start(loop, second)
+    other = next(v for v in second.studio.library.voices if v.id != VOICE_ID)
+    second.use_voice(other)
     run(loop, second.open_first_script(None))
+    # The first line is chosen: the picker shows the script's voice, which says it.
+    assert second.voice is not None and second.voice.id == VOICE_ID
     assert second.script_dock.isVisible()
     assert second.script_panel.script.path == project.resolve()
     assert [line.take_id for line in second.script_panel.script.lines] == takes
