@@ -412,7 +412,8 @@ class MainWindow(QMainWindow):
         return fields
 
     def load_line(self, index: int) -> None:
-        """A script line into the editor, its controls and the picker (not generated)."""
+        """A script line into the editor, its controls and the picker (not generated),
+        and its take into the waveform."""
         line = self.script_panel.script.lines[index]
         self._loading_line = True
         try:
@@ -427,6 +428,9 @@ class MainWindow(QMainWindow):
             if voice is not None and voice.id and (self.voice is None or
                                                    self.voice.id != voice.id):
                 self.use_voice(voice)
+            take = self.script_panel.script.take_of(line)
+            if take is not None:  # its waveform and words, to hear or retake a part
+                self.studio.transport.show(take)
         finally:
             self._loading_line = False
 

@@ -275,6 +275,8 @@ def test_a_kept_retake_repoints_its_line_and_undo_points_back(
         await until(lambda: renders.finished, 60)
         take, other = script.take_of(script[0]), script[1].take_id
         assert take is not None and script[0].state is LineState.CURRENT
+        panel.table.selectRow(0)  # the line's take is the one shown, to retake from
+        assert window.take_view.take is take
         variants = window.retakes.generate(take, 6, 7, count=1)
         await until(lambda: variants.finished, 60)
         spliced = await window.retakes.keep(variants.variants[0])
