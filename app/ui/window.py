@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QToolBar,
@@ -191,8 +192,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         transport, view = self.studio.transport, self.take_view
         self.shortcuts = add_actions(self, self.menuBar(), [
-            ("&File", [("new_script", "New script", "Ctrl+Alt+N",
-                        lambda: self._attempt(self.script_files.new())),
+            ("&File", [("new_script", "New script", "Ctrl+Alt+N", self.new_script),
                        ("open_script", "Open script…", "Ctrl+O", self.open_script),
                        ("save_script", "Save script", "Ctrl+S", self.save_script),
                        ("save_script_as", "Save script as…", "Ctrl+Shift+S",
@@ -451,10 +451,38 @@ class MainWindow(QMainWindow):
         script a crash left)."""
         await self.script_files.start_with(path)
 
+    def new_script(self) -> None:
+        self.leave_untitled(lambda: self._attempt(self.script_files.new()))
+
     def open_script(self) -> None:
         path = self.script_files.ask_open()
         if path is not None:
-            self._attempt(self.script_files.open(path))
+            self.leave_untitled(lambda: self._attempt(self.script_files.open(path)))
+
+    def leave_untitled(self, then: Callable[[], None]) -> QMessageBox | None:
+        """Do ``then`` (another script replaces the one shown), asking first when the
+        one shown is untitled and has lines: it has no file to come back from."""
+        script = self.script_panel.script
+        if script.path is not None or not len(script):
+            then()
+            return None
+        box = QMessageBox(QMessageBox.Icon.Question, "Untitled script",
+                          f"The untitled script has {len(script)} lines and no file yet. "
+                          "Save it first?", parent=self)
+        save = box.addButton("Save as…", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard it", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(save)
+
+        def chosen(button: object) -> None:
+            if button is discard:
+                then()
+            elif button is save:
+                self.save_script_as()
+        box.buttonClicked.connect(chosen)
+        self.leave_box = box
+        box.open()  # not exec(): the loop keeps running
+        return box
 
     def save_script(self) -> None:
         if self.script_panel.script.path is None:

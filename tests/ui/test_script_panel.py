@@ -13,6 +13,7 @@ import pytest
 import qasync
 import soundfile
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from app.audio.loudness import measure
 from app.engine.local import LocalEngine
@@ -324,3 +325,25 @@ def test_export_all_lines_as_flac_at_minus_16_lufs_named_n_id(
         assert rate == 48000
         loudness = measure(samples, rate)
         assert loudness is not None and abs(loudness.lufs - -16.0) <= 0.5
+
+
+def test_new_script_asks_before_an_untitled_script_is_let_go(
+        window: MainWindow, loop: qasync.QEventLoop, tmp_path: Path) -> None:
+    panel = window.script_panel
+
+    async def scenario() -> None:
+        assert await window.script_files.import_lines(write_csv(tmp_path / "l.csv", 3))
+        kept = panel.script
+        window.new_script()
+        box = window.leave_box
+        assert box.isVisible() and "3 lines and no file yet" in box.text()
+        cancel = next(b for b in box.buttons() if box.buttonRole(b) ==
+                      QMessageBox.ButtonRole.RejectRole)
+        cancel.click()
+        assert panel.script is kept and len(kept) == 3
+        window.new_script()
+        discard = next(b for b in window.leave_box.buttons() if b.text() == "Discard it")
+        discard.click()
+        await until(lambda: panel.script is not kept)
+        assert len(panel.script) == 0 and panel.script.path is None
+    run(loop, scenario())
