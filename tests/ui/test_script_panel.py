@@ -237,6 +237,9 @@ def test_save_and_open_again_with_the_takes(loop: qasync.QEventLoop, tmp_path: P
     assert take is not None and take.n_frames > 0
     assert [line.state for line in second.script_panel.script.lines] == [
         LineState.CURRENT, LineState.CURRENT, LineState.STALE, LineState.CURRENT]
+    second.recent_menu.aboutToShow.emit()  # File ▸ Recent scripts lists it
+    assert [a.text() for a in second.recent_menu.actions()] == [
+        f"prompts.voicebooth — {project.resolve().parent}"]
     close_window(loop, second)
 
 
@@ -346,4 +349,63 @@ def test_new_script_asks_before_an_untitled_script_is_let_go(
         discard.click()
         await until(lambda: panel.script is not kept)
         assert len(panel.script) == 0 and panel.script.path is None
+    run(loop, scenario())
+
+
+def test_a_failed_line_says_why_and_the_others_go_on_and_cancel_stops(
+        window: MainWindow, loop: qasync.QEventLoop, tmp_path: Path) -> None:
+    panel = window.script_panel
+
+    async def scenario() -> None:
+        assert await window.script_files.import_lines(write_csv(tmp_path / "l.csv", 6))
+        panel.script.update(2, language="xx")  # refused before sending: no such language
+        panel.render_all_button.click()
+        renders = panel.renders
+        assert renders is not None
+        await until(lambda: renders.finished, 60)
+        assert states(window) == ["current", "current", "failed", "current", "current",
+                                  "current"]
+        why = panel.table.item(2, STATE).toolTip()
+        assert why.startswith("the last render failed: ") and "'xx'" in why
+        assert panel.progress_label.text() == "5 done · 1 failed · 0 remaining"
+        assert panel.counts.text() == "5 current · 1 failed"
+        panel.table.selectRow(2)
+        assert "Line prompt_03 failed: " in window.statusBar().currentMessage()
+
+        # Cancel: the lines rendered keep their takes, the others stay as they were.
+        more = write_csv(tmp_path / "more.csv", 30)
+        text = more.read_text("utf-8").replace("prompt_", "more_")
+        more.write_text(text, "utf-8")
+        assert await window.script_files.import_lines(more)
+        panel.render_stale_button.click()
+        again = panel.renders
+        assert again is not None
+        await until(lambda: again.counts().done >= 2, 60)
+        panel.cancel_button.click()
+        await until(lambda: again.finished, 60)
+        done = again.counts().done
+        assert done < 31 and "cancelled" in panel.progress_label.text()
+        assert states(window).count("missing") + states(window).count("failed") == 31 - done
+    run(loop, scenario(), 120)
+
+
+@pytest.mark.sound
+def test_enter_plays_a_line_and_renders_one_without_a_take(
+        window: MainWindow, loop: qasync.QEventLoop, tmp_path: Path, qtbot: Any) -> None:
+    panel, transport = window.script_panel, window.studio.transport
+
+    async def scenario() -> None:
+        assert await window.script_files.import_lines(write_csv(tmp_path / "l.csv", 2))
+        panel.table.setFocus()
+        panel.table.selectRow(1)
+        qtbot.keyClick(panel.table, Qt.Key.Key_Return)  # no take: it is rendered
+        renders = panel.renders
+        assert renders is not None and [r.line.id for r in renders.all_rows] == [
+            "prompt_02"]
+        await until(lambda: renders.finished, 60)
+        assert states(window) == ["missing", "current"]
+        qtbot.keyClick(panel.table, Qt.Key.Key_Return)  # now it plays
+        assert transport.take is panel.script.take_of(panel.script[1])
+        await until(lambda: transport.holds_current or transport.problem is not None)
+        transport.stop()
     run(loop, scenario())
