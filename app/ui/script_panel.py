@@ -89,7 +89,6 @@ class ScriptPanel(QWidget):
         self.table = LineTable()
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.playRequested.connect(self.play_line)
-        self.table.moveRequested.connect(self.move_current)
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.title, 1)
@@ -113,7 +112,7 @@ class ScriptPanel(QWidget):
             button.setText(text)
             button.setToolTip(f"{tip} ({keys})" if keys else tip)
             button.setAutoRaise(True)
-            if keys and not keys.startswith("Alt+"):  # Alt+Up/Down belong to the table
+            if keys:  # while the panel is shown, from the editor too
                 button.setShortcut(QKeySequence(keys))
             button.clicked.connect(slot)
             bar.addWidget(button)

@@ -1,8 +1,8 @@
 """The script's lines as a table: number, id, text, voice, state, duration, loudness.
 
-Drawing only: :func:`show_line` writes one line into its row (the state's colour
-and the tooltip that says why), :class:`LineTable` turns Enter and double-click
-into "play this line" and Alt+Up/Down into "move it".
+Drawing only: :meth:`LineTable.show_line` writes one line into its row (the
+state's colour and the tooltip that says why, from :func:`describe`); Enter and
+double-click ask to play the line.
 """
 
 from __future__ import annotations
@@ -68,10 +68,9 @@ def elide(text: str, limit: int = TEXT_SHOWN) -> str:
 
 
 class LineTable(QTableWidget):
-    """Enter plays the current line; Alt+Up/Down move it (the panel does both)."""
+    """Enter and double-click play the current line (the panel decides how)."""
 
     playRequested = Signal(int)
-    moveRequested = Signal(int)  # -1 up, +1 down
 
     def __init__(self) -> None:
         super().__init__(0, len(HEADERS))
@@ -94,10 +93,6 @@ class LineTable(QTableWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         row = self.currentRow()
-        alt = event.modifiers() & Qt.KeyboardModifier.AltModifier
-        if alt and event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and row >= 0:
-            self.moveRequested.emit(-1 if event.key() == Qt.Key.Key_Up else 1)
-            return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and row >= 0:
             self.playRequested.emit(row)
             return

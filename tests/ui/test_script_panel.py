@@ -188,7 +188,12 @@ def test_alt_arrows_move_and_a_bad_split_is_said(window: MainWindow, loop: qasyn
             window.editor.setPlainText(text)
         panel.table.setFocus()
         qtbot.keyClick(panel.table, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
-        assert [line.text for line in script.lines] == ["Two.", "One."]
+        # The shortcut clicks the ↑ button (animated: the click lands a moment later).
+        await until(lambda: [line.text for line in script.lines] == ["Two.", "One."])
+        qtbot.keyClick(window.editor, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+        await until(lambda: [line.text for line in script.lines] == ["One.", "Two."])
+        qtbot.keyClick(window.editor, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+        await until(lambda: [line.text for line in script.lines] == ["Two.", "One."])
         window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
         panel.split_current()  # at the end: nothing to split off
         assert "cannot be split" in window.banner.message()
