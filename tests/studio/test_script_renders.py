@@ -15,6 +15,7 @@ import pytest
 from app.cartesia import messages as m
 from app.cartesia.errors import NotFound
 from app.cartesia.protocol import ServerContext
+from app.cartesia.voices_types import Voice
 from app.engine.server import Connection, ServerConfig, ThreadedServer
 from app.studio.autosave import ScriptAutosave
 from app.studio.errors import InvalidInput
@@ -22,7 +23,7 @@ from app.studio.history import HistoryService
 from app.studio.lineup import Backoff, LineupFinished, RowState
 from app.studio.project import load_project
 from app.studio.script import LineState, Script, ScriptDefaults, ScriptLine, TakeSet
-from app.studio.script_renders import RenderProgress, ScriptRenders, ScriptRow
+from app.studio.script_renders import RenderProgress, ScriptRenders, ScriptRow, resolver
 from app.takes.history import History
 from tests.cartesia.expected import expected_audio
 from tests.engine.conftest import ManyTones
@@ -264,3 +265,12 @@ def test_stop_leaves_the_lines_not_rendered_as_they_were(plan_server: ThreadedSe
     assert all(line.state is LineState.MISSING and line.error == "" for line in script)
     assert renders.counts() == RenderProgress(done=0, failed=0, remaining=0, stopped=6)
     assert len(listening(plan_server).cancels()) == 2
+
+
+def test_voices_are_resolved_by_id_or_name() -> None:
+    voices = [Voice(id="v-1", name="Joe", offline=True), Voice(id="v-2", name="Ann")]
+    resolve = resolver(voices)
+    script = Script([ScriptLine("a", "Hi.", voice_id="v-2"), ScriptLine("b", "Hi.",
+                     voice_id=" joe"), ScriptLine("c", "Hi.", voice_id="nobody")])
+    assert [resolve(line) for line in script][:2] == [voices[1], voices[0]]
+    assert resolve(script[2]) == Voice(id="nobody", name="nobody")
