@@ -54,9 +54,12 @@ DEFAULT_VARIANTS = 3
 #: Heard before and after the span when a variant is played in place.
 PRE_ROLL_SECONDS = 1.0
 POST_ROLL_SECONDS = 1.0
+#: Put before the name of a spliced take.
+SPLICED_MARK = "✂ "
 
 _SENTENCE_END = re.compile(r"[.!?…。！？]+[\"'”’)\]]*$")
 _TAG = re.compile(r"<<[^<>]*>>|<[^<>]*>")
+_LASTING_TAG = re.compile(r"<(speed|volume|emotion)\b[^<>]*/>")
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
@@ -135,7 +138,17 @@ def find_span(take: Take, first: int, last: int) -> RetakeSpan:
         s1 += 1
     starts = word_starts(text)
     sentence = text[starts[s0]:starts[s1 + 1]].strip()
-    return RetakeSpan(take, first, last, s0, s1, sentence)
+    return RetakeSpan(take, first, last, s0, s1,
+                      carried_tags(text[:starts[s0]]) + sentence)
+
+
+def carried_tags(before: str) -> str:
+    """The speed, volume and emotion tags still in effect after ``before`` (each holds
+    "from here on"): a sentence said alone starts with them, as it did in the take."""
+    last: dict[str, str] = {}
+    for match in _LASTING_TAG.finditer(before):
+        last[match.group(1)] = match.group(0)
+    return "".join(last.values())
 
 
 def sentence_of(take: Take, word: int) -> RetakeSpan:
@@ -352,6 +365,9 @@ class Retakes:
         result = self._result(row)
         assert renders is not None and row.take is not None
         previous, take = renders.span.take, result.take
+        # Told apart from the take it was made from, in the history's narrow column.
+        take.name = previous.name if previous.name.startswith(SPLICED_MARK) \
+            else SPLICED_MARK + previous.name
         await asyncio.get_running_loop().run_in_executor(None, take.measure_loudness)
         if self.history is not None:
             try:

@@ -45,6 +45,7 @@ from app.studio.retakes import (
     Spliced,
     SpliceUndone,
     VariantsStarted,
+    find_span,
 )
 from app.studio.transport import Transport
 from app.takes.take import Take
@@ -54,6 +55,7 @@ from app.ui.lineup_panel import MAX_PARALLEL, lowered_text
 NUMBER, WAVE, LENGTH, STATUS = range(4)
 HEADERS = ("Variant", "The sentence, the retaken words solid", "Words' length", "Status")
 MAX_VARIANTS = 8
+SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？")
 
 
 class SpanWave(QWidget):
@@ -159,11 +161,15 @@ class RetakePanel(QWidget):
         self.generate_button.setToolTip("Say the sentence again, with the same voice and "
                                         "settings, once per variant")
         self.generate_button.clicked.connect(self.generate)
+        self.sentence_button = QPushButton("Whole sentence")
+        self.sentence_button.setToolTip("Retake the whole sentence holding these words")
+        self.sentence_button.clicked.connect(self.whole_sentence)
         top = QHBoxLayout()
         top.addWidget(self.count)
         top.addWidget(self.parallel)
         top.addWidget(self.generate_button)
         top.addStretch()
+        top.addWidget(self.sentence_button)
 
         self.table = VariantTable(0, len(HEADERS))
         self.table.setHorizontalHeaderLabels(HEADERS)
@@ -217,11 +223,11 @@ class RetakePanel(QWidget):
         words = self.take.words
         said = " ".join(w.text for w in words[self.first:self.last + 1])
         start, end = words[self.first].start, words[self.last].end
-        voice = self.take.settings.voice_name or self.take.settings.voice_id
+        # The take's name says the voice and the first words already.
         self.heading.setText(
             f"Retake <b>“{html.escape(said)}”</b> ({format_time(start)}–"
             f"{format_time(end)}) <span style='color: palette(placeholder-text)'>"
-            f"in {html.escape(self.take.name)} · {html.escape(voice)}</span>")
+            f"in “{html.escape(self.take.name)}”</span>")
 
     # --- rendering -------------------------------------------------------------------
 
@@ -236,6 +242,17 @@ class RetakePanel(QWidget):
             self.retakes.generate(self.take, self.first, self.last, self.count.value())
         except VoiceboothError as exc:
             self.status.setText(str(exc))
+
+    def whole_sentence(self) -> None:
+        """Widen the span to the sentence(s) holding it, and render that."""
+        try:
+            span = find_span(self.take, self.first, self.last)
+        except VoiceboothError as exc:
+            self.status.setText(str(exc))
+            return
+        self.first, self.last = span.sentence_first, span.sentence_last
+        self._show_heading()
+        self.generate()
 
     def _bind(self, renders: RetakeRenders) -> None:
         if self._unbind is not None:
@@ -376,6 +393,11 @@ class RetakePanel(QWidget):
         self.play_button.setEnabled(ready)
         self.keep_button.setEnabled(ready)
         self.undo_button.setEnabled(self.retakes.can_undo)
+        words = self.take.words
+        whole = self.first == 0 or words[self.first - 1].text.endswith(SENTENCE_ENDS)
+        whole = whole and (self.last + 1 == len(words)
+                           or words[self.last].text.endswith(SENTENCE_ENDS))
+        self.sentence_button.setEnabled(not whole)
 
     # --- lifetime ------------------------------------------------------------------------
 

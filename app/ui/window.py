@@ -245,6 +245,11 @@ class MainWindow(QMainWindow):
         script_toggle.setShortcut("Ctrl+Shift+L")
         view_menu.addAction(script_toggle)
         self.shortcuts["script"] = script_toggle
+        # Right-click on the waveform: what can be done with its selection.
+        canvas = view.waveform.canvas
+        canvas.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for name in ("selection", "loop", "retake"):
+            canvas.addAction(self.shortcuts[name])
         insert_menu = self.menuBar().addMenu("&Insert")
         for action in self.insert_actions:
             insert_menu.addAction(action)

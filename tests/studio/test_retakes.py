@@ -133,6 +133,8 @@ def test_the_span_its_sentence_and_the_inputs_that_say_it() -> None:
                                            "ratio=\"1.2\"/> now."
     assert consecutive_inputs(find_span(marked, 1, 1).text, (1, 2)) == [
         "Say <break time=\"300ms\"/> ", "it <speed ratio=\"1.2\"/> ", "now."]
+    # A speed set in an earlier sentence still holds: the retaken sentence starts with it.
+    assert find_span(marked, 4, 4).text == "<speed ratio=\"1.2\"/>Then go."
     # A selection in seconds gives the words it covers (half a word or more).
     assert words_between(take, 1.5, 2.0) == (6, 7)
     assert words_between(take, 1.55, 1.6) == (6, 6)
@@ -245,6 +247,7 @@ def test_keep_splices_saves_with_provenance_and_undo_goes_back_in_order(
     finally:
         history.close()
     assert once.origin is not None and once.origin.parent_id == take.id
+    assert once.name == twice.name == "✂ " + take.name
     assert twice.origin is not None and twice.origin.parent_id == once.id
     sources = [s.source_take_id for s in once.origin.segments]
     assert sources[0] == sources[2] == take.id and sources[1] != take.id
@@ -304,3 +307,28 @@ def test_timings_of_the_tone_voice_are_exact() -> None:
                                                 sample_rate=RATE, language="en")))
     words = [e for e in events if isinstance(e, WordsOut)]
     assert len(words) == 3 and math.isclose(words[1].start[0], 0.1 + 0.05)
+
+
+def test_asking_for_more_at_once_than_the_plan_backs_off_and_renders_them_all(
+        plan_server: ThreadedServer) -> None:
+    async def scenario() -> Retakes:
+        endpoints = online(plan_server)
+        try:
+            take = await record(plan_server, endpoints)
+            retakes = Retakes(endpoints, max_parallel=4, backoff=QUICK,
+                              rng=random.Random(3))
+            renders = retakes.generate(take, FASTEST, VOICES, count=4)
+            assert renders.task is not None
+            await renders.task
+            await retakes.close()
+            return retakes
+        finally:
+            await endpoints.close()
+
+    retakes = run(scenario(), timeout=60)
+    renders = retakes.renders
+    assert renders is not None
+    assert [v.state for v in renders.variants] == [RowState.DONE] * 4
+    assert sum(v.refusals for v in renders.variants) >= 1  # concurrency_limited, answered
+    assert renders.limit == PLAN  # lowered to what the server allows
+    assert listening(plan_server).peak_contexts == PLAN

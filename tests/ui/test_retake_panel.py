@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import qasync
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from app.audio.timefmt import format_time
@@ -20,6 +20,7 @@ from app.studio.lineup import RowState
 from app.takes.splice import retaken_parts
 from app.takes.take import Take, TakeStatus
 from app.ui.retake_panel import WAVE, SpanWave
+from app.ui.waveform import _RULER as RULER_PX
 from app.ui.waveform import WaveformView
 from app.ui.window import MainWindow
 from tests.ui.conftest import current, run, until
@@ -37,6 +38,11 @@ def x_of(view: WaveformView, seconds: float) -> int:
 def press(widget: Any, key: Qt.Key) -> None:
     for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
         QApplication.sendEvent(widget, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier))
+
+
+def is_band(colour: QColor) -> bool:
+    """The band's colour (the phonemes' orange) rather than the background or wave."""
+    return colour.red() - colour.blue() > 60
 
 
 async def played_through(window: MainWindow, take: Take) -> None:
@@ -62,6 +68,9 @@ def test_retake_words_hear_a_variant_in_place_keep_it_and_undo(
         words = take.words
         drag(view, x_of(view, words[6].start + 0.01), x_of(view, words[7].end - 0.01))
         assert window.take_view.selection_seconds() is not None
+        # Offered on the waveform's right-click menu, and in the Playback menu.
+        assert window.shortcuts["retake"] in view.canvas.actions()
+        assert window.shortcuts["retake"].shortcut().toString() == "Ctrl+Shift+R"
         window.shortcuts["retake"].trigger()
         panel = window.retake_panel
         assert panel is not None and (panel.first, panel.last) == (6, 7)
@@ -79,7 +88,7 @@ def test_retake_words_hear_a_variant_in_place_keep_it_and_undo(
                                  row.take.words[3].end)  # type: ignore[union-attr]
         assert panel.table.item(0, 2).text().startswith("0:00.")  # m:ss.s
         # Keyboard: Down to the second variant, Space plays it in place (the take with
-        # it spliced in, from a second before the words), Enter keeps it.
+        # it spliced in, from a second before the words).
         panel.table.setFocus()
         press(panel.table, Qt.Key.Key_Down)
         assert panel.table.currentRow() == 1
@@ -91,13 +100,25 @@ def test_retake_words_hear_a_variant_in_place_keep_it_and_undo(
         assert where.take is preview and where.start == pytest.approx(where.span_start - 1)
         assert f"in place: {format_time(where.start)} to" in panel.status.text()
         await played_through(window, preview)
+        # Up to the first variant; Enter keeps it (heard or not): the window shows it.
+        press(panel.table, Qt.Key.Key_Up)
         press(panel.table, Qt.Key.Key_Return)
         await until(lambda: window.retakes.can_undo)
-        spliced = current(window)
-        assert spliced is not None and spliced.origin is not None
+        spliced = window.retakes.splices[-1].take
+        await until(lambda: current(window) is spliced)
+        assert spliced is not preview and spliced.origin is not None
         assert spliced.origin.parent_id == take.id
-        assert view.take is spliced and retaken_parts(spliced)
-        assert "Kept variant 2" in panel.status.text()
+        assert renders.variants[0].take is not None
+        assert spliced.origin.segments[1].source_take_id == renders.variants[0].take.id
+        assert view.take is spliced
+        # The waveform marks the retaken part with a band along its bottom, only there.
+        ((start, end),) = retaken_parts(spliced)
+        image = view.canvas.grab().toImage()
+        band = view.canvas.height() - RULER_PX - 2
+        x0, x1 = x_of(view, start), x_of(view, end)
+        assert all(is_band(image.pixelColor(x, band)) for x in range(x0 + 2, x1 - 2, 5))
+        assert not any(is_band(image.pixelColor(x, band)) for x in range(2, x0 - 2, 5))
+        assert "Kept variant 1" in panel.status.text()
         assert panel.undo_button.isEnabled()
         history = window.studio.history
         await until(lambda: history.record(spliced.id) is not None)
@@ -109,6 +130,16 @@ def test_retake_words_hear_a_variant_in_place_keep_it_and_undo(
         await until(lambda: history.record(spliced.id) is None)
         assert not panel.undo_button.isEnabled()
         assert "Splice undone" in panel.status.text()
+        # Whole sentence: the span widens to the sentence and renders again.
+        assert panel.sentence_button.isEnabled()
+        panel.sentence_button.click()
+        assert (panel.first, panel.last) == (4, 12)
+        assert not panel.sentence_button.isEnabled()
+        wider = panel.renders
+        assert wider is not None and wider is not renders
+        await until(lambda: wider.finished)
+        assert [v.state for v in wider.variants] == [RowState.DONE] * 3
+        assert "“Try the fastest voices, then keep the best one.”" in panel.heading.text()
         await panel.aclose()
 
     run(loop, scenario(), timeout=90)
