@@ -137,12 +137,16 @@ class ScriptFiles:
             return None
         if target.suffix != SUFFIX:
             target = target.with_name(target.name + SUFFIX)
+        autosave = self.panel.autosave
         try:
-            written = await save_script(script, target)
-        except VoiceboothError as exc:
+            # Through the autosave's writer when there is one: two writes of one
+            # project never overlap, and it follows the new path from now on.
+            written = await (autosave.save(target) if autosave is not None
+                             else save_script(script, target))
+        except (VoiceboothError, OSError) as exc:
             self.report(f"The script was not saved: {exc}")
             return None
-        script.path = written  # the autosave follows it there from now on
+        script.path = written
         self.panel.redraw()
         self._remember(written)
         self.notice(f"Saved {written.name}.")

@@ -414,3 +414,17 @@ def test_enter_plays_a_line_and_renders_one_without_a_take(
         await until(lambda: transport.holds_current or transport.problem is not None)
         transport.stop()
     run(loop, scenario())
+
+
+def test_a_save_that_fails_is_said_and_changes_nothing(
+        window: MainWindow, loop: qasync.QEventLoop, tmp_path: Path, read_only: Path) -> None:
+    panel = window.script_panel
+
+    async def scenario() -> None:
+        assert await window.script_files.import_lines(write_csv(tmp_path / "l.csv", 2))
+        assert await window.script_files.save(read_only / "nope.voicebooth") is None
+        assert "The script was not saved" in window.banner.message()
+        assert panel.script.path is None and len(panel.script) == 2
+        saved = await window.script_files.save(tmp_path / "fine")  # the suffix is added
+        assert saved == tmp_path / "fine.voicebooth" and saved.is_file()
+    run(loop, scenario())
