@@ -35,7 +35,15 @@ from app.settings import LINEUP_PARALLEL
 from app.studio.autosave import ScriptAutosave
 from app.studio.export_jobs import ExportItem
 from app.studio.lineup import LineupEvent, LineupFinished, RowChanged, RowState
-from app.studio.script import LineState, Script, ScriptLine, resolve_voice
+from app.studio.script import (
+    LineChanged,
+    LineState,
+    Script,
+    ScriptEvent,
+    ScriptLine,
+    TakeSet,
+    resolve_voice,
+)
 from app.studio.script_renders import RenderProgress, ScriptRenders, ScriptRow, Which
 from app.studio.studio import Studio
 from app.takes.take import Take
@@ -171,7 +179,7 @@ class ScriptPanel(QWidget):
             self._unbind()
         self.script = script
         self._chosen = None
-        self._unbind = script.events.connect(lambda _event: self.redraw())
+        self._unbind = script.events.connect(self._on_script)
         if self.untitled is not None or script.path is not None:
             self.autosave = ScriptAutosave(script, untitled=self.untitled or script.path
                                            or Path())
@@ -182,23 +190,47 @@ class ScriptPanel(QWidget):
         """The chosen takes that are loaded, by id."""
         return self.script.takes
 
-    def redraw(self) -> None:
-        lines = self.script.lines
-        rows = self._rows_rendering()
+    def _on_script(self, event: ScriptEvent) -> None:
+        # Typing into a line changes that row only: redrawing all of a long script on
+        # every key would make typing lag (40 ms a key at 200 lines).
+        if isinstance(event, LineChanged | TakeSet):
+            self.redraw_line(event.index)
+        else:
+            self.redraw()
+
+    def _default_voice(self) -> str:
         default = self.script.defaults.voice_name or self.script.defaults.voice_id
         if not default:
             voice = self._voice()
             default = f"({voice.name})" if voice is not None else "(the window's voice)"
+        return default
+
+    def _show(self, index: int, line: ScriptLine, rows: dict[int, RowState],
+              default: str) -> None:
+        take = self.script.take_of(line)
+        row = rows.get(id(line))
+        shown = describe(line, take, rendering=row is RowState.RENDERING,
+                         waiting=row in (RowState.QUEUED, RowState.WAITING))
+        self.table.show_line(index, line, take, shown, default)
+
+    def redraw_line(self, index: int) -> None:
+        """Redraw one row (and the counts) after a change of that line alone."""
+        if not 0 <= index < len(self.script) or self.table.rowCount() != len(self.script):
+            self.redraw()
+            return
+        self._show(index, self.script[index], self._rows_rendering(), self._default_voice())
+        self._redraw_summary()
+
+    def redraw(self) -> None:
+        lines = self.script.lines
+        rows = self._rows_rendering()
+        default = self._default_voice()
         selected = self.table.currentRow()
         self.table.blockSignals(True)
         self.table.setUpdatesEnabled(False)
         self.table.setRowCount(len(lines))
         for index, line in enumerate(lines):
-            take = self.script.take_of(line)
-            row = rows.get(id(line))
-            shown = describe(line, take, rendering=row is RowState.RENDERING,
-                             waiting=row in (RowState.QUEUED, RowState.WAITING))
-            self.table.show_line(index, line, take, shown, default)
+            self._show(index, line, rows, default)
         if self._chosen is not None:  # the chosen line may have moved
             where = self.script.index_of(self._chosen)
             selected = where if where is not None else min(selected, len(lines) - 1)
@@ -207,6 +239,9 @@ class ScriptPanel(QWidget):
         self.table.setUpdatesEnabled(True)
         self.table.blockSignals(False)
         self._chosen_changed()
+        self._redraw_summary()
+
+    def _redraw_summary(self) -> None:
         title = self._title()
         self.title.setText(title)
         self.title.setToolTip(title)
@@ -429,7 +464,9 @@ class ScriptPanel(QWidget):
 
     def _on_renders(self, event: LineupEvent) -> None:
         if isinstance(event, RowChanged) and isinstance(event.row, ScriptRow):
-            self.redraw()
+            index = self.script.index_of(event.row.line)
+            if index is not None:
+                self.redraw_line(index)
         elif isinstance(event, LineupFinished):
             self.cancel_button.setEnabled(False)
             self._show_progress(self.renders.counts() if self.renders else None)
