@@ -180,9 +180,10 @@ class ScriptPanel(QWidget):
         self.script = script
         self._chosen = None
         self._unbind = script.events.connect(self._on_script)
-        if self.untitled is not None or script.path is not None:
-            self.autosave = ScriptAutosave(script, untitled=self.untitled or script.path
-                                           or Path())
+        # Autosaved to its file, else (untitled) to the data folder's untitled script.
+        untitled = self.untitled or script.path
+        if untitled is not None:
+            self.autosave = ScriptAutosave(script, untitled=untitled)
         self.redraw()
 
     @property
@@ -415,7 +416,7 @@ class ScriptPanel(QWidget):
         return chosen
 
     def play_line(self, index: int) -> None:
-        """Play the line's take; a line without one is rendered (then played)."""
+        """Play the line's take; a line without one is rendered (Enter again plays it)."""
         if not 0 <= index < len(self.script):
             return
         take = self.script.take_of(self.script[index])
@@ -447,6 +448,8 @@ class ScriptPanel(QWidget):
         except VoiceboothError as exc:
             self.notice.emit(str(exc))
             return False
+        if self._unbind_renders is not None:  # the last render's, finished
+            self._unbind_renders()
         self.renders = renders
         unbind_rows = renders.events.connect(self._on_renders)
         unbind_progress = renders.progress.connect(self._show_progress)
