@@ -115,6 +115,11 @@ USE_LEXICONS: Final = Setting[bool](
     "use_lexicons", (bool,), True, "say lines with the project's lexicons (off: as written, "
     "to hear the difference)")
 
+SCRIPT_PATH: Final = Setting[str](
+    "script_path", (str,), "", "the script open in the window when it closed (reopened at "
+    "the next start); empty: none")
+RECENT_SCRIPTS: Final = Setting[list[str]](
+    "recent_scripts", (list,), [], "scripts opened or saved lately, newest first")
 EXPORT_PRESETS: Final = Setting[dict[str, dict[str, Any]]](
     "export_presets", (dict,), {}, "the user's export presets: name -> export spec (JSON)")
 EXPORT_SPEC: Final = Setting[dict[str, Any]](
@@ -130,7 +135,7 @@ DECLARED: Final[tuple[Setting[Any], ...]] = (
     EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT, TEXT, WINDOW_GEOMETRY, WINDOW_STATE,
     VOICE_SETS, LINEUP_PARALLEL, MATCH_LOUDNESS, RECENT_VOICES, PASTED_VOICES,
     LEXICON_VIA, PRONUNCIATION_DICT_ID, USE_LEXICONS, EXPORT_PRESETS, EXPORT_SPEC,
-    EXPORT_TEMPLATE,
+    EXPORT_TEMPLATE, SCRIPT_PATH, RECENT_SCRIPTS,
 )
 _BY_NAME: Final = {s.name: s for s in DECLARED}
 
@@ -233,10 +238,18 @@ class Settings:
         self.changed.emit(SettingChanged(setting.name, _copy(value)))
 
     def save(self) -> None:
+        self.write(self.encode())
+
+    def encode(self) -> bytes:
+        """The file's bytes as the settings are now: taken on the loop, so :meth:`write`
+        can run in an executor while the settings go on changing."""
+        return json.dumps({"version": VERSION, "values": self._values}, indent=1,
+                          ensure_ascii=False).encode("utf-8")
+
+    def write(self, data: bytes) -> None:
+        """Write bytes from :meth:`encode` (blocking: atomic, with fsync)."""
         if self.path is None:
             return
-        data = json.dumps({"version": VERSION, "values": self._values}, indent=1,
-                          ensure_ascii=False).encode("utf-8")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_bytes(self.path, data)

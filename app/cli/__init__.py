@@ -1,5 +1,5 @@
 """The command line: ``say``, ``voices``, ``lexicon``, ``serve``, ``devices``; the window
-with no command.
+with no command, or with a script (``open FILE``).
 
 Exit codes: 0 done; 1 an output file could not be written; 2 bad usage or bad
 input; 3 key missing or rejected; 4 network, protocol or server error;
@@ -173,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_lexicon_parser(sub, lambda p: add_global_options(p, after_command=True))
 
+    open_script = sub.add_parser("open", help="open the window with a script "
+                                 "(NAME.voicebooth, or lines in .csv or .jsonl)")
+    add_global_options(open_script, after_command=True)
+    open_script.add_argument("script", help="the script to open")
+
     devices = sub.add_parser("devices", help="list sound output devices")
     devices.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
 
@@ -250,10 +255,17 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         stream=stderr, format="%(levelname)s %(name)s: %(message)s")
     options = run_options(args)
-    if args.command is None:
+    if args.command in (None, "open"):
+        from pathlib import Path
+
         from app.ui.main import run_gui
 
-        return run_gui(options)
+        script = Path(args.script) if args.command == "open" else None
+        if script is not None and not script.is_file():
+            print(f"voicebooth: error: {script}: no such file (give a .voicebooth project, "
+                  "or lines in .csv or .jsonl)", file=stderr)
+            return EXIT_USAGE
+        return run_gui(options, script=script)
     try:
         command = _command(args, options, stdin, stdout, stderr)  # imports: before the loop
         return asyncio.run(command())

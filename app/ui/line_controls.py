@@ -29,6 +29,8 @@ from app.ui.emotion_picker import EmotionPicker
 class LineControls(QWidget):
     #: The model or the language changed: the editor checks markup for this dialect.
     dialectChanged = Signal(object)
+    #: Any control changed (the window saves the line, a script line follows it).
+    changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +66,11 @@ class LineControls(QWidget):
         layout.addLayout(second)
         self.model_box.currentIndexChanged.connect(self._model_changed)
         self.language_box.currentIndexChanged.connect(self._language_changed)
+        for box in (self.model_box, self.language_box, self.encoding, self.rate):
+            box.currentIndexChanged.connect(self._changed)
+        for spin in (self.speed, self.volume):
+            spin.valueChanged.connect(self._changed)
+        self.emotion.changed.connect(self._changed)
         self._model_changed()
 
     def model(self) -> Model:
@@ -116,6 +123,9 @@ class LineControls(QWidget):
 
     def _language_changed(self, *_: object) -> None:
         self.dialectChanged.emit(self.dialect())
+
+    def _changed(self, *_: object) -> None:
+        self.changed.emit()
 
 
 def _spin(prefix: str, low: float, high: float, step: float) -> QDoubleSpinBox:

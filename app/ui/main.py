@@ -78,7 +78,7 @@ def build_window(options: RunOptions, settings_path: Path | None = None,
     return window
 
 
-async def _run(app: QApplication, options: RunOptions) -> int:
+async def _run(app: QApplication, options: RunOptions, script: Path | None = None) -> int:
     collector = MainThreadGarbageCollector()
     window = build_window(options)
     install_excepthook(window)
@@ -93,6 +93,7 @@ async def _run(app: QApplication, options: RunOptions) -> int:
     app.aboutToQuit.connect(close)
     app.lastWindowClosed.connect(close)
     await window.studio.start()
+    await window.open_first_script(script)
     await closed
     await window.studio.shutdown()
     collector.timer.stop()
@@ -100,7 +101,8 @@ async def _run(app: QApplication, options: RunOptions) -> int:
     return 0
 
 
-def run_gui(options: RunOptions | None = None) -> int:
+def run_gui(options: RunOptions | None = None, *, script: Path | None = None) -> int:
+    """The window; with ``script``, that script open in it (else the one open last)."""
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Voicebooth")
@@ -109,6 +111,6 @@ def run_gui(options: RunOptions | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
     app.setDesktopFileName("voicebooth")
     try:
-        return int(qasync.run(_run(app, options or RunOptions())))
+        return int(qasync.run(_run(app, options or RunOptions(), script)))
     except asyncio.CancelledError:
         return 0

@@ -11,16 +11,21 @@ import base64
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDockWidget,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QToolBar,
@@ -33,16 +38,18 @@ from app.cartesia.voices_types import Voice
 from app.errors import VoiceboothError
 from app.markup import Diagnostic, Dialect
 from app.markup.lexicon import Entry
-from app.settings import LINEUP_PARALLEL, VOICE_ID, WINDOW_GEOMETRY, WINDOW_STATE
+from app.settings import LINEUP_PARALLEL, SCRIPT_PATH, VOICE_ID, WINDOW_GEOMETRY, WINDOW_STATE
 from app.studio.draft import Draft, language_warning
 from app.studio.lab import Candidate, WordInLine, word_in_line
 from app.studio.lexicons import LexiconsChanged
 from app.studio.library import LibraryEvent, LoadFailed
+from app.studio.project import untitled_path
 from app.studio.recorder import RecorderEvent, RecordingStarted
 from app.studio.retakes import Retakes, RetakesEvent, Spliced, SpliceUndone, words_between
 from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, StudioEvent
 from app.studio.transport import ABSwitched, GainChanged, PlaybackProblem, TransportEvent
 from app.takes.take import Take, TakeStatus
+from app.ui.autosave import Debounce, SettingsSaver
 from app.ui.banner import Banner
 from app.ui.export_dialog import ExportDialog, ExportItem
 from app.ui.history_panel import HistoryPanel
@@ -53,6 +60,8 @@ from app.ui.lineup_panel import LineupPanel
 from app.ui.markup_editor import HEAR_KEYS, IpaPalette, MarkupEditor, insert_actions
 from app.ui.menus import add_actions
 from app.ui.retake_panel import RetakePanel
+from app.ui.script_files import ScriptFiles
+from app.ui.script_panel import EditorFields, ScriptPanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.take_view import TakeView
 from app.ui.voice_picker import VoicePicker
@@ -69,9 +78,14 @@ class MainWindow(QMainWindow):
         self.settings = studio.settings
         self.voice: Voice | None = None
         self._started_at = 0.0
+        self.saver = SettingsSaver(self.settings)
+        #: The line and its controls are saved while the user works (a crash loses
+        #: at most the last two seconds), not only on a clean close.
+        self.autosave = Debounce(self._autosave_line, parent=self)
         self._build()
         self._wire()
         self._restore()
+        self.autosave.stop()  # what was just restored is what the file holds
 
     # --- building -----------------------------------------------------------------
 
@@ -155,12 +169,39 @@ class MainWindow(QMainWindow):
         self.take_label = QLabel()
         self.statusBar().addWidget(self.connection_label)
         self.statusBar().addPermanentWidget(self.take_label)
+        self._build_script()
         self._build_actions()
+
+    def _build_script(self) -> None:
+        """The script panel, docked under the editor (hidden until a script is used)."""
+        data = self.studio.lexicons.folder  # the data folder, beside the user lexicon
+        self.script_panel = ScriptPanel(
+            self.studio, self._editor_fields, lambda: self.voice,
+            lambda: self.editor.textCursor().position(),
+            untitled_path(data) if data is not None else None)
+        self.script_dock = QDockWidget("Script", self)
+        self.script_dock.setObjectName("script_dock")  # saveState() keeps where it is
+        self.script_dock.setWidget(self.script_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.script_dock)
+        self.script_dock.hide()
+        self.script_files = ScriptFiles(
+            self.script_panel, self.settings, self, self.banner.show_error,
+            lambda text: self.statusBar().showMessage(text, 6000), self.autosave.touch)
+        self._loading_line = False
 
     def _build_actions(self) -> None:
         transport, view = self.studio.transport, self.take_view
         self.shortcuts = add_actions(self, self.menuBar(), [
-            ("&File", [("export", "Export…", "Ctrl+E", lambda: self.open_export(view.take)),
+            ("&File", [("new_script", "New script", "Ctrl+Alt+N", self.new_script),
+                       ("open_script", "Open script…", "Ctrl+O", self.open_script),
+                       ("save_script", "Save script", "Ctrl+S", self.save_script),
+                       ("save_script_as", "Save script as…", "Ctrl+Shift+S",
+                        self.save_script_as),
+                       ("import_lines", "Import lines (CSV/JSON Lines)…", "Ctrl+Shift+I",
+                        self.import_lines),
+                       ("export_lines", "Export all lines…", "Ctrl+Shift+E",
+                        self.export_lines),
+                       ("export", "Export…", "Ctrl+E", lambda: self.open_export(view.take)),
                        ("settings", "Settings…", "Ctrl+,", self.open_settings),
                        ("quit", "Quit", "Ctrl+Q", self.close)]),
             ("&Playback", [("play", "Play", "Ctrl+Return", self.play),
@@ -191,6 +232,19 @@ class MainWindow(QMainWindow):
         self.shortcuts["match"].setCheckable(True)
         self.shortcuts["use_lexicons"].setCheckable(True)
         self.shortcuts["match"].setChecked(transport.match_loudness)
+        file_menu = next(o for o in self.shortcuts["export_lines"].associatedObjects()
+                         if isinstance(o, QMenu))
+        self.recent_menu = QMenu("Recent scripts", self)
+        self.recent_menu.aboutToShow.connect(lambda: self.script_files.fill_recent(
+            self.recent_menu, lambda path: self._attempt(self.script_files.open(path))))
+        file_menu.insertMenu(self.shortcuts["export_lines"], self.recent_menu)
+        file_menu.insertSeparator(self.shortcuts["export"])
+        view_menu = self.menuBar().addMenu("&View")
+        script_toggle = self.script_dock.toggleViewAction()
+        script_toggle.setText("Script")
+        script_toggle.setShortcut("Ctrl+Shift+L")
+        view_menu.addAction(script_toggle)
+        self.shortcuts["script"] = script_toggle
         # Right-click on the waveform: what can be done with its selection.
         canvas = view.waveform.canvas
         canvas.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -209,6 +263,14 @@ class MainWindow(QMainWindow):
         self.controls.dialectChanged.connect(self._dialect_changed)
         self.editor.diagnosticsChanged.connect(self._diagnostics_changed)
         self.editor.textChanged.connect(self._update_play_enabled)
+        self.editor.textChanged.connect(self.autosave.touch)
+        self.controls.changed.connect(self.autosave.touch)
+        self.editor.textChanged.connect(self._line_edited)
+        self.controls.changed.connect(self._line_edited)
+        panel = self.script_panel
+        panel.lineChosen.connect(self.load_line)
+        panel.notice.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        panel.failed.connect(self.banner.show_error)
         self.editor.labRequested.connect(self.open_lab)
         self.editor.paletteOpened.connect(self._palette_opened)
         self.editor.hearRequested.connect(self.hear_word)
@@ -261,15 +323,32 @@ class MainWindow(QMainWindow):
     def draft(self) -> Draft:
         return self.controls.draft(self.editor.toPlainText()).with_lexicon_choice(self.settings)
 
+    def _keep_line(self) -> None:
+        """The line, its controls and its voice into the settings (in memory)."""
+        self.draft().save_to(self.settings)
+        if self.voice is not None:
+            self.settings.set(VOICE_ID, self.voice.id)
+        script = self.script_panel.script.path
+        self.settings.set(SCRIPT_PATH, str(script) if script is not None else "")
+
+    def _autosave_line(self) -> None:
+        self._keep_line()
+
+        async def save() -> None:
+            try:
+                await self.saver.save()
+            except VoiceboothError as exc:
+                self.banner.show_error(f"The line could not be saved: {exc}")
+        self.studio.background(save())
+
     def closeEvent(self, event: QCloseEvent) -> None:
         s = self.settings
-        self.draft().save_to(s)
-        if self.voice is not None:
-            s.set(VOICE_ID, self.voice.id)
+        self.autosave.stop()
+        self._keep_line()
         s.set(WINDOW_GEOMETRY, base64.b64encode(self.saveGeometry().data()).decode())
         s.set(WINDOW_STATE, base64.b64encode(self.saveState().data()).decode())
         try:
-            s.save()
+            self.saver.save_now()
         except VoiceboothError as exc:
             self.banner.show_error(str(exc))
         self.take_view.close_view()
@@ -283,6 +362,7 @@ class MainWindow(QMainWindow):
             self.studio.background(self.retake_panel.aclose())
             self.retake_panel.close()
         self.studio.background(self.retakes.close())
+        self.studio.background(self.script_panel.aclose())
         self.history_panel.close_panel()
         super().closeEvent(event)
 
@@ -302,6 +382,8 @@ class MainWindow(QMainWindow):
 
     def _voice_selected(self, voice: Voice) -> None:
         self.voice = voice
+        self.autosave.touch()
+        self._line_edited()
         self.controls.set_language(voice.language)
         self._check_language()
         self._update_play_enabled()
@@ -321,6 +403,125 @@ class MainWindow(QMainWindow):
         self.play_button.setEnabled(ok)
         self.shortcuts["play"].setEnabled(ok)
         self.shortcuts["play_plain"].setEnabled(ok)
+
+    # --- the script ---------------------------------------------------------------------
+
+    def _editor_fields(self) -> EditorFields:
+        """A script line's fields as the editor, its controls and the voice say."""
+        draft = self.draft()
+        fields: EditorFields = {
+            "text": draft.text, "model_id": draft.model_id, "language": draft.language,
+            "speed": draft.speed, "volume": draft.volume, "emotion": draft.emotion}
+        if self.voice is not None:
+            fields.update(voice_id=self.voice.id, voice_name=self.voice.name)
+        return fields
+
+    def load_line(self, index: int) -> None:
+        """A script line into the editor, its controls and the picker (not generated),
+        and its take into the waveform."""
+        line = self.script_panel.script.lines[index]
+        self._loading_line = True
+        try:
+            self.controls.set_draft(replace(self.draft(), text=line.text,
+                                            model_id=line.model_id, language=line.language,
+                                            speed=line.speed, volume=line.volume,
+                                            emotion=line.emotion))
+            if self.editor.toPlainText() != line.text:
+                self.editor.setPlainText(line.text)
+            # Its own voice, else the script's: the picker shows who says the line.
+            voice = self.script_panel.resolve(line) if line.voice[0] else None
+            if voice is not None and voice.id and (self.voice is None or
+                                                   self.voice.id != voice.id):
+                self.use_voice(voice)
+            take = self.script_panel.script.take_of(line)
+            if take is not None:  # its waveform and words, to hear or retake a part
+                self.studio.transport.show(take)
+        finally:
+            self._loading_line = False
+
+    def _line_edited(self) -> None:
+        """What is typed or set in the editor goes into the chosen line (while the
+        script is shown)."""
+        if self._loading_line or not self.script_dock.isVisible():
+            return
+        fields = self._editor_fields()
+        line = self.script_panel.current_line()
+        if line is not None and not line.voice_id and self.voice is not None and \
+                self.voice.id == self.script_panel.script.defaults.voice_id:
+            del fields["voice_id"], fields["voice_name"]  # still the script's voice
+        self.script_panel.edit_current(**fields)
+
+    async def open_first_script(self, path: Path | None = None) -> None:
+        """The script given on the command line, else the one open last (or the untitled
+        script a crash left)."""
+        await self.script_files.start_with(path)
+
+    def new_script(self) -> None:
+        self.leave_untitled(lambda: self._attempt(self.script_files.new()))
+
+    def open_script(self) -> None:
+        path = self.script_files.ask_open()
+        if path is not None:
+            self.leave_untitled(lambda: self._attempt(self.script_files.open(path)))
+
+    def leave_untitled(self, then: Callable[[], None]) -> QMessageBox | None:
+        """Do ``then`` (another script replaces the one shown), asking first when the
+        one shown is untitled and has lines: it has no file to come back from."""
+        script = self.script_panel.script
+        if script.path is not None or not len(script):
+            then()
+            return None
+        box = QMessageBox(QMessageBox.Icon.Question, "Untitled script",
+                          f"The untitled script has {len(script)} lines and no file yet. "
+                          "Save it first?", parent=self)
+        save = box.addButton("Save as…", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard it", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(save)
+
+        def chosen(button: object) -> None:
+            if button is discard:
+                then()
+            elif button is save:
+                self.save_script_as()
+        box.buttonClicked.connect(chosen)
+        self.leave_box = box
+        box.open()  # not exec(): the loop keeps running
+        return box
+
+    def save_script(self) -> None:
+        if self.script_panel.script.path is None:
+            self.save_script_as()
+        else:
+            self._attempt(self.script_files.save())
+
+    def save_script_as(self) -> None:
+        path = self.script_files.ask_save_as()
+        if path is not None:
+            self._attempt(self.script_files.save(path))
+
+    def import_lines(self) -> None:
+        path = self.script_files.ask_import()
+        if path is not None:
+            self._attempt(self.script_files.import_lines(path))
+
+    def export_lines(self) -> ExportDialog | None:
+        """Every line's chosen take into a folder, named by the template ({n} is the
+        line's number, {id} its id); lines without a take are said, not exported."""
+        items, missing = self.script_panel.export_items()
+        if not items:
+            self.statusBar().showMessage("No line has a take yet: render the script first "
+                                         "(Render stale).", 6000)
+            return None
+        dialog = self.export_dialog = ExportDialog(self, self.studio, items)
+        dialog.failed.connect(self.banner.show_error)
+        dialog.exported.connect(lambda files: self.statusBar().showMessage(
+            f"Exported {len(files)} files to {files[0].parent}" if files else
+            "Nothing was exported.", 8000))
+        if missing:
+            self.statusBar().showMessage(missing, 10000)
+        dialog.open()
+        return dialog
 
     # --- playing --------------------------------------------------------------------------
 
@@ -393,9 +594,11 @@ class MainWindow(QMainWindow):
     def _on_retakes(self, event: RetakesEvent) -> None:
         """The spliced take (or, undone, the one before it) is the take shown."""
         if isinstance(event, Spliced):
+            self.script_panel.repoint_take(event.previous.id, event.take)
             self.studio.transport.show(event.take)
             self.statusBar().showMessage(f"Spliced a retake into “{event.take.name}”.", 5000)
         elif isinstance(event, SpliceUndone):
+            self.script_panel.repoint_take(event.take.id, event.previous)
             self.studio.transport.show(event.previous)
             self.statusBar().showMessage("Splice undone.", 5000)
 
