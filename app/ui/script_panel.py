@@ -60,6 +60,9 @@ class ScriptPanel(QWidget):
     notice = Signal(str)
     #: Something went wrong: the banner says it.
     failed = Signal(str)
+    #: The panel's Import… and Export all… buttons: the window owns the dialogs.
+    importRequested = Signal()
+    exportRequested = Signal()
 
     def __init__(self, studio: Studio, editor_fields: Callable[[], EditorFields],
                  voice: Callable[[], Voice | None], cursor: Callable[[], int],
@@ -131,9 +134,19 @@ class ScriptPanel(QWidget):
         self.render_all_button = QPushButton("Render all")
         self.render_all_button.setToolTip("Render every line again")
         self.render_all_button.clicked.connect(lambda: self.render_lines("all"))
+        self.import_button = QPushButton("Import…")
+        self.import_button.setToolTip("Add lines from a CSV or JSON Lines file "
+                                      "(id,text[,voice,model,language,speed,volume,emotion])")
+        self.import_button.clicked.connect(self.importRequested)
+        self.export_button = QPushButton("Export all…")
+        self.export_button.setToolTip("Export every line's take into a folder, named by a "
+                                      "template, at a loudness and format you choose")
+        self.export_button.clicked.connect(self.exportRequested)
         bar.addSpacing(8)
+        bar.addWidget(self.import_button)
         bar.addWidget(self.render_stale_button)
         bar.addWidget(self.render_all_button)
+        bar.addWidget(self.export_button)
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(12)
@@ -392,11 +405,14 @@ class ScriptPanel(QWidget):
                 stale.append(line.id)
         notes = []
         if left_out:
-            notes.append(f"{len(left_out)} lines have no take and are left out "
-                         f"({_some(left_out)})")
+            notes.append(("1 line has no take and is left out" if len(left_out) == 1 else
+                          f"{len(left_out)} lines have no take and are left out")
+                         + f" ({_some(left_out)})")
         if stale:
-            notes.append(f"{len(stale)} takes are stale ({_some(stale)}): Render stale "
-                         "first to export what the lines say now")
+            notes.append(("1 take is stale" if len(stale) == 1 else
+                          f"{len(stale)} takes are stale")
+                         + f" ({_some(stale)}): Render stale first to export what the "
+                         "lines say now")
         return items, "; ".join(notes) + ("." if notes else "")
 
     # --- rendering and playing --------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from app.audio.timefmt import format_time
@@ -22,6 +22,9 @@ N, ID, TEXT, VOICE, STATE, DURATION, LOUDNESS = range(7)
 HEADERS = ("#", "Id", "Text", "Voice", "State", "Length", "LUFS")
 #: Characters of a line's text shown in its cell (the whole text is the tooltip).
 TEXT_SHOWN = 90
+#: What an empty script says: how lines get in.
+EMPTY_HINT = ("No lines yet. Import a CSV or JSON Lines file (id,text[,voice,…]) with "
+              "Import…, or add the editor's line with + Line.")
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,17 @@ class LineTable(QTableWidget):
             self.setColumnWidth(column, width)
         header.setSectionResizeMode(TEXT, QHeaderView.ResizeMode.Stretch)
         self.cellDoubleClicked.connect(lambda row, _column: self.playRequested.emit(row))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.rowCount() == 0:
+            # An empty table says nothing on its own: tell how lines get in.
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(self.viewport().rect().adjusted(12, 8, -12, -8),
+                             int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap),
+                             EMPTY_HINT)
+            painter.end()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         row = self.currentRow()

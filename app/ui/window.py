@@ -179,6 +179,8 @@ class MainWindow(QMainWindow):
             self.studio, self._editor_fields, lambda: self.voice,
             lambda: self.editor.textCursor().position(),
             untitled_path(data) if data is not None else None)
+        self.script_panel.importRequested.connect(self.import_lines)
+        self.script_panel.exportRequested.connect(self.export_lines)
         self.script_dock = QDockWidget("Script", self)
         self.script_dock.setObjectName("script_dock")  # saveState() keeps where it is
         self.script_dock.setWidget(self.script_panel)

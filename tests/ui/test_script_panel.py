@@ -311,9 +311,10 @@ def test_export_all_lines_as_flac_at_minus_16_lufs_named_n_id(
         renders = panel.renders
         assert renders is not None
         await until(lambda: renders.finished, 60)
-        dialog = window.export_lines()
+        panel.export_button.click()  # the panel's Export all… opens the window's dialog
+        dialog = window.export_dialog
         assert dialog is not None and len(dialog.items) == 4
-        assert "1 lines have no take and are left out (prompt_04)" in \
+        assert "1 line has no take and is left out (prompt_04)" in \
             window.statusBar().currentMessage()
         dialog.path_edit.setText(str(out))
         dialog.template.setText("{n}_{id}")
