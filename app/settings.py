@@ -115,12 +115,22 @@ USE_LEXICONS: Final = Setting[bool](
     "use_lexicons", (bool,), True, "say lines with the project's lexicons (off: as written, "
     "to hear the difference)")
 
+EXPORT_PRESETS: Final = Setting[dict[str, dict[str, Any]]](
+    "export_presets", (dict,), {}, "the user's export presets: name -> export spec (JSON)")
+EXPORT_SPEC: Final = Setting[dict[str, Any]](
+    "export_spec", (dict,), {}, "the export spec last used (JSON); empty: from "
+    "export_format, export_json and export_srt")
+EXPORT_TEMPLATE: Final = Setting[str](
+    "export_template", (str,), "{n}_{id}", "how exports of many takes are named: {n}, {id}, "
+    "{voice}, {text}, {date}")
+
 DECLARED: Final[tuple[Setting[Any], ...]] = (
     BASE_URL, API_VERSION, OFFLINE_ONLY, OUTPUT_DEVICE, PREBUFFER_MS, MODEL, LANGUAGE,
     VOICE_ID, SPEED, VOLUME, EMOTION, ENCODING, SAMPLE_RATE, FAVOURITES, EXPORT_FOLDER,
     EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT, TEXT, WINDOW_GEOMETRY, WINDOW_STATE,
     VOICE_SETS, LINEUP_PARALLEL, MATCH_LOUDNESS, RECENT_VOICES, PASTED_VOICES,
-    LEXICON_VIA, PRONUNCIATION_DICT_ID, USE_LEXICONS,
+    LEXICON_VIA, PRONUNCIATION_DICT_ID, USE_LEXICONS, EXPORT_PRESETS, EXPORT_SPEC,
+    EXPORT_TEMPLATE,
 )
 _BY_NAME: Final = {s.name: s for s in DECLARED}
 

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.audio.wav import WavFormat
 from app.cartesia.errors import CartesiaError
 from app.cartesia.voices_types import Voice
 from app.engine.local import LocalEngine
@@ -44,7 +43,7 @@ from app.studio.options import RunOptions
 from app.studio.recorder import Recorder, RecorderEvent, Recording, RecordingFinished
 from app.studio.transport import LoudnessMeasured, Transport, TransportEvent
 from app.takes.errors import HistoryError
-from app.takes.export import export_take
+from app.takes.export import ExportResult, ExportSpec, export_take
 from app.takes.history import History
 from app.takes.take import Take, TakeStatus
 
@@ -301,13 +300,13 @@ class Studio:
         if current is not None and current.id == take_id:
             current.rename(name)
 
-    async def export(self, take: Take, path: Path, *, fmt: WavFormat,
-                     selection: tuple[float, float] | None, timings_json: bool, srt: bool,
-                     overwrite: bool) -> list[Path]:
-        """Write the take (or a selection) and its timings, off the loop (fsync is slow)."""
+    async def export(self, take: Take, path: Path, spec: ExportSpec | None = None, *,
+                     selection: tuple[float, float] | None = None,
+                     overwrite: bool = False) -> ExportResult:
+        """Write the take (or a selection) as ``spec`` says, and its timings, off the loop
+        (decoding, loudness and fsync are slow)."""
         return await asyncio.get_running_loop().run_in_executor(
-            None, lambda: export_take(take, path, fmt=fmt, selection=selection,
-                                      timings_json=timings_json, srt=srt,
+            None, lambda: export_take(take, path, spec or ExportSpec(), selection=selection,
                                       overwrite=overwrite))
 
     # --- lifetime -----------------------------------------------------------------------

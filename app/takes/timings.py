@@ -1,4 +1,4 @@
-"""Word and phoneme timings of a take, exported as JSON or SRT subtitles."""
+"""Word and phoneme timings of a take, exported as JSON, SRT or WebVTT subtitles."""
 
 from __future__ import annotations
 
@@ -81,3 +81,22 @@ def write_srt(path: str | os.PathLike[str], words: Sequence[Timing], *,
               overwrite: bool = True) -> None:
     with atomic_write(path, overwrite=overwrite) as handle:
         handle.write(srt_text(words).encode("utf-8"))
+
+
+def vtt_time(seconds: float) -> str:
+    """WebVTT's timestamp: like SRT's, with a dot before the milliseconds."""
+    return srt_time(seconds).replace(",", ".")
+
+
+def vtt_text(words: Sequence[Timing], *, max_chars: int = 42, max_seconds: float = 5.0) -> str:
+    """A WebVTT file: the ``WEBVTT`` header, a blank line, then the same cues as SRT."""
+    blocks = [f"{i}\n{vtt_time(start)} --> {vtt_time(end)}\n{text}\n"
+              for i, (start, end, text) in enumerate(
+                  cues(words, max_chars=max_chars, max_seconds=max_seconds), start=1)]
+    return "\n".join(["WEBVTT\n", *blocks])
+
+
+def write_vtt(path: str | os.PathLike[str], words: Sequence[Timing], *,
+              overwrite: bool = True) -> None:
+    with atomic_write(path, overwrite=overwrite) as handle:
+        handle.write(vtt_text(words).encode("utf-8"))

@@ -28,6 +28,7 @@ from app.audio.wav import WavFormat
 from app.errors import VoiceboothError
 from app.settings import EXPORT_FOLDER, EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT
 from app.studio.studio import Studio
+from app.takes.export import ExportSpec, TimingsKind
 from app.takes.take import Take
 
 FORMATS: tuple[tuple[str, WavFormat], ...] = (
@@ -87,10 +88,15 @@ class ExportDialog(QDialog):
         """Write what the dialog says; remember the choices for next time."""
         path, fmt = self.path(), self.wav_format()
         try:
-            files = await self.studio.export(
-                self.take, path, fmt=fmt, selection=self.chosen_selection(),
-                timings_json=self.json.isChecked(), srt=self.srt.isChecked(),
-                overwrite=self.overwrite.isChecked())
+            timings: set[TimingsKind] = set()
+            if self.json.isChecked():
+                timings.add("json")
+            if self.srt.isChecked():
+                timings.add("srt")
+            result = await self.studio.export(
+                self.take, path, ExportSpec(wav_subtype=fmt, timings=frozenset(timings)),
+                selection=self.chosen_selection(), overwrite=self.overwrite.isChecked())
+            files = result.files
         except VoiceboothError as exc:
             self.failed.emit(str(exc))
             return []

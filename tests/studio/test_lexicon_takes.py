@@ -24,7 +24,7 @@ from app.studio.lexicons import USER, Lexicons, LexiconsChanged
 from app.studio.options import RunOptions
 from app.studio.recorder import Recorder
 from app.studio.studio import Studio
-from app.takes.export import export_take
+from app.takes.export import ExportSpec, export_take
 from app.takes.history import History
 from app.takes.take import TakeSettings
 from app.takes.timings import srt_text
@@ -66,7 +66,7 @@ def test_the_text_sent_is_rewritten_and_the_take_keeps_the_written_words(
         assert take.settings.text == text and take.name.endswith(text)
         assert take.settings.lexicon == (SOUNDS_LIKE,)
         # Exports say the written word.
-        export_take(take, tmp_path / "take.wav", timings_json=True, srt=True)
+        export_take(take, tmp_path / "take.wav", ExportSpec(timings=frozenset({"json", "srt"})))
         words = json.loads((tmp_path / "take.json").read_text("utf-8"))["words"]
         assert [w["text"] for w in words] == ["Say", "Cartesia,", "then", "Cartesia", "again."]
         assert "Say Cartesia, then Cartesia again." in (tmp_path / "take.srt").read_text("utf-8")

@@ -12,7 +12,7 @@ import pytest
 from app.audio.loudness import Loudness
 from app.audio.wav import read_wav
 from app.takes.errors import ExportError, HistoryError
-from app.takes.export import export_take
+from app.takes.export import ExportSpec, export_take
 from app.takes.history import History, HistoryFilter
 from app.takes.take import (
     AudioAppended,
@@ -138,11 +138,12 @@ def test_history_folder_that_cannot_exist(tmp_path: Path) -> None:
 
 def test_export_whole_and_selection(tmp_path: Path) -> None:
     take = make_take()
-    files = export_take(take, tmp_path / "take.wav", fmt="float32", timings_json=True, srt=True)
+    files = export_take(take, tmp_path / "take.wav", ExportSpec(
+        wav_subtype="float32", timings=frozenset({"json", "srt"}))).files
     assert [f.name for f in files] == ["take.wav", "take.json", "take.srt"]
     assert np.array_equal(read_wav(files[0]).samples, take.samples)
-    cut = export_take(take, tmp_path / "cut.wav", fmt="float32", selection=(0.35, 0.75),
-                      timings_json=True)
+    cut = export_take(take, tmp_path / "cut.wav", ExportSpec(
+        wav_subtype="float32", timings=frozenset({"json"})), selection=(0.35, 0.75)).files
     assert np.array_equal(read_wav(cut[0]).samples, take.selection(0.35, 0.75))
     words = json.loads(cut[1].read_text())["words"]
     assert [(w["text"], round(w["start"], 3), round(w["end"], 3)) for w in words] == [
@@ -155,7 +156,7 @@ def test_16_bit_sources_export_exactly(tmp_path: Path) -> None:
     take = Take(TakeSettings(**{**SETTINGS.__dict__, "encoding": "pcm_s16le"}))
     ints = np.arange(-2000, 2000, dtype=np.int16)
     take.append_audio(ints / 32768.0)
-    export_take(take, tmp_path / "x.wav", fmt="pcm16")
+    export_take(take, tmp_path / "x.wav", ExportSpec(wav_subtype="pcm16"))
     assert np.array_equal(np.rint(read_wav(tmp_path / "x.wav").samples * 32768), ints)
 
 
@@ -166,7 +167,8 @@ def test_exports_get_the_umask_mode_the_history_stays_private(tmp_path: Path) ->
     previous = os.umask(0o022)
     try:
         take = make_take()
-        files = export_take(take, tmp_path / "take.wav", timings_json=True, srt=True)
+        files = export_take(take, tmp_path / "take.wav",
+                            ExportSpec(timings=frozenset({"json", "srt"}))).files
         modes = {f.name: stat.S_IMODE(f.stat().st_mode) for f in files}
         assert modes == {"take.wav": 0o644, "take.json": 0o644, "take.srt": 0o644}
         # Replacing a file keeps the mode its owner gave it.

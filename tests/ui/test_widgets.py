@@ -289,10 +289,8 @@ def test_no_sound_device_banner_and_the_take_still_completes(window: MainWindow,
     assert "still work" in window.banner.message()
     take = current(window)
     assert take is not None and take.status is TakeStatus.DONE
-    files = run(loop, window.studio.export(take, tmp_path / "x.wav", fmt="pcm16",
-                                           selection=None, timings_json=False, srt=False,
-                                           overwrite=False))
-    assert files and files[0].exists()
+    result = run(loop, window.studio.export(take, tmp_path / "x.wav"))
+    assert result.files and result.files[0].exists()
 
 
 def test_history_rename_delete_and_ab(window: MainWindow, loop: qasync.QEventLoop) -> None:
