@@ -259,11 +259,13 @@ class BatchRun:
         library = VoiceLibrary(self.endpoints, self.endpoints.settings, None)
         voices: dict[str, Voice] = {}
         try:
-            offline = await asyncio.get_running_loop().run_in_executor(None, offline_voices)
+            # Names are looked up among the offline voices only (listing a Cartesia
+            # library of thousands to find a name costs more than a batch of lines);
+            # loading them loads espeak's library: off the loop, and only when they apply.
+            offline = [] if self.endpoints.base_url is not None else \
+                await asyncio.get_running_loop().run_in_executor(None, offline_voices)
             for name in written:
-                named = resolve_voice(name, offline) if self.endpoints.base_url is None \
-                    else None
-                voices[name] = named or await library.voice_for_id(name)
+                voices[name] = resolve_voice(name, offline) or await library.voice_for_id(name)
         finally:
             await library.close()
         unnamed = [key for key, voice in voices.items() if voice.name == voice.id]

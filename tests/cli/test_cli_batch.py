@@ -5,8 +5,10 @@ request, so "a second run renders nothing" is observed where it happens."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,9 +22,14 @@ import pytest
 import soundfile
 
 from app.cartesia import messages as m
+from app.cartesia.voices_types import Voice
+from app.cli.batch import Display, progress_bar
 from app.engine.server import Connection, ServerConfig, ThreadedServer
 from app.engine.synth.tones import VOICE_ID, ToneSynthesizer
+from app.studio.batch import LineFailed, PlannedLine, Progress
 from app.studio.manifest import MANIFEST_NAME
+from app.studio.script import ScriptLine
+from app.takes.take import TakeSettings
 from tests.cli.conftest import KEY, ROOT
 from tests.cli.test_cli import cli
 from tests.faults import FaultyServer
@@ -218,3 +225,63 @@ def test_ctrl_c_exits_130_and_the_manifest_keeps_what_finished(
     for entry in kept.values():
         assert all((tmp_path / "out" / name).is_file() for name in entry["files"])
     assert "run the same command again" in rest
+
+
+def test_on_a_terminal_one_progress_line_is_redrawn_in_place(plan_server: ThreadedServer,
+                                                               tmp_path: Path) -> None:
+    write_csv(tmp_path / "lines.csv", fifty_lines()[:6])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARTESIA_")}
+    env.update(CARTESIA_API_KEY=KEY, TERM="xterm")
+    main, child = os.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "main.py"), "batch", "lines.csv", "-o", "out",
+             "--base-url", plan_server.url, "--voice", VOICE_ID],
+            cwd=tmp_path, env=env, stderr=child, stdout=subprocess.DEVNULL)
+        os.close(child)
+        received = b""
+        while True:
+            try:
+                data = os.read(main, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            received += data
+        assert process.wait(timeout=30) == 0
+    finally:
+        os.close(main)
+    text = received.decode()
+    redraws = re.findall(r"\r\x1b\[K(\[[#.]{20}\] \d+/6 done, \d+ failed, \d+ left, "
+                         r"\d+:\d\d\.\d)", text)
+    assert redraws[-1].startswith("[####################] 6/6 done, 0 failed, 0 left, ")
+    assert len(redraws) >= 6
+    assert " done: " not in text  # no line per file on a terminal: the bar says it
+    assert "6 rendered, 0 skipped (done already), 0 failed" in text
+
+
+def planned(n: int, line_id: str) -> PlannedLine:
+    settings = TakeSettings(text="Hi.", voice_id=VOICE_ID)
+    return PlannedLine(n, ScriptLine(line_id, "Hi."), settings, Voice(id=VOICE_ID, name="T"),
+                       f"{n}_{line_id}", "key", done=False)
+
+
+def test_the_bar_and_messages_above_it() -> None:
+    assert progress_bar(23, 1, 26, 12.04) == \
+        "[##########..........] 23/50 done, 1 failed, 26 left, 0:12.0"
+    err = io.StringIO()
+    display = Display(err, Path("out"), tty=True)
+    display(Progress(1, 0, 2, 1.0))
+    display(LineFailed(planned(2, "bad"), "Voice not found"))
+    display(Progress(1, 1, 1, 2.0))
+    display.end()
+    assert err.getvalue() == (
+        "\r\x1b[K[#######.............] 1/3 done, 0 failed, 2 left, 0:01.0"
+        "\r\x1b[Kline 2 (bad) failed: Voice not found\n"
+        "\r\x1b[K[#######.............] 1/3 done, 0 failed, 2 left, 0:01.0"
+        "\r\x1b[K[#############.......] 1/3 done, 1 failed, 1 left, 0:02.0\n")
+    plain = io.StringIO()
+    display = Display(plain, Path("out"), tty=False)
+    display(Progress(1, 0, 2, 1.0))
+    display(LineFailed(planned(2, "bad"), "Voice not found"))
+    assert plain.getvalue() == "line 2 (bad) failed: Voice not found\n"
