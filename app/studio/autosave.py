@@ -40,7 +40,7 @@ from typing import Final, cast
 from app.events import Emitter
 from app.studio.errors import InvalidInput
 from app.studio.project import snapshot, write_snapshot
-from app.studio.script import Saved, Script, ScriptEvent
+from app.studio.script import Saved, Script, ScriptError, ScriptEvent
 
 DELAY: Final = 1.0
 MAX_DELAY: Final = 2.0
@@ -211,6 +211,22 @@ class ScriptAutosave:
         await asyncio.get_running_loop().run_in_executor(None, write_snapshot, shot, target)
         if target == self.script.path:  # an untitled script still needs "Save As"
             self.script.mark_saved(shot.revision, target)
+
+    async def save(self, path: Path | None = None) -> Path:
+        """Save now ("Save", or "Save As" with ``path``), through the same writer as the
+        autosave so two writes of one project never overlap; raises what the write
+        raised (the user asked, so they are told)."""
+        before = self.script.path
+        target = path or before
+        if target is None:
+            raise ScriptError("the script has no file yet: choose where to save it")
+        self.script.path = target
+        self.saver.changed()
+        await self.saver.flush()
+        if self.saver.problem is not None:
+            self.script.path = before  # "Save As" to a place that failed changes nothing
+            raise self.saver.problem
+        return target
 
     async def close(self) -> None:
         """Write what is pending and stop following the script."""

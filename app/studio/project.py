@@ -38,7 +38,7 @@ from app.studio.script import (
     ScriptSourceError,
 )
 from app.takes.take import Take, TakeSettings, TakeStatus
-from app.takes.timings import Timing, write_timings_json
+from app.takes.timings import Timing, timings_json
 
 FORMAT: Final = "voicebooth-script"
 VERSION: Final = 1
@@ -57,6 +57,17 @@ def audio_folder(path: Path) -> Path:
 def untitled_path(data_dir: Path) -> Path:
     """Where a script that has no file yet is autosaved, so it survives a crash too."""
     return data_dir / "scripts" / f"untitled{SUFFIX}"
+
+
+def recover_untitled(data_dir: Path) -> Script | None:
+    """The untitled script autosaved before the app last stopped (still untitled: it has
+    no path of its own), or ``None`` when there is none (blocking)."""
+    path = untitled_path(data_dir)
+    if not path.exists():
+        return None
+    script = load_project(path)
+    script.path = None
+    return script
 
 
 # --- saving -------------------------------------------------------------------------
@@ -119,8 +130,7 @@ async def save_script(script: Script, path: Path | None = None) -> Path:
     """Save ``script`` (to ``path``, by default its own) off the loop, and mark it saved."""
     target = path or script.path
     if target is None:
-        raise ScriptSourceError(Path("untitled"), 1, 1, "the script has no file yet: "
-                                "choose where to save it")
+        raise ScriptError("the script has no file yet: choose where to save it")
     shot = snapshot(script)
     await asyncio.get_running_loop().run_in_executor(None, write_snapshot, shot, target)
     script.mark_saved(shot.revision, target)
@@ -135,10 +145,8 @@ def _write_take(folder: Path, take: Take) -> None:
     if not audio.exists():
         write_wav(audio, take.samples, take.sample_rate, "float32", dither=False)
     if not timings.exists():
-        write_timings_json(timings, take.words, take.phonemes)
-        # The facts that rebuild the take ride along in the same file.
-        data = json.loads(timings.read_text("utf-8"))
-        data["take"] = _take_facts(take)
+        # The export's timings JSON, with the facts that rebuild the take alongside.
+        data = {**timings_json(take.words, take.phonemes), "take": _take_facts(take)}
         write_bytes(timings, (json.dumps(data, ensure_ascii=False, indent=1) + "\n")
                     .encode("utf-8"))
 

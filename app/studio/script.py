@@ -17,7 +17,7 @@ import enum
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Final
@@ -427,7 +427,3 @@ def resolve_voice(written: str, voices: Iterable[Voice]) -> Voice | None:
         return by_id[written]
     folded = written.casefold().strip()
     return next((v for v in listed if v.name.casefold() == folded), None)
-
-
-def lines_by_id(script: Script) -> Mapping[str, ScriptLine]:
-    return {line.id: line for line in script.lines}

@@ -16,7 +16,7 @@ the others. Stopping leaves the lines not yet rendered as they were.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,7 +37,7 @@ from app.studio.lineup import (
     RowChanged,
     RowState,
 )
-from app.studio.script import LineState, Script, ScriptLine
+from app.studio.script import LineState, Script, ScriptLine, resolve_voice
 from app.takes.take import TakeSettings
 
 Which = Literal["all", "stale"] | Sequence[int]
@@ -91,6 +91,19 @@ def as_written(line: ScriptLine) -> Voice:
     return Voice(id=voice_id, name=name or voice_id)
 
 
+def resolver(voices: Iterable[Voice]) -> VoiceResolver:
+    """Resolve each line's voice (an id, or a name in any case) among ``voices`` (the
+    library's, so an offline engine voice is routed to the engine); a voice not among
+    them is used as written, for the server to accept or refuse."""
+    known = list(voices)
+
+    def resolve(line: ScriptLine) -> Voice:
+        written, name = line.voice
+        found = resolve_voice(written, known)
+        return found if found is not None else Voice(id=written, name=name or written)
+    return resolve
+
+
 class ScriptRenders(ParallelRenders):
     """Renders the chosen lines of ``script``, each with its own settings."""
 
@@ -126,7 +139,7 @@ class ScriptRenders(ParallelRenders):
 
     @property
     def all_rows(self) -> list[ScriptRow]:
-        """Every chosen line's row, in the script's order when rendering began."""
+        """Every chosen line's row (sent or refused), in the script's order now."""
         sent = [row for row in self.rows if isinstance(row, ScriptRow)]
         order = {id(line): i for i, line in enumerate(self.script.lines)}
         return sorted([*sent, *self.refused], key=lambda r: order.get(id(r.line), -1))

@@ -174,10 +174,9 @@ def parse_csv(path: Path, text: str) -> list[ScriptLine]:
                                     f"this row has {len(record)} fields but the header names "
                                     f"{len(names)} columns (quote a text that holds commas)")
         cells = dict(zip(names, record, strict=False))
-        row_line = record[0].line
+        last = record[-1]  # a row short of the text column is told where it ends
         reader.add({name: (cell.value, cell.line, cell.column)
-                    for name, cell in cells.items()}, row_line, len(record[-1].value) +
-                   record[-1].column)
+                    for name, cell in cells.items()}, last.line, last.column + len(last.value))
     return reader.lines
 
 
@@ -243,6 +242,7 @@ class _LineReader:
         return ScriptSourceError(self.path, where[1], where[2], message)
 
     def add(self, cells: dict[str, tuple[object, int, int]], line: int, end: int) -> None:
+        """One row's cells; ``line`` and ``end`` say where the row ends."""
         self._rows += 1
         text_cell = cells.get("text")
         if text_cell is None:

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from app.atomic import WriteError
 from app.studio.autosave import Autosaved, AutosaveFailed, Autosaver, ScriptAutosave
 from app.studio.errors import InvalidInput
-from app.studio.project import load_project, untitled_path
-from app.studio.script import Script
+from app.studio.project import load_project, recover_untitled, untitled_path
+from app.studio.script import Script, ScriptError
 from tests.studio.conftest import run, until
 
 
@@ -139,11 +140,53 @@ def test_a_script_with_a_file_autosaves_to_it(tmp_path: Path) -> None:
     assert not (tmp_path / "untitled.voicebooth").exists()
 
 
+def test_save_and_save_as_go_through_the_autosave_and_say_when_they_fail(
+        tmp_path: Path) -> None:
+    script = Script()
+    blocker = tmp_path / "a file"
+    blocker.write_text("x")
+
+    async def scenario() -> None:
+        autosave = ScriptAutosave(script, untitled=untitled_path(tmp_path), delay=5.0,
+                                  max_delay=10.0)
+        try:
+            script.add("Hello.")
+            with pytest.raises(ScriptError, match="no file yet"):
+                await autosave.save()
+            assert await autosave.save(tmp_path / "a.voicebooth") == tmp_path / "a.voicebooth"
+            assert not script.dirty
+            script.add("Again.")
+            with pytest.raises(WriteError, match="cannot write"):
+                await autosave.save(blocker / "b.voicebooth")
+            assert script.dirty and script.path == tmp_path / "a.voicebooth"
+        finally:
+            await autosave.close()
+
+    run(scenario())
+    assert [line.text for line in load_project(tmp_path / "a.voicebooth")] == \
+        ["Hello.", "Again."]
+
+
+def test_an_untitled_script_is_recovered_untitled(tmp_path: Path) -> None:
+    assert recover_untitled(tmp_path) is None
+    script = Script()
+
+    async def scenario() -> None:
+        autosave = ScriptAutosave(script, untitled=untitled_path(tmp_path))
+        script.add("Unsaved work.")
+        await autosave.close()
+
+    run(scenario())
+    recovered = recover_untitled(tmp_path)
+    assert recovered is not None and recovered.path is None
+    assert [line.text for line in recovered] == ["Unsaved work."]
+
+
 DRIVER = textwrap.dedent("""
     import asyncio, sys, time
     from pathlib import Path
     from app.studio.autosave import ScriptAutosave
-    from app.studio.script import Script
+    from app.studio.script import Script, ScriptError
 
     async def main(path: Path) -> None:
         script = Script(path=path)

@@ -7,17 +7,23 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from app.cartesia import messages as m
 from app.cartesia.errors import NotFound
-from app.engine.server import ServerConfig, ThreadedServer
+from app.cartesia.protocol import ServerContext
+from app.cartesia.voices_types import Voice
+from app.engine.server import Connection, ServerConfig, ThreadedServer
+from app.studio.autosave import ScriptAutosave
 from app.studio.errors import InvalidInput
 from app.studio.history import HistoryService
 from app.studio.lineup import Backoff, LineupFinished, RowState
+from app.studio.project import load_project
 from app.studio.script import LineState, Script, ScriptDefaults, ScriptLine, TakeSet
-from app.studio.script_renders import RenderProgress, ScriptRenders
+from app.studio.script_renders import RenderProgress, ScriptRenders, ScriptRow, resolver
 from app.takes.history import History
 from tests.cartesia.expected import expected_audio
 from tests.engine.conftest import ManyTones
@@ -38,6 +44,26 @@ def plan_server() -> Iterator[ThreadedServer]:
     srv.start()
     yield srv
     srv.stop()
+
+
+class BreaksOneLine(ListeningServer):
+    """Fails the context of any line that says BREAK mid-stream, after two chunks."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.sent: dict[str, int] = {}
+
+    async def before_chunk(self, conn: Connection, context: ServerContext,
+                           chunk: m.Chunk) -> bool:
+        if "BREAK" not in context.request.transcript:
+            return await super().before_chunk(conn, context, chunk)
+        n = self.sent[context.context_id] = self.sent.get(context.context_id, 0) + 1
+        if n <= 2:
+            return True
+        await self.send_error(conn, m.ErrorMessage(
+            context.context_id, 500, "injected error mid-stream", "internal_error",
+            "Injected error", request_id="r1"), context)
+        return False
 
 
 def script_for(server: ThreadedServer, count: int) -> Script:
@@ -153,6 +179,69 @@ def test_render_stale_renders_only_what_changed_or_is_missing(
     assert all(line.state is LineState.CURRENT for line in script)
 
 
+def test_a_line_failing_mid_stream_keeps_its_error_and_audio_and_stops_nothing(
+        tmp_path: Path) -> None:
+    server = ThreadedServer([ManyTones(6)], ServerConfig(api_key=KEY, pace=4.0,
+                                                         max_contexts=PLAN),
+                            server_class=BreaksOneLine)
+    server.start()
+    history = HistoryService(History(tmp_path / "history"))
+    try:
+        script = script_for(server, 5)
+        script.update(2, text="Please BREAK here, with many more words to say after it.")
+
+        async def scenario() -> ScriptRenders:
+            endpoints = online(server)
+            try:
+                renders = ScriptRenders(endpoints, script, "all", history=history,
+                                        backoff=QUICK)
+                await renders.start()
+                return renders
+            finally:
+                await endpoints.close()
+
+        renders = run(scenario(), timeout=60)
+        broken = next(r for r in renders.rows if isinstance(r, ScriptRow)
+                      and r.line is script[2])
+        assert broken.state is RowState.FAILED
+        assert "injected error mid-stream" in script[2].error
+        assert script[2].state is LineState.MISSING
+        # The audio that arrived is kept, in the history like any take.
+        assert broken.take is not None and broken.take.n_frames > 0
+        assert broken.take.id in {rec.id for rec in history.records}
+        assert [line.state for i, line in enumerate(script) if i != 2] == \
+            [LineState.CURRENT] * 4
+    finally:
+        history.close()
+        server.stop()
+
+
+def test_rendered_takes_reach_the_project_file(plan_server: ThreadedServer,
+                                               tmp_path: Path) -> None:
+    script = script_for(plan_server, 3)
+    script.path = tmp_path / "game.voicebooth"
+
+    async def scenario() -> None:
+        endpoints = online(plan_server)
+        autosave = ScriptAutosave(script, untitled=tmp_path / "untitled.voicebooth",
+                                  delay=0.01, max_delay=0.05)
+        try:
+            await ScriptRenders(endpoints, script, "all", backoff=QUICK).start()
+        finally:
+            await autosave.close()
+            await endpoints.close()
+
+    run(scenario(), timeout=60)
+    assert not script.dirty
+    again = load_project(tmp_path / "game.voicebooth")
+    assert [line.state for line in again] == [LineState.CURRENT] * 3
+    for old, new in zip(script, again, strict=True):
+        old_take, new_take = script.take_of(old), again.take_of(new)
+        assert old_take is not None and new_take is not None
+        np.testing.assert_array_equal(new_take.samples, old_take.samples)
+        assert new_take.words == old_take.words and new_take.words
+
+
 def test_stop_leaves_the_lines_not_rendered_as_they_were(plan_server: ThreadedServer) -> None:
     script = script_for(plan_server, 6)
     long_text = " ".join(["word"] * 60)
@@ -176,3 +265,12 @@ def test_stop_leaves_the_lines_not_rendered_as_they_were(plan_server: ThreadedSe
     assert all(line.state is LineState.MISSING and line.error == "" for line in script)
     assert renders.counts() == RenderProgress(done=0, failed=0, remaining=0, stopped=6)
     assert len(listening(plan_server).cancels()) == 2
+
+
+def test_voices_are_resolved_by_id_or_name() -> None:
+    voices = [Voice(id="v-1", name="Joe", offline=True), Voice(id="v-2", name="Ann")]
+    resolve = resolver(voices)
+    script = Script([ScriptLine("a", "Hi.", voice_id="v-2"), ScriptLine("b", "Hi.",
+                     voice_id=" joe"), ScriptLine("c", "Hi.", voice_id="nobody")])
+    assert [resolve(line) for line in script][:2] == [voices[1], voices[0]]
+    assert resolve(script[2]) == Voice(id="nobody", name="nobody")

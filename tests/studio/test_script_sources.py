@@ -77,6 +77,7 @@ def test_jsonl_keeps_the_same_keys(tmp_path: Path) -> None:
     ('id,text\na,"Hello\n\nb,Two\n', 2, 3, "never closed"),
     ('id,text\na,"Hello"x\n', 2, 10, "after a closing quote"),
     ("id,text\na,Hello,extra\n", 2, 9, "3 fields but the header names 2 columns"),
+    ("id,voice,text\na,Joe\n", 2, 6, "this line has no text"),
     ('id,text\na,"multi\nline"\nb,"x\ny",z\n', 5, 4, "3 fields"),
     ('id,text\na,"multi\nline",\n', 3, 7, "3 fields"),
 ])
