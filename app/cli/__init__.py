@@ -28,7 +28,6 @@ from typing import Any, TextIO
 from app.atomic import TargetExists, WriteError
 from app.audio.codecs import ENCODINGS, SAMPLE_RATES
 from app.audio.devices import format_device_table, output_devices
-from app.audio.wav import WAV_FORMATS
 from app.cartesia import messages as m
 from app.cartesia.config import DEFAULT_BASE_URL
 from app.cartesia.errors import (
@@ -50,7 +49,7 @@ from app.studio.options import RunOptions
 
 from .batch_args import add_batch_arguments
 from .lexicon import LOCAL_ACTIONS, add_lexicon_parser
-from .outputs import OutputError, Terminated, UsageError
+from .outputs import OutputError, Terminated, UsageError, add_export_arguments
 
 EXIT_OK, EXIT_WRITE, EXIT_USAGE, EXIT_KEY, EXIT_NETWORK = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -122,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(parser, after_command=False)
     sub = parser.add_subparsers(dest="command")
 
-    say = sub.add_parser("say", help="generate speech into a WAV file")
+    say = sub.add_parser("say", help="generate speech into a WAV, FLAC, MP3 or Opus file")
     add_global_options(say, after_command=True)
     say.add_argument("text", nargs="?", help="text with Cartesia markup, or - for stdin")
     say.add_argument("-f", "--file", help="read the text from a file")
@@ -139,12 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--emotion", help="e.g. neutral, excited, sad (sonic-3)")
     say.add_argument("--encoding", default="pcm_f32le", choices=ENCODINGS)
     say.add_argument("--sample-rate", type=int, default=44100, choices=SAMPLE_RATES)
-    say.add_argument("-o", "--output", help="write the audio to this WAV file")
-    say.add_argument("--wav-format", choices=WAV_FORMATS,
-                     help="default: float32 for pcm_f32le, else 16-bit PCM")
+    say.add_argument("-o", "--output", help="write the audio to this file (.wav, .flac, "
+                     ".mp3 or .opus; see the finished exports below)")
     say.add_argument("--force", action="store_true", help="overwrite existing outputs")
     say.add_argument("--timestamps", help="write word and phoneme timings as JSON")
     say.add_argument("--srt", help="write subtitles (SRT) from the word timings")
+    say.add_argument("--vtt", help="write subtitles (WebVTT) from the word timings")
     say.add_argument("--play", action="store_true",
                      help="play while it streams (with the output written as well, if -o)")
     say.add_argument("--device", help="output device name or number (see 'devices')")
@@ -159,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "first")
     say.add_argument("--no-user-lexicon", action="store_true",
                      help="leave out the user lexicon (the window's, see 'lexicon list')")
+    add_export_arguments(say)
 
     batch = sub.add_parser("batch", help="render every line of a script into finished "
                            "files (resumable)")

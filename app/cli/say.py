@@ -11,6 +11,11 @@ With several ``--voice``, the line is rendered in each through the studio's
 :class:`~app.studio.lineup.Lineup` (at most ``--max-parallel`` at a time) and
 ``-o`` names a folder: one WAV per voice, named by voice. A voice that fails is
 reported (its audio kept as ``NAME.partial.wav``) and the others are still written.
+
+A raw WAV streams to its file as the audio arrives. Anything that shapes the file
+(``--normalize``, ``--trim``, fades, ``--export-rate``, ``--stereo``, FLAC, MP3,
+Opus, μ-law) needs the whole take, so the take is kept in memory and exported
+through :func:`~app.takes.export.export_take` when it ends.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from app.atomic import WriteError
 from app.audio.devices import find_output_device
 from app.audio.errors import NoAudioDevice
 from app.audio.timefmt import format_time
-from app.audio.wav import WavFormat, WavWriter
+from app.audio.wav import WavFormat, WavWriter, write_wav
 from app.cartesia.config import Timeouts
 from app.cartesia.voices import VoicesClient
 from app.cartesia.voices_types import Voice
@@ -43,16 +48,21 @@ from app.studio.lineup import Lineup, LineupRow, RowState
 from app.studio.options import RunOptions
 from app.studio.recorder import Recorder, Recording
 from app.studio.transport import PlaybackProblem, Transport, TransportEvent
+from app.takes.export import ExportResult, ExportSpec, export_take
 from app.takes.take import AudioAppended, Take, TakeEvent, TakeSettings
 
 from . import exit_code
 from .lexicon import user_and_files
 from .outputs import (
+    OutputError,
     Outputs,
     Terminated,
     UsageError,
     check_folder,
+    export_spec_of,
+    loudness_report,
     partial_path,
+    shapes_audio,
     voice_paths,
 )
 
@@ -104,9 +114,15 @@ def outputs_of(args: argparse.Namespace) -> Outputs:
     def path(value: str | None) -> Path | None:
         return Path(value).expanduser() if value else None
 
-    outputs = Outputs(path(args.output), path(args.timestamps), path(args.srt), args.force)
+    outputs = Outputs(path(args.output), path(args.timestamps), path(args.srt), args.force,
+                      path(args.vtt))
     if not outputs.named and not args.play:
-        raise UsageError("nothing to do: give -o OUT.wav, --play, --timestamps or --srt")
+        raise UsageError("nothing to do: give -o OUT.wav, --play, --timestamps, --srt or "
+                         "--vtt")
+    shaping = shapes_audio(args)
+    if shaping and outputs.wav is None:
+        raise UsageError(f"{', '.join(shaping)} shape{'s' if len(shaping) == 1 else ''} the "
+                         "audio file: give -o OUT")
     return outputs
 
 
@@ -131,8 +147,11 @@ async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
     if len(args.voice or ()) > 1:
         folder = _check_many(args)
         outputs, play = Outputs(None, None, None, args.force), False
+        spec = export_spec_of(args, Path(f"x{'.' + args.format if args.format else ''}"),
+                              args.encoding)
     else:
         outputs = outputs_of(args)
+        spec = export_spec_of(args, outputs.wav, args.encoding)
         outputs.check()
         play = check_device(args, err)
     lexicon = await user_and_files(not args.no_user_lexicon, args.lexicon)
@@ -154,9 +173,9 @@ async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
     loop.add_signal_handler(signal.SIGTERM, terminate)
     try:
         if folder is not None:
-            return await _say_many(args, text, folder, endpoints, lexicon, err)
-        return await _say(args, text, outputs, play, endpoints, recorder, transport, lexicon,
-                          err)
+            return await _say_many(args, text, folder, spec, endpoints, lexicon, err)
+        return await _say(args, text, outputs, spec, play, endpoints, recorder, transport,
+                          lexicon, err)
     except asyncio.CancelledError:
         if terminated.is_set():
             raise Terminated("terminated") from None
@@ -168,8 +187,8 @@ async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
         await endpoints.close()
 
 
-async def _say(args: argparse.Namespace, text: str, outputs: Outputs, play: bool,
-               endpoints: Endpoints, recorder: Recorder, transport: Transport,
+async def _say(args: argparse.Namespace, text: str, outputs: Outputs, spec: ExportSpec,
+               play: bool, endpoints: Endpoints, recorder: Recorder, transport: Transport,
                lexicon: Lexicon, err: TextIO) -> int:
     library = VoiceLibrary(endpoints, endpoints.settings, None)
     try:
@@ -192,14 +211,18 @@ async def _say(args: argparse.Namespace, text: str, outputs: Outputs, play: bool
     route = await endpoints.route(voice)
     if route.offline:
         print(f"Using the offline engine ({route.reason}).", file=err)
-    fmt, dither = wav_format_for(args.encoding, args.wav_format)
-    audio = outputs.open_audio(args.sample_rate, fmt, dither)
-    timings = bool(args.timestamps or args.srt)
+    # Shaping the file needs the whole take; a raw WAV streams to disk as it arrives.
+    finished = outputs.wav is not None and spec.processes(args.sample_rate)
+    fmt: WavFormat = spec.wav_subtype if spec.wav_subtype in ("pcm16", "pcm24", "float32") \
+        else "float32"
+    dither = args.encoding == "pcm_f32le" and fmt != "float32"
+    audio = None if finished else outputs.open_audio(args.sample_rate, fmt, dither)
+    timings = bool(args.timestamps or args.srt or args.vtt)
     started = time.perf_counter()
     try:
-        # The audio is not kept: it goes to the file as it arrives, so memory stays
-        # flat however long the text is.
-        recording = recorder.start(settings, voice, keep_audio=False, timings=timings)
+        # Streaming, the audio is not kept: it goes to the file as it arrives, so memory
+        # stays flat however long the text is.
+        recording = recorder.start(settings, voice, keep_audio=finished, timings=timings)
     except BaseException:
         if audio is not None:
             audio.abort()
@@ -212,12 +235,21 @@ async def _say(args: argparse.Namespace, text: str, outputs: Outputs, play: bool
     try:
         await recording.wait()
     except (VoiceboothError, asyncio.CancelledError):
-        _keep_partial(audio, recording, args, err)
+        if finished:
+            await _keep_partial_take(take, outputs, err)
+        else:
+            _keep_partial(audio, recording, args, err)
         raise
     if play:
         await transport.wait_played()
     elapsed = time.perf_counter() - started
-    written = outputs.finish(take, audio)
+    if finished:
+        assert outputs.wav is not None
+        result = await _export(take, outputs.wav, spec, outputs, err)
+        written = outputs.finish(take, result)
+        written[0] = result.files[0]
+    else:
+        written = outputs.finish(take, audio)
     speed = take.duration / elapsed if elapsed > 0 else 0.0
     words = f", {len(take.words)} words" if timings else ""
     shown = f" -> {', '.join(map(str, written))}" if written else ""
@@ -226,6 +258,41 @@ async def _say(args: argparse.Namespace, text: str, outputs: Outputs, play: bool
     print(f"{take.duration:.2f} s of audio{words}, in {elapsed:.2f} s "
           f"({speed:.1f}× real time){shown}", file=err)
     return 0
+
+
+async def _export(take: Take, path: Path, spec: ExportSpec, outputs: Outputs,
+                  err: TextIO) -> ExportResult:
+    """The finished file, off the loop; a failure keeps the take as a partial WAV."""
+    loop = asyncio.get_running_loop()
+    try:
+        result = await loop.run_in_executor(
+            None, lambda: export_take(take, path, spec, overwrite=True))
+    except VoiceboothError as exc:
+        await _keep_partial_take(take, outputs, err)
+        raise OutputError(str(exc)) from None
+    if spec.normalize_lufs is not None:
+        print(loudness_report(result), file=err)
+    else:
+        for note in result.notes:
+            print(note, file=err)
+    return result
+
+
+async def _keep_partial_take(take: Take, outputs: Outputs, err: TextIO) -> None:
+    """Keep a kept take's audio (raw, float) beside the wanted output when the finished
+    file could not be made: a long generation is never lost to a full disk or a typo."""
+    if outputs.wav is None or take.n_frames == 0:
+        return
+    path = partial_path(outputs.wav.with_suffix(".wav"))
+    try:
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: write_wav(path, take.samples, take.sample_rate, "float32",
+                                    overwrite=True))
+    except VoiceboothError as exc:
+        print(f"could not keep the audio: {exc}", file=err)
+        return
+    print(f"{outputs.wav} was not written; the {take.duration:.2f} s of audio received are "
+          f"in {path}", file=err)
 
 
 def _arrived(event: TakeEvent, take: Take, audio: WavWriter | None, err: TextIO) -> None:
@@ -268,7 +335,7 @@ def _keep_partial(audio: WavWriter | None, recording: Recording, args: argparse.
 def _check_many(args: argparse.Namespace) -> Path:
     """What several voices cannot do, refused before anything is sent."""
     for given, option in ((args.timestamps, "--timestamps"), (args.srt, "--srt"),
-                          (args.play, "--play")):
+                          (args.vtt, "--vtt"), (args.play, "--play")):
         if given:
             raise UsageError(f"{option} works with one voice; with several, say writes one "
                              "WAV per voice into the folder given with -o")
@@ -278,10 +345,12 @@ def _check_many(args: argparse.Namespace) -> Path:
     return Path(args.output).expanduser()
 
 
-async def _say_many(args: argparse.Namespace, text: str, folder: Path, endpoints: Endpoints,
-                    lexicon: Lexicon, err: TextIO) -> int:
+async def _say_many(args: argparse.Namespace, text: str, folder: Path, spec: ExportSpec,
+                    endpoints: Endpoints, lexicon: Lexicon, err: TextIO) -> int:
     voices = await _voices_named(endpoints, list(dict.fromkeys(args.voice)))
-    paths = dict(zip((v.id for v in voices), voice_paths(folder, voices), strict=True))
+    paths = dict(zip((v.id for v in voices), (
+        path.with_name(path.stem + spec.extension) for path in voice_paths(folder, voices)),
+        strict=True))
     check_folder(folder, list(paths.values()), args.force)
     settings = TakeSettings(text=text, voice_id=voices[0].id, voice_name=voices[0].name,
                             model_id=args.model, language=args.language, speed=args.speed,
@@ -290,7 +359,7 @@ async def _say_many(args: argparse.Namespace, text: str, folder: Path, endpoints
                             pronunciation_dict_id=args.pronunciation_dict,
                             lexicon=tuple(lexicon.entries))
     lineup = Lineup(endpoints, settings, voices, max_parallel=args.max_parallel)
-    fmt, dither = wav_format_for(args.encoding, args.wav_format)
+    fmt, dither = wav_format_for(args.encoding, _raw_wav_format(spec))
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, lambda: folder.mkdir(exist_ok=True))
     print(f"Rendering {len(voices)} voices, at most {args.max_parallel} at a time.", file=err)
@@ -301,14 +370,14 @@ async def _say_many(args: argparse.Namespace, text: str, folder: Path, endpoints
         await lineup.close()
         for row in lineup.rows:  # Ctrl+C: what arrived is kept, as for one voice
             if row.take is not None and row.take.n_frames:
-                await loop.run_in_executor(None, _write, row, partial_path(paths[row.voice.id]),
+                await loop.run_in_executor(None, _write, row, _partial(paths[row.voice.id]),
                                            fmt, dither)
         raise
     failures: list[VoiceboothError] = []
     for row in rows:
         path = paths[row.voice.id]
         failures.extend(await loop.run_in_executor(
-            None, _report, row, path, fmt, dither, err))
+            None, _report, row, path, fmt, dither, spec, err))
     elapsed = time.perf_counter() - started
     print(f"{len(rows) - len(failures)} of {len(rows)} voices written to {folder} in "
           f"{elapsed:.2f} s", file=err)
@@ -339,13 +408,29 @@ async def _voices_named(endpoints: Endpoints, voice_ids: list[str]) -> list[Voic
     return voices
 
 
-def _report(row: LineupRow, path: Path, fmt: WavFormat, dither: bool,
+def _raw_wav_format(spec: ExportSpec) -> WavFormat | None:
+    subtype = spec.wav_subtype
+    return subtype if subtype in ("pcm16", "pcm24", "float32") else None
+
+
+def _partial(path: Path) -> Path:
+    # What arrived before a failure is kept raw, as WAV, whatever the export format.
+    return partial_path(path.with_name(path.stem + ".wav"))
+
+
+def _report(row: LineupRow, path: Path, fmt: WavFormat, dither: bool, spec: ExportSpec,
             err: TextIO) -> list[VoiceboothError]:
     """Write one voice's file (its partial file when it failed) and say so; the error if
     the voice failed or its file could not be written."""
     take, name = row.take, row.voice.name
     if row.state is RowState.DONE and take is not None:
         try:
+            if spec.processes(take.sample_rate):
+                result = export_take(take, path, spec, overwrite=True)
+                loudness = f", {result.after.lufs:.1f} LUFS" if result.after else ""
+                print(f"{name}: {format_time(result.duration)} of audio{loudness} -> {path}",
+                      file=err)
+                return []
             _write(row, path, fmt, dither)
         except VoiceboothError as exc:
             print(f"{name}: {exc}", file=err)
@@ -356,7 +441,7 @@ def _report(row: LineupRow, path: Path, fmt: WavFormat, dither: bool,
     error = row.error or VoiceboothError(row.status)
     kept = ""
     if take is not None and take.n_frames:
-        partial = partial_path(path)
+        partial = _partial(path)
         try:
             _write(row, partial, fmt, dither)
             kept = f"; the {format_time(take.duration)} that arrived are in {partial}"

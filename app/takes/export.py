@@ -201,6 +201,12 @@ class ExportResult:
     #: The rate and length of what was written.
     sample_rate: int = 0
     duration: float = 0.0
+    #: The timings as written beside it (moved by the trim), for callers that write
+    #: their own timing files (``say --srt FILE``).
+    words: list[Timing] = field(default_factory=list)
+    phonemes: list[Timing] = field(default_factory=list)
+    #: The true peak (dBTP) before processing.
+    true_peak_before: float | None = None
 
 
 def export_take(take: Take, path: str | Path, spec: ExportSpec = ExportSpec(), *,
@@ -257,7 +263,9 @@ def export_take(take: Take, path: str | Path, spec: ExportSpec = ExportSpec(), *
     except (WriteError, TargetExists) as exc:
         raise ExportError(f"export failed: {exc}") from None
     return ExportResult(files=targets, before=before, after=after, true_peak_db=peak,
-                        notes=notes, sample_rate=out_rate, duration=frames / out_rate)
+                        notes=notes, sample_rate=out_rate, duration=frames / out_rate,
+                        words=words, phonemes=phonemes,
+                        true_peak_before=true_peak_db(samples, rate))
 
 
 def _audio_path(path: Path, spec: ExportSpec) -> Path:
@@ -313,8 +321,8 @@ def process(samples: npt.NDArray[np.float32], rate: int, spec: ExportSpec) -> Pr
     if target is not None and spec.limiter:
         x, reduction = limited_to(x, out_rate, target, spec.true_peak_db)
         if reduction >= 0.1:
-            notes.append(f"the limiter took up to {reduction:.1f} dB off the loudest peaks "
-                         f"to keep them under {spec.true_peak_db:g} dBTP")
+            notes.append(f"limiter: up to {reduction:.1f} dB off the loudest peaks "
+                         f"(ceiling {spec.true_peak_db:g} dBTP)")
     elif target is not None:
         gain_db, limited = normalize_gain(x, out_rate, target, spec.true_peak_db)
         x = x * 10.0 ** (gain_db / 20.0)

@@ -43,7 +43,7 @@ from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, S
 from app.studio.transport import ABSwitched, GainChanged, PlaybackProblem, TransportEvent
 from app.takes.take import Take, TakeStatus
 from app.ui.banner import Banner
-from app.ui.export_dialog import ExportDialog
+from app.ui.export_dialog import ExportDialog, ExportItem
 from app.ui.history_panel import HistoryPanel
 from app.ui.lab_panel import LabPanel
 from app.ui.lexicon_dialog import LexiconDialog
@@ -476,7 +476,8 @@ class MainWindow(QMainWindow):
             return
         selection = self.take_view.selection_seconds() if take is self.take_view.take \
             else None
-        self.export_dialog = ExportDialog(self, self.studio, take, selection)
+        self.export_dialog = ExportDialog(self, self.studio, [ExportItem(take, 1, take.id)],
+                                          selection)
         self.export_dialog.failed.connect(self.banner.show_error)
         self.export_dialog.exported.connect(lambda files: self.statusBar().showMessage(
             "Exported " + ", ".join(f.name for f in files), 6000))

@@ -43,7 +43,8 @@ def test_find_type_play_highlight_export(window: MainWindow, loop: qasync.QEvent
     window.open_export(take)
     dialog = window.export_dialog
     dialog.path_edit.setText(str(tmp_path / "take.wav"))
-    dialog.format.setCurrentIndex(dialog.format.findData("float32"))
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("wav"))
+    dialog.depth_combo.setCurrentIndex(dialog.depth_combo.findData("float32"))
     dialog.json.setChecked(True)
     dialog.srt.setChecked(True)
     files = run(loop, dialog.export())
