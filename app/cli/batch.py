@@ -14,6 +14,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -37,11 +38,9 @@ from app.studio.manifest import ManifestError
 from app.studio.options import RunOptions
 from app.studio.script import Script, ScriptSourceError
 from app.studio.script_sources import read_script
-from app.takes.errors import ExportError
 from app.takes.export import ExportSpec
 
-from .export_options import export_spec_from
-from .outputs import Terminated, UsageError
+from .outputs import Terminated, UsageError, export_spec_of
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 2, 4, 130
 BAR_WIDTH = 20
@@ -239,10 +238,9 @@ def _read(path: Path) -> Script:
 
 
 def _spec(args: argparse.Namespace) -> ExportSpec:
-    try:
-        return export_spec_from(args, frozenset(args.timings))
-    except ExportError as exc:
-        raise UsageError(str(exc)) from None
+    """say's finishing flags, as say reads them (lines are rendered as float32), and the
+    timings batch writes beside every file."""
+    return replace(export_spec_of(args, None, "pcm_f32le"), timings=args.timings)
 
 
 def _check_folder(output: str) -> Path:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 
+from app.takes.export import TIMINGS_KINDS, TimingsKind
 from app.takes.naming import DEFAULT_TEMPLATE
 
-from .export_options import add_export_options, timings_kinds
+from .outputs import add_export_arguments
 
 
 def concurrency(text: str) -> int:
@@ -28,6 +29,19 @@ def seconds(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
     return value
+
+
+def timings_kinds(text: str) -> frozenset[TimingsKind]:
+    """``json,srt,vtt`` (any of them, comma separated); ``none`` for no timings."""
+    if text.strip().lower() == "none":
+        return frozenset()
+    kinds = [kind.strip().lower() for kind in text.split(",") if kind.strip()]
+    unknown = [kind for kind in kinds if kind not in TIMINGS_KINDS]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(
+            f"unknown timings {', '.join(map(repr, unknown)) or repr(text)}; give any of "
+            f"{','.join(TIMINGS_KINDS)} (comma separated), or none")
+    return frozenset(kind for kind in TIMINGS_KINDS if kind in kinds)
 
 
 def add_batch_arguments(batch: argparse.ArgumentParser) -> None:
@@ -61,4 +75,4 @@ def add_batch_arguments(batch: argparse.ArgumentParser) -> None:
                        help="render every line again, done or not (overwriting its files)")
     batch.add_argument("--timeout", type=seconds, default=15.0, metavar="SECONDS",
                        help="seconds to wait for the first audio and between messages")
-    add_export_options(batch)
+    add_export_arguments(batch)  # the same finishing flags as say's
