@@ -31,7 +31,7 @@ from app.settings import Settings
 from app.studio.batch import BatchDefaults, BatchRun
 from app.studio.endpoints import Endpoints
 from app.studio.options import RunOptions
-from app.studio.script import read_script
+from app.studio.script_sources import read_script
 from app.takes.export import ExportSpec
 
 KEY = "bench-key"

@@ -181,7 +181,7 @@ async def run_batch(args: argparse.Namespace, options: RunOptions, out: TextIO,
         defaults = await _defaults(args, endpoints, script)
         run = BatchRun(endpoints, script, folder, defaults=defaults, spec=spec,
                        template=args.name, concurrency=args.concurrency or DEFAULT_PARALLEL,
-                       force=args.force)
+                       force=args.force, keep_takes=False)
         try:
             plan = await run.plan()
         except ManifestError as exc:
@@ -203,8 +203,6 @@ async def run_batch(args: argparse.Namespace, options: RunOptions, out: TextIO,
 
 
 async def _render(run: BatchRun, plan: BatchPlan, folder: Path, err: TextIO) -> int:
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(None, lambda: folder.mkdir(parents=True, exist_ok=True))
     tty = err.isatty() and os.environ.get("TERM") != "dumb"
     display = Display(err, folder, tty=tty)
     todo = len(plan.todo)

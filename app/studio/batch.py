@@ -172,7 +172,8 @@ class BatchRun:
     def __init__(self, endpoints: Endpoints, script: Script, folder: Path, *,
                  defaults: BatchDefaults, spec: ExportSpec | None = None,
                  template: str = DEFAULT_TEMPLATE, concurrency: int = 2,
-                 force: bool = False, date: datetime | None = None) -> None:
+                 force: bool = False, date: datetime | None = None,
+                 keep_takes: bool = True) -> None:
         if concurrency < 1:
             raise InvalidInput(f"at most {concurrency} lines at a time: give 1 or more")
         self.endpoints = endpoints
@@ -184,6 +185,9 @@ class BatchRun:
         self.concurrency = concurrency
         self.force = force
         self.date = date or datetime.now()
+        #: False: a take is let go once its file is written (the command line's memory
+        #: stays flat over a long script); True: it stays the line's chosen take.
+        self.keep_takes = keep_takes
         self.events: Emitter[BatchEvent] = Emitter()
         self.summary = BatchSummary()
         self._manifest: Manifest | None = None
@@ -313,6 +317,7 @@ class BatchRun:
         if not todo:
             self._finish()
             return self.summary
+        await asyncio.get_running_loop().run_in_executor(None, self._make_folder)
         by_line = {id(item.line): item for item in todo}
         voices = self._voices
         renders = ScriptRenders(
@@ -327,15 +332,14 @@ class BatchRun:
             if not isinstance(event, RowChanged):
                 return
             row = event.row
-            item = by_line.get(id(row.line)) if isinstance(row, ScriptRow) else None
-            if item is None:
+            if not isinstance(row, ScriptRow) or (item := by_line.get(id(row.line))) is None:
                 return
             if row.state is RowState.RENDERING:
                 self.events.emit(LineStarted(item))
             elif row.state is RowState.WAITING:
                 self.events.emit(LineWaiting(item))
             elif row.state is RowState.DONE and row.take is not None:
-                task = asyncio.ensure_future(self._export(plan, item, row.take))
+                task = asyncio.ensure_future(self._export(plan, item, row))
                 exporting.add(task)
                 task.add_done_callback(exporting.discard)
             elif row.state is RowState.FAILED:
@@ -361,9 +365,17 @@ class BatchRun:
             raise asyncio.CancelledError
         return self.summary
 
-    async def _export(self, plan: BatchPlan, item: PlannedLine, take: Take) -> None:
+    def _make_folder(self) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidInput(f"cannot make the folder {self.folder}: "
+                               f"{exc.strerror or exc}") from None
+
+    async def _export(self, plan: BatchPlan, item: PlannedLine, row: ScriptRow) -> None:
         manifest = self._manifest
-        assert manifest is not None
+        take = row.take
+        assert manifest is not None and take is not None
         loop = asyncio.get_running_loop()
         path = plan.audio_path(item)
         try:
@@ -371,6 +383,10 @@ class BatchRun:
         except VoiceboothError as exc:
             self._failed(item, str(exc))
             return
+        finally:
+            if not self.keep_takes:
+                row.take = None
+                self.script.takes.pop(take.id, None)
         written, left_behind = result
         self.summary.written.append(written)
         self._remaining -= 1

@@ -28,7 +28,8 @@ from app.engine.server import Connection, ServerConfig, ThreadedServer
 from app.engine.synth.tones import VOICE_ID, ToneSynthesizer
 from app.studio.batch import LineFailed, PlannedLine, Progress
 from app.studio.manifest import MANIFEST_NAME
-from app.studio.script import ScriptLine
+from app.studio.project import save_project
+from app.studio.script import Script, ScriptDefaults, ScriptLine
 from app.takes.take import TakeSettings
 from tests.cli.conftest import KEY, ROOT
 from tests.cli.test_cli import cli
@@ -288,3 +289,36 @@ def test_the_bar_and_messages_above_it() -> None:
     display(Progress(1, 0, 2, 1.0))
     display(LineFailed(planned(2, "bad"), "Voice not found"))
     assert plain.getvalue() == "line 2 (bad) failed: Voice not found\n"
+
+
+def test_a_project_file_is_rendered_in_its_own_default_voice(plan_server: ThreadedServer,
+                                                             tmp_path: Path) -> None:
+    lines = Script([ScriptLine("intro", "Welcome to the show."),
+                    ScriptLine("outro", "See you soon.", volume=0.8)],
+                   defaults=ScriptDefaults(voice_id=VOICE_ID, voice_name="Host"))
+    save_project(lines, tmp_path / "show.voicebooth", {})
+    done = cli("batch", "show.voicebooth", "-o", "out", "--base-url", plan_server.url,
+               "--name", "{id}-{voice}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.wav")) == \
+        ["intro-Test Tones.wav", "outro-Test Tones.wav"]
+    assert sorted(counting(plan_server).generations) == ["See you soon.",
+                                                         "Welcome to the show."]
+
+
+def test_bad_usage_exits_2_before_anything_is_sent(plan_server: ThreadedServer,
+                                                   tmp_path: Path) -> None:
+    write_csv(tmp_path / "lines.csv", fifty_lines()[:2])
+    (tmp_path / "file").write_text("not a folder")
+    for extra, message in ((("--name", "{n}_{bogus}"), "bogus"),
+                           (("--name", "same"), "would both be written to same.wav"),
+                           (("--timings", "json,txt"), "unknown timings 'txt'"),
+                           (("--format", "flac", "--wav-format", "float"), "FLAC")):
+        done = batch(plan_server, tmp_path, "lines.csv", *extra)
+        assert done.returncode == 2, (extra, done.stderr)
+        assert message in done.stderr, (extra, done.stderr)
+    done = cli("batch", "lines.csv", "-o", "file", "--base-url", plan_server.url,
+               "--voice", VOICE_ID, cwd=tmp_path)
+    assert done.returncode == 2 and "this is a file" in done.stderr
+    assert counting(plan_server).generations == []
+    assert not (tmp_path / "out").exists()

@@ -25,7 +25,7 @@ from app.studio.batch import (
 )
 from app.studio.errors import InvalidInput
 from app.studio.manifest import MANIFEST_NAME, ManifestError
-from app.studio.script import Script, ScriptLine
+from app.studio.script import LineState, Script, ScriptLine
 from app.takes.export import ExportSpec
 from tests.studio.conftest import listening, online, run
 
@@ -175,3 +175,15 @@ def test_the_export_rate_is_asked_of_the_server_and_defaults_fill_unnamed_lines(
     languages = {f["transcript"]: f["language"] for f in listening(server).frames
                  if "transcript" in f}
     assert languages["Five six."] == "fr" and languages["Seven eight."] == "de"
+    assert (tmp_path / "fr" / "1_l1.wav").exists()  # the folder is made
+
+
+def test_takes_stay_chosen_in_the_script_unless_let_go(server: ThreadedServer,
+                                                       tmp_path: Path) -> None:
+    kept = script("One two.", "Three four.")
+    run(batch(server, kept, tmp_path / "kept"))
+    assert [line.state for line in kept.lines] == [LineState.CURRENT] * 2
+    assert len(kept.takes) == 2
+    let_go = script("One two.", "Three four.")
+    done, _ = run(batch(server, let_go, tmp_path / "let-go", keep_takes=False))
+    assert len(done.summary.written) == 2 and let_go.takes == {}
