@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,6 +104,10 @@ class Manifest:
                  ) -> None:
         self.folder = folder
         self.entries: dict[str, ManifestEntry] = dict(entries or {})
+        # Lines finish on several executor threads at once: each record is one update
+        # and one whole write, or a later rename could put back a manifest without the
+        # line an earlier thread added.
+        self._lock = threading.Lock()
 
     @property
     def path(self) -> Path:
@@ -164,9 +169,11 @@ class Manifest:
                 and (self.folder / name).exists()]
 
     def record(self, line_id: str, entry: ManifestEntry) -> None:
-        """Remember a finished line and write the manifest (atomically)."""
-        self.entries[line_id] = entry
-        self.save()
+        """Remember a finished line and write the manifest (atomically; safe from several
+        threads)."""
+        with self._lock:
+            self.entries[line_id] = entry
+            self.save()
 
     def save(self) -> None:
         data = {"format": FORMAT, "version": VERSION,

@@ -4,6 +4,7 @@ hand edits, foreign files and a newer version."""
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -96,3 +97,30 @@ def test_a_file_that_is_not_a_manifest_is_refused_and_kept(tmp_path: Path, conte
 
 def test_no_manifest_is_an_empty_one(tmp_path: Path) -> None:
     assert Manifest.load(tmp_path / "new").entries == {}
+
+
+def test_lines_recorded_from_many_threads_at_once_are_all_kept(tmp_path: Path) -> None:
+    # Exports finish on the executor's threads at the same time: no record may be lost
+    # to another thread's write of an older manifest.
+    manifest = Manifest(tmp_path)
+    start = threading.Barrier(8)
+    problems: list[str] = []
+
+    def record(worker: int) -> None:
+        start.wait()
+        for n in range(25):
+            line_id = f"w{worker}-{n}"
+            try:
+                manifest.record(line_id, ManifestEntry("k", (f"{line_id}.wav",)))
+                if line_id not in Manifest.load(tmp_path).entries:
+                    problems.append(f"{line_id} lost")
+            except Exception as exc:  # a thread cannot fail the test itself: say it
+                problems.append(f"{line_id}: {exc!r}")
+
+    threads = [threading.Thread(target=record, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert problems == []
+    assert len(Manifest.load(tmp_path).entries) == 200
