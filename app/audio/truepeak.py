@@ -15,11 +15,33 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from app.audio.resample import resample
+from app.audio.resample import _bank
 
 #: Annex 2's oversampling factor (enough for rates up to 48 kHz: the residual
 #: under-read is at most 0.7 dB for a full-band sine at Nyquist, far less for speech).
 OVERSAMPLE = 4
+
+
+#: The Resampler's own filter length; oversampling uses its 4× filter bank.
+TAPS = 32
+
+
+def oversample(samples: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """``samples`` at 4× the rate: exactly what :class:`~app.audio.resample.Resampler`
+    (rate → 4 × rate) gives, computed as four whole-signal convolutions with its
+    polyphase filter bank (one per output phase) instead of its streaming blocks: the
+    same numbers, ~15× faster, which matters when the limiter measures every round."""
+    x = np.asarray(samples, dtype=np.float64).reshape(-1)
+    n = len(x)
+    bank = _bank(OVERSAMPLE, 1, TAPS)
+    out = np.empty((n, OVERSAMPLE))
+    for phase in range(OVERSAMPLE):
+        # Output 4·i + phase weighs inputs i - taps/2 + 1 … i + taps/2 (the Resampler's
+        # window for an output phase/4 of a sample after input i), zeros beyond the ends.
+        full = np.convolve(x, bank[phase][::-1])
+        out[:, phase] = full[TAPS // 2:TAPS // 2 + n]
+    result: npt.NDArray[np.float64] = out.reshape(-1)
+    return result
 
 
 def true_peak_linear(samples: npt.ArrayLike, rate: int) -> float:
@@ -31,9 +53,7 @@ def true_peak_linear(samples: npt.ArrayLike, rate: int) -> float:
     channels = x.reshape(len(x), -1)
     peak = float(np.max(np.abs(channels)))  # the samples themselves are points of the curve
     for channel in channels.T:
-        up = resample(channel, rate, rate * OVERSAMPLE)
-        if up.size:
-            peak = max(peak, float(np.max(np.abs(up))))
+        peak = max(peak, float(np.max(np.abs(oversample(channel)))))
     return peak
 
 
@@ -56,11 +76,9 @@ HOLD_MS = 10.0
 
 def sample_peaks(samples: npt.ArrayLike, rate: int) -> npt.NDArray[np.float64]:
     """For each sample, the highest level of the curve around it (4× oversampled)."""
-    x = np.asarray(samples, dtype=np.float32).reshape(-1)
-    up = resample(x, rate, rate * OVERSAMPLE)[: len(x) * OVERSAMPLE]
-    up = np.pad(up, (0, len(x) * OVERSAMPLE - len(up)))
-    around = np.abs(up.astype(np.float64)).reshape(len(x), OVERSAMPLE).max(axis=1)
-    peaks: npt.NDArray[np.float64] = np.maximum(around, np.abs(x.astype(np.float64)))
+    x = np.asarray(samples, dtype=np.float64).reshape(-1)
+    around = np.abs(oversample(x)).reshape(len(x), OVERSAMPLE).max(axis=1)
+    peaks: npt.NDArray[np.float64] = np.maximum(around, np.abs(x))
     return peaks
 
 

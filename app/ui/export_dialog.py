@@ -119,6 +119,8 @@ class ExportDialog(QDialog):
         layout.addLayout(buttons)
 
         self.set_spec(spec)
+        self._normalizing = spec.normalize_lufs is not None
+        self.target.currentIndexChanged.connect(self._target_chosen)
         self.export_button.clicked.connect(lambda: studio.background(self.export()))
         self.close_button.clicked.connect(self.reject)
         for signal in (self.format_combo.currentIndexChanged, self.depth_combo.currentIndexChanged,
@@ -325,6 +327,14 @@ class ExportDialog(QDialog):
             limiter=self.limiter.isChecked(), trim=self.trim.isChecked(),
             pad_ms=self.pad.value(), fade_in_ms=self.fade_in.value(),
             fade_out_ms=self.fade_out.value(), timings=frozenset(timings))
+
+    def _target_chosen(self) -> None:
+        # Turning loudness on turns the limiter on: speech peaks ~20 dB over its
+        # loudness, so without it most targets are missed (the note would say so).
+        normalizing = self.target.currentData() is not None
+        if normalizing and not self._normalizing:
+            self.limiter.setChecked(True)
+        self._normalizing = normalizing
 
     def _changed(self) -> None:
         """Keep the controls consistent with each other and the preview current."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.audio.truepeak import true_peak_db
+from app.audio.resample import resample
+from app.audio.truepeak import limiter_gain, oversample, true_peak_db
 
 RATE = 48000
 
@@ -35,3 +36,20 @@ def test_stereo_takes_the_louder_channel_and_silence_has_none() -> None:
     assert true_peak_db(np.column_stack([0.25 * x, x]), RATE) == pytest.approx(0.0, abs=0.02)
     assert true_peak_db(np.zeros(1000, np.float32), RATE) is None
     assert true_peak_db(np.zeros(0, np.float32), RATE) is None
+
+
+def test_oversampling_is_our_resampler() -> None:
+    x = np.random.default_rng(3).uniform(-1, 1, 5000).astype(np.float32)
+    np.testing.assert_allclose(oversample(x), resample(x, RATE, 4 * RATE), atol=1e-6)
+
+
+def test_the_limiter_ducks_around_a_peak_and_nowhere_else() -> None:
+    x = 0.25 * quarter_rate_sine(45.0)
+    x[RATE // 2] = 1.0  # one click at 0 dBFS in a -12 dB tone
+    gain = limiter_gain(x, RATE, -6.0)
+    limited = x * gain
+    assert true_peak_db(limited, RATE) <= -6.0 + 0.01
+    # Untouched away from the click; ramps, never steps (no clipping, no clicks).
+    assert np.all(gain[: RATE // 2 - RATE // 100] == 1.0)
+    assert np.all(gain[RATE // 2 + RATE // 50:] == 1.0)
+    assert np.max(np.abs(np.diff(gain))) < 0.01

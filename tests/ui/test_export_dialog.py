@@ -45,8 +45,9 @@ def test_three_takes_into_a_folder_named_by_the_template(
     dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("flac"))
     assert dialog.preview.text() == "1_line1.flac, 2_line2.flac, 3_line3.flac"
     dialog.rate.setCurrentIndex(dialog.rate.findData(48000))
+    assert not dialog.limiter.isChecked() and not dialog.limiter.isEnabled()
     dialog.target.setCurrentIndex(dialog.target.findData(-16.0))
-    dialog.limiter.setChecked(True)
+    assert dialog.limiter.isChecked()  # a target turns the limiter on
     dialog.trim.setChecked(True)
     dialog.json.setChecked(False)
     dialog.vtt.setChecked(True)
