@@ -129,10 +129,16 @@ def dry_run_lines(plan: BatchPlan, folder: Path) -> list[str]:
         path = _shown(plan.audio_path(item), folder)
         if item.done:
             lines.append(f"skip    {item.label}: {path} (done)")
+        elif item.take is not None:
+            lines.append(f"export  {item.label}: {path} (its chosen take, "
+                         f"{format_time(item.take.duration)})")
         else:
             lines.append(f"render  {item.label}: {path}  [{item.voice.name or item.voice.id}] "
                          f"{_quote(item.line.text)}")
-    lines.append(f"{len(plan.todo)} to render, {len(plan.skipped)} done already")
+    takes = len(plan.from_takes)
+    from_takes = f", {takes} to export from their chosen takes" if takes else ""
+    lines.append(f"{len(plan.to_render)} to render{from_takes}, {len(plan.skipped)} done "
+                 "already")
     return lines
 
 
@@ -146,8 +152,10 @@ def summary_lines(summary: BatchSummary) -> list[str]:
     made = (f"; {format_time(summary.audio_seconds)} of audio in "
             f"{format_time(summary.elapsed)} ({rate:.1f}× real time)" if summary.written
             else "")
-    lines = [f"{len(summary.written)} rendered, {len(summary.skipped)} skipped (done "
-             f"already), {len(summary.failed)} failed{made}"]
+    takes = summary.from_takes
+    from_takes = f", {takes} exported from their chosen takes" if takes else ""
+    lines = [f"{len(summary.written) - takes} rendered{from_takes}, {len(summary.skipped)} "
+             f"skipped (done already), {len(summary.failed)} failed{made}"]
     if summary.failed:
         lines.append("failed:")
         for failure in sorted(summary.failed, key=lambda f: f.line.n):
@@ -205,10 +213,13 @@ async def run_batch(args: argparse.Namespace, options: RunOptions, out: TextIO,
 async def _render(run: BatchRun, plan: BatchPlan, folder: Path, err: TextIO) -> int:
     tty = err.isatty() and os.environ.get("TERM") != "dumb"
     display = Display(err, folder, tty=tty)
-    todo = len(plan.todo)
+    todo = len(plan.to_render)
     if plan.skipped:
         print(f"{len(plan.skipped)} of {len(plan.lines)} lines are done already (same text, "
               "settings and export); skipping them", file=err)
+    if plan.from_takes:
+        print(f"{len(plan.from_takes)} lines have a current chosen take: exporting it as "
+              "it is (--force renders them again)", file=err)
     if todo:
         print(f"Rendering {todo} line{'s' if todo != 1 else ''} into {folder}, at most "
               f"{run.concurrency} at a time.", file=err)

@@ -33,7 +33,7 @@ from app.studio.errors import InvalidInput
 from app.studio.library import VoiceLibrary
 from app.studio.lineup import ParallelLowered, RowChanged, RowState
 from app.studio.manifest import Manifest, ManifestEntry, ManifestError, batch_key
-from app.studio.script import DEFAULT_MODEL, Script, ScriptLine, resolve_voice
+from app.studio.script import DEFAULT_MODEL, LineState, Script, ScriptLine, resolve_voice
 from app.studio.script_renders import ScriptRenders, ScriptRow
 from app.takes.export import ExportResult, ExportSpec, export_take
 from app.takes.naming import DEFAULT_TEMPLATE, render_name
@@ -68,6 +68,9 @@ class PlannedLine:
     key: str
     #: Done already: the manifest holds this key and its files are all there.
     done: bool
+    #: The line's chosen take, current with its settings (a project's, perhaps with
+    #: retakes spliced in): exported as it is, never rendered again.
+    take: Take | None = None
 
     @property
     def label(self) -> str:
@@ -90,6 +93,15 @@ class BatchPlan:
     @property
     def skipped(self) -> list[PlannedLine]:
         return [line for line in self.lines if line.done]
+
+    @property
+    def to_render(self) -> list[PlannedLine]:
+        return [line for line in self.todo if line.take is None]
+
+    @property
+    def from_takes(self) -> list[PlannedLine]:
+        """Lines to export from their chosen takes, with nothing to render."""
+        return [line for line in self.todo if line.take is not None]
 
     def audio_path(self, line: PlannedLine) -> Path:
         return self.folder / (line.stem + self.spec.extension)
@@ -152,6 +164,11 @@ class BatchSummary:
     @property
     def audio_seconds(self) -> float:
         return sum(written.duration for written in self.written)
+
+    @property
+    def from_takes(self) -> int:
+        """Lines written from their chosen takes (not rendered)."""
+        return sum(written.line.take is not None for written in self.written)
 
 
 @dataclass(frozen=True)
@@ -221,8 +238,11 @@ class BatchRun:
                 raise InvalidInput(
                     f"{taken.label} and {label} would both be written to {stem}"
                     f"{self.spec.extension}; put {{n}} or {{id}} in the name template")
-            item = PlannedLine(n, line, settings, voice, stem,
-                               batch_key(settings, export, stem), done=False)
+            take = self._chosen_take(line)
+            # A chosen take is its own source: splicing a retake into it makes a new take,
+            # and a new key.
+            key = batch_key(settings, export, stem, take_id=take.id if take else "")
+            item = PlannedLine(n, line, settings, voice, stem, key, done=False, take=take)
             stems[stem.casefold()] = item
             planned.append(item)
         loop = asyncio.get_running_loop()
@@ -284,6 +304,14 @@ class BatchRun:
                         voices[key] = replace(voices[key], name=named_voice.name)
         return voices
 
+    def _chosen_take(self, line: ScriptLine) -> Take | None:
+        """The line's chosen take when it is current (made with the line's settings as
+        they are now) and holds audio; ``--force`` renders every line again instead."""
+        if self.force or line.state is not LineState.CURRENT:
+            return None
+        take = self.script.take_of(line)
+        return take if take is not None and take.n_frames > 0 else None
+
     def _load_manifest(self) -> Manifest:
         try:
             return Manifest.load(self.folder)
@@ -318,12 +346,25 @@ class BatchRun:
             self._finish()
             return self.summary
         await asyncio.get_running_loop().run_in_executor(None, self._make_folder)
-        by_line = {id(item.line): item for item in todo}
+        exporting: set[asyncio.Task[None]] = set()
+
+        def export(item: PlannedLine, take: Take, row: ScriptRow | None) -> None:
+            task = asyncio.ensure_future(self._export(plan, item, take, row))
+            exporting.add(task)
+            task.add_done_callback(exporting.discard)
+
+        for item in plan.from_takes:
+            assert item.take is not None
+            export(item, item.take, None)
+        to_render = plan.to_render
+        if not to_render:
+            await self._wait_for(exporting)
+            return self.summary
+        by_line = {id(item.line): item for item in to_render}
         voices = self._voices
         renders = ScriptRenders(
-            self.endpoints, self.script, [item.n - 1 for item in todo],
+            self.endpoints, self.script, [item.n - 1 for item in to_render],
             voices=lambda line: voices[line.voice[0]], max_parallel=self.concurrency)
-        exporting: set[asyncio.Task[None]] = set()
 
         def changed(event: object) -> None:
             if isinstance(event, ParallelLowered):
@@ -339,9 +380,7 @@ class BatchRun:
             elif row.state is RowState.WAITING:
                 self.events.emit(LineWaiting(item))
             elif row.state is RowState.DONE and row.take is not None:
-                task = asyncio.ensure_future(self._export(plan, item, row))
-                exporting.add(task)
-                task.add_done_callback(exporting.discard)
+                export(item, row.take, row)
             elif row.state is RowState.FAILED:
                 self._failed(item, str(row.error) if row.error else row.status)
 
@@ -353,8 +392,14 @@ class BatchRun:
             stopped = True
         finally:
             unsubscribe()
-        # Exports already under way finish and are recorded, even when stopped: their
-        # takes are complete, and the manifest should hold what is on disk.
+        await self._wait_for(exporting, stopped)
+        return self.summary
+
+    async def _wait_for(self, exporting: set[asyncio.Task[None]], stopped: bool = False
+                        ) -> None:
+        """Wait for the exports under way, then finish. They finish and are recorded even
+        when the run is stopped: their takes are complete, and the manifest should hold
+        what is on disk; the stop is then passed on."""
         while exporting:
             try:
                 await asyncio.shield(asyncio.gather(*exporting))
@@ -363,7 +408,6 @@ class BatchRun:
         self._finish()
         if stopped:
             raise asyncio.CancelledError
-        return self.summary
 
     def _make_folder(self) -> None:
         try:
@@ -372,10 +416,10 @@ class BatchRun:
             raise InvalidInput(f"cannot make the folder {self.folder}: "
                                f"{exc.strerror or exc}") from None
 
-    async def _export(self, plan: BatchPlan, item: PlannedLine, row: ScriptRow) -> None:
+    async def _export(self, plan: BatchPlan, item: PlannedLine, take: Take,
+                      row: ScriptRow | None) -> None:
         manifest = self._manifest
-        take = row.take
-        assert manifest is not None and take is not None
+        assert manifest is not None
         loop = asyncio.get_running_loop()
         path = plan.audio_path(item)
         try:
@@ -385,7 +429,8 @@ class BatchRun:
             return
         finally:
             if not self.keep_takes:
-                row.take = None
+                if row is not None:
+                    row.take = None
                 self.script.takes.pop(take.id, None)
         written, left_behind = result
         self.summary.written.append(written)

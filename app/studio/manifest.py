@@ -32,10 +32,12 @@ class ManifestError(StudioError):
     """The folder's manifest cannot be read (or written); the message says which and why."""
 
 
-def batch_key(settings: TakeSettings, export: Mapping[str, object], name: str) -> str:
+def batch_key(settings: TakeSettings, export: Mapping[str, object], name: str, *,
+              take_id: str = "") -> str:
     """The sha256 of everything a line's files are made from: the text and every setting
     that changes the audio, the export spec (as JSON) and the file name (the template
-    filled in). Where the server is, or the voice's display name, change nothing."""
+    filled in), and the take when an existing one is exported rather than rendered.
+    Where the server is, or the voice's display name, change nothing."""
     made_of = {
         "text": settings.text,
         "voice_id": settings.voice_id,
@@ -54,6 +56,8 @@ def batch_key(settings: TakeSettings, export: Mapping[str, object], name: str) -
         "export": dict(export),
         "name": name,
     }
+    if take_id:
+        made_of["take_id"] = take_id
     text = json.dumps(made_of, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -30,7 +30,7 @@ from app.studio.batch import LineFailed, PlannedLine, Progress
 from app.studio.manifest import MANIFEST_NAME
 from app.studio.project import save_project
 from app.studio.script import Script, ScriptDefaults, ScriptLine
-from app.takes.take import TakeSettings
+from app.takes.take import Take, TakeSettings, TakeStatus
 from tests.cli.conftest import KEY, ROOT
 from tests.cli.test_cli import cli
 from tests.faults import FaultyServer
@@ -291,19 +291,30 @@ def test_the_bar_and_messages_above_it() -> None:
     assert plain.getvalue() == "line 2 (bad) failed: Voice not found\n"
 
 
-def test_a_project_file_is_rendered_in_its_own_default_voice(plan_server: ThreadedServer,
-                                                             tmp_path: Path) -> None:
+def test_a_project_renders_in_its_own_voice_and_exports_its_chosen_takes_as_they_are(
+        plan_server: ThreadedServer, tmp_path: Path) -> None:
     lines = Script([ScriptLine("intro", "Welcome to the show."),
                     ScriptLine("outro", "See you soon.", volume=0.8)],
                    defaults=ScriptDefaults(voice_id=VOICE_ID, voice_name="Host"))
-    save_project(lines, tmp_path / "show.voicebooth", {})
+    # The intro's chosen take (a retake spliced in, say): what the designer kept.
+    kept = Take(lines.lines[0].take_settings())
+    kept.append_audio(0.25 * np.sin(np.linspace(0, 2000, 44100)).astype(np.float32))
+    kept.finish(TakeStatus.DONE)
+    lines.set_take(0, kept)
+    save_project(lines, tmp_path / "show.voicebooth", {kept.id: kept})
     done = cli("batch", "show.voicebooth", "-o", "out", "--base-url", plan_server.url,
                "--name", "{id}-{voice}", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "out").glob("*.wav")) == \
         ["intro-Test Tones.wav", "outro-Test Tones.wav"]
-    assert sorted(counting(plan_server).generations) == ["See you soon.",
-                                                         "Welcome to the show."]
+    assert counting(plan_server).generations == ["See you soon."]
+    samples, rate = soundfile.read(tmp_path / "out" / "intro-Test Tones.wav",
+                                   dtype="float32")
+    assert rate == 44100 and np.array_equal(samples, kept.samples)
+    assert "1 rendered, 1 exported from their chosen takes, 0 skipped" in done.stderr
+    again = cli("batch", "show.voicebooth", "-o", "out", "--base-url", plan_server.url,
+                "--name", "{id}-{voice}", cwd=tmp_path)
+    assert again.returncode == 0 and len(counting(plan_server).generations) == 1
 
 
 def test_bad_usage_exits_2_before_anything_is_sent(plan_server: ThreadedServer,

@@ -37,6 +37,10 @@ def test_every_setting_that_changes_the_audio_changes_the_key(change: dict[str, 
 def test_the_export_and_the_name_change_the_key_and_display_names_do_not() -> None:
     assert key(export={**EXPORT, "normalize_lufs": -23.0}) != key()
     assert key(name="greeting") != key()
+    # A chosen take exported as it is: another take (a retake spliced in) is another key.
+    assert batch_key(SETTINGS, EXPORT, "n", take_id="t1") != batch_key(SETTINGS, EXPORT, "n")
+    assert batch_key(SETTINGS, EXPORT, "n", take_id="t1") != \
+        batch_key(SETTINGS, EXPORT, "n", take_id="t2")
     assert key(replace(SETTINGS, voice_name="Ana (warm)", base_url="http://x")) == key()
     sourced = replace(SETTINGS, lexicon=(Entry("Ana", "AH-na", source="a.pls"),))
     assert key(sourced) == key(replace(sourced, lexicon=(Entry("Ana", "AH-na", source="b"),)))
