@@ -6,7 +6,7 @@ input; 3 key missing or rejected; 4 network, protocol or server error;
 130 interrupted (Ctrl+C); 143 terminated (SIGTERM). Interrupted or terminated,
 ``say`` keeps the audio that arrived as ``OUT.partial.wav``. With several
 ``--voice``, every voice that can be is written, and the exit code is the first
-failed voice's.
+failed voice's. ``batch`` exits 4 when any line failed (the others are written).
 
 The options that say where to connect (``--api-key``, ``--base-url``,
 ``--api-version``, ``--offline``, ``-v``) are accepted before or after the
