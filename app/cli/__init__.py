@@ -1,12 +1,12 @@
-"""The command line: ``say``, ``voices``, ``lexicon``, ``serve``, ``devices``; the window
-with no command, or with a script (``open FILE``).
+"""The command line: ``say``, ``batch``, ``voices``, ``lexicon``, ``serve``, ``devices``; the
+window with no command, or with a script (``open FILE``).
 
 Exit codes: 0 done; 1 an output file could not be written; 2 bad usage or bad
 input; 3 key missing or rejected; 4 network, protocol or server error;
 130 interrupted (Ctrl+C); 143 terminated (SIGTERM). Interrupted or terminated,
 ``say`` keeps the audio that arrived as ``OUT.partial.wav``. With several
 ``--voice``, every voice that can be is written, and the exit code is the first
-failed voice's.
+failed voice's. ``batch`` exits 4 when any line failed (the others are written).
 
 The options that say where to connect (``--api-key``, ``--base-url``,
 ``--api-version``, ``--offline``, ``-v``) are accepted before or after the
@@ -47,6 +47,7 @@ from app.markup import MarkupError
 from app.studio.errors import InvalidInput, NeedsCartesia
 from app.studio.options import RunOptions
 
+from .batch_args import add_batch_arguments
 from .lexicon import LOCAL_ACTIONS, add_lexicon_parser
 from .outputs import OutputError, Terminated, UsageError, add_export_arguments
 
@@ -158,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--no-user-lexicon", action="store_true",
                      help="leave out the user lexicon (the window's, see 'lexicon list')")
     add_export_arguments(say)
+
+    batch = sub.add_parser("batch", help="render every line of a script into finished "
+                           "files (resumable)")
+    add_global_options(batch, after_command=True)
+    add_batch_arguments(batch)
 
     voices = sub.add_parser("voices", help="list voices")
     add_global_options(voices, after_command=True)
@@ -329,6 +335,10 @@ def _command(args: argparse.Namespace, options: RunOptions, stdin: TextIO, stdou
         from .say import run_say
 
         return lambda: run_say(args, options, stdin, stderr)
+    if args.command == "batch":
+        from .batch import run_batch
+
+        return lambda: run_batch(args, options, stdout, stderr)
     if args.command == "voices":
         from .voices import run_voices
 
