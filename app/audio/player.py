@@ -372,10 +372,9 @@ class Player:
 
     def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
         started = time.perf_counter_ns()
+        request = self._request
         try:
-            request = self._request
             if request is not None:
-                self._request = None
                 self._apply(request)
             buf, written = self._source.snapshot()
             state = self._state
@@ -430,6 +429,12 @@ class Player:
             self.callback_errors += 1
             outdata.fill(0)
         finally:
+            # The request is let go only once its block is published: until then
+            # playhead() answers with the request's target, never with the silent
+            # blocks of before the jump (a busy machine can run a reader in between).
+            # A request made meanwhile is another object: it waits for the next block.
+            if request is not None and self._request is request:
+                self._request = None
             self._timings[self.callbacks % _TIMING_SLOTS] = time.perf_counter_ns() - started
             self.callbacks += 1
 
