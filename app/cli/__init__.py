@@ -47,6 +47,7 @@ from app.markup import MarkupError
 from app.studio.errors import InvalidInput, NeedsCartesia
 from app.studio.options import RunOptions
 
+from .argtypes import at_least_one, positive_seconds
 from .batch_args import add_batch_arguments
 from .lexicon import LOCAL_ACTIONS, add_lexicon_parser
 from .outputs import OutputError, Terminated, UsageError, add_export_arguments
@@ -59,26 +60,6 @@ GENDERS = ("masculine", "feminine", "gender_neutral")
 
 
 # --- argument types: bad values exit 2 with argparse's own message ---------------
-
-
-def positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
-    return value
-
-
-def at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
-    return value
 
 
 def language_code(text: str) -> str:

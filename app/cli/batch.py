@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -40,7 +39,7 @@ from app.studio.script import Script, ScriptSourceError
 from app.studio.script_sources import read_script
 from app.takes.export import ExportSpec
 
-from .outputs import Terminated, UsageError, export_spec_of
+from .outputs import UsageError, export_spec_of, sigterm_terminates
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 2, 4, 130
 BAR_WIDTH = 20
@@ -177,36 +176,24 @@ async def run_batch(args: argparse.Namespace, options: RunOptions, out: TextIO,
     settings = Settings(None)  # the command line never reads or writes the window's settings
     endpoints = Endpoints(settings, options, timeouts=Timeouts(
         connect=args.timeout, first_chunk=args.timeout, inactivity=args.timeout))
-    main, terminated = asyncio.current_task(), asyncio.Event()
-
-    def terminate() -> None:
-        terminated.set()
-        if main is not None:
-            main.cancel()
-
-    loop.add_signal_handler(signal.SIGTERM, terminate)
     try:
-        defaults = await _defaults(args, endpoints, script)
-        run = BatchRun(endpoints, script, folder, defaults=defaults, spec=spec,
-                       template=args.name, concurrency=args.concurrency or DEFAULT_PARALLEL,
-                       force=args.force, keep_takes=False)
-        try:
-            plan = await run.plan()
-        except ManifestError as exc:
-            raise UsageError(str(exc)) from None
-        if args.dry_run:
-            for line in dry_run_lines(plan, folder):
-                print(line, file=out)
-            return EXIT_OK
-        if plan.foreign:
-            raise UsageError(_foreign_message(plan.foreign, folder))
-        return await _render(run, plan, folder, err)
-    except asyncio.CancelledError:
-        if terminated.is_set():
-            raise Terminated("terminated") from None
-        raise
+        with sigterm_terminates():
+            defaults = await _defaults(args, endpoints, script)
+            run = BatchRun(endpoints, script, folder, defaults=defaults, spec=spec,
+                           template=args.name, concurrency=args.concurrency or DEFAULT_PARALLEL,
+                           force=args.force, keep_takes=False)
+            try:
+                plan = await run.plan()
+            except ManifestError as exc:
+                raise UsageError(str(exc)) from None
+            if args.dry_run:
+                for line in dry_run_lines(plan, folder):
+                    print(line, file=out)
+                return EXIT_OK
+            if plan.foreign:
+                raise UsageError(_foreign_message(plan.foreign, folder))
+            return await _render(run, plan, folder, err)
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
         await endpoints.close()
 
 

@@ -8,27 +8,8 @@ import argparse
 from app.takes.export import TIMINGS_KINDS, TimingsKind
 from app.takes.naming import DEFAULT_TEMPLATE
 
+from .argtypes import at_least_one, positive_seconds
 from .outputs import add_export_arguments
-
-
-def concurrency(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
-    return value
-
-
-def seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0 seconds")
-    return value
 
 
 def timings_kinds(text: str) -> frozenset[TimingsKind]:
@@ -58,7 +39,7 @@ def add_batch_arguments(batch: argparse.ArgumentParser) -> None:
                        help="model for the lines that name none (default sonic-3)")
     batch.add_argument("--language", metavar="CODE",
                        help="language for the lines that name none (default en)")
-    batch.add_argument("--concurrency", type=concurrency, metavar="N",
+    batch.add_argument("--concurrency", type=at_least_one, metavar="N",
                        help="render at most N lines at once (default: your plan's limit, "
                        "2 when unknown: Free 2, Pro 3, Startup 5, Scale 15)")
     batch.add_argument("--name", default=DEFAULT_TEMPLATE, metavar="TEMPLATE",
@@ -73,6 +54,6 @@ def add_batch_arguments(batch: argparse.ArgumentParser) -> None:
                        "nothing")
     batch.add_argument("--force", action="store_true",
                        help="render every line again, done or not (overwriting its files)")
-    batch.add_argument("--timeout", type=seconds, default=15.0, metavar="SECONDS",
+    batch.add_argument("--timeout", type=positive_seconds, default=15.0, metavar="SECONDS",
                        help="seconds to wait for the first audio and between messages")
     add_export_arguments(batch)  # the same finishing flags as say's

@@ -14,11 +14,14 @@ exactly which were written and which were not.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import math
 import os
 import re
+import signal
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,29 @@ class UsageError(VoiceboothError):
 
 class Terminated(VoiceboothError):
     """SIGTERM while generating: the audio that arrived is kept, as for Ctrl+C."""
+
+
+@contextlib.contextmanager
+def sigterm_terminates() -> Iterator[None]:
+    """SIGTERM cancels the running command like Ctrl+C (its ``finally`` blocks keep what
+    arrived), then surfaces as :class:`Terminated` for exit code 143."""
+    loop = asyncio.get_running_loop()
+    main, terminated = asyncio.current_task(), asyncio.Event()
+
+    def terminate() -> None:
+        terminated.set()
+        if main is not None:
+            main.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        yield
+    except asyncio.CancelledError:
+        if terminated.is_set():
+            raise Terminated("terminated") from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 class OutputError(VoiceboothError):

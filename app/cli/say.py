@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -56,13 +55,13 @@ from .lexicon import user_and_files
 from .outputs import (
     OutputError,
     Outputs,
-    Terminated,
     UsageError,
     check_folder,
     export_spec_of,
     loudness_report,
     partial_path,
     shapes_audio,
+    sigterm_terminates,
     voice_paths,
 )
 
@@ -162,26 +161,13 @@ async def run_say(args: argparse.Namespace, options: RunOptions, stdin: TextIO,
         connect=args.timeout, first_chunk=args.timeout, inactivity=args.timeout))
     recorder = Recorder(endpoints)
     transport = Transport(settings)
-    loop = asyncio.get_running_loop()
-    main, terminated = asyncio.current_task(), asyncio.Event()
-
-    def terminate() -> None:
-        terminated.set()
-        if main is not None:
-            main.cancel()
-
-    loop.add_signal_handler(signal.SIGTERM, terminate)
     try:
-        if folder is not None:
-            return await _say_many(args, text, folder, spec, endpoints, lexicon, err)
-        return await _say(args, text, outputs, spec, play, endpoints, recorder, transport,
-                          lexicon, err)
-    except asyncio.CancelledError:
-        if terminated.is_set():
-            raise Terminated("terminated") from None
-        raise
+        with sigterm_terminates():
+            if folder is not None:
+                return await _say_many(args, text, folder, spec, endpoints, lexicon, err)
+            return await _say(args, text, outputs, spec, play, endpoints, recorder,
+                              transport, lexicon, err)
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
         await recorder.close()
         await transport.close()
         await endpoints.close()
