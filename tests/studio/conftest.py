@@ -9,10 +9,13 @@ from typing import Any, TypeVar
 
 import pytest
 
+from app.cartesia import messages as m
+from app.cartesia.protocol import ServerContext
 from app.engine.server import Connection, ServerConfig, ThreadedServer
 from app.engine.synth.tones import ToneSynthesizer
 from app.settings import Settings
 from app.studio.endpoints import Endpoints
+from app.studio.lineup import RowChanged, RowState
 from app.studio.options import RunOptions
 from tests.faults import FaultyServer
 
@@ -34,6 +37,50 @@ class ListeningServer(FaultyServer):
 
     def cancels(self) -> list[str]:
         return [f["context_id"] for f in self.frames if f.get("cancel") is True]
+
+
+class BreaksMidStream(ListeningServer):
+    """Fails the contexts :meth:`breaks` picks mid-stream, after ``after`` chunks (a
+    server fault with audio already sent), with ``message``."""
+
+    after = 2
+    message = "injected error mid-stream"
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.sent: dict[str, int] = {}
+
+    def breaks(self, context: ServerContext) -> bool:
+        return False
+
+    async def before_chunk(self, conn: Connection, context: ServerContext,
+                           chunk: m.Chunk) -> bool:
+        if not self.breaks(context):
+            return await super().before_chunk(conn, context, chunk)
+        n = self.sent[context.context_id] = self.sent.get(context.context_id, 0) + 1
+        if n <= self.after:
+            return True
+        await self.send_error(conn, m.ErrorMessage(
+            context.context_id, 500, self.message, "internal_error", "Internal error",
+            request_id="r"), context)
+        return False
+
+
+class PeakRendering:
+    """The most rows of a parallel render (lineup, lab, retakes) rendering at once,
+    counted from its events."""
+
+    def __init__(self) -> None:
+        self.rendering: set[object] = set()
+        self.most = 0
+
+    def __call__(self, event: object) -> None:
+        if isinstance(event, RowChanged):
+            if event.row.state is RowState.RENDERING:
+                self.rendering.add(event.row)
+            else:
+                self.rendering.discard(event.row)
+            self.most = max(self.most, len(self.rendering))
 
 
 async def until(predicate: Callable[[], object], seconds: float = 10) -> None:

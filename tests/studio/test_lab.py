@@ -28,11 +28,19 @@ from app.studio.lab import (
     keep_inline,
     word_in_line,
 )
-from app.studio.lineup import Backoff, RowChanged, RowState
+from app.studio.lineup import Backoff, RowState
 from app.studio.transport import Transport
 from app.takes.take import TakeSettings
 from tests.engine.conftest import ManyTones
-from tests.studio.conftest import KEY, ListeningServer, listening, online, run, until
+from tests.studio.conftest import (
+    KEY,
+    ListeningServer,
+    PeakRendering,
+    listening,
+    online,
+    run,
+    until,
+)
 
 LINE = "Welcome to the show.\nTry Cartesia, the fastest voices. Goodbye!"
 PLAN = 2
@@ -123,23 +131,13 @@ def test_every_candidate_renders_within_the_plan_limit(plan_server: ThreadedServ
     async def scenario() -> tuple[PronunciationLab, int]:
         lab = PronunciationLab(online(plan_server), settings(), voice, word, candidates,
                                max_parallel=4, backoff=QUICK, rng=random.Random(2))
-        rendering: set[object] = set()
-        most = 0
-
-        def on_event(event: object) -> None:
-            nonlocal most
-            if isinstance(event, RowChanged):
-                if event.row.state is RowState.RENDERING:
-                    rendering.add(event.row)
-                else:
-                    rendering.discard(event.row)
-                most = max(most, len(rendering))
-        lab.events.connect(on_event)
+        peak = PeakRendering()
+        lab.events.connect(peak)
         try:
             await lab.start()
         finally:
             await lab.endpoints.close()
-        return lab, most
+        return lab, peak.most
 
     lab, most = run(scenario(), timeout=60)
     rows = lab.candidates

@@ -8,16 +8,14 @@ import random
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-from app.cartesia import messages as m
 from app.cartesia.errors import NotFound
 from app.cartesia.protocol import ServerContext
 from app.cartesia.voices_types import Voice
-from app.engine.server import Connection, ServerConfig, ThreadedServer
+from app.engine.server import ServerConfig, ThreadedServer
 from app.settings import VOICE_SETS, Settings
 from app.studio.errors import InvalidInput
 from app.studio.history import HistoryService
@@ -36,7 +34,15 @@ from app.takes.history import History
 from app.takes.take import TakeSettings
 from tests.cartesia.expected import expected_audio
 from tests.engine.conftest import ManyTones
-from tests.studio.conftest import KEY, ListeningServer, listening, online, run, until
+from tests.studio.conftest import (
+    KEY,
+    BreaksMidStream,
+    ListeningServer,
+    listening,
+    online,
+    run,
+    until,
+)
 
 TEXT = "One two three four five."
 PLAN = 2
@@ -223,26 +229,15 @@ def test_a_hand_edited_set_with_bad_entries_keeps_what_is_usable(tmp_path: Path)
     assert voice_sets(Settings(path)) == {"Good": ["a", "b"]}
 
 
-class BreaksOneVoice(ListeningServer):
+class BreaksOneVoice(BreaksMidStream):
     """Fails one voice's contexts mid-stream, after a few chunks (a server fault)."""
 
     breaking = ""
+    after = 3
+    message = "the synthesizer broke"
 
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.sent: dict[str, int] = {}
-
-    async def before_chunk(self, conn: Connection, context: ServerContext,
-                           chunk: m.Chunk) -> bool:
-        if context.request.voice_id != self.breaking:
-            return await super().before_chunk(conn, context, chunk)
-        n = self.sent[context.context_id] = self.sent.get(context.context_id, 0) + 1
-        if n <= 3:
-            return True
-        await self.send_error(conn, m.ErrorMessage(
-            context.context_id, 500, "the synthesizer broke", "internal_error",
-            "Internal error", request_id="r"), context)
-        return False
+    def breaks(self, context: ServerContext) -> bool:
+        return context.request.voice_id == self.breaking
 
 
 def test_a_voice_failing_mid_stream_keeps_its_audio_and_the_rest_finish(

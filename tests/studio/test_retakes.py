@@ -22,7 +22,7 @@ from app.engine.synth.tones import ToneSynthesizer, word_frequency
 from app.markup import plain_text
 from app.studio.errors import InvalidInput
 from app.studio.history import HistoryService
-from app.studio.lineup import Backoff, RowChanged, RowState
+from app.studio.lineup import Backoff, RowState
 from app.studio.recorder import Recorder
 from app.studio.retakes import (
     PRE_ROLL_SECONDS,
@@ -38,7 +38,7 @@ from app.studio.retakes import (
 from app.takes.history import History
 from app.takes.take import Take, TakeSettings
 from app.takes.timings import Timing
-from tests.studio.conftest import KEY, ListeningServer, listening, online, run
+from tests.studio.conftest import KEY, ListeningServer, PeakRendering, listening, online, run
 
 TEXT = "Welcome to the show. Try the fastest voices, then keep the best one. Goodbye!"
 SENTENCE = "Try the fastest voices, then keep the best one."
@@ -161,22 +161,12 @@ def test_variants_render_side_by_side_within_the_plan_each_one_sentence_in_one_c
             retakes = Retakes(endpoints, max_parallel=PLAN, backoff=QUICK,
                               rng=random.Random(1))
             renders = retakes.generate(take, FASTEST, VOICES, count=4)
-            rendering: set[object] = set()
-            most = 0
-
-            def on_event(event: object) -> None:
-                nonlocal most
-                if isinstance(event, RowChanged):
-                    if event.row.state is RowState.RENDERING:
-                        rendering.add(event.row)
-                    else:
-                        rendering.discard(event.row)
-                    most = max(most, len(rendering))
-            renders.events.connect(on_event)
+            peak = PeakRendering()
+            renders.events.connect(peak)
             assert renders.task is not None
             await renders.task
             await retakes.close()
-            return retakes, take, most
+            return retakes, take, peak.most
         finally:
             await endpoints.close()
 

@@ -7,16 +7,14 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-from app.cartesia import messages as m
 from app.cartesia.errors import NotFound
 from app.cartesia.protocol import ServerContext
 from app.cartesia.voices_types import Voice
-from app.engine.server import Connection, ServerConfig, ThreadedServer
+from app.engine.server import ServerConfig, ThreadedServer
 from app.studio.autosave import ScriptAutosave
 from app.studio.errors import InvalidInput
 from app.studio.history import HistoryService
@@ -27,7 +25,15 @@ from app.studio.script_renders import RenderProgress, ScriptRenders, ScriptRow, 
 from app.takes.history import History
 from tests.cartesia.expected import expected_audio
 from tests.engine.conftest import ManyTones
-from tests.studio.conftest import KEY, ListeningServer, listening, online, run, until
+from tests.studio.conftest import (
+    KEY,
+    BreaksMidStream,
+    ListeningServer,
+    listening,
+    online,
+    run,
+    until,
+)
 
 PLAN = 2
 QUICK = Backoff(first=0.01, cap=0.05)
@@ -46,24 +52,11 @@ def plan_server() -> Iterator[ThreadedServer]:
     srv.stop()
 
 
-class BreaksOneLine(ListeningServer):
+class BreaksOneLine(BreaksMidStream):
     """Fails the context of any line that says BREAK mid-stream, after two chunks."""
 
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.sent: dict[str, int] = {}
-
-    async def before_chunk(self, conn: Connection, context: ServerContext,
-                           chunk: m.Chunk) -> bool:
-        if "BREAK" not in context.request.transcript:
-            return await super().before_chunk(conn, context, chunk)
-        n = self.sent[context.context_id] = self.sent.get(context.context_id, 0) + 1
-        if n <= 2:
-            return True
-        await self.send_error(conn, m.ErrorMessage(
-            context.context_id, 500, "injected error mid-stream", "internal_error",
-            "Injected error", request_id="r1"), context)
-        return False
+    def breaks(self, context: ServerContext) -> bool:
+        return "BREAK" in context.request.transcript
 
 
 def script_for(server: ThreadedServer, count: int) -> Script:
