@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QPainter, QPaintEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -143,6 +143,8 @@ class RetakePanel(QWidget):
 
     def _build(self, parallel: int) -> None:
         self.setWindowTitle("Retake")
+        # A tool window like the lab and the comparison (dialogs): Escape puts it away.
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
         self.heading = QLabel()
         self.heading.setWordWrap(True)
         self.heading.setTextFormat(Qt.TextFormat.RichText)

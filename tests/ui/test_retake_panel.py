@@ -12,6 +12,7 @@ import pytest
 import qasync
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from app.audio.timefmt import format_time
@@ -140,6 +141,10 @@ def test_retake_words_hear_a_variant_in_place_keep_it_and_undo(
         await until(lambda: wider.finished)
         assert [v.state for v in wider.variants] == [RowState.DONE] * 3
         assert "“Try the fastest voices, then keep the best one.”" in panel.heading.text()
+        # Escape closes the panel, as it closes the lab and the comparison.
+        assert panel.isVisible()
+        QTest.keyClick(panel.table, Qt.Key.Key_Escape)
+        assert not panel.isVisible()
         await panel.aclose()
 
     run(loop, scenario(), timeout=90)
