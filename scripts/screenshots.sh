@@ -2,7 +2,8 @@
 # Drive the real window under Xvfb as a user would and take the screenshots in docs/:
 # play a take with the offline engine (the word lights up), one line in five voices,
 # a take starred, noted and found again, a word tuned in the pronunciation lab, a
-# markup error, a search.
+# markup error, a search; then, in a fresh app, a 40-line script imported and rendered,
+# one sentence of line 12 retaken and a variant kept, and every line exported.
 # Needs what ./scripts/test.sh installs (xvfb, xdotool, imagemagick, the sound server).
 #   ./scripts/screenshots.sh [OUT_DIR]      (default: docs/)
 set -euo pipefail
@@ -30,16 +31,21 @@ cleanup() {
 trap cleanup EXIT
 sleep 1
 
-"$VB_ROOT/.venv/bin/python" main.py --offline >"$SANDBOX/app.log" 2>&1 &
-APP=$!
-WID=""
-for _ in $(seq 100); do
-    WID="$(xdotool search --name '^Voicebooth$' 2>/dev/null | head -1)" && [ -n "$WID" ] && break
-    sleep 0.2
-done
-[ -n "$WID" ] || { echo "screenshots: the window did not appear" >&2; cat "$SANDBOX/app.log" >&2; exit 1; }
-xdotool windowsize "$WID" 1400 860 windowmove "$WID" 0 0
-sleep 4  # the engine's models load in the background
+# Start the window with the offline engine, 1400x860 at the top left; $1: its log.
+start_app() {
+    "$VB_ROOT/.venv/bin/python" main.py --offline >"$1" 2>&1 &
+    APP=$!
+    local wid=""
+    for _ in $(seq 100); do
+        wid="$(xdotool search --name '^Voicebooth' 2>/dev/null | head -1)" && [ -n "$wid" ] && break
+        sleep 0.2
+    done
+    [ -n "$wid" ] || { echo "screenshots: the window did not appear" >&2; cat "$1" >&2; exit 1; }
+    xdotool windowsize "$wid" 1400 860 windowmove "$wid" 0 0
+    sleep 4  # the engine's models load in the background
+}
+
+start_app "$SANDBOX/app.log"
 shot() { import -window root -crop 1400x860+0+0 +repage "$OUT/$1"; echo "wrote $OUT/$1"; }
 
 # The editor is at the centre top of the window: type a line and play it.
@@ -101,6 +107,66 @@ xdotool type --delay 20 'english'
 sleep 0.8
 shot voice-picker.png
 
+xdotool key ctrl+q
+wait "$APP" 2>/dev/null || true
+APP=""
+
+# Producing clips, in a fresh data folder: import 40 lines, render them all, retake one
+# sentence of line 12, keep a variant, export every line as 48 kHz FLAC at -16 LUFS.
+export XDG_DATA_HOME="$SANDBOX/data2" XDG_CONFIG_HOME="$SANDBOX/config2"
+"$VB_ROOT/.venv/bin/python" - "$SANDBOX/lines.csv" <<'PY'
+import csv, sys
+texts = ["Welcome back, commander.", "Your shields are at fifty percent.",
+         "Incoming transmission from the outpost.", "Press start to continue.",
+         "Mission complete. Well done.", "The gate is locked. Find the key.",
+         "Low fuel. Return to base.", "New objective: reach the tower.", "Checkpoint reached.",
+         "You found a rare crystal.", "Enemy drones detected to the north.",
+         "The storm is coming. Take shelter before nightfall, and keep your lantern lit.",
+         "Game saved.", "Are you sure you want to quit?", "Level up! Choose a new skill.",
+         "The bridge has collapsed.", "Follow the river to the village.",
+         "Your inventory is full.", "A stranger approaches.", "Thank you for playing."] * 2
+with open(sys.argv[1], "w", newline="", encoding="utf-8") as out:
+    rows = csv.writer(out)
+    rows.writerow(["id", "text"])
+    rows.writerows([f"prompt_{n:02d}", text] for n, text in enumerate(texts, start=1))
+PY
+start_app "$SANDBOX/app2.log"
+xdotool mousemove 180 8 click 1; sleep 0.5; xdotool mousemove 200 29 click 1   # View > Script
+sleep 0.8
+xdotool mousemove 20 8 click 1; sleep 0.5; xdotool mousemove 120 117 click 1   # File > Import lines
+sleep 1.2
+xdotool type --delay 5 "$SANDBOX/lines.csv"
+xdotool key Return
+sleep 1.5
+xdotool mousemove 1265 606 click 1   # Render all
+sleep 5
+shot script-rendering.png
+sleep 40
+xdotool mousemove 300 798 click 1   # line 8, then down to line 12
+for _ in 1 2 3 4; do xdotool key Down; sleep 0.3; done
+sleep 1
+# Select "Take shelter before nightfall," in the waveform and retake it.
+xdotool mousemove 680 380 mousedown 1 mousemove 760 380 mousemove 860 380 mouseup 1
+sleep 0.5
+xdotool key ctrl+shift+r
+sleep 15
+import -window root "$OUT/retake.png"; echo "wrote $OUT/retake.png"
+xdotool mousemove 40 180 click 1     # variant 3
+xdotool mousemove 618 297 click 1    # Keep
+sleep 3
+xdotool key Escape
+sleep 0.5
+xdotool mousemove 300 770 click 1
+xdotool key ctrl+shift+e             # Export all lines
+sleep 1.5
+xdotool mousemove 610 228 click 1; sleep 0.6; xdotool mousemove 456 273 click 1   # preset: Game 48k
+sleep 0.5
+xdotool mousemove 546 285 click 1; sleep 0.6; xdotool mousemove 485 308 click 1   # format: FLAC
+sleep 0.5
+xdotool mousemove 998 667 click 1    # Export
+sleep 30
+import -window root "$OUT/export-all.png"; echo "wrote $OUT/export-all.png"
+xdotool key Escape
 xdotool key ctrl+q
 wait "$APP" 2>/dev/null || true
 APP=""
