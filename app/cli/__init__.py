@@ -49,7 +49,7 @@ from app.studio.options import RunOptions
 
 from .argtypes import at_least_one, positive_seconds
 from .batch_args import add_batch_arguments
-from .lexicon import LOCAL_ACTIONS, add_lexicon_parser
+from .lexicon import LOCAL_ACTIONS, add_lexicon_options, add_lexicon_parser
 from .outputs import OutputError, Terminated, UsageError, add_export_arguments
 
 EXIT_OK, EXIT_WRITE, EXIT_USAGE, EXIT_KEY, EXIT_NETWORK = 0, 1, 2, 3, 4
@@ -133,12 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "the voice uses must hold it)")
     say.add_argument("--timeout", type=positive_seconds, default=10.0,
                      help="seconds to wait for the first audio and between messages")
-    say.add_argument("--lexicon", action="append", default=[], metavar="FILE",
-                     help="pronunciations to apply (PLS, CSV or Cartesia JSON); repeatable, "
-                     "the first file wins for a word in several; the user lexicon applies "
-                     "first")
-    say.add_argument("--no-user-lexicon", action="store_true",
-                     help="leave out the user lexicon (the window's, see 'lexicon list')")
+    add_lexicon_options(say)
     add_export_arguments(say)
 
     batch = sub.add_parser("batch", help="render every line of a script into finished "

@@ -39,6 +39,7 @@ from app.studio.script import Script, ScriptSourceError
 from app.studio.script_sources import read_script
 from app.takes.export import ExportSpec
 
+from .lexicon import user_and_files
 from .outputs import UsageError, export_spec_of, sigterm_terminates
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_INTERRUPTED = 0, 2, 4, 130
@@ -173,6 +174,7 @@ async def run_batch(args: argparse.Namespace, options: RunOptions, out: TextIO,
     script = await loop.run_in_executor(None, _read, Path(args.script))
     if not script.lines:
         raise UsageError(f"{args.script}: the script has no lines")
+    lexicon = await user_and_files(not args.no_user_lexicon, args.lexicon)
     settings = Settings(None)  # the command line never reads or writes the window's settings
     endpoints = Endpoints(settings, options, timeouts=Timeouts(
         connect=args.timeout, first_chunk=args.timeout, inactivity=args.timeout))
@@ -181,7 +183,7 @@ async def run_batch(args: argparse.Namespace, options: RunOptions, out: TextIO,
             defaults = await _defaults(args, endpoints, script)
             run = BatchRun(endpoints, script, folder, defaults=defaults, spec=spec,
                            template=args.name, concurrency=args.concurrency or DEFAULT_PARALLEL,
-                           force=args.force, keep_takes=False)
+                           force=args.force, keep_takes=False, lexicon=lexicon)
             try:
                 plan = await run.plan()
             except ManifestError as exc:

@@ -9,6 +9,7 @@ from app.takes.export import TIMINGS_KINDS, TimingsKind
 from app.takes.naming import DEFAULT_TEMPLATE
 
 from .argtypes import at_least_one, positive_seconds
+from .lexicon import add_lexicon_options
 from .outputs import add_export_arguments
 
 
@@ -56,4 +57,5 @@ def add_batch_arguments(batch: argparse.ArgumentParser) -> None:
                        help="render every line again, done or not (overwriting its files)")
     batch.add_argument("--timeout", type=positive_seconds, default=15.0, metavar="SECONDS",
                        help="seconds to wait for the first audio and between messages")
+    add_lexicon_options(batch)  # pronunciations as say (and the window) apply them
     add_export_arguments(batch)  # the same finishing flags as say's

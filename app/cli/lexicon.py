@@ -187,6 +187,16 @@ async def _list(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def add_lexicon_options(parser: argparse.ArgumentParser) -> None:
+    """``--lexicon FILE`` (repeatable) and ``--no-user-lexicon``, for ``say`` and ``batch``."""
+    parser.add_argument("--lexicon", action="append", default=[], metavar="FILE",
+                        help="pronunciations to apply (PLS, CSV or Cartesia JSON); "
+                        "repeatable, the first file wins for a word in several; the user "
+                        "lexicon applies first")
+    parser.add_argument("--no-user-lexicon", action="store_true",
+                        help="leave out the user lexicon (the window's, see 'lexicon list')")
+
+
 async def user_and_files(use_user: bool, files: list[str]) -> Lexicon:
     """``say``'s lexicon: the user lexicon (unless left out), then each ``--lexicon``."""
     entries: list[Entry] = []

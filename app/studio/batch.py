@@ -27,6 +27,7 @@ from app.engine.local import offline_voices
 from app.engine.synth.registry import DEFAULT_OFFLINE_VOICE_ID
 from app.errors import VoiceboothError
 from app.events import Emitter
+from app.markup import Lexicon
 from app.studio.checks import check_settings
 from app.studio.endpoints import Endpoints
 from app.studio.errors import InvalidInput
@@ -190,7 +191,7 @@ class BatchRun:
                  defaults: BatchDefaults, spec: ExportSpec | None = None,
                  template: str = DEFAULT_TEMPLATE, concurrency: int = 2,
                  force: bool = False, date: datetime | None = None,
-                 keep_takes: bool = True) -> None:
+                 keep_takes: bool = True, lexicon: Lexicon | None = None) -> None:
         if concurrency < 1:
             raise InvalidInput(f"at most {concurrency} lines at a time: give 1 or more")
         self.endpoints = endpoints
@@ -205,6 +206,9 @@ class BatchRun:
         #: False: a take is let go once its file is written (the command line's memory
         #: stays flat over a long script); True: it stays the line's chosen take.
         self.keep_takes = keep_takes
+        #: Pronunciations applied as the window applies them (``say``'s user lexicon and
+        #: files): a batch says the words as they were tuned.
+        self.lexicon = lexicon or Lexicon()
         self.events: Emitter[BatchEvent] = Emitter()
         self.summary = BatchSummary()
         self._manifest: Manifest | None = None
@@ -213,6 +217,12 @@ class BatchRun:
         self._remaining = 0
 
     # --- planning -------------------------------------------------------------------
+
+    def _lexicon_of(self, line: ScriptLine) -> Lexicon:
+        """The entries ``line`` says: its key changes when they change, not when another
+        word of the lexicon does."""
+        used = self.lexicon.for_language(line.language).matches(line.text)
+        return Lexicon(entry for _, entry in used)
 
     async def plan(self) -> BatchPlan:
         """Each line's settings, name and key, and which are done; checks every line
@@ -225,7 +235,7 @@ class BatchRun:
         stems: dict[str, PlannedLine] = {}
         for n, line in enumerate(self.script.lines, start=1):
             voice = self._voices[line.voice[0]]
-            settings = line.take_settings(voice)
+            settings = line.take_settings(voice, self._lexicon_of(line))
             label = f"line {n} ({line.id})"
             try:
                 check_settings(settings)
@@ -364,7 +374,8 @@ class BatchRun:
         voices = self._voices
         renders = ScriptRenders(
             self.endpoints, self.script, [item.n - 1 for item in to_render],
-            voices=lambda line: voices[line.voice[0]], max_parallel=self.concurrency)
+            voices=lambda line: voices[line.voice[0]], max_parallel=self.concurrency,
+            lexicon=self.lexicon)
 
         def changed(event: object) -> None:
             if isinstance(event, ParallelLowered):

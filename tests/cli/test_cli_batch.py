@@ -156,6 +156,32 @@ def test_a_failing_line_fails_alone_and_is_named_in_the_summary(
     assert set(manifest(tmp_path)) == {row["id"] for row in rows} - {"bad"}
 
 
+def test_a_lexicon_is_said_and_a_changed_entry_renders_only_the_line_that_says_it(
+        plan_server: ThreadedServer, tmp_path: Path) -> None:
+    """Pronunciations tuned in the window (the user lexicon) or given as files reach a
+    batch as they reach say; the manifest keys a line by the entries it says."""
+    write_csv(tmp_path / "lines.csv", [{"id": "brand", "text": "Try Cartesia today."},
+                                       {"id": "plain", "text": "Nothing to tune here."}])
+    words = tmp_path / "words.csv"
+    words.write_text("text,pronunciation\nCartesia,car tee zha\nVoicebooth,voice booth\n")
+    server = counting(plan_server)
+    first = batch(plan_server, tmp_path, "lines.csv", "--lexicon", "words.csv")
+    assert first.returncode == 0, first.stderr
+    assert sorted(server.generations) == ["Nothing to tune here.", "Try car tee zha today."]
+    # The timings keep the word as written.
+    timed = json.loads((tmp_path / "out" / "1_brand.json").read_text())["words"]
+    assert "Cartesia" in [w["text"] for w in timed]
+    # Another word of the lexicon changes: nothing says it, nothing is rendered.
+    words.write_text("text,pronunciation\nCartesia,car tee zha\nVoicebooth,voys booth\n")
+    assert batch(plan_server, tmp_path, "lines.csv", "--lexicon", "words.csv").returncode == 0
+    assert len(server.generations) == 2
+    # The word line 1 says changes: line 1 alone is rendered again.
+    words.write_text("text,pronunciation\nCartesia,car tay zha\nVoicebooth,voys booth\n")
+    again = batch(plan_server, tmp_path, "lines.csv", "--lexicon", "words.csv")
+    assert again.returncode == 0, again.stderr
+    assert server.generations[2:] == ["Try car tay zha today."]
+
+
 def test_a_bad_script_exits_2_with_its_line_and_column_and_renders_nothing(
         plan_server: ThreadedServer, tmp_path: Path) -> None:
     (tmp_path / "lines.csv").write_text('id,text\nok,"Fine."\nbroken,"Unclosed quote\n',
