@@ -40,7 +40,7 @@ from typing import Final, cast
 from app.events import Emitter
 from app.studio.errors import InvalidInput
 from app.studio.project import snapshot, write_snapshot
-from app.studio.script import Saved, Script, ScriptError, ScriptEvent
+from app.studio.script import LexiconSet, Saved, Script, ScriptError, ScriptEvent
 
 DELAY: Final = 1.0
 MAX_DELAY: Final = 2.0
@@ -202,7 +202,7 @@ class ScriptAutosave:
         return self.script.path or self.untitled
 
     def _on_event(self, event: ScriptEvent) -> None:
-        if not isinstance(event, Saved):
+        if not isinstance(event, Saved | LexiconSet):
             self.saver.changed()
 
     async def _write(self) -> None:

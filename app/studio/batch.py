@@ -275,6 +275,9 @@ class BatchRun:
         if voice_id != script.defaults.voice_id:
             changes.update(voice_id=voice_id, voice_name="")
         script.set_defaults(**changes)
+        # A project's take made with these pronunciations stays current (exported as
+        # it is); one made before a word was tuned is stale and rendered again.
+        script.set_lexicon(self.lexicon or None)
         # A line read from CSV or JSON Lines that names no model or language holds the
         # reader's defaults: those are the lines the command's defaults are for.
         for index, line in enumerate(script.lines):

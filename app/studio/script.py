@@ -91,6 +91,10 @@ class ScriptLine:
     #: The script's defaults (its voice, encoding and rate): set by the script the line
     #: is in, so :meth:`render_key` and :attr:`state` need no arguments.
     defaults: ScriptDefaults = field(default_factory=ScriptDefaults, repr=False)
+    #: The pronunciations the script is said with (the project's lexicons, set by the
+    #: script): the entries the line says are part of its key, so tuning a word makes
+    #: the lines that say it stale, and no others.
+    lexicon: Lexicon | None = field(default=None, repr=False, compare=False)
 
     @property
     def voice(self) -> tuple[str, str]:
@@ -125,16 +129,26 @@ class ScriptLine:
         """A stable hash of everything that changes the audio: the text, the voice, the
         model, the language, the controls the model honours and the output format."""
         settings = self.take_settings()
-        canonical = {
+        canonical: dict[str, object] = {
             "text": settings.text, "voice": settings.voice_id, "model": settings.model_id,
             "language": settings.language,
             "speed": _control(settings.speed), "volume": _control(settings.volume),
             "emotion": settings.emotion, "encoding": settings.encoding,
             "sample_rate": settings.sample_rate,
         }
+        said = self.lexicon_said()
+        if said:  # left out when empty: a line without one keeps the key it had
+            canonical["lexicon"] = said
         data = json.dumps(canonical, sort_keys=True, ensure_ascii=False,
                           separators=(",", ":"))
         return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+    def lexicon_said(self) -> list[tuple[str, str, str]]:
+        """The lexicon entries this line's text says (text, pronunciation, language)."""
+        if not self.lexicon:
+            return []
+        used = self.lexicon.for_language(self.language).matches(self.text)
+        return sorted({(e.text, e.pronunciation, e.language or "") for _, e in used})
 
     @property
     def state(self) -> LineState:
@@ -198,6 +212,14 @@ class DefaultsChanged:
 
 
 @dataclass(frozen=True)
+class LexiconSet:
+    """The script is said with other pronunciations: states may change, nothing to save
+    (the lexicons are the project's, kept in their own files)."""
+
+    lexicon: Lexicon | None
+
+
+@dataclass(frozen=True)
 class Saved:
     """What was on disk is now the script as it was at ``revision``."""
 
@@ -206,7 +228,7 @@ class Saved:
 
 
 ScriptEvent = LineAdded | LineRemoved | LineMoved | LineChanged | TakeSet | DefaultsChanged \
-    | Saved
+    | LexiconSet | Saved
 
 
 # --- the script ---------------------------------------------------------------------
@@ -219,6 +241,7 @@ class Script:
                  defaults: ScriptDefaults | None = None) -> None:
         self.path = path
         self.defaults = defaults or ScriptDefaults()
+        self.lexicon: Lexicon | None = None
         self.lines: list[ScriptLine] = []
         #: The chosen takes by id, as far as they are loaded (rendered, or read back
         #: from the project's audio folder): what a project save writes.
@@ -232,6 +255,7 @@ class Script:
         for line in lines:
             self._check_new_id(line.id)
             line.defaults = self.defaults
+            line.lexicon = self.lexicon
             self.lines.append(line)
 
     def __len__(self) -> int:
@@ -288,6 +312,7 @@ class Script:
         self._check_new_id(line.id)
         index = max(0, min(index, len(self.lines)))
         line.defaults = self.defaults
+        line.lexicon = self.lexicon
         self.lines.insert(index, line)
         self._changed(LineAdded(index, line))
         return line
@@ -390,6 +415,14 @@ class Script:
         for line in self.lines:
             line.defaults = defaults
         self._changed(DefaultsChanged(defaults))
+
+    def set_lexicon(self, lexicon: Lexicon | None) -> None:
+        """Say the script with ``lexicon`` (None: as written). Not a change of the script:
+        it is not saved and does not make it dirty."""
+        self.lexicon = lexicon
+        for line in self.lines:
+            line.lexicon = lexicon
+        self.events.emit(LexiconSet(lexicon))
 
     def take_of(self, line: ScriptLine) -> Take | None:
         return self.takes.get(line.take_id) if line.take_id else None

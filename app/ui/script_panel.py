@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.cartesia.voices_types import Voice
 from app.errors import VoiceboothError
+from app.markup import Lexicon
 from app.settings import LINEUP_PARALLEL
 from app.studio.autosave import ScriptAutosave
 from app.studio.export_jobs import ExportItem
@@ -193,11 +194,21 @@ class ScriptPanel(QWidget):
         self.script = script
         self._chosen = None
         self._unbind = script.events.connect(self._on_script)
+        script.set_lexicon(self._lexicon())
         # Autosaved to its file, else (untitled) to the data folder's untitled script.
         untitled = self.untitled or script.path
         if untitled is not None:
             self.autosave = ScriptAutosave(script, untitled=untitled)
         self.redraw()
+
+    def _lexicon(self) -> Lexicon | None:
+        """What the lines are said with: the project's lexicons, unless switched off."""
+        return self.studio.lexicons.lexicon() if self.studio.use_lexicons else None
+
+    def lexicons_changed(self) -> None:
+        """A pronunciation was kept, removed or switched off: the lines that say the word
+        become stale (and come back to current when it is as it was)."""
+        self.script.set_lexicon(self._lexicon())
 
     @property
     def takes(self) -> dict[str, Take]:
@@ -455,10 +466,10 @@ class ScriptPanel(QWidget):
                 return False
             if voice is not None:  # the script keeps the voice it was rendered in
                 self.script.set_defaults(voice_id=voice.id, voice_name=voice.name)
-        lexicon = self.studio.lexicons.lexicon() if self.studio.use_lexicons else None
+        self.script.set_lexicon(self._lexicon())
         try:
             renders = ScriptRenders(self.studio.endpoints, self.script, which,
-                                    voices=self.resolve, lexicon=lexicon,
+                                    voices=self.resolve, lexicon=self.script.lexicon,
                                     max_parallel=self.studio.settings.get(LINEUP_PARALLEL),
                                     history=self.studio.history)
         except VoiceboothError as exc:

@@ -850,6 +850,7 @@ class MainWindow(QMainWindow):
 
     def _on_lexicons(self, _event: LexiconsChanged) -> None:
         self._mark_lexicon()
+        self.script_panel.lexicons_changed()
 
     def _mark_lexicon(self, *_: object) -> None:
         """Mark the words the lexicons change in the line's language."""
@@ -859,6 +860,7 @@ class MainWindow(QMainWindow):
     def set_use_lexicons(self, on: bool) -> None:
         self.studio.set_use_lexicons(on)
         self._show_use_lexicons()
+        self.script_panel.lexicons_changed()
 
     def _show_use_lexicons(self) -> None:
         on = self.studio.use_lexicons

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile
 
 from app.engine.server import ThreadedServer
 from app.engine.synth.tones import VOICE_ID
+from app.markup.lexicon import Entry, Lexicon
 from app.studio.batch import (
     BatchDefaults,
     BatchEvent,
@@ -25,8 +27,9 @@ from app.studio.batch import (
 )
 from app.studio.errors import InvalidInput
 from app.studio.manifest import MANIFEST_NAME, ManifestError
-from app.studio.script import LineState, Script, ScriptLine
+from app.studio.script import LineState, Script, ScriptDefaults, ScriptLine
 from app.takes.export import ExportSpec
+from app.takes.take import Take
 from tests.studio.conftest import listening, online, run
 
 DEFAULTS = BatchDefaults(voice_id=VOICE_ID)
@@ -187,3 +190,24 @@ def test_takes_stay_chosen_in_the_script_unless_let_go(server: ThreadedServer,
     let_go = script("One two.", "Three four.")
     done, _ = run(batch(server, let_go, tmp_path / "let-go", keep_takes=False))
     assert len(done.summary.written) == 2 and let_go.takes == {}
+
+
+def test_a_chosen_take_said_with_the_lexicon_is_exported_as_it_is(
+        server: ThreadedServer, tmp_path: Path) -> None:
+    """A project's take made in the window with the lexicon stays current in a batch
+    given that lexicon (a project file does not hold the lexicons: the batch sets them);
+    given another pronunciation, the line is rendered again."""
+    tuned = Lexicon([Entry("Cartesia", "car tee zha")])
+    lines = Script([ScriptLine("brand", "Try Cartesia today.")],
+                   defaults=ScriptDefaults(voice_id=VOICE_ID))
+    lines.set_lexicon(tuned)
+    lines.set_take(0, Take.from_audio(lines[0].take_settings(), np.zeros(4410, np.float32)))
+    lines.set_lexicon(None)  # as read back from its file
+    sent = len(generations(server))
+    done, plan = run(batch(server, lines, tmp_path / "a", lexicon=tuned))
+    assert [item.line.id for item in plan.from_takes] == ["brand"]
+    assert len(generations(server)) == sent and len(done.summary.written) == 1
+    other = Lexicon([Entry("Cartesia", "car tay zha")])
+    _, plan = run(batch(server, lines, tmp_path / "b", lexicon=other))
+    assert not plan.from_takes
+    assert generations(server)[sent:] == ["Try car tay zha today."]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app.markup.lexicon import Entry, Lexicon
 from app.studio.script import (
     DefaultsChanged,
+    LexiconSet,
     LineAdded,
     LineChanged,
     LineMoved,
@@ -145,6 +147,28 @@ def test_the_render_key_is_stable_and_ignores_what_does_not_change_the_audio() -
     assert b.render_key() == \
         "0b08e2928e5c507e41170e2266807a319e825a796caa6b1babb467ee37534c7f"
     assert b.render_key() != a.render_key()
+
+
+def test_tuning_a_word_makes_the_lines_that_say_it_stale_and_no_others() -> None:
+    script, events = script_of("Try Cartesia today.", "Nothing to tune.")
+    brand, plain = script[0], script[1]
+    keys = [brand.render_key(), plain.render_key()]
+    for index, line in enumerate(script):
+        script.set_take(index, take_for(line))
+    revision = script.revision
+    script.set_lexicon(Lexicon([Entry("Cartesia", "kɑɹˈteɪziə")]))
+    assert brand.state is LineState.STALE and plain.state is LineState.CURRENT
+    assert plain.render_key() == keys[1]
+    # A word no line says changes nothing; as it was, the line is current again.
+    script.set_lexicon(Lexicon([Entry("Voicebooth", "voice booth")]))
+    assert brand.state is LineState.CURRENT and brand.render_key() == keys[0]
+    # Another language's entry is not said by an English line.
+    script.set_lexicon(Lexicon([Entry("Cartesia", "kartezja", language="pl")]))
+    assert brand.state is LineState.CURRENT
+    # The pronunciations are the project's, not the script's: nothing to save.
+    assert script.revision == revision and isinstance(events[-1], LexiconSet)
+    added = script.add("Cartesia again.")
+    assert added.lexicon is script.lexicon
 
 
 def test_a_line_without_a_voice_uses_the_scripts_default() -> None:

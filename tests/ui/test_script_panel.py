@@ -19,6 +19,7 @@ from app.audio.loudness import measure
 from app.engine.local import LocalEngine
 from app.engine.server import ServerConfig
 from app.engine.synth.tones import VOICE_ID, ToneSynthesizer
+from app.markup.lexicon import Entry
 from app.settings import LINEUP_PARALLEL, RECENT_SCRIPTS, SCRIPT_PATH, Settings
 from app.studio.lexicons import Lexicons
 from app.studio.options import RunOptions
@@ -429,3 +430,38 @@ def test_a_save_that_fails_is_said_and_changes_nothing(
         saved = await window.script_files.save(tmp_path / "fine")  # the suffix is added
         assert saved == tmp_path / "fine.voicebooth" and saved.is_file()
     run(loop, scenario())
+
+
+def test_keeping_a_pronunciation_makes_the_lines_that_say_it_stale(
+        window: MainWindow, loop: qasync.QEventLoop, tmp_path: Path) -> None:
+    """Tuning a word in the lexicon (or switching lexicons off) is a change the script
+    sees: the lines that say the word turn stale, Render stale says them again."""
+    panel = window.script_panel
+    lines = tmp_path / "brand.csv"
+    lines.write_text('id,text\nbrand,"Try Cartesia today."\nplain,"Nothing to tune."\n',
+                     encoding="utf-8")
+
+    async def scenario() -> None:
+        assert await window.script_files.import_lines(lines)
+        assert panel.render_lines("all")
+        first = panel.renders
+        assert first is not None
+        await until(lambda: first.finished, 60)
+        assert states(window) == ["current", "current"]
+        await window.studio.lexicons.add(Entry("Cartesia", "car tee zha"))
+        await until(lambda: states(window) == ["stale", "current"])
+        assert panel.render_lines("stale")
+        again = panel.renders
+        assert again is not None and again is not first
+        await until(lambda: again.finished, 60)
+        assert states(window) == ["current", "current"]
+        take = panel.script.take_of(panel.script[0])
+        assert take is not None and [e.text for e in take.settings.lexicon] == ["Cartesia"]
+        revision = panel.script.revision
+        window.set_use_lexicons(False)
+        assert states(window) == ["stale", "current"]
+        window.set_use_lexicons(True)
+        assert states(window) == ["current", "current"]
+        assert panel.script.revision == revision  # nothing of the script to save
+
+    run(loop, scenario(), 120)
