@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import Any, TypeVar
 
 import pytest
@@ -81,6 +81,12 @@ class PeakRendering:
             else:
                 self.rendering.discard(event.row)
             self.most = max(self.most, len(self.rendering))
+
+
+def streaming(rows: Iterable[Any]) -> int:
+    """Rows of a parallel render whose audio is arriving now (holding a context)."""
+    return sum(r.state is RowState.RENDERING and r.take is not None and r.take.n_frames > 0
+               for r in rows)
 
 
 async def until(predicate: Callable[[], object], seconds: float = 10) -> None:

@@ -41,6 +41,7 @@ from tests.studio.conftest import (
     listening,
     online,
     run,
+    streaming,
     until,
 )
 
@@ -154,8 +155,7 @@ def test_stopping_cancels_the_contexts_on_the_server(plan_server: ThreadedServer
                         backoff=QUICK)
         lineup.start()
         try:
-            await until(lambda: sum(r.state is RowState.RENDERING and r.take is not None
-                                    and r.take.n_frames > 0 for r in lineup.rows) == 2)
+            await until(lambda: streaming(lineup.rows) == 2)
             await lineup.close()
         finally:
             await endpoints.close()

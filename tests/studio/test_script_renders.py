@@ -32,6 +32,7 @@ from tests.studio.conftest import (
     listening,
     online,
     run,
+    streaming,
     until,
 )
 
@@ -246,8 +247,7 @@ def test_stop_leaves_the_lines_not_rendered_as_they_were(plan_server: ThreadedSe
         renders = ScriptRenders(endpoints, script, "all", max_parallel=PLAN, backoff=QUICK)
         renders.start()
         try:
-            await until(lambda: sum(r.state is RowState.RENDERING and r.take is not None
-                                    and r.take.n_frames > 0 for r in renders.rows) == 2)
+            await until(lambda: streaming(renders.rows) == 2)
             await renders.close()
         finally:
             await endpoints.close()
