@@ -418,13 +418,9 @@ class EngineServer:
         if self._version(request) < "2024-11-13":
             return web.json_response([self._voice_json(request, v, with_preview)
                                       for v in voices])
-        try:
-            limit = int(query.get("limit", self.config.default_page_size))
-        except ValueError:
-            limit = -1
-        if not 1 <= limit <= 100:
-            return self.error_response(request, 400, "invalid_request", "Invalid request",
-                                       "limit must be an integer between 1 and 100")
+        limit = self._page_limit(request)
+        if isinstance(limit, web.Response):
+            return limit
         start, stop = 0, len(voices)
         if after := query.get("starting_after"):
             if after not in positions:
@@ -516,15 +512,22 @@ class EngineServer:
         return self.error_response(request, problem.status, problem.code, problem.title,
                                    problem.message)
 
-    async def _list_dicts(self, request: web.Request) -> web.Response:
-        query = request.query
+    def _page_limit(self, request: web.Request) -> int | web.Response:
+        """A listing's ``limit`` (Cartesia's 1–100), or the 400 answer to a bad one."""
         try:
-            limit = int(query.get("limit", self.config.default_page_size))
+            limit = int(request.query.get("limit", self.config.default_page_size))
         except ValueError:
             limit = -1
         if not 1 <= limit <= 100:
             return self.error_response(request, 400, "invalid_request", "Invalid request",
                                        "limit must be an integer between 1 and 100")
+        return limit
+
+    async def _list_dicts(self, request: web.Request) -> web.Response:
+        query = request.query
+        limit = self._page_limit(request)
+        if isinstance(limit, web.Response):
+            return limit
         try:
             page, more = self.dictionaries.page(limit, query.get("starting_after"),
                                                 query.get("ending_before"))
