@@ -59,11 +59,11 @@ def untitled_path(data_dir: Path) -> Path:
     return data_dir / "scripts" / f"untitled{SUFFIX}"
 
 
-def recover_untitled(data_dir: Path) -> Script | None:
-    """The untitled script autosaved before the app last stopped (still untitled: it has
-    no path of its own), or ``None`` when there is none (blocking)."""
-    path = untitled_path(data_dir)
-    if not path.exists():
+def recover_untitled(path: Path) -> Script | None:
+    """The untitled script autosaved at ``path`` (:func:`untitled_path`) before the app
+    last stopped, still untitled (it has no file of its own), or ``None`` when there is
+    none (blocking)."""
+    if not path.is_file():
         return None
     script = load_project(path)
     script.path = None

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from app.errors import VoiceboothError
 from app.settings import RECENT_SCRIPTS, SCRIPT_PATH, Settings
-from app.studio.project import SUFFIX, load_project, save_script
+from app.studio.project import SUFFIX, recover_untitled, save_script
 from app.studio.script import Script, ScriptError
 from app.studio.script_sources import read_script
 from app.ui.script_panel import ScriptPanel
@@ -76,15 +76,16 @@ class ScriptFiles:
             await self.open(Path(last))
             return
         untitled = self.panel.untitled
-        if untitled is None or not _is_file(untitled):
+        if untitled is None:
             return
         try:
             script = await asyncio.get_running_loop().run_in_executor(
-                None, load_project, untitled)
+                None, recover_untitled, untitled)
         except VoiceboothError as exc:
             self.report(f"The untitled script kept from last time could not be read: {exc}")
             return
-        script.path = None  # still untitled: "Save script as…" names it
+        if script is None:
+            return
         await self.panel.set_script(script)
         if len(script):
             self._problems(script)

@@ -168,7 +168,7 @@ def test_save_and_save_as_go_through_the_autosave_and_say_when_they_fail(
 
 
 def test_an_untitled_script_is_recovered_untitled(tmp_path: Path) -> None:
-    assert recover_untitled(tmp_path) is None
+    assert recover_untitled(untitled_path(tmp_path)) is None
     script = Script()
 
     async def scenario() -> None:
@@ -177,7 +177,7 @@ def test_an_untitled_script_is_recovered_untitled(tmp_path: Path) -> None:
         await autosave.close()
 
     run(scenario())
-    recovered = recover_untitled(tmp_path)
+    recovered = recover_untitled(untitled_path(tmp_path))
     assert recovered is not None and recovered.path is None
     assert [line.text for line in recovered] == ["Unsaved work."]
 
