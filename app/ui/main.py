@@ -99,7 +99,6 @@ def build_window(options: RunOptions, settings_path: Path | None = None,
         platformdirs.user_cache_dir("voicebooth", appauthor=False)),
         lexicons=Lexicons(folder))  # the user lexicon beside the history (lexicon.json)
     window = MainWindow(studio)
-    window.setWindowIcon(app_icon())
     if history is None:
         window.banner.show_error(f"The take history is unavailable: {unavailable}.")
     return window
