@@ -74,12 +74,14 @@ vb_venv() {
 # vb_wheelhouse: the build backend (setuptools) as a wheel in build/wheelhouse, fetched once,
 # so the wheel test builds Voicebooth's wheel with no network (pip --no-index --find-links).
 # The venv's own setuptools is too old for pyproject's licence field (PEP 639 needs 77).
-VB_WHEELHOUSE="$VB_ROOT/build/wheelhouse"
 vb_wheelhouse() {
+    VB_WHEELHOUSE="$VB_ROOT/build/wheelhouse"
     compgen -G "$VB_WHEELHOUSE/setuptools-*.whl" >/dev/null && return 0
     mkdir -p "$VB_WHEELHOUSE"
     "$VB_ROOT/.venv/bin/python" -m pip download -q --no-deps --only-binary=:all: \
-        -d "$VB_WHEELHOUSE" "setuptools>=77"
+        -d "$VB_WHEELHOUSE" "setuptools>=77" \
+        || echo "voicebooth: could not fetch setuptools into $VB_WHEELHOUSE: the wheel test" \
+                "will fail" >&2
 }
 
 # vb_validate_desktop: the desktop entry and the AppStream metainfo, as the stores check them.
