@@ -38,7 +38,7 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 def app_icon() -> QIcon:
     """The app icon at every size it was drawn for: 16 and 24 px have their own, bolder
-    drawing, so Qt must pick a PNG rather than scale the SVG down."""
+    drawing, so Qt must pick that PNG rather than scale a large one down."""
     icon = QIcon()
     for size in ICON_SIZES:
         icon.addFile(str(resource("icons", f"voicebooth-{size}.png")), QSize(size, size))
