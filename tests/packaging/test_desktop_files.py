@@ -3,6 +3,7 @@ and naming the same app as the running window."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import xml.etree.ElementTree as ET
 
@@ -87,3 +88,20 @@ def test_small_sizes_use_their_own_drawing(qapp: QApplication) -> None:
     drawn = QImage(str(resource("icons", "voicebooth-16.png"))).convertToFormat(premultiplied)
     shown = app_icon().pixmap(16, 16).toImage().convertToFormat(premultiplied)
     assert shown == drawn
+
+
+def test_the_pngs_are_the_svgs_rendered(qapp: QApplication) -> None:
+    """An SVG changed without running packaging/render_icons.py shows here."""
+    spec = importlib.util.spec_from_file_location("render_icons",
+                                                  ROOT / "packaging" / "render_icons.py")
+    assert spec and spec.loader
+    render_icons = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(render_icons)
+    assert render_icons.SIZES == ICON_SIZES
+    premultiplied = QImage.Format.Format_ARGB32_Premultiplied
+    for size in ICON_SIZES:
+        svg = render_icons.SMALL_SVG if size in render_icons.SMALL else render_icons.SVG
+        fresh = render_icons.render(QSvgRenderer(str(svg)), size)
+        committed = QImage(str(render_icons.png_path(size)))
+        assert fresh.convertToFormat(premultiplied) == committed.convertToFormat(
+            premultiplied), f"resources/icons/voicebooth-{size}.png is stale"
