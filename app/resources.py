@@ -24,7 +24,7 @@ def resources_dir() -> Path:
     """The folder that holds the resources, wherever Voicebooth was started from."""
     for folder in _candidates():
         if (folder / "README.md").is_file():
-            return folder
+            return folder.resolve()  # a clone's symlink: report the real folder
     raise ResourceMissing("Voicebooth's resources folder was not found: the installation "
                           "is incomplete (reinstall it)")
 
@@ -38,12 +38,20 @@ def resource(*parts: str) -> Path:
     return path
 
 
+#: Where the wheel ships resources/: inside the package (app/resources.py is this
+#: module, hence the underscore). In a clone app/_resources is a symlink to
+#: ../resources, which is how setuptools' package-data picks the folder up.
+PACKAGED = "_resources"
+
+
 def _candidates() -> list[Path]:
     here = Path(__file__).resolve().parent
     found = []
     bundle = getattr(sys, "_MEIPASS", None)  # PyInstaller's unpacked folder
     if bundle:
         found.append(Path(bundle) / "resources")
-    found.append(here.parent / "resources")  # a clone: app/ beside resources/
-    found.append(here / "resources")  # an installed wheel: shipped inside the package
+    # The package's own copy before the folder beside it: an installed wheel's
+    # neighbour in site-packages could be another project's resources/.
+    found.append(here / PACKAGED)
+    found.append(here.parent / "resources")  # a clone without the symlink (Windows)
     return found

@@ -9,8 +9,10 @@ VB_ROOT="$(_vb_root)"
 VB_APT_RUNTIME="libportaudio2 libasound2-plugins libxcb-cursor0 libxcb-icccm4 libxcb-image0
  libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
  libxkbcommon-x11-0 libxkbcommon0 libegl1 libgl1 libdbus-1-3 fontconfig fonts-dejavu-core"
-# Tests add a virtual sound device, a virtual display, a real Secret Service and screenshots.
-VB_APT_TEST="pulseaudio pulseaudio-utils xvfb xdotool imagemagick gnome-keyring dbus"
+# Tests add a virtual sound device, a virtual display, a real Secret Service, screenshots,
+# and the validators of the desktop entry and the AppStream metainfo.
+VB_APT_TEST="pulseaudio pulseaudio-utils xvfb xdotool imagemagick gnome-keyring dbus
+ desktop-file-utils appstream"
 
 vb_apt() {
     local missing=()
@@ -67,4 +69,23 @@ vb_venv() {
         [ -n "$extras" ] && echo "$hash" > "$VB_ROOT/.venv/.voicebooth-installed-app"
     fi
     return 0
+}
+
+# vb_wheelhouse: the build backend (setuptools) as a wheel in build/wheelhouse, fetched once,
+# so the wheel test builds Voicebooth's wheel with no network (pip --no-index --find-links).
+# The venv's own setuptools is too old for pyproject's licence field (PEP 639 needs 77).
+vb_wheelhouse() {
+    VB_WHEELHOUSE="$VB_ROOT/build/wheelhouse"
+    compgen -G "$VB_WHEELHOUSE/setuptools-*.whl" >/dev/null && return 0
+    mkdir -p "$VB_WHEELHOUSE"
+    "$VB_ROOT/.venv/bin/python" -m pip download -q --no-deps --only-binary=:all: \
+        -d "$VB_WHEELHOUSE" "setuptools>=77" \
+        || echo "voicebooth: could not fetch setuptools into $VB_WHEELHOUSE: the wheel test" \
+                "will fail" >&2
+}
+
+# vb_validate_desktop: the desktop entry and the AppStream metainfo, as the stores check them.
+vb_validate_desktop() {
+    desktop-file-validate "$VB_ROOT/resources/io.github.voicebooth.Voicebooth.desktop"
+    appstreamcli validate --no-net "$VB_ROOT/resources/io.github.voicebooth.Voicebooth.metainfo.xml"
 }

@@ -14,6 +14,9 @@ PY="$VB_ROOT/.venv/bin/python"
 echo "== ruff"; "$PY" -m ruff check .
 echo "== mypy --strict (all of app)"; "$PY" -m mypy
 echo "== import contracts"; "$VB_ROOT/.venv/bin/lint-imports"
+echo "== desktop entry and metainfo"; vb_validate_desktop
+vb_wheelhouse
+export VOICEBOOTH_WHEELHOUSE="$VB_WHEELHOUSE"
 
 # Everything the tests write (keyring, settings, history, sound server) stays in here.
 SANDBOX="$(mktemp -d -t voicebooth-tests.XXXXXX)"

@@ -45,6 +45,7 @@ from app.studio.studio import Studio
 from app.takes.export import ExportFormat, ExportSpec, TimingsKind, WavSubtype
 from app.takes.naming import safe_stem
 from app.ui import theme
+from app.ui.notice import NoticeLabel
 
 __all__ = ["ExportDialog", "ExportItem"]
 
@@ -108,7 +109,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.results, 1)
         buttons = QHBoxLayout()
         self.overwrite = QCheckBox("Overwrite existing files")
-        self.status = QLabel("")
+        self.status = NoticeLabel()
         self.export_button = QPushButton("Export")
         self.export_button.setDefault(True)
         self.close_button = QPushButton("Close")
@@ -398,9 +399,8 @@ class ExportDialog(QDialog):
                              + (f", … ({more} more)" if more > 0 else ""))
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.status.setText(text)
+        self.status.set_notice("error" if error else "info", text)
         self.status.setToolTip(text)
-        self.status.setStyleSheet(f"color: {theme.current().error.name()}" if error else "")
 
     # --- presets ------------------------------------------------------------------------
 

@@ -64,6 +64,14 @@ GLYPHS: Final[dict[str, str]] = {
     "script": "mdi6.script-text-outline",
     "volume": "mdi6.volume-high",
     "level": "mdi6.equalizer",
+    "find-previous": "mdi6.chevron-up",
+    "find-next": "mdi6.chevron-down",
+    "cut": "mdi6.content-cut",
+    "copy": "mdi6.content-copy",
+    "paste": "mdi6.content-paste",
+    "select-all": "mdi6.select-all",
+    "markup": "mdi6.code-tags",
+    "about": "mdi6.information-variant",
 }
 
 

@@ -12,18 +12,45 @@ from types import TracebackType
 
 import platformdirs
 import qasync
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSize, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from app.settings import Settings, default_path
+from app.resources import resource
+from app.settings import APPEARANCE, Settings, default_path
 from app.studio.lexicons import Lexicons
 from app.studio.options import RunOptions
 from app.studio.studio import Studio
 from app.takes.errors import HistoryError
 from app.takes.history import History
+from app.ui.appearance import apply_appearance
 from app.ui.window import MainWindow
 
 log = logging.getLogger(__name__)
+
+#: The app id: the desktop entry's and the metainfo's file name, and the Wayland app_id.
+APP_ID = "io.github.voicebooth.Voicebooth"
+#: Qt names the X11 window class after it: the desktop entry's StartupWMClass.
+APP_NAME = "Voicebooth"
+#: The app icon's sizes in resources/icons (packaging/render_icons.py draws them).
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
+def app_icon() -> QIcon:
+    """The app icon at every size it was drawn for: 16 and 24 px have their own, bolder
+    drawing, so Qt must pick that PNG rather than scale a large one down."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(resource("icons", f"voicebooth-{size}.png")), QSize(size, size))
+    return icon
+
+
+def identify(app: QApplication) -> None:
+    """Names the app the way the desktop entry does, so launchers and docks match the
+    running window to its entry (icon, name, pinning)."""
+    app.setApplicationName(APP_NAME)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
 
 
 class MainThreadGarbageCollector:
@@ -81,6 +108,7 @@ def build_window(options: RunOptions, settings_path: Path | None = None,
 async def _run(app: QApplication, options: RunOptions, script: Path | None = None) -> int:
     collector = MainThreadGarbageCollector()
     window = build_window(options)
+    apply_appearance(app, window.settings.get(APPEARANCE))  # before the window is shown
     install_excepthook(window)
     window.resize(1360, 860)
     window.show()
@@ -105,11 +133,10 @@ def run_gui(options: RunOptions | None = None, *, script: Path | None = None) ->
     """The window; with ``script``, that script open in it (else the one open last)."""
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
-    app.setApplicationName("Voicebooth")
+    identify(app)
     # Closing the window must not stop the loop before shutdown() has closed the
     # sockets, the sound device and the offline engine's process: _run quits.
     app.setQuitOnLastWindowClosed(False)
-    app.setDesktopFileName("voicebooth")
     try:
         return int(qasync.run(_run(app, options or RunOptions(), script)))
     except asyncio.CancelledError:

@@ -43,6 +43,7 @@ from app.settings import (
     Settings,
 )
 from app.studio.endpoints import Endpoints
+from app.ui.appearance import AppearanceBox
 
 
 class SettingsDialog(QDialog):
@@ -95,6 +96,8 @@ class SettingsDialog(QDialog):
         form.addRow("", self.test_result)
         form.addRow("Base URL", self.base_url)
         form.addRow("API version", self.api_version)
+        self.appearance = AppearanceBox(settings)  # applies at once, like the desktop's
+        form.addRow("Appearance", self.appearance)
         form.addRow("Output device", self.device)
         form.addRow("Prebuffer", self.prebuffer)
         form.addRow("", self.offline_only)

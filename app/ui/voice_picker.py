@@ -63,6 +63,7 @@ from app.studio.library import (
     is_voice_id,
 )
 from app.ui import theme
+from app.ui.notice import NoticeLabel
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS: Final = ("★", "Name", "Language", "Gender", "Source")
@@ -489,11 +490,9 @@ class VoicePicker(QWidget):
         self._wanted_id: str | None = None
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, description, language, accent… "
-                                       "or paste a voice id (Ctrl+F)")
+                                       "or paste a voice id (Ctrl+K)")
         self.search.setClearButtonEnabled(True)
-        self.lookup_message = QLabel()
-        self.lookup_message.setWordWrap(True)
-        self.lookup_message.hide()
+        self.lookup_message = NoticeLabel()
         self.language = QComboBox()
         self.gender = QComboBox()
         self.owner = QComboBox()
@@ -618,11 +617,8 @@ class VoicePicker(QWidget):
         self.search.setFocus()
 
     def _say(self, message: str, *, error: bool) -> None:
-        colour = theme.current().error.name() if error else self.palette().color(
-            QPalette.ColorRole.PlaceholderText).name()
-        self.lookup_message.setStyleSheet(f"color: {colour};")
-        self.lookup_message.setText(message[:1].upper() + message[1:])  # a sentence here
-        self.lookup_message.show()
+        self.lookup_message.set_notice("error" if error else "info",
+                                       message[:1].upper() + message[1:])  # a sentence here
 
     def filter(self, **values: Any) -> None:
         """Narrow the list; the chosen voice stays chosen even when it is filtered out.
