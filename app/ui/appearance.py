@@ -105,8 +105,9 @@ def style_sheet(pal: QPalette) -> str:
 def apply_appearance(app: QApplication, choice: str) -> None:
     """Give ``app`` the look ``choice`` names, now (every open window follows)."""
     variant = resolve(app, choice)
-    if app.style().name().lower() != "fusion":
-        app.setStyle("Fusion")
+    # Always: with a style sheet on, app.style() is the sheet's proxy and does not
+    # say which style is under it; setting Fusion again is cheap.
+    app.setStyle("Fusion")
     pal = palette(variant)
     app.setPalette(pal)
     app.setStyleSheet(style_sheet(pal))

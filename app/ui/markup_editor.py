@@ -99,7 +99,7 @@ class _Highlighter(QSyntaxHighlighter):
             fmt = QTextCharFormat()
             fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
             fmt.setUnderlineColor(colors.error if diag.severity == "error"
-                                  else colors.phonemes)
+                                  else colors.warning)
             a, b = max(diag.span.start, start), min(max(diag.span.end, diag.span.start + 1), end)
             if b > a:
                 self._merge(a - start, b - a, fmt)
@@ -163,6 +163,9 @@ class MarkupEditor(QPlainTextEdit):
         # the highlighter re-colours on the same signal, from fresh tokens.
         self.document().contentsChange.connect(self._text_edited)
         self._highlighter = _Highlighter(self)
+        # Markup has no tabs: Tab moves on to the next control, so the window can be
+        # worked from the keyboard alone.
+        self.setTabChangesFocus(True)
         self.palette_popup: IpaPalette | None = None
         self._lexicon = Lexicon()
 
@@ -239,6 +242,11 @@ class MarkupEditor(QPlainTextEdit):
             self.revalidate()
         return not any(d.severity == "error" for d in self._diagnostics) and \
             bool(self.toPlainText().strip())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._highlighter.rehighlight()  # the tag colours of the new light or dark
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:

@@ -87,15 +87,15 @@ class NoticeLabel(QWidget):
 
     def _restyle(self) -> None:
         if self._restyling:
-            return  # setting a palette sends a PaletteChange of its own
+            return  # setting a style sheet sends change events of its own
         self._restyling = True
         try:
             colour = kind_colour(self.kind)
             side = self.text_label.fontMetrics().height()
             self.icon_label.setPixmap(icon(KIND_ICONS[self.kind], colour).pixmap(
                 QSize(side, side), self.devicePixelRatioF()))
-            palette = self.text_label.palette()
-            palette.setColor(self.text_label.foregroundRole(), colour)
-            self.text_label.setPalette(palette)
+            # A style sheet, not a palette: an application style sheet re-polishes
+            # widgets and would put back the palette they had before.
+            self.text_label.setStyleSheet(f"color: {colour.name()};")
         finally:
             self._restyling = False

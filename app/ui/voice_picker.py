@@ -509,6 +509,7 @@ class VoicePicker(QWidget):
                 box.addItem(text, value)
         self.language.addItem("Any language", "")
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # arrows move in the list; Tab moves on
         self.table.setModel(self.proxy)
         self.table.setItemDelegate(RowPainter(self.proxy, self.table))
         self.table.setSortingEnabled(True)

@@ -224,7 +224,7 @@ class MainWindow(QMainWindow):
                        ("export", "Export…", "Ctrl+E", lambda: self.open_export(view.take)),
                        ("settings", "Settings…", "Ctrl+,", self.open_settings),
                        ("quit", "Quit", "Ctrl+Q", self.close)]),
-            ("&Edit", [(name, text, keys, lambda c=command: self.edit(c))
+            ("&Edit", [(name, text, keys, lambda *_, c=command: self.edit(c))
                        for name, text, keys, command in EDIT_ACTIONS]
              + [("find_in_line", "Find…", "Ctrl+F", self.find_bar.open_bar),
                 ("find_next", "Find next", "F3", self.find_bar.find_next),
