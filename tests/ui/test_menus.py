@@ -146,3 +146,16 @@ def test_about_shows_the_version_and_the_licences(window: MainWindow) -> None:
     reference = window.open_markup_reference()
     assert "spell" in reference.browser.toPlainText()
     reference.close()
+
+
+def test_ctrl_z_in_the_takes_list_is_still_the_historys(
+        window: MainWindow, loop: Any, qtbot: Any) -> None:
+    # Edit ▸ Undo shows Ctrl+Z but does not take the key from the takes list, whose
+    # Ctrl+Z brings a deleted take back (an ambiguous shortcut would do neither).
+    window.activateWindow()
+    panel = window.history_panel
+    panel.undo_bar.show()  # as after a delete
+    panel.list.setFocus()
+    run(loop, until(panel.list.hasFocus))
+    with qtbot.waitSignal(panel.undoRequested, timeout=1000):
+        QTest.keyClick(panel.list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
