@@ -16,6 +16,7 @@ from app.settings import APPEARANCE, Settings
 from app.ui import theme
 from app.ui.appearance import AppearanceBox, apply_appearance, resolve, style_sheet
 from app.ui.banner import Banner
+from app.ui.icons import icon
 from app.ui.notice import NoticeLabel
 from app.ui.window import MainWindow
 from tests.ui.conftest import run, until
@@ -201,3 +202,19 @@ def test_tab_reaches_the_picker_the_editor_play_and_the_takes(
               "Play": window.play_button, "takes list": window.history_panel.list}
     missing = [name for name, widget in wanted.items() if widget not in visited]
     assert not missing, f"Tab never reached {missing}"
+
+
+def test_icons_are_drawn_in_the_palette_of_the_moment(appearance: QApplication) -> None:
+    play = icon("play")  # made once, as a button keeps it
+
+    def ink() -> int:
+        image = play.pixmap(32, 32).toImage()
+        inked = [QColor.fromRgba(image.pixel(x, y)) for x in range(32) for y in range(32)]
+        solid = [c for c in inked if c.alpha() > 200]
+        assert solid
+        return round(sum(c.lightness() for c in solid) / len(solid))
+
+    apply_appearance(appearance, "light")
+    assert ink() < 80  # dark glyph on light
+    apply_appearance(appearance, "dark")
+    assert ink() > 180  # light glyph on dark, without making the icon again
