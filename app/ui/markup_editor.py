@@ -47,6 +47,7 @@ from app.markup.ipa import EXAMPLES, PALETTE, markup
 from app.markup.lexicon import Entry, Lexicon
 from app.markup.tokens import Token
 from app.ui import theme
+from app.ui.icons import icon
 
 
 class _Highlighter(QSyntaxHighlighter):
@@ -440,7 +441,7 @@ class IpaPalette(QWidget):
         preview_row = QHBoxLayout()
         self.preview = QLineEdit()
         self.preview.setReadOnly(True)
-        self.hear_button = QPushButton("▶ Hear")
+        self.hear_button = QPushButton(icon("play"), "Hear")
         self.hear_button.setToolTip("Hear the pronunciation as it is now")
         self.hear_button.clicked.connect(lambda: self.hearRequested.emit(self.markup()))
         preview_row.addWidget(self.preview, 1)

@@ -63,6 +63,8 @@ from app.studio.library import (
     is_voice_id,
 )
 from app.ui import theme
+from app.ui.icons import icon
+from app.ui.metrics import spaced
 from app.ui.notice import NoticeLabel
 
 Index = QModelIndex | QPersistentModelIndex
@@ -540,7 +542,7 @@ class VoicePicker(QWidget):
         self.details = QLabel()
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.preview_button = QPushButton("▶ Preview")
+        self.preview_button = QPushButton(icon("preview"), "Preview")
         self.preview_button.setEnabled(False)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Load the voice library again")
@@ -557,7 +559,7 @@ class VoicePicker(QWidget):
         bottom.addStretch()
         bottom.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        spaced(layout)
         layout.addWidget(self.search)
         layout.addWidget(self.lookup_message)
         layout.addLayout(filters)
