@@ -205,7 +205,7 @@ class HistoryPanel(QWidget):
         self.heading = QLabel("Takes")
         self.heading.setFont(scaled(self.font(), TITLE, bold=True))
         layout = QVBoxLayout(self)
-        spaced(layout)
+        spaced(layout, margin=GAP)  # a side panel: the splitter handle adds its own room
         layout.addWidget(self.heading)
         layout.addLayout(self.filter_row)
         layout.addWidget(self.list, 1)

@@ -64,7 +64,7 @@ from app.studio.library import (
 )
 from app.ui import theme
 from app.ui.icons import icon
-from app.ui.metrics import spaced
+from app.ui.metrics import GAP, spaced
 from app.ui.notice import NoticeLabel
 
 Index = QModelIndex | QPersistentModelIndex
@@ -559,7 +559,7 @@ class VoicePicker(QWidget):
         bottom.addStretch()
         bottom.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
-        spaced(layout)
+        spaced(layout, margin=GAP)  # a side panel: the splitter handle adds its own room
         layout.addWidget(self.search)
         layout.addWidget(self.lookup_message)
         layout.addLayout(filters)
