@@ -46,14 +46,15 @@ class NoticeLabel(QWidget):
         super().__init__(parent)
         self.kind: str = ""
         self.icon_label = QLabel()
-        self.icon_label.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.text_label = QLabel()
         self.text_label.setWordWrap(True)
+        # Both at the top: the icon beside the first line, however many lines follow.
+        self.text_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, TIGHT, 0, TIGHT)
         layout.setSpacing(GAP)
-        layout.addWidget(self.icon_label)
+        layout.addWidget(self.icon_label, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.text_label, 1)
         self._restyling = False
         self.hide()
@@ -92,6 +93,7 @@ class NoticeLabel(QWidget):
         try:
             colour = kind_colour(self.kind)
             side = self.text_label.fontMetrics().height()
+            self.icon_label.setFixedSize(side, side)
             self.icon_label.setPixmap(icon(KIND_ICONS[self.kind], colour).pixmap(
                 QSize(side, side), self.devicePixelRatioF()))
             # A style sheet, not a palette: an application style sheet re-polishes

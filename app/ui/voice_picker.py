@@ -590,7 +590,7 @@ class VoicePicker(QWidget):
     def _fit_columns(self) -> None:
         """Fixed columns as wide as their longest label, so Name gets the rest."""
         metrics = self.table.fontMetrics()
-        pad = 18
+        pad = 12  # the cell's text margins, as for Name
         languages = {language_label(v.language) for v in self.model.voices} or {"English (en)"}
         widths = {STAR: 26,
                   LANGUAGE: max(metrics.horizontalAdvance(t) for t in

@@ -55,7 +55,7 @@ from app.ui.banner import Banner
 from app.ui.edit_actions import perform
 from app.ui.export_dialog import ExportDialog, ExportItem
 from app.ui.find_bar import FindBar
-from app.ui.help import AboutDialog, MarkupReference, ShortcutSheet
+from app.ui.help import AboutDialog, MarkupReference, ShortcutSheet, menu_order
 from app.ui.history_panel import HistoryPanel
 from app.ui.icons import icon
 from app.ui.lab_panel import LabPanel
@@ -304,7 +304,7 @@ class MainWindow(QMainWindow):
         perform(command, focus, self.editor)
 
     def open_shortcut_sheet(self) -> ShortcutSheet:
-        actions = [a for a in self.findChildren(QAction) if a.menu() is None]
+        actions = menu_order(self.menuBar(), self.findChildren(QAction))
         self.shortcut_sheet = ShortcutSheet(actions, self)
         self.shortcut_sheet.show()
         self.shortcut_sheet.search.setFocus()
