@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QVBoxLayout,
 
 from app.settings import APPEARANCE, Settings
 from app.ui import theme
-from app.ui.appearance import AppearanceBox, apply_appearance, resolve, style_sheet
+from app.ui.appearance import AppearanceBox, apply_appearance, palette, resolve, style_sheet
 from app.ui.banner import Banner
 from app.ui.icons import icon
 from app.ui.notice import NoticeLabel
@@ -218,3 +218,15 @@ def test_icons_are_drawn_in_the_palette_of_the_moment(appearance: QApplication) 
     assert ink() < 80  # dark glyph on light
     apply_appearance(appearance, "dark")
     assert ink() > 180  # light glyph on dark, without making the icon again
+
+
+def test_following_the_system_reapplies_when_the_desktop_switches(
+        appearance: QApplication) -> None:
+    hints = appearance.styleHints()
+    apply_appearance(appearance, "system")
+    appearance.setPalette(palette("dark"))  # what stands until the desktop says otherwise
+    hints.colorSchemeChanged.emit(hints.colorScheme())  # the desktop switched (to none: light)
+    assert not theme.current().dark
+    apply_appearance(appearance, "dark")  # a fixed choice ignores the desktop
+    hints.colorSchemeChanged.emit(hints.colorScheme())
+    assert theme.current().dark

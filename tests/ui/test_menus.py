@@ -32,6 +32,7 @@ def test_the_shortcut_sheet_lists_every_action_with_keys_and_searches(
     assert {"Undo", "Find", "Find voice", "Play", "Keyboard shortcuts"} <= with_keys
     sheet = window.open_shortcut_sheet()
     listed = {text for _menu, text, _keys in sheet.rows}
+    assert [menu for menu, _text, _keys in sheet.rows][:2] == ["File", "File"]  # menu order
     assert with_keys <= listed, with_keys - listed
     row = next(r for r in sheet.rows if r[1] == "Find voice")
     assert row == ("Voices", "Find voice", "Ctrl+K")
