@@ -29,7 +29,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QStaticText
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QStaticText
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -255,9 +255,12 @@ class VoiceRows(QAbstractTableModel):
         self._last: tuple[tuple[Any, ...], str, list[int]] | None = None
         self._heading = QFont()
         self._heading.setBold(True)
-        self.heading_colours = (theme.current().ruler,
-                                QPalette().color(QPalette.ColorRole.AlternateBase))
         voices.changed.connect(self._voices_changed)
+
+    @property
+    def heading_colours(self) -> tuple[QColor, QColor]:
+        """Read when painted, so the group headings follow a switch of light and dark."""
+        return (theme.current().ruler, QPalette().color(QPalette.ColorRole.AlternateBase))
 
     # --- the Qt model ---------------------------------------------------------------
 
