@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QWid
 from app.resources import resource
 from app.settings import APPEARANCE, Settings
 from app.ui import theme
-from app.ui.metrics import GAP
+from app.ui.metrics import GAP, TITLE
 
 CHOICES: Final = ("system", "light", "dark")
 LABELS: Final = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
@@ -99,14 +99,22 @@ def style_sheet(pal: QPalette) -> str:
         accent_text=c(_R.HighlightedText), focus=colours.focus.name(), base=c(_R.Base),
         alternate=c(_R.AlternateBase), muted=c(_R.PlaceholderText), window=c(_R.Window),
         tooltip=c(_R.ToolTipBase), tooltip_text=c(_R.ToolTipText),
-        control_height=28, field_height=26, dark="1" if dark else "0")
+        control_height=28, field_height=26, dark="1" if dark else "0",
+        title_pt=f"{title_points():.1f}")
+
+
+def title_points() -> float:
+    """The point size of a title on the type scale (the system font's, scaled)."""
+    size = QApplication.font().pointSizeF()
+    return (size if size > 0 else 10.0) * TITLE
 
 
 def apply_appearance(app: QApplication, choice: str) -> None:
     """Give ``app`` the look ``choice`` names, now (every open window follows)."""
     variant = resolve(app, choice)
-    if app.style().name().lower() != "fusion":
-        app.setStyle("Fusion")
+    # Always: with a style sheet on, app.style() is the sheet's proxy and does not
+    # say which style is under it; setting Fusion again is cheap.
+    app.setStyle("Fusion")
     pal = palette(variant)
     app.setPalette(pal)
     app.setStyleSheet(style_sheet(pal))

@@ -45,6 +45,7 @@ from app.studio.studio import Studio
 from app.takes.export import ExportFormat, ExportSpec, TimingsKind, WavSubtype
 from app.takes.naming import safe_stem
 from app.ui import theme
+from app.ui.metrics import spaced
 from app.ui.notice import NoticeLabel
 
 __all__ = ["ExportDialog", "ExportItem"]
@@ -83,6 +84,7 @@ class ExportDialog(QDialog):
         folder = studio.settings.get(EXPORT_FOLDER) or str(Path.home())
 
         layout = QVBoxLayout(self)
+        spaced(layout)
         layout.addWidget(self._destination(folder, spec))
         layout.addWidget(self._preset_row())
         row = QHBoxLayout()

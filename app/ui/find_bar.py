@@ -83,8 +83,8 @@ class FindBar(QFrame):
         selected = self.editor.textCursor().selectedText()
         if selected and "\u2029" not in selected:  # one line of selection: search for it
             self.field.setText(selected)
-        self._place()
         self.show()
+        self._place()
         self.raise_()
         self.field.setFocus()
         self.field.selectAll()
@@ -92,6 +92,7 @@ class FindBar(QFrame):
 
     def close_bar(self) -> None:
         self.hide()
+        self.editor.setViewportMargins(0, 0, 0, 0)
         self.status.clear()
         self.editor.setFocus()
 
@@ -164,8 +165,10 @@ class FindBar(QFrame):
         return False
 
     def _place(self) -> None:
-        """Over the editor's top right corner, clear of its scroll bar."""
-        width = min(max(self.sizeHint().width(), 320), self.editor.width() - 2 * GAP)
-        bar = self.editor.verticalScrollBar()
-        right = self.editor.width() - (bar.width() if bar.isVisible() else 0) - GAP
-        self.setGeometry(right - width, TIGHT, width, self.sizeHint().height())
+        """Across the editor's top, with the text moved down under it (never covered)."""
+        if not self.isVisible():
+            return
+        frame = self.editor.frameWidth()
+        height = self.sizeHint().height()
+        self.setGeometry(frame, frame, self.editor.width() - 2 * frame, height)
+        self.editor.setViewportMargins(0, height, 0, 0)

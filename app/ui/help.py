@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Final
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QMenuBar,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -37,6 +38,25 @@ from app.ui.icons import icon
 from app.ui.metrics import DISPLAY, GAP, LOOSE, TITLE, scaled, spaced
 
 # --- keyboard shortcuts ------------------------------------------------------------
+
+
+def menu_order(bar: QMenuBar, others: Iterable[QAction]) -> list[QAction]:
+    """The actions of ``bar``'s menus in the order they appear, then ``others``."""
+    found: list[QAction] = []
+
+    def walk(menu: QMenu) -> None:
+        for action in menu.actions():
+            sub = action.menu()
+            if isinstance(sub, QMenu):
+                walk(sub)
+            elif action not in found:
+                found.append(action)
+
+    for top in bar.actions():
+        menu = top.menu()
+        if isinstance(menu, QMenu):
+            walk(menu)
+    return found + [a for a in others if a not in found and a.menu() is None]
 
 
 def shortcut_rows(actions: Iterable[QAction]) -> list[tuple[str, str, str]]:
@@ -206,13 +226,21 @@ def licences_text() -> str:
         return f"The licence list could not be read: {exc}"
 
 
+def app_icon() -> QIcon:
+    """The app's icon from resources/ (the icon font's voice glyph if it is missing)."""
+    try:
+        return QIcon(str(resource("voicebooth.svg")))
+    except ResourceMissing:
+        return icon("tag-pronunciation")
+
+
 class AboutDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("About Voicebooth")
         self.resize(640, 560)
-        logo = QLabel()
-        logo.setPixmap(icon("tag-pronunciation").pixmap(48, 48))
+        self.logo = logo = QLabel()
+        self._draw_logo()
         title = QLabel("Voicebooth")
         title.setFont(scaled(self.font(), DISPLAY, bold=True))
         self.version = QLabel(f"Version {app_version()}")
@@ -230,7 +258,16 @@ class AboutDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         spaced(layout, margin=LOOSE, spacing=GAP)
-        for widget in (logo, title, self.version, blurb):
+        for widget in (logo, title, self.version):
             layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(blurb)  # the full width: a wrapped label needs it to size itself
         layout.addWidget(self.licences, 1)
         layout.addWidget(buttons)
+
+    def _draw_logo(self) -> None:
+        self.logo.setPixmap(app_icon().pixmap(64, 64))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            self._draw_logo()  # a pixmap keeps the colours it was drawn in

@@ -46,14 +46,15 @@ class NoticeLabel(QWidget):
         super().__init__(parent)
         self.kind: str = ""
         self.icon_label = QLabel()
-        self.icon_label.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.text_label = QLabel()
         self.text_label.setWordWrap(True)
+        # Both at the top: the icon beside the first line, however many lines follow.
+        self.text_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, TIGHT, 0, TIGHT)
         layout.setSpacing(GAP)
-        layout.addWidget(self.icon_label)
+        layout.addWidget(self.icon_label, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.text_label, 1)
         self._restyling = False
         self.hide()
@@ -87,15 +88,16 @@ class NoticeLabel(QWidget):
 
     def _restyle(self) -> None:
         if self._restyling:
-            return  # setting a palette sends a PaletteChange of its own
+            return  # setting a style sheet sends change events of its own
         self._restyling = True
         try:
             colour = kind_colour(self.kind)
             side = self.text_label.fontMetrics().height()
+            self.icon_label.setFixedSize(side, side)
             self.icon_label.setPixmap(icon(KIND_ICONS[self.kind], colour).pixmap(
                 QSize(side, side), self.devicePixelRatioF()))
-            palette = self.text_label.palette()
-            palette.setColor(self.text_label.foregroundRole(), colour)
-            self.text_label.setPalette(palette)
+            # A style sheet, not a palette: an application style sheet re-polishes
+            # widgets and would put back the palette they had before.
+            self.text_label.setStyleSheet(f"color: {colour.name()};")
         finally:
             self._restyling = False

@@ -29,7 +29,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QStaticText
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QStaticText
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -63,6 +63,8 @@ from app.studio.library import (
     is_voice_id,
 )
 from app.ui import theme
+from app.ui.icons import icon
+from app.ui.metrics import GAP, spaced
 from app.ui.notice import NoticeLabel
 
 Index = QModelIndex | QPersistentModelIndex
@@ -253,9 +255,12 @@ class VoiceRows(QAbstractTableModel):
         self._last: tuple[tuple[Any, ...], str, list[int]] | None = None
         self._heading = QFont()
         self._heading.setBold(True)
-        self.heading_colours = (theme.current().ruler,
-                                QPalette().color(QPalette.ColorRole.AlternateBase))
         voices.changed.connect(self._voices_changed)
+
+    @property
+    def heading_colours(self) -> tuple[QColor, QColor]:
+        """Read when painted, so the group headings follow a switch of light and dark."""
+        return (theme.current().ruler, QPalette().color(QPalette.ColorRole.AlternateBase))
 
     # --- the Qt model ---------------------------------------------------------------
 
@@ -509,6 +514,7 @@ class VoicePicker(QWidget):
                 box.addItem(text, value)
         self.language.addItem("Any language", "")
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # arrows move in the list; Tab moves on
         self.table.setModel(self.proxy)
         self.table.setItemDelegate(RowPainter(self.proxy, self.table))
         self.table.setSortingEnabled(True)
@@ -539,7 +545,7 @@ class VoicePicker(QWidget):
         self.details = QLabel()
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.preview_button = QPushButton("▶ Preview")
+        self.preview_button = QPushButton(icon("preview"), "Preview")
         self.preview_button.setEnabled(False)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Load the voice library again")
@@ -556,7 +562,7 @@ class VoicePicker(QWidget):
         bottom.addStretch()
         bottom.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        spaced(layout, margin=GAP)  # a side panel: the splitter handle adds its own room
         layout.addWidget(self.search)
         layout.addWidget(self.lookup_message)
         layout.addLayout(filters)
@@ -587,7 +593,7 @@ class VoicePicker(QWidget):
     def _fit_columns(self) -> None:
         """Fixed columns as wide as their longest label, so Name gets the rest."""
         metrics = self.table.fontMetrics()
-        pad = 18
+        pad = 12  # the cell's text margins, as for Name
         languages = {language_label(v.language) for v in self.model.voices} or {"English (en)"}
         widths = {STAR: 26,
                   LANGUAGE: max(metrics.horizontalAdvance(t) for t in

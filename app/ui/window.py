@@ -55,7 +55,7 @@ from app.ui.banner import Banner
 from app.ui.edit_actions import perform
 from app.ui.export_dialog import ExportDialog, ExportItem
 from app.ui.find_bar import FindBar
-from app.ui.help import AboutDialog, MarkupReference, ShortcutSheet
+from app.ui.help import AboutDialog, MarkupReference, ShortcutSheet, menu_order
 from app.ui.history_panel import HistoryPanel
 from app.ui.icons import icon
 from app.ui.lab_panel import LabPanel
@@ -224,7 +224,7 @@ class MainWindow(QMainWindow):
                        ("export", "Export…", "Ctrl+E", lambda: self.open_export(view.take)),
                        ("settings", "Settings…", "Ctrl+,", self.open_settings),
                        ("quit", "Quit", "Ctrl+Q", self.close)]),
-            ("&Edit", [(name, text, keys, lambda c=command: self.edit(c))
+            ("&Edit", [(name, text, keys, lambda *_, c=command: self.edit(c))
                        for name, text, keys, command in EDIT_ACTIONS]
              + [("find_in_line", "Find…", "Ctrl+F", self.find_bar.open_bar),
                 ("find_next", "Find next", "F3", self.find_bar.find_next),
@@ -304,7 +304,7 @@ class MainWindow(QMainWindow):
         perform(command, focus, self.editor)
 
     def open_shortcut_sheet(self) -> ShortcutSheet:
-        actions = [a for a in self.findChildren(QAction) if a.menu() is None]
+        actions = menu_order(self.menuBar(), self.findChildren(QAction))
         self.shortcut_sheet = ShortcutSheet(actions, self)
         self.shortcut_sheet.show()
         self.shortcut_sheet.search.setFocus()
