@@ -227,6 +227,29 @@ def find_key(explicit: str | None = None, env: Mapping[str, str] | None = None,
     return KeyLookup(None, keyring_problem, tuple(problems))
 
 
+@dataclass(frozen=True)
+class KeyReport:
+    """For the settings dialog: the key in use, what the keyring holds (or why it cannot
+    be asked) and what was wrong in the ``.env`` files read."""
+
+    in_use: ApiKey | None
+    stored: str | None = field(default=None, repr=False)
+    keyring_problem: str | None = None
+    file_problems: tuple[str, ...] = ()
+
+
+def key_report(explicit: str | None = None, env: Mapping[str, str] | None = None,
+               files: Sequence[Path] | None = None) -> KeyReport:
+    """Blocking, like :func:`find_key`: the keyring is asked even when the key in use
+    comes from elsewhere, so the dialog can say what it holds."""
+    try:
+        stored, problem = read_keyring(), None
+    except KeyringUnavailable as exc:
+        stored, problem = None, str(exc)
+    lookup = find_key(explicit, env, files=files)
+    return KeyReport(lookup.key, stored, problem, lookup.file_problems)
+
+
 def without_key(environ: Mapping[str, str]) -> dict[str, str]:
     """An environment for a child process that must never see the key."""
     return {name: value for name, value in environ.items() if name != ENV_VAR}
