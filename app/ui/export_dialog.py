@@ -45,6 +45,8 @@ from app.studio.studio import Studio
 from app.takes.export import ExportFormat, ExportSpec, TimingsKind, WavSubtype
 from app.takes.naming import safe_stem
 from app.ui import theme
+from app.ui.metrics import spaced
+from app.ui.notice import NoticeLabel
 
 __all__ = ["ExportDialog", "ExportItem"]
 
@@ -82,6 +84,7 @@ class ExportDialog(QDialog):
         folder = studio.settings.get(EXPORT_FOLDER) or str(Path.home())
 
         layout = QVBoxLayout(self)
+        spaced(layout)
         layout.addWidget(self._destination(folder, spec))
         layout.addWidget(self._preset_row())
         row = QHBoxLayout()
@@ -108,7 +111,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.results, 1)
         buttons = QHBoxLayout()
         self.overwrite = QCheckBox("Overwrite existing files")
-        self.status = QLabel("")
+        self.status = NoticeLabel()
         self.export_button = QPushButton("Export")
         self.export_button.setDefault(True)
         self.close_button = QPushButton("Close")
@@ -398,9 +401,8 @@ class ExportDialog(QDialog):
                              + (f", … ({more} more)" if more > 0 else ""))
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.status.setText(text)
+        self.status.set_notice("error" if error else "info", text)
         self.status.setToolTip(text)
-        self.status.setStyleSheet(f"color: {theme.current().error.name()}" if error else "")
 
     # --- presets ------------------------------------------------------------------------
 

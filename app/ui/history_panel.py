@@ -51,6 +51,8 @@ from app.studio.history import (
     summary_parts,
 )
 from app.takes.history import MAX_RATING, HistoryFilter, TakeRecord
+from app.ui.icons import icon
+from app.ui.metrics import GAP, TIGHT, TITLE, scaled, spaced
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -200,9 +202,11 @@ class HistoryPanel(QWidget):
         self.note.setClearButtonEnabled(True)
         self._build_buttons()
         self._build_undo_bar()
+        self.heading = QLabel("Takes")
+        self.heading.setFont(scaled(self.font(), TITLE, bold=True))
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("<b>Takes</b>"))
+        spaced(layout)
+        layout.addWidget(self.heading)
         layout.addLayout(self.filter_row)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.empty)
@@ -229,7 +233,7 @@ class HistoryPanel(QWidget):
             self.rating_filter.addItem(STAR * n + ("+" if n < MAX_RATING else ""), n)
         self.rating_filter.setToolTip("Only the takes rated at least this many stars")
         self.filter_row = QVBoxLayout()
-        self.filter_row.setSpacing(2)
+        self.filter_row.setSpacing(TIGHT)
         self.filter_row.addWidget(self.search)
         combos = QHBoxLayout()
         combos.addWidget(self.voice_filter, 1)
@@ -237,7 +241,7 @@ class HistoryPanel(QWidget):
         self.filter_row.addLayout(combos)
 
     def _build_buttons(self) -> None:
-        self.replay_button = QPushButton("▶ Play")
+        self.replay_button = QPushButton(icon("play"), "Play")
         self.replay_button.setToolTip("Play the selected take (double-click)")
         self.open_button = QPushButton("Open in editor")
         self.open_button.setToolTip("Put the take's text, voice and settings back in the "
@@ -253,10 +257,12 @@ class HistoryPanel(QWidget):
         self.rerun_button.setToolTip("Generate again with the same text and settings")
         self.export_button = QPushButton("Export…")
         self.buttons = QVBoxLayout()
+        self.buttons.setSpacing(TIGHT)
         for group in ((self.replay_button, self.open_button, self.ab_button),
                       (self.rename_button, self.rerun_button, self.export_button,
                        self.delete_button)):
             row = QHBoxLayout()
+            row.setSpacing(TIGHT)
             for button in group:
                 row.addWidget(button)
             self.buttons.addLayout(row)
@@ -270,7 +276,7 @@ class HistoryPanel(QWidget):
         self.undo_button = QPushButton("Undo")
         self.undo_button.setToolTip("Bring the take back (Ctrl+Z in the history)")
         bar = QHBoxLayout(self.undo_bar)
-        bar.setContentsMargins(6, 2, 2, 2)
+        bar.setContentsMargins(GAP, TIGHT, TIGHT, TIGHT)
         bar.addWidget(self.undo_label, 1)
         bar.addWidget(self.undo_button)
         self.undo_bar.hide()

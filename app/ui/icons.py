@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 from typing import Final
 
-from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QIconEngine, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
 os.environ.setdefault("QT_API", "pyside6")  # qtawesome goes through QtPy: use our binding
@@ -64,19 +65,56 @@ GLYPHS: Final[dict[str, str]] = {
     "script": "mdi6.script-text-outline",
     "volume": "mdi6.volume-high",
     "level": "mdi6.equalizer",
+    "find-previous": "mdi6.chevron-up",
+    "find-next": "mdi6.chevron-down",
+    "cut": "mdi6.content-cut",
+    "copy": "mdi6.content-copy",
+    "paste": "mdi6.content-paste",
+    "select-all": "mdi6.select-all",
+    "markup": "mdi6.code-tags",
+    "about": "mdi6.information-variant",
 }
 
 
 def icon(name: str, color: QColor | None = None) -> QIcon:
-    """The icon meaning ``name``, in ``color`` (default: the palette's text colour)."""
-    import qtawesome  # imported on first use: it builds its font cache then
+    """The icon meaning ``name``, in ``color`` (default: the palette's text colour).
 
+    Without ``color`` the icon is drawn in the text colour of the palette in use
+    each time it is painted, so it follows a switch between light and dark.
+    """
     glyph = GLYPHS[name]
     if color is None:
-        color = _palette().color(QPalette.ColorRole.WindowText)
+        return QIcon(_PaletteIconEngine(glyph))
+    return _drawn(glyph, color)
+
+
+def _drawn(glyph: str, color: QColor) -> QIcon:
+    import qtawesome  # imported on first use: it builds its font cache then
+
     disabled = _palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
     result: QIcon = qtawesome.icon(glyph, color=color, color_disabled=disabled)
     return result
+
+
+class _PaletteIconEngine(QIconEngine):
+    """A glyph drawn in the palette's text colour of the moment it is painted."""
+
+    def __init__(self, glyph: str) -> None:
+        super().__init__()
+        self.glyph = glyph
+
+    def _now(self) -> QIcon:
+        return _drawn(self.glyph, _palette().color(QPalette.ColorRole.WindowText))
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode,
+              state: QIcon.State) -> None:
+        self._now().paint(painter, rect, Qt.AlignmentFlag.AlignCenter, mode, state)
+
+    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
+        return self._now().pixmap(size, mode, state)
+
+    def clone(self) -> QIconEngine:
+        return _PaletteIconEngine(self.glyph)
 
 
 def _palette() -> QPalette:

@@ -62,6 +62,7 @@ from app.studio.studio import Studio
 from app.takes.take import TakeEvent
 from app.takes.timings import Timing
 from app.ui import theme
+from app.ui.icons import icon
 from app.ui.lineup_panel import (
     MAX_PARALLEL,
     MiniWave,
@@ -72,6 +73,7 @@ from app.ui.lineup_panel import (
     release_waves,
     show_row,
 )
+from app.ui.metrics import TITLE, scaled, spaced
 
 SAID, SOURCE, WAVE, DURATION, LOUDNESS, STATUS = range(6)
 HEADERS = ("Said as", "From", "Waveform and the word's phonemes", "Duration", "Loudness",
@@ -167,6 +169,7 @@ class LabPanel(QDialog):
                               f"<span style='color: palette(placeholder-text)'>"
                               f"({self.voice.name})</span>")
         self.heading.setWordWrap(True)
+        self.heading.setFont(scaled(self.font(), TITLE))
         self.typed = QLineEdit()
         self.typed.setPlaceholderText("IPA like k|ɑ|ɹ|ˈt|i|ʒ|ə, or a spelling like "
                                       "kar-TEE-zhuh — Enter adds it")
@@ -210,7 +213,7 @@ class LabPanel(QDialog):
         self.parallel.setPrefix("at once: ")
         self.parallel.setToolTip("Candidates rendered at the same time: your plan's "
                                  "concurrency (Free 2, Pro 3, Startup 5, Scale 15)")
-        self.play_all_button = QPushButton("▶ Play all")
+        self.play_all_button = QPushButton(icon("play"), "Play all")
         self.play_all_button.setToolTip("Hear every candidate in turn, at matched loudness")
         self.play_all_button.clicked.connect(self.play_all)
         self.ab_button = QPushButton("A/B")
@@ -220,7 +223,7 @@ class LabPanel(QDialog):
         self.switch_button = QPushButton("Switch")
         self.switch_button.setShortcut("Ctrl+B")
         self.switch_button.clicked.connect(self.studio.transport.switch_ab)
-        self.stop_button = QPushButton("■ Stop")
+        self.stop_button = QPushButton(icon("stop"), "Stop")
         self.stop_button.clicked.connect(self.stop)
         self.keep_here_button = QPushButton("Keep this occurrence")
         self.keep_here_button.setToolTip("Write the selected pronunciation into the line, "
@@ -248,6 +251,7 @@ class LabPanel(QDialog):
         buttons.addWidget(self.keep_all_button)
         buttons.addWidget(self.keep_in)
         layout = QVBoxLayout(self)
+        spaced(layout)
         layout.addWidget(self.heading)
         layout.addLayout(entry)
         layout.addWidget(self.table, 1)

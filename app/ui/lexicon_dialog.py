@@ -47,6 +47,7 @@ from app.settings import LEXICON_VIA, PRONUNCIATION_DICT_ID, Settings
 from app.studio.lexicons import USER, LexiconsChanged, LexiconSource
 from app.studio.studio import Studio
 from app.ui import theme
+from app.ui.metrics import TITLE, scaled, spaced
 
 T = TypeVar("T")
 FILE_FILTER = "Lexicons (*.pls *.xml *.csv *.json);;PLS (*.pls *.xml);;CSV (*.csv);;" \
@@ -81,6 +82,7 @@ class LexiconDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
+        spaced(layout)
         layout.addWidget(self._mode_box())
         layout.addWidget(tabs, 1)
         layout.addWidget(buttons)
@@ -104,7 +106,9 @@ class LexiconDialog(QDialog):
         box = QWidget()
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("<b>How pronunciations reach the voice</b>"))
+        title = QLabel("How pronunciations reach the voice")
+        title.setFont(scaled(self.font(), TITLE, bold=True))
+        layout.addWidget(title)
         row = QHBoxLayout()
         row.addWidget(self.via_markup)
         row.addWidget(self.via_dictionary)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from app.ui import theme
 from app.ui.icons import icon
 from app.ui.metrics import GAP, MARGIN, TIGHT, TITLE, scaled, spaced
+from app.ui.notice import is_palette_change
 
 #: Where a Cartesia key is made (the playground's API keys page).
 KEYS_URL: Final = "https://play.cartesia.ai/keys"
@@ -62,7 +63,7 @@ class _Card(QFrame):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
+        if is_palette_change(event):
             self.restyle()
 
 

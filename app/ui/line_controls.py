@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
-    QLabel,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +23,7 @@ from app.cartesia.models import Model, catalog
 from app.markup import Dialect
 from app.studio.draft import NEUTRAL, Draft, control
 from app.ui.emotion_picker import EmotionPicker
+from app.ui.notice import NoticeLabel
 
 
 class LineControls(QWidget):
@@ -40,8 +40,7 @@ class LineControls(QWidget):
         self.language_box = QComboBox()
         self.language_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.language_box.setMinimumContentsLength(12)
-        self.language_warning = QLabel()
-        self.language_warning.setStyleSheet("color: #c77700;")
+        self.language_warning = NoticeLabel()  # amber with its icon: a warning, not an error
         low, high = catalog().ranges["speed"]
         self.speed = _spin("speed ", low, high, 0.05)
         low, high = catalog().ranges["volume"]

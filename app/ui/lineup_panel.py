@@ -57,6 +57,8 @@ from app.studio.studio import Studio
 from app.studio.transport import Transport
 from app.takes.take import AudioAppended, Take, TakeEvent
 from app.ui import theme
+from app.ui.icons import icon
+from app.ui.metrics import TITLE, scaled, spaced
 
 NAME, WAVE, DURATION, LOUDNESS, STATUS = range(5)
 HEADERS = ("Voice", "Waveform", "Duration", "Loudness", "Status")
@@ -305,7 +307,10 @@ class LineupPanel(QDialog):
         pick = QWidget()
         pick_layout = QVBoxLayout(pick)
         pick_layout.setContentsMargins(0, 0, 0, 0)
-        pick_layout.addWidget(QLabel("<b>Voices to compare</b> (★ favourites first)"))
+        pick_title = QLabel("Voices to compare")
+        pick_title.setFont(scaled(self.font(), TITLE, bold=True))
+        pick_title.setToolTip("Favourites come first")
+        pick_layout.addWidget(pick_title)
         pick_layout.addWidget(self.search)
         pick_layout.addWidget(self.voices, 1)
         sets_row = QHBoxLayout()
@@ -344,10 +349,10 @@ class LineupPanel(QDialog):
                                  "(Free 2, Pro 3, Startup 5, Scale 15)")
         self.parallel.valueChanged.connect(
             lambda n: self.studio.settings.set(LINEUP_PARALLEL, int(n)))
-        self.play_all_button = QPushButton("▶ Play all")
+        self.play_all_button = QPushButton(icon("play"), "Play all")
         self.play_all_button.setToolTip("Hear every voice in turn, at matched loudness")
         self.play_all_button.clicked.connect(self.play_all)
-        self.stop_button = QPushButton("■ Stop")
+        self.stop_button = QPushButton(icon("stop"), "Stop")
         self.stop_button.clicked.connect(self.stop)
         self.use_button = QPushButton("Use this voice")
         self.use_button.setToolTip("Keep the selected row's voice for the line")
@@ -374,6 +379,7 @@ class LineupPanel(QDialog):
         split.setSizes([260, 640])
         split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
+        spaced(layout)
         layout.addWidget(split)
         self.resize(960, 520)
         self._update_buttons()

@@ -15,12 +15,13 @@ import qasync
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.settings import Settings, default_path
+from app.settings import APPEARANCE, Settings, default_path
 from app.studio.lexicons import Lexicons
 from app.studio.options import RunOptions
 from app.studio.studio import Studio
 from app.takes.errors import HistoryError
 from app.takes.history import History
+from app.ui.appearance import apply_appearance
 from app.ui.window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def build_window(options: RunOptions, settings_path: Path | None = None,
 async def _run(app: QApplication, options: RunOptions, script: Path | None = None) -> int:
     collector = MainThreadGarbageCollector()
     window = build_window(options)
+    apply_appearance(app, window.settings.get(APPEARANCE))  # before the window is shown
     install_excepthook(window)
     window.resize(1360, 860)
     window.show()

@@ -47,6 +47,7 @@ from app.markup.ipa import EXAMPLES, PALETTE, markup
 from app.markup.lexicon import Entry, Lexicon
 from app.markup.tokens import Token
 from app.ui import theme
+from app.ui.icons import icon
 
 
 class _Highlighter(QSyntaxHighlighter):
@@ -99,7 +100,7 @@ class _Highlighter(QSyntaxHighlighter):
             fmt = QTextCharFormat()
             fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
             fmt.setUnderlineColor(colors.error if diag.severity == "error"
-                                  else colors.phonemes)
+                                  else colors.warning)
             a, b = max(diag.span.start, start), min(max(diag.span.end, diag.span.start + 1), end)
             if b > a:
                 self._merge(a - start, b - a, fmt)
@@ -163,6 +164,9 @@ class MarkupEditor(QPlainTextEdit):
         # the highlighter re-colours on the same signal, from fresh tokens.
         self.document().contentsChange.connect(self._text_edited)
         self._highlighter = _Highlighter(self)
+        # Markup has no tabs: Tab moves on to the next control, so the window can be
+        # worked from the keyboard alone.
+        self.setTabChangesFocus(True)
         self.palette_popup: IpaPalette | None = None
         self._lexicon = Lexicon()
 
@@ -239,6 +243,11 @@ class MarkupEditor(QPlainTextEdit):
             self.revalidate()
         return not any(d.severity == "error" for d in self._diagnostics) and \
             bool(self.toPlainText().strip())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._highlighter.rehighlight()  # the tag colours of the new light or dark
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
@@ -432,7 +441,7 @@ class IpaPalette(QWidget):
         preview_row = QHBoxLayout()
         self.preview = QLineEdit()
         self.preview.setReadOnly(True)
-        self.hear_button = QPushButton("▶ Hear")
+        self.hear_button = QPushButton(icon("play"), "Hear")
         self.hear_button.setToolTip("Hear the pronunciation as it is now")
         self.hear_button.clicked.connect(lambda: self.hearRequested.emit(self.markup()))
         preview_row.addWidget(self.preview, 1)

@@ -50,7 +50,9 @@ from app.studio.retakes import (
 from app.studio.transport import Transport
 from app.takes.take import Take
 from app.ui import theme
+from app.ui.icons import icon
 from app.ui.lineup_panel import MAX_PARALLEL, lowered_text
+from app.ui.metrics import TITLE, scaled, spaced
 
 NUMBER, WAVE, LENGTH, STATUS = range(4)
 HEADERS = ("Variant", "The sentence, the retaken words solid", "Words' length", "Status")
@@ -147,6 +149,7 @@ class RetakePanel(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
         self.heading = QLabel()
         self.heading.setWordWrap(True)
+        self.heading.setFont(scaled(self.font(), TITLE))
         self.heading.setTextFormat(Qt.TextFormat.RichText)
         self.count = QSpinBox()
         self.count.setRange(1, MAX_VARIANTS)
@@ -189,14 +192,14 @@ class RetakePanel(QWidget):
         self.table.cellDoubleClicked.connect(lambda row, _: self.play_in_place(row))
         self.table.itemSelectionChanged.connect(self._update_buttons)
 
-        self.play_button = QPushButton("▶ Play in place")
+        self.play_button = QPushButton(icon("play"), "Play in place")
         self.play_button.setToolTip("The take with this variant spliced in, from a second "
                                     "before the words to a second after (Space)")
         self.play_button.clicked.connect(lambda: self.play_in_place(self.table.currentRow()))
-        self.original_button = QPushButton("▶ Original")
+        self.original_button = QPushButton(icon("preview"), "Original")
         self.original_button.setToolTip("The take as it is, over the same stretch")
         self.original_button.clicked.connect(self.play_original)
-        self.stop_button = QPushButton("■ Stop")
+        self.stop_button = QPushButton(icon("stop"), "Stop")
         self.stop_button.clicked.connect(self.stop)
         self.keep_button = QPushButton("Keep")
         self.keep_button.setToolTip("Splice this variant into the take (Enter)")
@@ -214,6 +217,7 @@ class RetakePanel(QWidget):
         buttons.addWidget(self.keep_button)
         buttons.addWidget(self.undo_button)
         layout = QVBoxLayout(self)
+        spaced(layout)
         layout.addWidget(self.heading)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)

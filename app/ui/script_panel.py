@@ -48,6 +48,7 @@ from app.studio.script import (
 from app.studio.script_renders import RenderProgress, ScriptRenders, ScriptRow, Which
 from app.studio.studio import Studio
 from app.takes.take import Take
+from app.ui.metrics import GAP, TIGHT, TITLE, scaled, spaced
 from app.ui.script_table import STATE, LineTable, describe
 
 #: The fields of a line the editor and its controls set.
@@ -93,7 +94,7 @@ class ScriptPanel(QWidget):
 
     def _build(self) -> None:
         self.title = QLabel()
-        self.title.setStyleSheet("font-weight: 600;")
+        self.title.setFont(scaled(self.font(), TITLE, bold=True))
         # The counts may be long: the buttons keep their room at 1024 px, the title
         # gives way (its tooltip has all of it).
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -170,7 +171,7 @@ class ScriptPanel(QWidget):
         bottom.addWidget(self.counts)
         bottom.addWidget(self.progress_box, 1)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 2, 4, 2)
+        spaced(layout, margin=GAP, spacing=TIGHT)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
         layout.addLayout(bottom)

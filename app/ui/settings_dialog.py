@@ -15,7 +15,6 @@ from collections.abc import Coroutine
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -48,9 +47,10 @@ from app.settings import (
     Settings,
 )
 from app.studio.endpoints import Endpoints
-from app.ui import theme
+from app.ui.appearance import AppearanceBox
 from app.ui.icons import icon
 from app.ui.metrics import BODY, GAP, LOOSE, MARGIN, TIGHT, scaled, spaced
+from app.ui.notice import NoticeLabel
 
 
 class SettingsDialog(QDialog):
@@ -80,14 +80,9 @@ class SettingsDialog(QDialog):
         self.key_in_use = QLabel()
         self.key_in_use.setWordWrap(True)
         self.key_in_use.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.key_status = QLabel()
-        self.key_status.setWordWrap(True)
-        self.key_files = QLabel()
-        self.key_files.setWordWrap(True)
-        self.key_files.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.key_files.hide()
-        self.test_result = QLabel()
-        self.test_result.setWordWrap(True)
+        self.key_status = NoticeLabel()
+        self.key_files = NoticeLabel()
+        self.test_result = NoticeLabel()
         self.base_url = QLineEdit(settings.get(BASE_URL))
         self.base_url.setPlaceholderText(DEFAULT_BASE_URL)
         self.api_version = QLineEdit(settings.get(API_VERSION) or DEFAULT_API_VERSION)
@@ -110,7 +105,6 @@ class SettingsDialog(QDialog):
         self.offline_only.setChecked(settings.get(OFFLINE_ONLY))
         self.run_note = QLabel(_run_note(endpoints))
         self.run_note.setWordWrap(True)
-        self.test_result.hide()
         # The key's row and what is said about it, as one block on the grid: in a form
         # row each wrapped label would get a row's spacing of its own.
         key_box = QWidget()
@@ -133,6 +127,8 @@ class SettingsDialog(QDialog):
         form.addRow(key_box)
         form.addRow("Base URL", self.base_url)
         form.addRow("API version", self.api_version)
+        self.appearance = AppearanceBox(settings)  # applies at once, like the desktop's
+        form.addRow("Appearance", self.appearance)
         form.addRow("Output device", self.device)
         form.addRow("Prebuffer", self.prebuffer)
         form.addRow("", self.offline_only)
@@ -164,17 +160,13 @@ class SettingsDialog(QDialog):
         report = await asyncio.get_running_loop().run_in_executor(
             None, credentials.key_report, explicit)
         self.key_in_use.setText(in_use_text(report.in_use))
-        self.key_status.setText(keyring_text(report))
         problem = report.keyring_problem is not None
-        self.key_status.setStyleSheet(
-            f"color: {theme.current().warning.name()};" if problem else "")
+        self.key_status.set_notice("warning" if problem else "info", keyring_text(report))
         self.store_button.setEnabled(not problem)
         self.remove_button.setEnabled(not problem and report.stored is not None)
         self.key.setPlaceholderText(
             "Paste a key to test it" if problem else "Paste a Cartesia API key")
-        self.key_files.setText("\n".join(report.file_problems))
-        self.key_files.setStyleSheet(f"color: {theme.current().warning.name()};")
-        self.key_files.setVisible(bool(report.file_problems))
+        self.key_files.set_notice("warning", "\n".join(report.file_problems))
 
     def store_key(self) -> None:
         self._later(self._change_key(self.key.text()))
@@ -190,8 +182,7 @@ class SettingsDialog(QDialog):
             else:
                 await loop.run_in_executor(None, credentials.store_key, value)
         except credentials.CredentialsError as exc:
-            self.key_status.setText(str(exc))
-            self.key_status.setStyleSheet(f"color: {theme.current().error.name()};")
+            self.key_status.set_notice("error", str(exc))
             return
         self.key.clear()
         if self.endpoints is not None:
@@ -203,7 +194,7 @@ class SettingsDialog(QDialog):
 
     async def test_key(self) -> None:
         """List one page of voices with the key typed (or the stored one)."""
-        self._say_test("Testing…", None)
+        self.test_result.set_notice("info", "Testing…")
         lookup = await asyncio.get_running_loop().run_in_executor(
             None, credentials.find_key, self.key.text())
         key = lookup.key
@@ -214,15 +205,10 @@ class SettingsDialog(QDialog):
             async with VoicesClient(config, RetryPolicy(attempts=1)) as client:
                 voices = await client.list(limit=10, page_size=10)
         except VoiceboothError as exc:
-            self._say_test(f"The test failed: {exc}", theme.current().error)
+            self.test_result.set_notice("error", f"The test failed: {exc}")
             return
-        self._say_test(f"The key works: the server answered with {len(voices)} voices.",
-                       theme.current().success)
-
-    def _say_test(self, text: str, colour: QColor | None) -> None:
-        self.test_result.setText(text)
-        self.test_result.setStyleSheet(f"color: {colour.name()};" if colour else "")
-        self.test_result.show()
+        self.test_result.set_notice(
+            "success", f"The key works: the server answered with {len(voices)} voices.")
 
     def save(self) -> None:
         self.settings.set(BASE_URL, self.base_url.text().strip())
@@ -233,7 +219,7 @@ class SettingsDialog(QDialog):
         try:
             self.settings.save()
         except VoiceboothError as exc:
-            self.key_status.setText(str(exc))
+            self.key_status.set_notice("error", str(exc))
 
     async def wait_idle(self) -> None:
         """Until the keyring work started by the dialog is done (tests, closing)."""

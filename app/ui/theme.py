@@ -59,7 +59,7 @@ def current() -> Theme:
 def for_palette(palette: QPalette) -> Theme:
     dark = is_dark(palette)
     base = palette.color(QPalette.ColorRole.Base)
-    accent = QColor("#6ea8fe") if dark else QColor("#2f6fd6")
+    accent = palette.color(QPalette.ColorRole.Highlight)
     return Theme(
         background=base,
         wave=QColor("#5b8def") if dark else QColor("#2f6fd6"),

@@ -65,8 +65,10 @@ from app.studio.library import (
     is_voice_id,
 )
 from app.ui import theme
+from app.ui.icons import icon
 from app.ui.library_cards import KeyCard, LoadCard
-from app.ui.metrics import GAP
+from app.ui.metrics import GAP, spaced
+from app.ui.notice import NoticeLabel
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS: Final = ("★", "Name", "Language", "Gender", "Source")
@@ -494,11 +496,9 @@ class VoicePicker(QWidget):
         self._wanted_id: str | None = None
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, description, language, accent… "
-                                       "or paste a voice id (Ctrl+F)")
+                                       "or paste a voice id (Ctrl+K)")
         self.search.setClearButtonEnabled(True)
-        self.lookup_message = QLabel()
-        self.lookup_message.setWordWrap(True)
-        self.lookup_message.hide()
+        self.lookup_message = NoticeLabel()
         self.language = QComboBox()
         self.gender = QComboBox()
         self.owner = QComboBox()
@@ -515,6 +515,7 @@ class VoicePicker(QWidget):
                 box.addItem(text, value)
         self.language.addItem("Any language", "")
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # arrows move in the list; Tab moves on
         self.table.setModel(self.proxy)
         self.table.setItemDelegate(RowPainter(self.proxy, self.table))
         self.table.setSortingEnabled(True)
@@ -560,7 +561,7 @@ class VoicePicker(QWidget):
         self.details = QLabel()
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.preview_button = QPushButton("▶ Preview")
+        self.preview_button = QPushButton(icon("preview"), "Preview")
         self.preview_button.setEnabled(False)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Load the voice library again")
@@ -577,7 +578,7 @@ class VoicePicker(QWidget):
         bottom.addStretch()
         bottom.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        spaced(layout)
         layout.addWidget(self.key_card)
         layout.addWidget(self.load_card)
         layout.addWidget(self.search)
@@ -640,11 +641,8 @@ class VoicePicker(QWidget):
         self.search.setFocus()
 
     def _say(self, message: str, *, error: bool) -> None:
-        colour = theme.current().error.name() if error else self.palette().color(
-            QPalette.ColorRole.PlaceholderText).name()
-        self.lookup_message.setStyleSheet(f"color: {colour};")
-        self.lookup_message.setText(message[:1].upper() + message[1:])  # a sentence here
-        self.lookup_message.show()
+        self.lookup_message.set_notice("error" if error else "info",
+                                       message[:1].upper() + message[1:])  # a sentence here
 
     def filter(self, **values: Any) -> None:
         """Narrow the list; the chosen voice stays chosen even when it is filtered out.

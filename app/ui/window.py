@@ -16,8 +16,9 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDockWidget,
     QHBoxLayout,
@@ -50,20 +51,38 @@ from app.studio.transport import ABSwitched, GainChanged, PlaybackProblem, Trans
 from app.takes.take import Take, TakeStatus
 from app.ui.autosave import Debounce, SettingsSaver
 from app.ui.banner import Banner
+from app.ui.edit_actions import perform
 from app.ui.export_dialog import ExportDialog, ExportItem
+from app.ui.find_bar import FindBar
+from app.ui.help import AboutDialog, MarkupReference, ShortcutSheet
 from app.ui.history_panel import HistoryPanel
+from app.ui.icons import icon
 from app.ui.lab_panel import LabPanel
 from app.ui.lexicon_dialog import LexiconDialog
 from app.ui.line_controls import LineControls
 from app.ui.lineup_panel import LineupPanel
 from app.ui.markup_editor import HEAR_KEYS, IpaPalette, MarkupEditor, insert_actions
 from app.ui.menus import add_actions
+from app.ui.notice import NoticeLabel
 from app.ui.retake_panel import RetakePanel
 from app.ui.script_files import ScriptFiles
 from app.ui.script_panel import EditorFields, ScriptPanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.take_view import TakeView
 from app.ui.voice_picker import VoicePicker
+
+#: The Edit menu's text commands: (action name, text, keys, command of the text field).
+EDIT_ACTIONS = (("undo", "Undo", "Ctrl+Z", "undo"), ("redo", "Redo", "Ctrl+Shift+Z", "redo"),
+                ("cut", "Cut", "Ctrl+X", "cut"), ("copy", "Copy", "Ctrl+C", "copy"),
+                ("paste", "Paste", "Ctrl+V", "paste"),
+                ("select_all", "Select all", "Ctrl+A", "selectAll"))
+ACTION_ICONS = {"undo": "undo", "redo": "redo", "cut": "cut", "copy": "copy",
+                "paste": "paste", "select_all": "select-all", "find_in_line": "find",
+                "shortcut_sheet": "keyboard", "markup_reference": "markup", "about": "about",
+                "find": "search", "settings": "settings", "export": "export",
+                "open_script": "open", "save_script": "save", "new_script": "new",
+                "play": "play", "stop": "stop", "loop": "loop", "ab": "ab",
+                "compare": "compare", "pronunciations": "lexicon", "refresh": "refresh"}
 
 DEFAULT_TEXT = ('Welcome to the voice preview. <break time="300ms"/> Every word lights up '
                 "as it is spoken.")
@@ -95,9 +114,7 @@ class MainWindow(QMainWindow):
         self.editor = MarkupEditor()
         self.take_view = TakeView(self.studio.transport)
         self.history_panel = HistoryPanel()
-        self.problems = QLabel()
-        self.problems.setWordWrap(True)
-        self.problems.setStyleSheet("color: #d32f2f;")
+        self.problems = NoticeLabel()
         self.play_button = QPushButton("▶ Play")
         self.play_button.setToolTip("Generate and play (Ctrl+Enter)")
         self.stop_button = QPushButton("■ Stop")
@@ -192,6 +209,7 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         transport, view = self.studio.transport, self.take_view
+        self.find_bar = FindBar(self.editor)
         self.shortcuts = add_actions(self, self.menuBar(), [
             ("&File", [("new_script", "New script", "Ctrl+Alt+N", self.new_script),
                        ("open_script", "Open script…", "Ctrl+O", self.open_script),
@@ -205,6 +223,11 @@ class MainWindow(QMainWindow):
                        ("export", "Export…", "Ctrl+E", lambda: self.open_export(view.take)),
                        ("settings", "Settings…", "Ctrl+,", self.open_settings),
                        ("quit", "Quit", "Ctrl+Q", self.close)]),
+            ("&Edit", [(name, text, keys, lambda *_, c=command: self.edit(c))
+                       for name, text, keys, command in EDIT_ACTIONS]
+             + [("find_in_line", "Find…", "Ctrl+F", self.find_bar.open_bar),
+                ("find_next", "Find next", "F3", self.find_bar.find_next),
+                ("find_previous", "Find previous", "Shift+F3", self.find_bar.find_previous)]),
             ("&Playback", [("play", "Play", "Ctrl+Return", self.play),
                            ("play_plain", "Play without lexicons", "Ctrl+Shift+Return",
                             self.play_without_lexicons),
@@ -224,7 +247,7 @@ class MainWindow(QMainWindow):
                            ("match", "Match loudness", "Ctrl+Shift+M",
                             lambda: transport.set_match_loudness(
                                 not transport.match_loudness))]),
-            ("&Voices", [("find", "Find voice", "Ctrl+F", self.picker.focus_search),
+            ("&Voices", [("find", "Find voice", "Ctrl+K", self.picker.focus_search),
                          ("use_id", "Use voice id…", "Ctrl+Shift+F", self.ask_voice_id),
                          ("refresh", "Refresh voices", "F5", self.studio.library.refresh),
                          ("compare", "Compare voices…", "Ctrl+Shift+C", self.open_lineup),
@@ -254,6 +277,51 @@ class MainWindow(QMainWindow):
         insert_menu = self.menuBar().addMenu("&Insert")
         for action in self.insert_actions:
             insert_menu.addAction(action)
+        self.shortcuts.update(add_actions(self, self.menuBar(), [("&Help", [
+            ("shortcut_sheet", "Keyboard shortcuts", "Ctrl+/", self.open_shortcut_sheet),
+            ("markup_reference", "Markup reference", "F1", self.open_markup_reference),
+            ("about", "About Voicebooth", "", self.open_about),
+            ("about_qt", "About Qt", "", lambda: QMessageBox.aboutQt(self, "About Qt"))])]))
+        self.shortcuts["redo"].setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for name, _text, _keys, _command in EDIT_ACTIONS:
+            # The text fields answer these keys themselves (and the history its Ctrl+Z);
+            # a window-wide shortcut would make them ambiguous. The menu shows the keys.
+            self.shortcuts[name].setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        for name, glyph in ACTION_ICONS.items():
+            self.shortcuts[name].setIcon(icon(glyph))
+        self.shortcut_sheet: ShortcutSheet | None = None
+        self.markup_reference: MarkupReference | None = None
+        self.about_dialog: AboutDialog | None = None
+
+    def edit(self, command: str) -> None:
+        """An Edit menu command, for the field that has the keyboard."""
+        focus = QApplication.focusWidget()
+        if command == "undo" and self.history_panel.undo_bar.isVisible() and (
+                focus is None or self.history_panel.isAncestorOf(focus)):
+            self.undo_delete()  # in the takes list, Undo brings the deleted take back
+            return
+        perform(command, focus, self.editor)
+
+    def open_shortcut_sheet(self) -> ShortcutSheet:
+        actions = [a for a in self.findChildren(QAction) if a.menu() is None]
+        self.shortcut_sheet = ShortcutSheet(actions, self)
+        self.shortcut_sheet.show()
+        self.shortcut_sheet.search.setFocus()
+        return self.shortcut_sheet
+
+    def open_markup_reference(self) -> MarkupReference:
+        if self.markup_reference is None:
+            self.markup_reference = MarkupReference(self)
+        self.markup_reference.show()
+        self.markup_reference.raise_()
+        return self.markup_reference
+
+    def open_about(self) -> AboutDialog:
+        if self.about_dialog is None:
+            self.about_dialog = AboutDialog(self)
+        self.about_dialog.show()
+        self.about_dialog.raise_()
+        return self.about_dialog
 
     def _wire(self) -> None:
         studio, history = self.studio, self.history_panel
@@ -391,12 +459,13 @@ class MainWindow(QMainWindow):
 
     def _check_language(self, *_: object) -> None:
         warning = language_warning(self.voice, self.controls.language())
-        self.controls.language_warning.setText(f"⚠ {warning}" if warning else "")
+        self.controls.language_warning.set_notice("warning", warning or "")
 
     def _diagnostics_changed(self, diagnostics: list[Diagnostic]) -> None:
         errors = [d.describe() for d in diagnostics if d.severity == "error"]
         warnings = [f"(warning) {d.describe()}" for d in diagnostics if d.severity != "error"]
-        self.problems.setText("\n".join(errors[:3] + warnings[:2]))
+        self.problems.set_notice("error" if errors else "warning",
+                                 "\n".join(errors[:3] + warnings[:2]))
         self._update_play_enabled()
 
     def _update_play_enabled(self) -> None:
@@ -672,6 +741,9 @@ class MainWindow(QMainWindow):
     def _on_studio(self, event: StudioEvent) -> None:
         if isinstance(event, StatusChanged):
             self.connection_label.setText(event.text)
+        elif isinstance(event, Problem) and event.area in ("keyring", "key file"):
+            # The app works without a keyring (the environment, a .env file): a warning.
+            self.banner.show("warning", event.message)
         elif isinstance(event, Problem):
             self.banner.show_error(event.message, retry=self.studio.reconnect
                                    if event.area == "connection" else None)
