@@ -230,6 +230,7 @@ def test_a_malformed_dotenv_is_named_in_the_window(
     window = start(loop, tmp_path)
     try:
         assert f"{folder / '.env'}:1: this line is not NAME=value" in window.banner.message()
+        assert window.banner.kind == "warning"  # the app works on: not an error
         assert window.picker.key_card.isVisible()  # no key came of it
     finally:
         close_window(loop, window)
