@@ -264,8 +264,9 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
 def hint_for(exc: VoiceboothError, options: RunOptions) -> str:
     """What to try next, for the failures where the message alone does not say."""
     if isinstance(exc, AuthError):
-        return (f"check the key: --api-key, ${ENV_VAR}, or the one stored from the window's "
-                "Settings; --offline uses the built-in engine")
+        return (f"check the key: --api-key, ${ENV_VAR}, the one stored from the window's "
+                "Settings, or a .env file (working folder, then config folder); --offline "
+                "uses the built-in engine")
     if isinstance(exc, ConnectError):
         base = "" if options.base_url else " and --base-url"
         return (f"check the network connection{base}; --offline uses the built-in engine, "

@@ -3,9 +3,11 @@
 One object per run decides, in one place, for the window and the commands:
 
 - the key: the run's ``--api-key``, else ``CARTESIA_API_KEY``, else the keyring,
-  looked up off the loop (the keyring is a D-Bus call) once, until it changes;
-  a keyring that cannot be read is reported once per run, and never when a
-  key was given another way; the key is scrubbed from logs as soon as known;
+  else a ``.env`` file (working folder, then config folder), looked up off the
+  loop (the keyring is a D-Bus call) once, until it changes; a keyring that
+  cannot be read is reported once per run, and never when a key was given
+  another way; lines of a ``.env`` file that cannot be read are reported once
+  (file:line); the key is scrubbed from logs as soon as known;
 - the base URL and API version: run options, then the environment, then settings;
 - offline or online: ``--offline`` or the setting, no key and no base URL, or
   an offline voice all go to the built-in engine, which starts (off the loop)
@@ -56,11 +58,18 @@ class KeyringProblem:
 
 
 @dataclass(frozen=True)
+class KeyFileProblem:
+    """A ``.env`` file could not be read, or some of its lines (reported once per run)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class EndpointsChanged:
     """The key, base URL, version or offline mode changed: reconnect, reload voices."""
 
 
-EndpointsEvent = KeyringProblem | EndpointsChanged
+EndpointsEvent = KeyringProblem | KeyFileProblem | EndpointsChanged
 
 
 class Endpoints:
@@ -76,6 +85,7 @@ class Endpoints:
         self._lookup: KeyLookup | None = None
         self._key_lock = asyncio.Lock()  # connecting and loading voices ask at once
         self._keyring_reported = False
+        self._files_reported: set[str] = set()
         self._clients: dict[ClientConfig, TTSClient] = {}
         self.events: Emitter[EndpointsEvent] = Emitter()
         self._unsubscribe = settings.changed.connect(self._setting_changed)
@@ -132,6 +142,12 @@ class Endpoints:
                 self._keyring_reported = True
                 log.warning("%s", self._lookup.keyring_problem)
                 self.events.emit(KeyringProblem(self._lookup.keyring_problem))
+            new = [p for p in self._lookup.file_problems if p not in self._files_reported]
+            if new:
+                self._files_reported.update(new)
+                message = "; ".join(new)
+                log.warning("%s", message)
+                self.events.emit(KeyFileProblem(message))
         return self._lookup.key
 
     # --- configurations ---------------------------------------------------------

@@ -27,6 +27,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -73,13 +74,30 @@ class VoicesAdded:
 
 @dataclass(frozen=True)
 class LoadingChanged:
+    """How far a load is: ``loaded`` voices so far, ``online`` of them from the server in
+    ``pages`` pages (Cartesia's listing gives no total, so progress is a count)."""
+
     loaded: int
     busy: bool
+    online: int = 0
+    pages: int = 0
 
 
 @dataclass(frozen=True)
 class LoadFailed:
     message: str
+
+
+#: Whose voices a load lists: only the offline ones because there is no key (the picker
+#: invites one), only the offline ones by the user's choice, or the server's too.
+Reach = Literal["no key", "offline", "online"]
+
+
+@dataclass(frozen=True)
+class ReachChanged:
+    """Announced as a load starts: whether the server's voices are part of it, and why not."""
+
+    reach: Reach
 
 
 @dataclass(frozen=True)
@@ -110,8 +128,8 @@ class LookupFailed:
     message: str
 
 
-LibraryEvent = (VoicesReset | VoicesAdded | LoadingChanged | LoadFailed | FavouritesChanged
-                | RecentChanged | VoicePasted | LookupFailed)
+LibraryEvent = (VoicesReset | VoicesAdded | LoadingChanged | LoadFailed | ReachChanged
+                | FavouritesChanged | RecentChanged | VoicePasted | LookupFailed)
 
 #: How many voices the Recent group and the Pasted group keep.
 RECENT_KEPT = 10
@@ -289,16 +307,22 @@ class VoiceLibrary:
 
     async def _load(self) -> None:
         loaded: list[Voice] = []
+        pages = online = 0
+        first = True  # pages() yields the offline voices first, then the server's pages
         self.events.emit(LoadingChanged(0, True))
         try:
+            self.events.emit(ReachChanged(await self._reach()))
             async for page in self.pages():
                 loaded.extend(page)
+                if not first:
+                    pages, online = pages + 1, online + len(page)
+                first = False
                 self.events.emit(VoicesAdded(tuple(page)))
-                self.events.emit(LoadingChanged(len(loaded), True))
+                self.events.emit(LoadingChanged(len(loaded), True, online, pages))
         except VoiceboothError as exc:
             self.events.emit(LoadFailed(str(exc)))
         finally:
-            self.events.emit(LoadingChanged(len(loaded), False))
+            self.events.emit(LoadingChanged(len(loaded), False, online, pages))
         if loaded:
             unique = _first_of_each_id(loaded)
             # Voices the library no longer has are dropped; pasted ones stay.
@@ -308,6 +332,11 @@ class VoiceLibrary:
             if path is not None:
                 await asyncio.get_running_loop().run_in_executor(None, _write_cache, path,
                                                                  unique)
+
+    async def _reach(self) -> Reach:
+        if await self.endpoints.online() is not None:
+            return "online"
+        return "offline" if self.endpoints.offline_only else "no key"
 
     async def pages(self, query: VoiceQuery | None = None) -> AsyncIterator[list[Voice]]:
         """Offline voices first, then the server's pages (when online)."""

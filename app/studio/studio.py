@@ -25,7 +25,13 @@ from app.markup import Lexicon
 from app.settings import USE_LEXICONS, Settings
 from app.studio.dictionaries import PronunciationDicts
 from app.studio.draft import Draft
-from app.studio.endpoints import Endpoints, EndpointsChanged, EndpointsEvent, KeyringProblem
+from app.studio.endpoints import (
+    Endpoints,
+    EndpointsChanged,
+    EndpointsEvent,
+    KeyFileProblem,
+    KeyringProblem,
+)
 from app.studio.errors import InvalidInput
 from app.studio.hearing import HeardWord, WordHearing
 from app.studio.history import HistoryService
@@ -61,8 +67,8 @@ class StatusChanged:
 
 @dataclass(frozen=True)
 class Problem:
-    """Something the user should know: ``area`` is connection, history, keyring or
-    lexicon."""
+    """Something the user should know: ``area`` is connection, history, keyring,
+    key file (a ``.env`` line that cannot be read) or lexicon."""
 
     area: str
     message: str
@@ -136,6 +142,8 @@ class Studio:
     def _on_endpoints(self, event: EndpointsEvent) -> None:
         if isinstance(event, KeyringProblem):
             self.events.emit(Problem("keyring", event.message))
+        elif isinstance(event, KeyFileProblem):
+            self.events.emit(Problem("key file", event.message))
         elif isinstance(event, EndpointsChanged):
             self._previews.clear()
 

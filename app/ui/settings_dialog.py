@@ -1,9 +1,11 @@
 """Settings: the API key (kept in the OS keyring), server, sound and offline mode.
 
-The key is written to the keyring only, never to the settings file; the dialog
-shows whether one is stored (its last four characters) and never shows it.
-Reading the keyring is a D-Bus call: it runs off the loop. Options given for
-this run only (``--offline``, ``--base-url``) are shown as such, not saved.
+The key is written to the keyring only, never to the settings file or a
+``.env`` file; the dialog says which key is in use and where it came from
+("from the keyring", "from /path/.env"…), shows at most its last four
+characters, and says in words when the system has no keyring. Reading the
+keyring and the ``.env`` files is blocking: it runs off the loop. Options given
+for this run only (``--offline``, ``--base-url``) are shown as such, not saved.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -44,6 +48,9 @@ from app.settings import (
 )
 from app.studio.endpoints import Endpoints
 from app.ui.appearance import AppearanceBox
+from app.ui.icons import icon
+from app.ui.metrics import BODY, GAP, LOOSE, MARGIN, TIGHT, scaled, spaced
+from app.ui.notice import NoticeLabel
 
 
 class SettingsDialog(QDialog):
@@ -56,18 +63,26 @@ class SettingsDialog(QDialog):
         self._tasks: set[asyncio.Future[None]] = set()
         self.key = QLineEdit()
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key.setPlaceholderText("paste a Cartesia API key to store it")
-        self.store_button = QPushButton("Store in keyring")
-        self.remove_button = QPushButton("Remove")
-        self.test_button = QPushButton("Test")
+        self.key.setPlaceholderText("Paste a Cartesia API key")
+        self.store_button = QPushButton(icon("key"), "Store in keyring")
+        self.remove_button = QPushButton(icon("delete"), "Remove")
+        self.remove_button.setToolTip("Remove the key from the keyring (a .env file or "
+                                      f"{credentials.ENV_VAR} is left as it is)")
+        self.test_button = QPushButton(icon("cloud"), "Test")
+        self.test_button.setToolTip("List a page of voices with the key typed, or the key "
+                                    "in use")
         key_row = QHBoxLayout()
         key_row.addWidget(self.key, 1)
         for button in (self.store_button, self.remove_button, self.test_button):
             key_row.addWidget(button)
-        self.key_status = QLabel()
-        self.key_status.setWordWrap(True)
-        self.test_result = QLabel()
-        self.test_result.setWordWrap(True)
+        #: Which key is in use and where it came from; then what the keyring holds,
+        #: and what was wrong in a .env file.
+        self.key_in_use = QLabel()
+        self.key_in_use.setWordWrap(True)
+        self.key_in_use.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_status = NoticeLabel()
+        self.key_files = NoticeLabel()
+        self.test_result = NoticeLabel()
         self.base_url = QLineEdit(settings.get(BASE_URL))
         self.base_url.setPlaceholderText(DEFAULT_BASE_URL)
         self.api_version = QLineEdit(settings.get(API_VERSION) or DEFAULT_API_VERSION)
@@ -90,10 +105,26 @@ class SettingsDialog(QDialog):
         self.offline_only.setChecked(settings.get(OFFLINE_ONLY))
         self.run_note = QLabel(_run_note(endpoints))
         self.run_note.setWordWrap(True)
+        # The key's row and what is said about it, as one block on the grid: in a form
+        # row each wrapped label would get a row's spacing of its own.
+        key_box = QWidget()
+        key_layout = QVBoxLayout(key_box)
+        spaced(key_layout, 0, TIGHT)
+        key_layout.setContentsMargins(0, 0, 0, LOOSE - GAP)  # a group apart from the rest
+        key_layout.addLayout(key_row)
+        for label in (self.key_in_use, self.key_status, self.key_files, self.test_result):
+            key_layout.addWidget(label)
+        self.key.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 30))
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 90))
         form = QFormLayout(self)
-        form.addRow("Cartesia API key", key_row)
-        form.addRow("", self.key_status)
-        form.addRow("", self.test_result)
+        spaced(form, MARGIN, GAP)
+        # A heading over the whole width: the key's messages are long (a .env path),
+        # and a form label beside wrapped text gets squeezed.
+        key_label = QLabel("&Cartesia API key")
+        key_label.setFont(scaled(self.font(), BODY, bold=True))
+        key_label.setBuddy(self.key)
+        form.addRow(key_label)
+        form.addRow(key_box)
         form.addRow("Base URL", self.base_url)
         form.addRow("API version", self.api_version)
         self.appearance = AppearanceBox(settings)  # applies at once, like the desktop's
@@ -112,7 +143,7 @@ class SettingsDialog(QDialog):
         self.remove_button.clicked.connect(self.remove_key)
         self.test_button.clicked.connect(self._start_test)
         self.accepted.connect(self.save)
-        self.key_status.setText("Looking in the keyring…")
+        self.key_in_use.setText("Looking for a key…")
         self._later(self.refresh_status())
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
@@ -120,24 +151,22 @@ class SettingsDialog(QDialog):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def focus_key(self) -> None:
+        """The first run's "Add key…": the cursor in the key field."""
+        self.key.setFocus(Qt.FocusReason.OtherFocusReason)
+
     async def refresh_status(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            stored = await loop.run_in_executor(None, credentials.read_keyring)
-        except credentials.KeyringUnavailable as exc:
-            self.key_status.setText(str(exc))
-            self.store_button.setEnabled(False)
-            self.remove_button.setEnabled(False)
-            return
-        env = credentials.find_key(None, use_keyring=False).key
-        if stored:
-            text = f"A key is stored in the keyring ({credentials.mask(stored)})."
-        else:
-            text = "No key is stored in the keyring."
-        if env is not None:
-            text += f" {credentials.ENV_VAR} is set and is used first."
-        self.key_status.setText(text)
-        self.remove_button.setEnabled(stored is not None)
+        explicit = self.endpoints.options.api_key if self.endpoints is not None else None
+        report = await asyncio.get_running_loop().run_in_executor(
+            None, credentials.key_report, explicit)
+        self.key_in_use.setText(in_use_text(report.in_use))
+        problem = report.keyring_problem is not None
+        self.key_status.set_notice("warning" if problem else "info", keyring_text(report))
+        self.store_button.setEnabled(not problem)
+        self.remove_button.setEnabled(not problem and report.stored is not None)
+        self.key.setPlaceholderText(
+            "Paste a key to test it" if problem else "Paste a Cartesia API key")
+        self.key_files.set_notice("warning", "\n".join(report.file_problems))
 
     def store_key(self) -> None:
         self._later(self._change_key(self.key.text()))
@@ -153,7 +182,7 @@ class SettingsDialog(QDialog):
             else:
                 await loop.run_in_executor(None, credentials.store_key, value)
         except credentials.CredentialsError as exc:
-            self.key_status.setText(str(exc))
+            self.key_status.set_notice("error", str(exc))
             return
         self.key.clear()
         if self.endpoints is not None:
@@ -165,7 +194,7 @@ class SettingsDialog(QDialog):
 
     async def test_key(self) -> None:
         """List one page of voices with the key typed (or the stored one)."""
-        self.test_result.setText("Testing…")
+        self.test_result.set_notice("info", "Testing…")
         lookup = await asyncio.get_running_loop().run_in_executor(
             None, credentials.find_key, self.key.text())
         key = lookup.key
@@ -176,9 +205,10 @@ class SettingsDialog(QDialog):
             async with VoicesClient(config, RetryPolicy(attempts=1)) as client:
                 voices = await client.list(limit=10, page_size=10)
         except VoiceboothError as exc:
-            self.test_result.setText(f"✗ {exc}")
+            self.test_result.set_notice("error", f"The test failed: {exc}")
             return
-        self.test_result.setText(f"✓ The server answered with {len(voices)} voices.")
+        self.test_result.set_notice(
+            "success", f"The key works: the server answered with {len(voices)} voices.")
 
     def save(self) -> None:
         self.settings.set(BASE_URL, self.base_url.text().strip())
@@ -189,12 +219,33 @@ class SettingsDialog(QDialog):
         try:
             self.settings.save()
         except VoiceboothError as exc:
-            self.key_status.setText(str(exc))
+            self.key_status.set_notice("error", str(exc))
 
     async def wait_idle(self) -> None:
         """Until the keyring work started by the dialog is done (tests, closing)."""
         while self._tasks:
             await asyncio.wait(set(self._tasks))
+
+
+def in_use_text(key: credentials.ApiKey | None) -> str:
+    """Which key this window uses, in words: where it came from and its last four
+    characters, never more."""
+    if key is None:
+        return ("No key in use: the built-in offline voices work without one. Store a key "
+                f"here, set {credentials.ENV_VAR}, or put it in a .env file to use "
+                "Cartesia's voices.")
+    return f"In use: the key ending {credentials.mask(key.value)}, {key.origin}."
+
+
+def keyring_text(report: credentials.KeyReport) -> str:
+    if report.keyring_problem is not None:
+        return report.keyring_problem
+    if report.stored is None:
+        return "The keyring holds no key."
+    text = f"The keyring holds a key ending {credentials.mask(report.stored)}."
+    if report.in_use is not None and report.in_use.source in ("argument", "environment"):
+        text += f" The key {report.in_use.origin} is used first."
+    return text
 
 
 def _run_note(endpoints: Endpoints | None) -> str:

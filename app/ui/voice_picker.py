@@ -53,8 +53,10 @@ from app.cartesia.voices_types import Voice
 from app.studio.library import (
     FavouritesChanged,
     LibraryEvent,
+    LoadFailed,
     LoadingChanged,
     LookupFailed,
+    ReachChanged,
     RecentChanged,
     VoiceLibrary,
     VoicePasted,
@@ -64,6 +66,7 @@ from app.studio.library import (
 )
 from app.ui import theme
 from app.ui.icons import icon
+from app.ui.library_cards import KeyCard, LoadCard
 from app.ui.metrics import GAP, spaced
 from app.ui.notice import NoticeLabel
 
@@ -484,6 +487,7 @@ class VoicePicker(QWidget):
     previewRequested = Signal(object)   # Voice
     refreshRequested = Signal()
     idPasted = Signal(str)              # a voice id the list does not have: look it up
+    addKeyRequested = Signal()          # the first run's card: open Settings at the key
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -538,9 +542,24 @@ class VoicePicker(QWidget):
         self._fit_columns()
         self.table.setColumnHidden(SOURCE, True)
         self.table.setMinimumWidth(300)
+        #: The first run's invitation (no key), and a failed load's reason with Retry.
+        self.key_card = KeyCard()
+        self.key_card.hide()
+        self.key_card.addKeyRequested.connect(self.addKeyRequested)
+        self.load_card = LoadCard()
+        self.load_card.retryRequested.connect(self.refreshRequested)
         self.progress = QProgressBar()
-        self.progress.setTextVisible(True)
-        self.progress.hide()
+        self.progress.setTextVisible(False)  # a busy bar draws no text: the label says it
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumHeight(self.fontMetrics().height() // 2)
+        self.loading = QLabel()
+        self.loading_row = QWidget()
+        loading = QHBoxLayout(self.loading_row)
+        loading.setContentsMargins(0, 0, 0, 0)
+        loading.setSpacing(GAP)
+        loading.addWidget(self.loading)
+        loading.addWidget(self.progress, 1)
+        self.loading_row.hide()
         self.status = QLabel()
         self.details = QLabel()
         self.details.setWordWrap(True)
@@ -563,12 +582,14 @@ class VoicePicker(QWidget):
         bottom.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
         spaced(layout, margin=GAP)  # a side panel: the splitter handle adds its own room
+        layout.addWidget(self.key_card)
+        layout.addWidget(self.load_card)
         layout.addWidget(self.search)
         layout.addWidget(self.lookup_message)
         layout.addLayout(filters)
         layout.addLayout(filters2)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.progress)
+        layout.addWidget(self.loading_row)
         layout.addWidget(self.status)
         layout.addWidget(self.details)
         layout.addLayout(bottom)
@@ -690,10 +711,15 @@ class VoicePicker(QWidget):
         self.status.setText(f"{self.proxy.voice_count():,} of {len(self.model.voices):,} "
                             "voices")
 
-    def show_progress(self, loaded: int, busy: bool, message: str = "") -> None:
-        self.progress.setVisible(busy)
-        self.progress.setRange(0, 0)
-        self.progress.setFormat(message or f"Loading voices… {loaded:,}")
+    def show_progress(self, loaded: int, busy: bool, online: int = 0, pages: int = 0) -> None:
+        """A load under way: how many of the server's voices arrived so far (the listing
+        gives no total, so a count and a busy bar, page by page)."""
+        self.loading_row.setVisible(busy)
+        if online:
+            self.loading.setText(f"Loading voices… {online:,} so far "
+                                 f"({pages} page{'s' if pages != 1 else ''})")
+        else:
+            self.loading.setText("Loading voices…")
         self.refresh_button.setEnabled(not busy)
 
     # --- selection --------------------------------------------------------------------
@@ -769,7 +795,13 @@ class VoicePicker(QWidget):
         elif isinstance(event, VoicesAdded):
             self.add_voices(list(event.voices))
         elif isinstance(event, LoadingChanged):
-            self.show_progress(event.loaded, event.busy)
+            if event.busy and not event.loaded:
+                self.load_card.hide()  # a new load: the last one's failure is old news
+            self.show_progress(event.loaded, event.busy, event.online, event.pages)
+        elif isinstance(event, ReachChanged):
+            self.key_card.setVisible(event.reach == "no key")
+        elif isinstance(event, LoadFailed):
+            self.load_card.show_failure(event.message)
         elif isinstance(event, FavouritesChanged):
             self.model.set_favourites(event.ids)
         elif isinstance(event, RecentChanged):

@@ -43,7 +43,6 @@ from app.settings import LINEUP_PARALLEL, SCRIPT_PATH, VOICE_ID, WINDOW_GEOMETRY
 from app.studio.draft import Draft, language_warning
 from app.studio.lab import Candidate, WordInLine, word_in_line
 from app.studio.lexicons import LexiconsChanged
-from app.studio.library import LibraryEvent, LoadFailed
 from app.studio.project import untitled_path
 from app.studio.recorder import RecorderEvent, RecordingStarted
 from app.studio.retakes import Retakes, RetakesEvent, Spliced, SpliceUndone, words_between
@@ -352,6 +351,7 @@ class MainWindow(QMainWindow):
         self.picker.previewRequested.connect(
             lambda voice: studio.preview(voice, self.draft()))
         self.picker.bind(studio.library)
+        self.picker.addKeyRequested.connect(lambda: self.open_settings(at_key=True))
         history.bind(studio.history)
         history.replayRequested.connect(lambda i: self._with_take(i, studio.transport.play_take))
         history.rerunRequested.connect(lambda i: self._with_take(i, self.rerun))
@@ -370,7 +370,6 @@ class MainWindow(QMainWindow):
         self.match_box.toggled.connect(studio.transport.set_match_loudness)
         self._show_gain(studio.transport.gain())
         studio.events.connect(self._on_studio)
-        studio.library.events.connect(self._on_library)
         studio.recorder.events.connect(self._on_recorder)
         studio.transport.events.connect(self._on_transport)
         self.retakes.events.connect(self._on_retakes)
@@ -742,18 +741,15 @@ class MainWindow(QMainWindow):
     def _on_studio(self, event: StudioEvent) -> None:
         if isinstance(event, StatusChanged):
             self.connection_label.setText(event.text)
+        elif isinstance(event, Problem) and event.area in ("keyring", "key file"):
+            # The app works without a keyring (the environment, a .env file): a warning.
+            self.banner.show("warning", event.message)
         elif isinstance(event, Problem):
             self.banner.show_error(event.message, retry=self.studio.reconnect
                                    if event.area == "connection" else None)
         elif isinstance(event, PreviewFallback):
             self.statusBar().showMessage(f"Preview clip unavailable ({event.reason}); playing "
                                          "a generated sample instead.", 6000)
-
-    def _on_library(self, event: LibraryEvent) -> None:
-        if isinstance(event, LoadFailed):
-            self.banner.show_error(f"Loading the voice library failed: {event.message}. "
-                                   "Offline voices are still available.",
-                                   retry=self.studio.library.refresh)
 
     def _on_recorder(self, event: RecorderEvent) -> None:
         take = event.recording.take
@@ -975,11 +971,14 @@ class MainWindow(QMainWindow):
         dialog.raise_()
         return dialog
 
-    def open_settings(self) -> None:
+    def open_settings(self, at_key: bool = False) -> None:
+        """``at_key``: the first run's "Add key…", straight to the key field."""
         dialog = SettingsDialog(self, self.settings, self.studio.endpoints)
         dialog.accepted.connect(self.studio.reconnect)
         self.settings_dialog = dialog
         dialog.open()
+        if at_key:
+            dialog.focus_key()
 
 
 def _ab_names(a: Take, b: Take) -> tuple[str, str]:

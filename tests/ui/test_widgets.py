@@ -240,7 +240,7 @@ def test_settings_dialog_stores_the_key_in_the_keyring(qtbot: Any, tmp_path: Pat
     endpoints.events.connect(changes.append)
     try:
         run(loop, dialog.wait_idle())
-        assert "No key is stored" in dialog.key_status.text()
+        assert dialog.key_status.text() == "The keyring holds no key."
         assert "--offline" in dialog.run_note.text()  # this run's flag, not a setting
         dialog.key.setText("sk_dialog_secret_1234")
         dialog.store_button.click()
@@ -271,7 +271,8 @@ def test_settings_test_button_reports_a_refused_server(qtbot: Any, tmp_path: Pat
     qtbot.addWidget(dialog)
     dialog.base_url.setText("http://127.0.0.1:9")
     run(loop, dialog.test_key())
-    assert dialog.test_result.text().startswith("✗ cannot connect to http://127.0.0.1:9")
+    assert dialog.test_result.text().startswith("The test failed: cannot connect to "
+                                                "http://127.0.0.1:9")
 
 
 def test_no_sound_device_banner_and_the_take_still_completes(window: MainWindow,
