@@ -242,6 +242,10 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
     if args.self_test:
         if args.command is not None:
             parser.error(f"--self-test runs alone, without '{args.command}'")
+        # It checks the offline engine only: a key or a URL given would be ignored.
+        if given := [name for name in GLOBAL_OPTIONS if getattr(args, name, None)]:
+            parser.error(f"--{given[0].replace('_', '-')} does not apply to --self-test "
+                         "(it checks the installation offline)")
         # Offscreen before Qt loads: the test must run without a display, and
         # its window must never appear on the user's screen.
         os.environ["QT_QPA_PLATFORM"] = "offscreen"

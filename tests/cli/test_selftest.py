@@ -61,6 +61,12 @@ def test_self_test_runs_alone() -> None:
     assert "--self-test runs alone, without 'voices'" in result.stderr
 
 
+def test_self_test_refuses_connection_options_it_would_ignore() -> None:
+    result = self_test("--self-test", "--base-url", "http://127.0.0.1:9", env={})
+    assert result.returncode == 2
+    assert "--base-url does not apply to --self-test" in result.stderr
+
+
 def test_a_failing_step_is_named_and_stops_the_run() -> None:
     out = io.StringIO()
     steps = Steps(out)
