@@ -69,6 +69,14 @@ EXCEPTIONS: dict[str, Exception_] = {
         (APACHE2,)),
 }
 
+#: Texts added to a distribution's own: parts inside it under other licences that its
+#: wheel names but does not ship the text of.
+SUPPLEMENTS: dict[str, tuple[str, ...]] = {
+    "qtawesome": (str(HERE / "texts" / "qtawesome-fonts.md"),
+                  str(HERE / "texts" / "OFL-1.1.txt"),
+                  APACHE2),
+}
+
 
 class MissingLicence(Exception):
     """Bundled distributions without licence text (the build must stop)."""
@@ -142,6 +150,8 @@ def collect(top_names: Iterable[str], dest: Path,
             exc = EXCEPTIONS[name]
             entry.licence, entry.note = exc.licence, exc.reason
             sources = [_stand_in(dist, text) for text in exc.texts]
+        if sources:
+            sources += [_stand_in(dist, text) for text in SUPPLEMENTS.get(name, ())]
         if not sources:
             missing.append(f"{name} {dist.version} ({entry.licence})")
             continue

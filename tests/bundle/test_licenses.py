@@ -36,6 +36,9 @@ def test_each_distribution_gets_the_licence_files_of_its_dist_info(tmp_path: Pat
     assert qtawesome.licence == "MIT"
     text = (dest / qtawesome.files[0]).read_text()
     assert "Permission is hereby granted" in text
+    # Its icon fonts are under other licences, whose texts its wheel lacks.
+    assert [Path(f).name for f in qtawesome.files[1:]] == ["qtawesome-fonts.md",
+                                                           "OFL-1.1.txt", "Apache-2.0.txt"]
     # A vendored part's text keeps the path that says which part it is for.
     numpy = next(e for e in entries if e.name == "numpy")
     assert any("libdivide" in f for f in numpy.files)
