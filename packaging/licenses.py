@@ -215,13 +215,10 @@ def _system(dest: Path, libraries: Iterable[tuple[str, str]]) -> list[Entry]:
 
 
 def _debian_package(path: str) -> str:
-    """The package that installed ``path`` ("" if none): dpkg knows each file by one of
-    its names only (/lib or /usr/lib since merged /usr; a symlink or its target)."""
-    real = str(Path(path).resolve())
-    names = {path, real}
-    names |= {n.replace("/usr/lib/", "/lib/", 1) for n in names if n.startswith("/usr/lib/")}
-    names |= {"/usr" + n for n in names if n.startswith("/lib/")}
-    for name in sorted(names):
+    """The package that installed ``path`` ("" if none). dpkg knows each file by one
+    name: on a merged /usr system /lib/... is /usr/lib/..., and a library's soname is
+    a symlink to the file the package holds; so the resolved path is asked too."""
+    for name in dict.fromkeys((path, str(Path(path).resolve()))):
         answer = subprocess.run(["dpkg-query", "-S", name], capture_output=True, text=True,
                                 check=False)
         if answer.returncode == 0:

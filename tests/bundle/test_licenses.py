@@ -70,8 +70,10 @@ def test_an_exception_says_why_and_ships_the_text_that_stands_in(tmp_path: Path)
 
 @pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="not a Debian-like system")
 def test_a_library_from_the_build_machine_gets_its_debian_copyright(tmp_path: Path) -> None:
-    library = next((p for p in (Path("/usr/lib/x86_64-linux-gnu/libportaudio.so.2"),
-                                Path("/lib/x86_64-linux-gnu/libportaudio.so.2")) if p.exists()),
+    # PyInstaller names it by the path ldconfig gives (/lib/...), which on a merged /usr
+    # system dpkg knows only as /usr/lib/...: the lookup must find it either way.
+    library = next((p for p in (Path("/lib/x86_64-linux-gnu/libportaudio.so.2"),
+                                Path("/usr/lib/x86_64-linux-gnu/libportaudio.so.2")) if p.exists()),
                    None)
     if library is None:
         pytest.skip("libportaudio2 is not installed")
