@@ -112,8 +112,7 @@ class Steps:
         try:
             detail = step()
         except Exception as exc:
-            self.line("FAIL", name, time.perf_counter() - began, f"{type(exc).__name__}: {exc}")
-            raise SelfTestFailed(f"self-test failed at '{name}': {exc}") from exc
+            raise self.failed(name, began, exc) from exc
         self.line("ok", name, time.perf_counter() - began, detail)
 
     async def run_async(self, name: str, step: Callable[[], Awaitable[str]]) -> None:
@@ -121,9 +120,12 @@ class Steps:
         try:
             detail = await step()
         except Exception as exc:
-            self.line("FAIL", name, time.perf_counter() - began, f"{type(exc).__name__}: {exc}")
-            raise SelfTestFailed(f"self-test failed at '{name}': {exc}") from exc
+            raise self.failed(name, began, exc) from exc
         self.line("ok", name, time.perf_counter() - began, detail)
+
+    def failed(self, name: str, began: float, exc: Exception) -> SelfTestFailed:
+        self.line("FAIL", name, time.perf_counter() - began, f"{type(exc).__name__}: {exc}")
+        return SelfTestFailed(f"self-test failed at '{name}': {exc}")
 
 
 def check_audio(samples: np.ndarray, rate: int, what: str) -> str:
