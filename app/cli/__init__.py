@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import difflib
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TextIO
@@ -100,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Audition Cartesia voices. With no command, opens the window (the "
         "options below apply to it too).")
     add_global_options(parser, after_command=False)
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation offline (the engine, its voices, a WAV "
+                        "written and read back, the window built offscreen) and exit; "
+                        "nothing of yours is read or written")
     sub = parser.add_subparsers(dest="command")
 
     say = sub.add_parser("say", help="generate speech into a WAV, FLAC, MP3 or Opus file")
@@ -234,6 +239,19 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
     parser = build_parser()
     args = parser.parse_args(argv)
     refuse_inapplicable(parser, args)
+    if args.self_test:
+        if args.command is not None:
+            parser.error(f"--self-test runs alone, without '{args.command}'")
+        # It checks the offline engine only: a key or a URL given would be ignored.
+        if given := [name for name in GLOBAL_OPTIONS if getattr(args, name, None)]:
+            parser.error(f"--{given[0].replace('_', '-')} does not apply to --self-test "
+                         "(it checks the installation offline)")
+        # Offscreen before Qt loads: the test must run without a display, and
+        # its window must never appear on the user's screen.
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from .selftest import run_self_test
+
+        return run_self_test(stdout)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         stream=stderr, format="%(levelname)s %(name)s: %(message)s")
     options = run_options(args)

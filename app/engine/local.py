@@ -22,8 +22,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import Final
 
 from app.cartesia.voices_types import Voice
 from app.engine.server import ServerConfig, ThreadedServer
@@ -49,6 +50,24 @@ def offline_synthesizers() -> list[Synthesizer]:
 def offline_voices() -> list[Voice]:
     """The offline voices, without starting the server or loading any model."""
     return [voice for synth in offline_synthesizers() for voice in synth.voices()]
+
+
+#: The child's command line after the program: the engine on a free port, its key on stdin.
+SERVE_ARGS: Final = ("serve", "--port", "0", "--preload", "--exit-with-parent", "--nice", "10",
+                     "--key-from-stdin")
+
+
+def engine_command(serve_args: Sequence[str]) -> list[str]:
+    """How to run ``voicebooth serve_args`` in a child process, frozen or not.
+
+    In the PyInstaller bundle ``sys.executable`` is Voicebooth itself, which takes
+    no ``-c``: the bundle's own program runs the command. From Python, the
+    interpreter imports the app (the ``voicebooth`` script may not be on PATH).
+    """
+    if getattr(sys, "frozen", False):
+        return [sys.executable, *serve_args]
+    return [sys.executable, "-c", "import sys; from app.cli import main; "
+            f"sys.exit(main({list(serve_args)!r}))"]
 
 
 class LocalEngine:
@@ -105,11 +124,8 @@ class LocalEngine:
         # still get the CPU at once when it needs it: the child lowers its own
         # priority (a preexec_fn would be unsafe with the app's threads running).
         self._process = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from app.cli import main; "
-             "sys.exit(main(['serve', '--port', '0', '--preload', '--exit-with-parent', "
-             "'--nice', '10', '--key-from-stdin']))"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE,
-            text=True, env=self._environ)
+            engine_command(SERVE_ARGS), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE, text=True, env=self._environ)
         assert self._process.stdin is not None
         try:
             self._process.stdin.write(self.key + "\n")
