@@ -6,8 +6,9 @@
 set -euo pipefail
 source "$(dirname "$0")/bootstrap.sh"
 # shellcheck disable=SC2086
-vb_apt $VB_APT_RUNTIME $VB_APT_TEST
-vb_venv "test,dev"
+vb_apt $VB_APT_RUNTIME $VB_APT_TEST binutils
+# 'bundle' (PyInstaller): the suite builds the desktop bundle once and runs its self-test.
+vb_venv "test,dev,bundle"
 cd "$VB_ROOT"
 PY="$VB_ROOT/.venv/bin/python"
 
@@ -17,6 +18,9 @@ echo "== import contracts"; "$VB_ROOT/.venv/bin/lint-imports"
 echo "== desktop entry and metainfo"; vb_validate_desktop
 vb_wheelhouse
 export VOICEBOOTH_WHEELHOUSE="$VB_WHEELHOUSE"
+# tests/bundle/test_build.py builds the bundle (minutes); VOICEBOOTH_BUNDLE_TEST=0 skips it
+# in a quick local loop, never in CI.
+export VOICEBOOTH_BUNDLE_TEST="${VOICEBOOTH_BUNDLE_TEST:-1}"
 
 # Everything the tests write (keyring, settings, history, sound server) stays in here.
 SANDBOX="$(mktemp -d -t voicebooth-tests.XXXXXX)"
