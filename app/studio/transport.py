@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 from app.audio.codecs import Float32Array
 from app.audio.errors import NoAudioDevice
+from app.audio.level import SILENCE, Level
 from app.audio.loudness import MatchGain, match_gain
 from app.audio.player import Player, PlayerState
 from app.events import Emitter
@@ -254,6 +255,13 @@ class Transport:
         if not self.holds_current or self.player is None:
             return None
         return self.player.playhead()
+
+    def level(self) -> Level:
+        """The output level of the current take as heard now (peak and RMS of the block
+        at the DAC, after the matched gain); silence when it is not playing."""
+        if not self.holds_current or self.player is None:
+            return SILENCE
+        return self.player.level()
 
     def playing_word(self, frame: float | None = None) -> int | None:
         """The index of the word being heard, while it plays (at ``frame``, a playhead
