@@ -129,13 +129,17 @@ EXPORT_TEMPLATE: Final = Setting[str](
     "export_template", (str,), "{n}_{id}", "how exports of many takes are named: {n}, {id}, "
     "{voice}, {text}, {date}")
 
+APPEARANCE: Final = Setting[str](
+    "appearance", (str,), "system", "colours of the window: 'system' (follow the desktop's "
+    "light or dark), 'light' or 'dark'")
+
 DECLARED: Final[tuple[Setting[Any], ...]] = (
     BASE_URL, API_VERSION, OFFLINE_ONLY, OUTPUT_DEVICE, PREBUFFER_MS, MODEL, LANGUAGE,
     VOICE_ID, SPEED, VOLUME, EMOTION, ENCODING, SAMPLE_RATE, FAVOURITES, EXPORT_FOLDER,
     EXPORT_FORMAT, EXPORT_JSON, EXPORT_SRT, TEXT, WINDOW_GEOMETRY, WINDOW_STATE,
     VOICE_SETS, LINEUP_PARALLEL, MATCH_LOUDNESS, RECENT_VOICES, PASTED_VOICES,
     LEXICON_VIA, PRONUNCIATION_DICT_ID, USE_LEXICONS, EXPORT_PRESETS, EXPORT_SPEC,
-    EXPORT_TEMPLATE, SCRIPT_PATH, RECENT_SCRIPTS,
+    EXPORT_TEMPLATE, SCRIPT_PATH, RECENT_SCRIPTS, APPEARANCE,
 )
 _BY_NAME: Final = {s.name: s for s in DECLARED}
 

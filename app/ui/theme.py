@@ -1,4 +1,9 @@
-"""Colours that follow the system palette, so light and dark themes both read well."""
+"""Colours that follow the palette in use, so light and dark both read well.
+
+Widgets that paint with these colours ask :func:`current` at paint time, and
+repaint on ``QEvent.PaletteChange`` (the appearance switched live), so nothing
+keeps a colour of the palette that was in use when it was built.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,20 @@ class Theme:
     error: QColor
     highlight: QColor
     dark: bool
+    #: Something that did not stop the work but needs a look: amber, never red.
+    warning: QColor
+    #: Neutral news (a tip, a state): blue.
+    info: QColor
+    #: Something finished well: green.
+    success: QColor
+    #: The one brand colour: selected items, the primary button, links.
+    accent: QColor
+    #: The level meter's bands: safe, loud, clipping.
+    meter_low: QColor
+    meter_mid: QColor
+    meter_high: QColor
+    #: The keyboard focus ring.
+    focus: QColor
 
 
 def is_dark(palette: QPalette) -> bool:
@@ -34,8 +53,13 @@ def is_dark(palette: QPalette) -> bool:
 def current() -> Theme:
     app = QApplication.instance()
     palette = app.palette() if isinstance(app, QApplication) else QPalette()
+    return for_palette(palette)
+
+
+def for_palette(palette: QPalette) -> Theme:
     dark = is_dark(palette)
     base = palette.color(QPalette.ColorRole.Base)
+    accent = QColor("#6ea8fe") if dark else QColor("#2f6fd6")
     return Theme(
         background=base,
         wave=QColor("#5b8def") if dark else QColor("#2f6fd6"),
@@ -49,7 +73,15 @@ def current() -> Theme:
         attribute=QColor("#82aaff") if dark else QColor("#1f5fbf"),
         value=QColor("#c3e88d") if dark else QColor("#2e7d32"),
         phonemes=QColor("#ffcb6b") if dark else QColor("#b35900"),
-        error=QColor("#ff5370") if dark else QColor("#d32f2f"),
+        error=QColor("#ff6b6b") if dark else QColor("#c62828"),
         highlight=QColor(255, 214, 0, 120) if dark else QColor(255, 214, 0, 160),
         dark=dark,
+        warning=QColor("#ffb74d") if dark else QColor("#a35f00"),
+        info=QColor("#64b5f6") if dark else QColor("#1565c0"),
+        success=QColor("#81c784") if dark else QColor("#2e7d32"),
+        accent=accent,
+        meter_low=QColor("#4caf50") if dark else QColor("#2e9d48"),
+        meter_mid=QColor("#ffc107") if dark else QColor("#e0a100"),
+        meter_high=QColor("#ff5252") if dark else QColor("#d32f2f"),
+        focus=accent,
     )
