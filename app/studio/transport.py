@@ -215,6 +215,11 @@ class Transport:
     def playing(self) -> bool:
         return self.holds_current and self.player is not None and self.player.active
 
+    @property
+    def paused(self) -> bool:
+        return self.holds_current and self.player is not None and \
+            self.player.state is PlayerState.PAUSED
+
     def pause(self) -> None:
         if self.playing and self.player is not None:
             self.player.pause()

@@ -64,6 +64,7 @@ GLYPHS: Final[dict[str, str]] = {
     "script": "mdi6.script-text-outline",
     "volume": "mdi6.volume-high",
     "level": "mdi6.equalizer",
+    "generate": "mdi6.waveform",
 }
 
 

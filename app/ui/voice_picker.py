@@ -532,7 +532,7 @@ class VoicePicker(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
         self._fit_columns()
         self.table.setColumnHidden(SOURCE, True)
-        self.table.setMinimumWidth(300)
+        self.table.setMinimumWidth(240)  # names elide: the window fits 1024 px
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.hide()

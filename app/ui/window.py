@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -49,10 +49,12 @@ from app.studio.retakes import Retakes, RetakesEvent, Spliced, SpliceUndone, wor
 from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, StudioEvent
 from app.studio.transport import ABSwitched, GainChanged, PlaybackProblem, TransportEvent
 from app.takes.take import Take, TakeStatus
+from app.ui import metrics
 from app.ui.autosave import Debounce, SettingsSaver
 from app.ui.banner import Banner
 from app.ui.export_dialog import ExportDialog, ExportItem
 from app.ui.history_panel import HistoryPanel
+from app.ui.icons import icon
 from app.ui.lab_panel import LabPanel
 from app.ui.lexicon_dialog import LexiconDialog
 from app.ui.line_controls import LineControls
@@ -99,12 +101,21 @@ class MainWindow(QMainWindow):
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet("color: #d32f2f;")
-        self.play_button = QPushButton("▶ Play")
-        self.play_button.setToolTip("Generate and play (Ctrl+Enter)")
-        self.stop_button = QPushButton("■ Stop")
-        self.stop_button.setToolTip("Stop (Esc)")
-        self.export_button = QPushButton("Export…")
+        # Generate is the line's primary action, beside the editor it reads; playing,
+        # stopping and exporting the take shown are the transport bar's, under its
+        # waveform (as in Audacity and Ocenaudio).
+        self.generate_button = QPushButton(icon("generate"), "Generate")
+        self.generate_button.setToolTip("Say the line in the chosen voice and play it as it "
+                                        "streams (Ctrl+Enter)")
+        self.generate_button.setDefault(True)
+        self.generate_button.setFont(metrics.scaled(self.generate_button.font(), metrics.BODY,
+                                                    bold=True))
+        bar = self.take_view.bar
+        self.play_button, self.stop_button = bar.play_button, bar.stop_button
+        self.export_button = bar.export_button
         self.insert_toolbar = QToolBar("Insert")
+        self.insert_toolbar.setIconSize(QSize(metrics.LOOSE + metrics.TIGHT,
+                                              metrics.LOOSE + metrics.TIGHT))
         self.insert_actions = insert_actions(self.editor, self)
         for action in self.insert_actions:
             self.insert_toolbar.addAction(action)
@@ -119,15 +130,15 @@ class MainWindow(QMainWindow):
         self.gain_label = QLabel()
         self.gain_label.setToolTip("The gain the take shown plays at")
         buttons = QHBoxLayout()
-        for button in (self.play_button, self.stop_button, self.export_button):
-            buttons.addWidget(button)
+        buttons.setSpacing(metrics.GAP)
+        buttons.addWidget(self.generate_button)
         buttons.addWidget(self.lexicons_box)
         buttons.addStretch()
         buttons.addWidget(self.match_box)
         buttons.addWidget(self.gain_label)
         editor_box = QWidget()
         editor_layout = QVBoxLayout(editor_box)
-        editor_layout.setContentsMargins(0, 0, 0, 0)
+        metrics.spaced(editor_layout, margin=0, spacing=metrics.TIGHT)
         editor_layout.addWidget(self.controls)
         editor_layout.addWidget(self.insert_toolbar)
         editor_layout.addWidget(self.editor, 1)
@@ -136,18 +147,20 @@ class MainWindow(QMainWindow):
         self.center_split = QSplitter(Qt.Orientation.Vertical)
         self.center_split.addWidget(editor_box)
         self.center_split.addWidget(self.take_view)
+        self.center_split.setChildrenCollapsible(False)
         self.center_split.setSizes([330, 330])
         center = QWidget()
         center_layout = QVBoxLayout(center)
-        center_layout.setContentsMargins(4, 4, 4, 4)
+        metrics.spaced(center_layout, margin=metrics.GAP, spacing=metrics.GAP)
         center_layout.addWidget(self.banner)
         center_layout.addWidget(self.center_split, 1)
-        self.compare_button = QPushButton("Compare voices…")
+        self.compare_button = QPushButton(icon("compare"), "Compare voices…")
         self.compare_button.setToolTip("Hear the line in several voices, one after another "
                                        "(Ctrl+Shift+C)")
         voices_box = QWidget()
         voices_layout = QVBoxLayout(voices_box)
-        voices_layout.setContentsMargins(0, 0, 0, 0)
+        metrics.spaced(voices_layout, margin=metrics.GAP, spacing=metrics.GAP)
+        voices_layout.setContentsMargins(metrics.MARGIN, metrics.GAP, 0, metrics.GAP)
         voices_layout.addWidget(self.picker, 1)
         voices_layout.addWidget(self.compare_button)
         self.lineup_panel: LineupPanel | None = None
@@ -158,10 +171,16 @@ class MainWindow(QMainWindow):
         self.retake_panel: RetakePanel | None = None
         self.lexicon_dialog: LexiconDialog | None = None
         self._wired_palettes: set[int] = set()
+        takes_box = QWidget()
+        takes_layout = QVBoxLayout(takes_box)
+        metrics.spaced(takes_layout, margin=0, spacing=0)
+        takes_layout.setContentsMargins(0, metrics.GAP, metrics.MARGIN, metrics.GAP)
+        takes_layout.addWidget(self.history_panel)
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
         self.main_split.addWidget(voices_box)
         self.main_split.addWidget(center)
-        self.main_split.addWidget(self.history_panel)
+        self.main_split.addWidget(takes_box)
+        self.main_split.setChildrenCollapsible(False)
         self.main_split.setSizes([480, 500, 300])  # voice names whole at 1280 px
         self.main_split.setStretchFactor(1, 1)
         self.setCentralWidget(self.main_split)
@@ -206,7 +225,7 @@ class MainWindow(QMainWindow):
                        ("export", "Export…", "Ctrl+E", lambda: self.open_export(view.take)),
                        ("settings", "Settings…", "Ctrl+,", self.open_settings),
                        ("quit", "Quit", "Ctrl+Q", self.close)]),
-            ("&Playback", [("play", "Play", "Ctrl+Return", self.play),
+            ("&Playback", [("play", "Generate", "Ctrl+Return", self.play),
                            ("play_plain", "Play without lexicons", "Ctrl+Shift+Return",
                             self.play_without_lexicons),
                            ("use_lexicons", "Use lexicons", "",
@@ -214,7 +233,7 @@ class MainWindow(QMainWindow):
                                 not self.studio.use_lexicons)),
                            ("hear_word", "Hear this word", HEAR_KEYS, self.editor.request_hear),
                            ("stop", "Stop", "Esc", self.stop),
-                           ("toggle", "Play/Pause", "Space", transport.toggle),
+                           ("toggle", "Play/Pause", "Space", view.bar.play_pause),
                            ("selection", "Play selection", "Ctrl+Shift+Space",
                             self.play_selection),
                            ("loop", "Loop selection", "Ctrl+L",
@@ -258,9 +277,10 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         studio, history = self.studio, self.history_panel
-        self.play_button.clicked.connect(self.play)
-        self.stop_button.clicked.connect(self.stop)
-        self.export_button.clicked.connect(lambda: self.open_export(self.take_view.take))
+        self.generate_button.clicked.connect(self.play)
+        self.take_view.bar.stopRequested.connect(self.stop)
+        self.take_view.bar.exportRequested.connect(
+            lambda: self.open_export(self.take_view.take))
         self.compare_button.clicked.connect(self.open_lineup)
         self.controls.dialectChanged.connect(self._dialect_changed)
         self.editor.diagnosticsChanged.connect(self._diagnostics_changed)
@@ -402,7 +422,7 @@ class MainWindow(QMainWindow):
 
     def _update_play_enabled(self) -> None:
         ok = self.voice is not None and self.editor.is_valid()
-        self.play_button.setEnabled(ok)
+        self.generate_button.setEnabled(ok)
         self.shortcuts["play"].setEnabled(ok)
         self.shortcuts["play_plain"].setEnabled(ok)
 
