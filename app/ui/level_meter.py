@@ -51,6 +51,7 @@ class LevelMeter(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMaximumWidth(20 * metrics.LOOSE)  # a meter, not a second waveform
         self.peak_db = -math.inf
         self.rms_db = -math.inf
         self.hold_db = -math.inf

@@ -71,6 +71,9 @@ class LineControls(QWidget):
         for rate in SAMPLE_RATES:
             self.rate.addItem(f"{rate} Hz", rate)
         self.rate.setToolTip(f"Samples per second (default {DEFAULT_RATE} Hz)")
+        # A new line starts at the defaults the section states, not the lists' first items.
+        self.encoding.setCurrentIndex(self.encoding.findData(DEFAULT_ENCODING))
+        self.rate.setCurrentIndex(self.rate.findData(DEFAULT_RATE))
         first, second = QHBoxLayout(), QHBoxLayout()
         for row in (first, second):
             row.setSpacing(metrics.GAP)

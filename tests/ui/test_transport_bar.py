@@ -21,6 +21,7 @@ from app.takes.take import Take, TakeSettings, TakeStatus
 from app.ui import theme
 from app.ui.level_meter import FALL_DB, HOLD_TICKS, LevelMeter, band, fraction
 from app.ui.transport_bar import AB_HOW, TransportBar
+from app.ui.window import MainWindow
 from tests.ui.conftest import run, until
 
 RATE = 48000
@@ -231,3 +232,30 @@ def test_ab_is_armed_by_a_pair_and_switches_it(qtbot: Any, loop: qasync.QEventLo
         await transport.close()
 
     run(loop, scenario())
+
+
+@pytest.mark.sound
+def test_the_windows_space_stop_and_export_go_through_the_bar(
+        window: MainWindow, loop: qasync.QEventLoop) -> None:
+    transport = window.studio.transport
+    transport.set_match_loudness(False)
+    take = tone_take(0.4)
+    bar = window.take_view.bar
+    assert window.play_button is bar.play_button and window.export_button is bar.export_button
+    assert window.shortcuts["play"].text() == "Generate"  # Ctrl+Enter: the line, rendered
+    assert window.generate_button.toolTip().endswith("(Ctrl+Enter)")
+
+    async def scenario() -> None:
+        transport.show(take)
+        bar.loop_button.click()
+        window.shortcuts["toggle"].trigger()  # Space: Play, looping as the bar says
+        await wraps(transport)
+        window.shortcuts["stop"].trigger()  # Esc
+        await until(lambda: not transport.playing)
+        bar.loop_button.click()
+
+    run(loop, scenario())
+    window.export_button.click()
+    dialog = window.export_dialog
+    assert dialog.isVisible()
+    dialog.reject()
