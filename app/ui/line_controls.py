@@ -30,7 +30,7 @@ from app.audio.codecs import ENCODINGS, SAMPLE_RATES
 from app.cartesia.models import Model, catalog
 from app.markup import Dialect
 from app.studio.draft import NEUTRAL, Draft, control
-from app.ui import metrics
+from app.ui import metrics, theme
 from app.ui.emotion_picker import EmotionPicker
 
 #: The output format a new line starts with (Draft's defaults), stated in the section.
@@ -56,7 +56,7 @@ class LineControls(QWidget):
         self.language_warning.setWordWrap(True)  # a long warning wraps, never widens
         self.language_warning.setSizePolicy(QSizePolicy.Policy.Ignored,
                                             QSizePolicy.Policy.Preferred)
-        self.language_warning.setStyleSheet("color: #c77700;")
+        self.language_warning.setStyleSheet(f"color: {theme.current().warning.name()};")
         low, high = catalog().ranges["speed"]
         self.speed = _spin("speed ", low, high, 0.05)
         low, high = catalog().ranges["volume"]

@@ -49,7 +49,7 @@ from app.studio.retakes import Retakes, RetakesEvent, Spliced, SpliceUndone, wor
 from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, StudioEvent
 from app.studio.transport import ABSwitched, GainChanged, PlaybackProblem, TransportEvent
 from app.takes.take import Take, TakeStatus
-from app.ui import metrics
+from app.ui import metrics, theme
 from app.ui.autosave import Debounce, SettingsSaver
 from app.ui.banner import Banner
 from app.ui.export_dialog import ExportDialog, ExportItem
@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         self.history_panel = HistoryPanel()
         self.problems = QLabel()
         self.problems.setWordWrap(True)
-        self.problems.setStyleSheet("color: #d32f2f;")
+        self.problems.setStyleSheet(f"color: {theme.current().error.name()};")
         # Generate is the line's primary action, beside the editor it reads; playing,
         # stopping and exporting the take shown are the transport bar's, under its
         # waveform (as in Audacity and Ocenaudio).
