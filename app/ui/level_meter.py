@@ -138,7 +138,10 @@ class LevelMeter(QWidget):
             x = fraction(self.hold_db) * width
             painter.fillRect(QRectF(min(x, width - 2), bar.top(), 2, bar.height()),
                              self.colour(self.hold_db))
-        painter.setPen(colors.ruler)
+        # The scale in the window's text colour, softened: readable in light and dark.
+        ink = self.palette().color(QPalette.ColorRole.WindowText)
+        ink.setAlpha(170)
+        painter.setPen(ink)
         painter.drawRect(bar.adjusted(0, 0, -1, -1))
         font = self._scale_font()
         painter.setFont(font)

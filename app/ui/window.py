@@ -129,10 +129,17 @@ class MainWindow(QMainWindow):
             "written, to A/B against the take with them")
         self.gain_label = QLabel()
         self.gain_label.setToolTip("The gain the take shown plays at")
+        self.gain_label.setWordWrap(True)  # "as recorded while streaming" must not widen
+        # Above the text what changes how it is said (tags, lexicons); below it what
+        # is done with it (Generate) and how takes are heard (matched loudness).
+        tools = QHBoxLayout()
+        tools.setSpacing(metrics.GAP)
+        tools.addWidget(self.insert_toolbar)
+        tools.addStretch()
+        tools.addWidget(self.lexicons_box)
         buttons = QHBoxLayout()
         buttons.setSpacing(metrics.GAP)
         buttons.addWidget(self.generate_button)
-        buttons.addWidget(self.lexicons_box)
         buttons.addStretch()
         buttons.addWidget(self.match_box)
         buttons.addWidget(self.gain_label)
@@ -140,7 +147,7 @@ class MainWindow(QMainWindow):
         editor_layout = QVBoxLayout(editor_box)
         metrics.spaced(editor_layout, margin=0, spacing=metrics.TIGHT)
         editor_layout.addWidget(self.controls)
-        editor_layout.addWidget(self.insert_toolbar)
+        editor_layout.addLayout(tools)
         editor_layout.addWidget(self.editor, 1)
         editor_layout.addWidget(self.problems)
         editor_layout.addLayout(buttons)
@@ -181,8 +188,11 @@ class MainWindow(QMainWindow):
         self.main_split.addWidget(center)
         self.main_split.addWidget(takes_box)
         self.main_split.setChildrenCollapsible(False)
-        self.main_split.setSizes([480, 500, 300])  # voice names whole at 1280 px
-        self.main_split.setStretchFactor(1, 1)
+        self.main_split.setSizes([380, 620, 280])  # proportions: voices 3 to the line 5
+        # A narrower window takes from the voices and the line alike (not the line
+        # alone, which would leave the voices at their minimum, names cut short).
+        self.main_split.setStretchFactor(0, 1)
+        self.main_split.setStretchFactor(1, 2)
         self.setCentralWidget(self.main_split)
         self.connection_label = QLabel("starting…")
         self.take_label = QLabel()
