@@ -57,9 +57,10 @@ from app.takes.take import (
     WordsAdded,
 )
 from app.takes.timings import Timing
-from app.ui import theme
+from app.ui import metrics, theme
 
 _RULER = 18  # pixels for the time ruler at the bottom
+EMPTY_HINT = "Generate the line (Ctrl+Enter) or pick a take to see its waveform here"
 #: The phoneme lane shows once the take's average phoneme is this wide: closer than
 #: that, hardly any would have room for its label.
 PHONEME_LANE_MIN_PX = 16.0
@@ -548,6 +549,11 @@ class WaveformView(QWidget):
         if take is None or width <= 0 or height <= 0:
             painter = QPainter(canvas)
             painter.fillRect(dirty, colors.background)
+            if take is None:  # an empty view says what will appear in it
+                painter.setPen(canvas.palette().color(QPalette.ColorRole.PlaceholderText))
+                painter.drawText(canvas.rect().adjusted(metrics.GAP, 0, -metrics.GAP, 0),
+                                 Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                                 EMPTY_HINT)
             painter.end()
             return
         key = self._cache_key(canvas)
