@@ -26,8 +26,8 @@ FLOOR_DB: Final = -60.0
 MID_DB: Final = -18.0
 HIGH_DB: Final = -6.0
 #: Ticks the held peak stays before it falls, and how fast the bars fall (dB per tick).
-HOLD_TICKS: Final = 45  # 1.5 s at the transport bar's 30 updates a second
-FALL_DB: Final = 1.5
+HOLD_TICKS: Final = 90  # 1.5 s at the take view's 60 updates a second
+FALL_DB: Final = 0.5  # 30 dB a second: a falling bar the eye can follow
 #: dB marks drawn under the bar, most wanted first: a narrow meter keeps those
 #: that fit without touching a neighbour.
 MARKS: Final = (0, -60, -18, -6, -40, -12, -30)
@@ -64,6 +64,7 @@ class LevelMeter(QWidget):
 
     def set_level(self, level: Level) -> None:
         """One reading (a display tick): bars rise at once and fall gently."""
+        before = (self.peak_db, self.rms_db, self.hold_db)
         peak, rms = level.peak_dbfs, level.rms_dbfs
         self.peak_db = peak if peak >= self.peak_db else max(peak, self.peak_db - FALL_DB)
         self.rms_db = rms if rms >= self.rms_db else max(rms, self.rms_db - FALL_DB)
@@ -78,8 +79,9 @@ class LevelMeter(QWidget):
             self.hold_db = max(peak, self.hold_db - FALL_DB)
             if self.hold_db < FLOOR_DB:
                 self.hold_db = -math.inf
-        self._describe()
-        self.update()
+        if (self.peak_db, self.rms_db, self.hold_db) != before:
+            self._describe()
+            self.update()  # silence after silence repaints nothing
 
     def reset(self) -> None:
         """Back to silence at once (a new take, or stopped)."""

@@ -74,10 +74,13 @@ def test_the_meter_holds_the_peak_then_lets_it_fall(qtbot: Any) -> None:
     for _ in range(HOLD_TICKS - 1):
         meter.set_level(SILENCE)
     assert meter.hold_db == loud  # held for HOLD_TICKS ticks
-    assert meter.peak_db == -math.inf  # the bar itself is long gone
+    assert meter.peak_db == pytest.approx(loud - HOLD_TICKS * FALL_DB)  # the bar fell
     meter.set_level(SILENCE)
     meter.set_level(SILENCE)
     assert meter.hold_db < loud  # then the hold falls too
+    for _ in range(round(60 / FALL_DB)):
+        meter.set_level(SILENCE)
+    assert meter.peak_db == meter.rms_db == meter.hold_db == -math.inf  # down to silence
     meter.reset()
     assert meter.hold_db == meter.peak_db == meter.rms_db == -math.inf
 
