@@ -188,11 +188,13 @@ class MainWindow(QMainWindow):
         self.main_split.addWidget(center)
         self.main_split.addWidget(takes_box)
         self.main_split.setChildrenCollapsible(False)
-        self.main_split.setSizes([380, 620, 280])  # proportions: voices 3 to the line 5
+        self.main_split.setSizes([480, 500, 280])  # voice names whole at 1280 px
         # A narrower window takes from the voices and the line alike (not the line
-        # alone, which would leave the voices at their minimum, names cut short).
+        # alone, which would leave the voices at their minimum, names cut short); a
+        # wider one gives the voices no more than names need, the rest to the line.
         self.main_split.setStretchFactor(0, 1)
-        self.main_split.setStretchFactor(1, 2)
+        self.main_split.setStretchFactor(1, 1)
+        voices_box.setMaximumWidth(40 * metrics.LOOSE)
         self.setCentralWidget(self.main_split)
         self.connection_label = QLabel("starting…")
         self.take_label = QLabel()
