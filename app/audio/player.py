@@ -15,7 +15,10 @@ and looped. A sounddevice callback copies from that buffer:
 - requests from other threads (seek, pause, selection) are single attribute
   writes the callback applies at the start of its next block;
 - :attr:`gain` (matched loudness) scales the block in place in ``outdata``:
-  a float read once per block, no copy, so a new gain is heard within a block.
+  a float read once per block, no copy, so a new gain is heard within a block;
+- the peak and mean square of each block as sent (after the gain) are kept with
+  its clock entry, two reductions that allocate no array: :meth:`Player.level`
+  reads the block at the DAC now, lock-free like the playhead, for a meter.
 
 Playback waits for ``prebuffer`` seconds of audio (or the end of the take)
 before it starts, and again after an underrun, which plays silence and is
@@ -42,6 +45,7 @@ import numpy.typing as npt
 from app.audio.buffer import GrowingBuffer
 from app.audio.devices import find_output_device, portaudio
 from app.audio.errors import AudioError, NoAudioDevice
+from app.audio.level import SILENCE, Level
 from app.audio.resample import Resampler
 
 log = logging.getLogger(__name__)
@@ -96,6 +100,9 @@ class Player:
         self._clock_first = np.zeros(_CLOCK_SLOTS, dtype=np.int64)
         self._clock_dac = np.zeros(_CLOCK_SLOTS, dtype=np.float64)
         self._clock_frames = np.zeros(_CLOCK_SLOTS, dtype=np.int64)
+        # Each block's peak and mean square as sent, in the same slots.
+        self._clock_peak = np.zeros(_CLOCK_SLOTS, dtype=np.float64)
+        self._clock_square = np.zeros(_CLOCK_SLOTS, dtype=np.float64)
         self._clock_count = 0
         # Requests: a tuple replaced whole, read once per callback.
         self._request: tuple[str, int, int | None, bool] | None = None
@@ -307,6 +314,34 @@ class Player:
         position = first + (now - float(self._clock_dac[slot])) * self.device_rate
         return min(max(position, first), first + float(self._clock_frames[slot]))
 
+    def level(self, now: float | None = None) -> Level:
+        """The peak and RMS of the block at the DAC at ``now`` (the stream's clock;
+        default: now); :data:`~app.audio.level.SILENCE` when nothing plays.
+
+        Any thread, any moment, no lock: the newest block whose DAC time has come,
+        so the meter moves with what is heard, not ``latency`` ahead of it.
+        """
+        stream = self._stream
+        if stream is None or self._state not in (PlayerState.PLAYING, PlayerState.FINISHED):
+            return SILENCE
+        if now is None:
+            now = float(stream.time)
+        for _ in range(3):  # retry if the callback overwrote a slot while we read
+            count = self._clock_count
+            if count == 0:
+                return SILENCE
+            slot = (count - 1) % _CLOCK_SLOTS
+            for back in range(1, min(count, _CLOCK_SLOTS) + 1):
+                candidate = (count - back) % _CLOCK_SLOTS
+                if self._clock_dac[candidate] <= now:
+                    slot = candidate
+                    break
+            level = Level(float(self._clock_peak[slot]),
+                          float(np.sqrt(self._clock_square[slot])))
+            if count == self._clock_count:
+                return level
+        return SILENCE
+
     @property
     def latency(self) -> float:
         stream = self._stream
@@ -358,17 +393,25 @@ class Player:
             if self._state is PlayerState.FINISHED:
                 self._state = PlayerState.PAUSED
 
-    def _publish(self, first: int, dac: float, frames: int) -> None:
+    def _publish(self, first: int, dac: float, frames: int, peak: float = 0.0,
+                 square: float = 0.0) -> None:
         slot = self._clock_count % _CLOCK_SLOTS
         self._clock_first[slot] = first
         self._clock_dac[slot] = dac
         self._clock_frames[slot] = frames
+        self._clock_peak[slot] = peak
+        self._clock_square[slot] = square
         self._clock_count += 1  # published last: the slot is complete
 
-    def _scale(self, outdata: Any) -> None:
+    def _scale(self, outdata: Any) -> tuple[float, float]:
+        """Apply the gain; the block's peak and mean square as sent."""
         gain = self.gain
         if gain != 1.0:
             np.multiply(outdata, gain, out=outdata)  # in place: nothing allocated
+        # Reductions and a dot product: scalars out, no temporary array.
+        column = outdata[:, 0]
+        peak = max(float(column.max()), -float(column.min()))
+        return peak, float(np.dot(column, column)) / max(1, len(column))
 
     def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
         started = time.perf_counter_ns()
@@ -401,21 +444,20 @@ class Player:
                     and pos >= self._end:
                 # Loop: wrap to the selection's start and keep filling; the block
                 # is published as two pieces so the playhead wraps at the right time.
-                self._publish(first, dac, n)
-                first = pos = self._loop_start
-                dac += n / self.device_rate
+                wrap = pos = self._loop_start
                 m = max(0, min(frames - n, self._end - pos))
                 outdata[n:n + m, 0] = buf[pos:pos + m]
                 pos += m
                 outdata[n + m:, 0] = 0
-                self._scale(outdata)
+                peak, square = self._scale(outdata)  # the level of the whole block
                 self._pos = pos
-                self._publish(first, dac, m)
+                self._publish(first, dac, n, peak, square)
+                self._publish(wrap, dac + n / self.device_rate, m, peak, square)
                 return
             outdata[n:, 0] = 0
-            self._scale(outdata)
+            peak, square = self._scale(outdata)
             self._pos = pos
-            self._publish(first, dac, n)
+            self._publish(first, dac, n, peak, square)
             if n < frames:
                 at_end = (self._end is not None and pos >= self._end) or (
                     self._ended and pos >= written)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 from app.audio.codecs import Float32Array
 from app.audio.errors import NoAudioDevice
+from app.audio.level import SILENCE, Level
 from app.audio.loudness import MatchGain, match_gain
 from app.audio.player import Player, PlayerState
 from app.events import Emitter
@@ -122,6 +123,10 @@ class Transport:
         self._applied_gain = 1.0  # the factor the open player was last given
         self._epoch = 0  # bumped by every load, so a late-opening device is dropped
         self._opening: asyncio.Task[None] | None = None
+        # Every device still opening, not only the newest: a take replaced while its
+        # device opened (an A/B switched at once) gets a player all the same, which
+        # close() must wait for and close, or its stream outlives the transport.
+        self._openings: set[asyncio.Future[None]] = set()
         self._cue: _Cue | None = None  # where to start once the device is open
         self._unfollow: list[Callable[[], None]] = []
         self._closing: set[asyncio.Future[None]] = set()
@@ -214,6 +219,11 @@ class Transport:
     def playing(self) -> bool:
         return self.holds_current and self.player is not None and self.player.active
 
+    @property
+    def paused(self) -> bool:
+        return self.holds_current and self.player is not None and \
+            self.player.state is PlayerState.PAUSED
+
     def pause(self) -> None:
         if self.playing and self.player is not None:
             self.player.pause()
@@ -254,6 +264,13 @@ class Transport:
         if not self.holds_current or self.player is None:
             return None
         return self.player.playhead()
+
+    def level(self) -> Level:
+        """The output level of the current take as heard now (peak and RMS of the block
+        at the DAC, after the matched gain); silence when it is not playing."""
+        if not self.holds_current or self.player is None:
+            return SILENCE
+        return self.player.level()
 
     def playing_word(self, frame: float | None = None) -> int | None:
         """The index of the word being heard, while it plays (at ``frame``, a playhead
@@ -306,6 +323,8 @@ class Transport:
             # audio (``say``) could not give back what arrived meanwhile.
             self._unfollow.append(take.events.connect(feed.on_take))
         self._opening = asyncio.ensure_future(self._open(self._epoch, take, feed))
+        self._openings.add(self._opening)
+        self._opening.add_done_callback(self._openings.discard)
 
     async def _open(self, epoch: int, take: Take, feed: _Feed) -> None:
         loop = asyncio.get_running_loop()
@@ -363,9 +382,8 @@ class Transport:
 
     async def close(self) -> None:
         self._drop_player()
-        if self._opening is not None and not self._opening.done():
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._opening
+        if self._openings:  # each closes the player it opened once it sees it is stale
+            await asyncio.wait(set(self._openings))
         if self._closing:
             await asyncio.wait(set(self._closing))
 

@@ -73,6 +73,7 @@ GLYPHS: Final[dict[str, str]] = {
     "select-all": "mdi6.select-all",
     "markup": "mdi6.code-tags",
     "about": "mdi6.information-variant",
+    "generate": "mdi6.waveform",
 }
 
 

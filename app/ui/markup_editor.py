@@ -12,6 +12,7 @@ found block by block, so typing re-marks only the paragraph typed in.
 
 from __future__ import annotations
 
+import html
 from bisect import bisect_right
 from collections.abc import Iterator
 
@@ -355,27 +356,33 @@ class MarkupEditor(QPlainTextEdit):
 
 
 def insert_actions(editor: MarkupEditor, parent: QObject) -> list[QAction]:
-    """The Insert menu's actions (also used on the toolbar)."""
+    """The Insert menu's actions, also the editor's icon toolbar: each has an icon and a
+    tooltip that shows the markup it inserts, so the toolbar teaches the markup."""
     specs = [
-        ("Break", "Insert a pause", lambda: editor.insert_tag('<break time="', "500ms", '"/>')),
-        ("Speed", "Speak faster or slower from here on",
-         lambda: editor.insert_tag('<speed ratio="', "1.2", '"/>')),
-        ("Volume", "Speak louder or softer from here on",
-         lambda: editor.insert_tag('<volume ratio="', "1.2", '"/>')),
-        ("Emotion", "Guide the emotion from here on",
+        ("Break", "tag-break", "Insert a pause", '<break time="500ms"/>',
+         lambda: editor.insert_tag('<break time="', "500ms", '"/>')),
+        ("Speed", "tag-speed", "Speak faster or slower from here on",
+         '<speed ratio="1.2"/>', lambda: editor.insert_tag('<speed ratio="', "1.2", '"/>')),
+        ("Volume", "tag-volume", "Speak louder or softer from here on",
+         '<volume ratio="1.2"/>', lambda: editor.insert_tag('<volume ratio="', "1.2", '"/>')),
+        ("Emotion", "tag-emotion", "Guide the emotion from here on",
+         '<emotion value="excited"/>',
          lambda: editor.insert_tag('<emotion value="', "excited", '"/>')),
-        ("Spell", "Spell out the selected letters and digits",
-         lambda: editor.wrap_selection("<spell>", "</spell>")),
-        ("Pronunciation…", "Set the IPA pronunciation of the selected word",
-         editor.open_palette),
-        ("Pronunciation lab…", "Hear the selected word said several ways in its sentence, "
-         f"and keep the best ({LAB_KEYS})", editor.request_lab),
+        ("Spell", "tag-spell", "Spell out the selected letters and digits",
+         "<spell>…</spell>", lambda: editor.wrap_selection("<spell>", "</spell>")),
+        ("Pronunciation…", "tag-pronunciation",
+         "Set the IPA pronunciation of the selected word", "<<ˈw|ɝ|d>>", editor.open_palette),
+        ("Pronunciation lab…", "lab", "Hear the selected word said several ways in its "
+         f"sentence, and keep the best ({LAB_KEYS})", "", editor.request_lab),
     ]
     actions = []
-    for text, tip, slot in specs:
-        action = QAction(text, parent)
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
+    for text, glyph, tip, inserts, slot in specs:
+        action = QAction(icon(glyph), text, parent)
+        # Rich text, so the markup shows as code under what it does.
+        action.setToolTip(f"<b>{html.escape(text.rstrip('…'))}</b>: {html.escape(tip)}"
+                          + (f"<br><code>{html.escape(inserts)}</code>" if inserts else ""))
+        action.setStatusTip(f"{tip}: {inserts}" if inserts else tip)
+        action.setData(inserts)
         action.triggered.connect(slot)
         if slot == editor.request_lab:
             action.setShortcut(QKeySequence(LAB_KEYS))

@@ -1,4 +1,5 @@
-"""The current take drawn twice, bound to the transport: waveform and transcript.
+"""The current take drawn twice, bound to the transport: waveform and transcript,
+with the transport bar (Play/Pause, time, Loop, A/B, level) under the waveform.
 
 Whatever the transport makes current (a new recording, a take from the
 history, a preview, the other side of an A/B) is shown here; the playhead and
@@ -12,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QSplitter, QWidget
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from app.studio.transport import CurrentTakeChanged, Transport, TransportEvent
 from app.takes.take import Take, TakeEvent, WordsAdded
+from app.ui import metrics
 from app.ui.transcript import TranscriptView
+from app.ui.transport_bar import TransportBar
 from app.ui.waveform import WaveformView
 
 
@@ -26,8 +29,17 @@ class TakeView(QSplitter):
         self.transport = transport
         self.waveform = WaveformView()
         self.transcript = TranscriptView()
-        self.addWidget(self.waveform)
+        self.bar = TransportBar(transport, self.selection_seconds)
+        # The bar sits right under the waveform it plays (Ocenaudio, Audacity's
+        # play-at-speed bar): the pair resizes together, the transcript below.
+        wave_box = QWidget()
+        wave_layout = QVBoxLayout(wave_box)
+        metrics.spaced(wave_layout, margin=0, spacing=metrics.TIGHT)
+        wave_layout.addWidget(self.waveform, 1)
+        wave_layout.addWidget(self.bar)
+        self.addWidget(wave_box)
         self.addWidget(self.transcript)
+        self.setChildrenCollapsible(False)
         self.setSizes([220, 110])
         self._unsubscribe_take: Callable[[], None] | None = None
         self._unsubscribe = transport.events.connect(self._on_transport)
@@ -81,6 +93,7 @@ class TakeView(QSplitter):
         return True
 
     def tick(self) -> None:
+        self.bar.tick()
         frame = self.transport.playhead()
         if frame is None:
             return
@@ -91,6 +104,7 @@ class TakeView(QSplitter):
 
     def close_view(self) -> None:
         self.timer.stop()
+        self.bar.meter.reset()
         self._unsubscribe()
         if self._unsubscribe_take is not None:
             self._unsubscribe_take()

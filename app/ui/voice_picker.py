@@ -541,7 +541,7 @@ class VoicePicker(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
         self._fit_columns()
         self.table.setColumnHidden(SOURCE, True)
-        self.table.setMinimumWidth(300)
+        self.table.setMinimumWidth(240)  # names elide: the window fits 1024 px
         #: The first run's invitation (no key), and a failed load's reason with Retry.
         self.key_card = KeyCard()
         self.key_card.hide()

@@ -40,6 +40,7 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPixmap,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
@@ -56,9 +57,10 @@ from app.takes.take import (
     WordsAdded,
 )
 from app.takes.timings import Timing
-from app.ui import theme
+from app.ui import metrics, theme
 
 _RULER = 18  # pixels for the time ruler at the bottom
+EMPTY_HINT = "Generate the line (Ctrl+Enter) or pick a take to see its waveform here"
 #: The phoneme lane shows once the take's average phoneme is this wide: closer than
 #: that, hardly any would have room for its label.
 PHONEME_LANE_MIN_PX = 16.0
@@ -266,13 +268,33 @@ class WaveformView(QWidget):
             return
         x = self.canvas.width() / 2 if around_x is None else around_x
         anchor = self.frame_at(x)
-        per_pixel = max(1.0 / 16, min(self.frames_per_pixel() * factor,
-                                      max(1.0, self._total() / max(1, self.canvas.width()))))
+        fit = self._total() / max(1, self.canvas.width())
+        per_pixel = max(1.0 / 16, self.frames_per_pixel() * factor)
+        if per_pixel >= fit:
+            # Zoomed all the way out is "fit", not a scale that happens to fit now:
+            # the whole take stays in view when the window is resized later.
+            self._per_pixel, self._first = 0.0, 0
+            self._update_scrollbar()
+            self.canvas.update()
+            return
         self._per_pixel = per_pixel
         self._first = max(0, int(anchor - x * per_pixel))
         self._clamp()
         self._update_scrollbar()
         self.canvas.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Fitted, the scale follows the width by itself (it is computed from it);
+        zoomed, the user's scale is kept and only the scrolled span is re-clamped."""
+        super().resizeEvent(event)
+        if self._per_pixel > 0:
+            self._clamp()
+            self._update_scrollbar()
+        self.canvas.update()
+
+    def fitted(self) -> bool:
+        """Whether the whole take is in view (not zoomed in by the user)."""
+        return self._per_pixel == 0.0
 
     def _clamp(self) -> None:
         width_frames = int(self._per_pixel * self.canvas.width())
@@ -527,6 +549,11 @@ class WaveformView(QWidget):
         if take is None or width <= 0 or height <= 0:
             painter = QPainter(canvas)
             painter.fillRect(dirty, colors.background)
+            if take is None:  # an empty view says what will appear in it
+                painter.setPen(canvas.palette().color(QPalette.ColorRole.PlaceholderText))
+                painter.drawText(canvas.rect().adjusted(metrics.GAP, 0, -metrics.GAP, 0),
+                                 Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                                 EMPTY_HINT)
             painter.end()
             return
         key = self._cache_key(canvas)

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -49,6 +49,7 @@ from app.studio.retakes import Retakes, RetakesEvent, Spliced, SpliceUndone, wor
 from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, StudioEvent
 from app.studio.transport import ABSwitched, GainChanged, PlaybackProblem, TransportEvent
 from app.takes.take import Take, TakeStatus
+from app.ui import metrics
 from app.ui.autosave import Debounce, SettingsSaver
 from app.ui.banner import Banner
 from app.ui.edit_actions import perform
@@ -115,12 +116,21 @@ class MainWindow(QMainWindow):
         self.take_view = TakeView(self.studio.transport)
         self.history_panel = HistoryPanel()
         self.problems = NoticeLabel()
-        self.play_button = QPushButton("▶ Play")
-        self.play_button.setToolTip("Generate and play (Ctrl+Enter)")
-        self.stop_button = QPushButton("■ Stop")
-        self.stop_button.setToolTip("Stop (Esc)")
-        self.export_button = QPushButton("Export…")
+        # Generate is the line's primary action, beside the editor it reads; playing,
+        # stopping and exporting the take shown are the transport bar's, under its
+        # waveform (as in Audacity and Ocenaudio).
+        self.generate_button = QPushButton(icon("generate"), "Generate")
+        self.generate_button.setToolTip("Say the line in the chosen voice and play it as it "
+                                        "streams (Ctrl+Enter)")
+        self.generate_button.setDefault(True)
+        self.generate_button.setFont(metrics.scaled(self.generate_button.font(), metrics.BODY,
+                                                    bold=True))
+        bar = self.take_view.bar
+        self.play_button, self.stop_button = bar.play_button, bar.stop_button
+        self.export_button = bar.export_button
         self.insert_toolbar = QToolBar("Insert")
+        self.insert_toolbar.setIconSize(QSize(metrics.LOOSE + metrics.TIGHT,
+                                              metrics.LOOSE + metrics.TIGHT))
         self.insert_actions = insert_actions(self.editor, self)
         for action in self.insert_actions:
             self.insert_toolbar.addAction(action)
@@ -134,36 +144,45 @@ class MainWindow(QMainWindow):
             "written, to A/B against the take with them")
         self.gain_label = QLabel()
         self.gain_label.setToolTip("The gain the take shown plays at")
+        self.gain_label.setWordWrap(True)  # "as recorded while streaming" must not widen
+        # Above the text what changes how it is said (tags, lexicons); below it what
+        # is done with it (Generate) and how takes are heard (matched loudness).
+        tools = QHBoxLayout()
+        tools.setSpacing(metrics.GAP)
+        tools.addWidget(self.insert_toolbar)
+        tools.addStretch()
+        tools.addWidget(self.lexicons_box)
         buttons = QHBoxLayout()
-        for button in (self.play_button, self.stop_button, self.export_button):
-            buttons.addWidget(button)
-        buttons.addWidget(self.lexicons_box)
+        buttons.setSpacing(metrics.GAP)
+        buttons.addWidget(self.generate_button)
         buttons.addStretch()
         buttons.addWidget(self.match_box)
         buttons.addWidget(self.gain_label)
         editor_box = QWidget()
         editor_layout = QVBoxLayout(editor_box)
-        editor_layout.setContentsMargins(0, 0, 0, 0)
+        metrics.spaced(editor_layout, margin=0, spacing=metrics.TIGHT)
         editor_layout.addWidget(self.controls)
-        editor_layout.addWidget(self.insert_toolbar)
+        editor_layout.addLayout(tools)
         editor_layout.addWidget(self.editor, 1)
         editor_layout.addWidget(self.problems)
         editor_layout.addLayout(buttons)
         self.center_split = QSplitter(Qt.Orientation.Vertical)
         self.center_split.addWidget(editor_box)
         self.center_split.addWidget(self.take_view)
+        self.center_split.setChildrenCollapsible(False)
         self.center_split.setSizes([330, 330])
         center = QWidget()
         center_layout = QVBoxLayout(center)
-        center_layout.setContentsMargins(4, 4, 4, 4)
+        metrics.spaced(center_layout, margin=metrics.GAP, spacing=metrics.GAP)
         center_layout.addWidget(self.banner)
         center_layout.addWidget(self.center_split, 1)
-        self.compare_button = QPushButton("Compare voices…")
+        self.compare_button = QPushButton(icon("compare"), "Compare voices…")
         self.compare_button.setToolTip("Hear the line in several voices, one after another "
                                        "(Ctrl+Shift+C)")
         voices_box = QWidget()
         voices_layout = QVBoxLayout(voices_box)
-        voices_layout.setContentsMargins(0, 0, 0, 0)
+        metrics.spaced(voices_layout, margin=metrics.GAP, spacing=metrics.GAP)
+        voices_layout.setContentsMargins(metrics.MARGIN, metrics.GAP, 0, metrics.GAP)
         voices_layout.addWidget(self.picker, 1)
         voices_layout.addWidget(self.compare_button)
         self.lineup_panel: LineupPanel | None = None
@@ -174,12 +193,23 @@ class MainWindow(QMainWindow):
         self.retake_panel: RetakePanel | None = None
         self.lexicon_dialog: LexiconDialog | None = None
         self._wired_palettes: set[int] = set()
+        takes_box = QWidget()
+        takes_layout = QVBoxLayout(takes_box)
+        metrics.spaced(takes_layout, margin=0, spacing=0)
+        takes_layout.setContentsMargins(0, metrics.GAP, metrics.MARGIN, metrics.GAP)
+        takes_layout.addWidget(self.history_panel)
         self.main_split = QSplitter(Qt.Orientation.Horizontal)
         self.main_split.addWidget(voices_box)
         self.main_split.addWidget(center)
-        self.main_split.addWidget(self.history_panel)
-        self.main_split.setSizes([480, 500, 300])  # voice names whole at 1280 px
+        self.main_split.addWidget(takes_box)
+        self.main_split.setChildrenCollapsible(False)
+        self.main_split.setSizes([480, 500, 280])  # voice names whole at 1280 px
+        # A narrower window takes from the voices and the line alike (not the line
+        # alone, which would leave the voices at their minimum, names cut short); a
+        # wider one gives the voices no more than names need, the rest to the line.
+        self.main_split.setStretchFactor(0, 1)
         self.main_split.setStretchFactor(1, 1)
+        voices_box.setMaximumWidth(40 * metrics.LOOSE)
         self.setCentralWidget(self.main_split)
         self.connection_label = QLabel("starting…")
         self.take_label = QLabel()
@@ -228,7 +258,7 @@ class MainWindow(QMainWindow):
              + [("find_in_line", "Find…", "Ctrl+F", self.find_bar.open_bar),
                 ("find_next", "Find next", "F3", self.find_bar.find_next),
                 ("find_previous", "Find previous", "Shift+F3", self.find_bar.find_previous)]),
-            ("&Playback", [("play", "Play", "Ctrl+Return", self.play),
+            ("&Playback", [("play", "Generate", "Ctrl+Return", self.play),
                            ("play_plain", "Play without lexicons", "Ctrl+Shift+Return",
                             self.play_without_lexicons),
                            ("use_lexicons", "Use lexicons", "",
@@ -236,7 +266,7 @@ class MainWindow(QMainWindow):
                                 not self.studio.use_lexicons)),
                            ("hear_word", "Hear this word", HEAR_KEYS, self.editor.request_hear),
                            ("stop", "Stop", "Esc", self.stop),
-                           ("toggle", "Play/Pause", "Space", transport.toggle),
+                           ("toggle", "Play/Pause", "Space", view.bar.play_pause),
                            ("selection", "Play selection", "Ctrl+Shift+Space",
                             self.play_selection),
                            ("loop", "Loop selection", "Ctrl+L",
@@ -325,9 +355,10 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         studio, history = self.studio, self.history_panel
-        self.play_button.clicked.connect(self.play)
-        self.stop_button.clicked.connect(self.stop)
-        self.export_button.clicked.connect(lambda: self.open_export(self.take_view.take))
+        self.generate_button.clicked.connect(self.play)
+        self.take_view.bar.stopRequested.connect(self.stop)
+        self.take_view.bar.exportRequested.connect(
+            lambda: self.open_export(self.take_view.take))
         self.compare_button.clicked.connect(self.open_lineup)
         self.controls.dialectChanged.connect(self._dialect_changed)
         self.editor.diagnosticsChanged.connect(self._diagnostics_changed)
@@ -470,7 +501,7 @@ class MainWindow(QMainWindow):
 
     def _update_play_enabled(self) -> None:
         ok = self.voice is not None and self.editor.is_valid()
-        self.play_button.setEnabled(ok)
+        self.generate_button.setEnabled(ok)
         self.shortcuts["play"].setEnabled(ok)
         self.shortcuts["play_plain"].setEnabled(ok)
 

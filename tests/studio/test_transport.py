@@ -25,6 +25,7 @@ from app.studio.transport import (
 from app.takes.take import Take, TakeSettings, TakeStatus
 from app.takes.timings import Timing
 from tests.audio.capture import RATE, locate, ncc, record_monitor
+from tests.conftest import _our_audio_streams
 from tests.studio.conftest import run, until
 
 SR = 24000
@@ -330,5 +331,31 @@ def test_a_gain_measured_while_playing_applies_from_the_next_play() -> None:
             assert isinstance(events[-1], GainChanged) and events[-1].now
         finally:
             await transport.close()
+
+    run(scenario())
+
+
+@pytest.mark.sound
+def test_close_also_closes_a_device_opened_for_a_take_replaced_meanwhile() -> None:
+    """Two takes in a row (an A/B switched at once) while the first one's device is
+    still opening (measuring its loudness first, the slow part): close() waits for
+    that opening too and closes its stream, instead of leaving it playing on."""
+    first = tone_take(120.0)  # unmeasured: its device opens once it is measured (slow)
+    second = tone_take(1.0)
+    second.measure_loudness()  # measured already: its device opens at once
+
+    async def scenario() -> None:
+        transport = Transport(Settings(None))  # matched loudness on (the default)
+        transport.play_take(first)
+        await asyncio.sleep(0)  # the first opening has started in the executor
+        transport.play_take(second)
+        await transport.close()
+        assert first.loudness is not None  # its opening ran to the end...
+        opening = [t for t in asyncio.all_tasks()
+                   if getattr(t.get_coro(), "__qualname__", "") == "Transport._open"]
+        assert opening == []  # ...before close() returned: nothing is still opening
+        # And no stream of ours stays on the sound server (it lists one that was just
+        # closed for a moment).
+        await until(lambda: _our_audio_streams() == [], 3)
 
     run(scenario())

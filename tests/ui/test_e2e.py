@@ -31,8 +31,8 @@ def test_find_type_play_highlight_export(window: MainWindow, loop: qasync.QEvent
     window.editor.clear()
     qtbot.keyClicks(window.editor, TEXT)
     window.editor.revalidate()
-    assert window.play_button.isEnabled()
-    qtbot.mouseClick(window.play_button, Qt.MouseButton.LeftButton)
+    assert window.generate_button.isEnabled()
+    qtbot.mouseClick(window.generate_button, Qt.MouseButton.LeftButton)
     seen = run(loop, watch_highlight(window))
     take = current(window)
     assert take is not None and take.status is TakeStatus.DONE
@@ -63,7 +63,7 @@ def test_bad_markup_blocks_play_and_says_where(window: MainWindow) -> None:
     window.picker.select_first()
     window.editor.setPlainText('Fine.\nThen <brek time="1s"/> and <speed ratio="9"/>.')
     window.editor.revalidate()
-    assert not window.play_button.isEnabled()
+    assert not window.generate_button.isEnabled()
     text = window.problems.text()
     assert "line 2, column 6: unknown tag <brek>; did you mean <break>?" in text
     assert "speed ratio 9 is outside 0.6–1.5 on sonic-3" in text
@@ -72,7 +72,7 @@ def test_bad_markup_blocks_play_and_says_where(window: MainWindow) -> None:
     assert "Fix the markup first" in window.banner.message()
     window.editor.setPlainText("Fine now.")
     window.editor.revalidate()
-    assert window.play_button.isEnabled() and window.problems.text() == ""
+    assert window.generate_button.isEnabled() and window.problems.text() == ""
 
 
 def test_models_change_controls_and_languages(window: MainWindow) -> None:

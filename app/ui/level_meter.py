@@ -1,0 +1,181 @@
+"""The output level meter: peak and RMS in dBFS on a −60…0 dB scale, with peak hold.
+
+Drawn the way a mixing desk's meter reads: the RMS as a solid bar (how loud it
+sounds), the peak as a lighter bar in front of it (how close to clipping), and
+the highest recent peak as a thin line that stays put for a moment before it
+falls, so a short overload is still visible after it passed. The bands are the
+theme's: green up to −18 dBFS, amber to −6, red above. The meter is fed one
+:class:`~app.audio.level.Level` per display tick (:meth:`LevelMeter.set_level`);
+holding and falling count ticks, not wall-clock time, so they are deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from app.audio.level import SILENCE, Level
+from app.ui import metrics, theme
+
+#: The scale's floor and the bands' lower edges, in dBFS.
+FLOOR_DB: Final = -60.0
+MID_DB: Final = -18.0
+HIGH_DB: Final = -6.0
+#: Ticks the held peak stays before it falls, and how fast the bars fall (dB per tick).
+HOLD_TICKS: Final = 90  # 1.5 s at the take view's 60 updates a second
+FALL_DB: Final = 0.5  # 30 dB a second: a falling bar the eye can follow
+#: dB marks drawn under the bar, most wanted first: a narrow meter keeps those
+#: that fit without touching a neighbour.
+MARKS: Final = (0, -60, -18, -6, -40, -12, -30)
+
+
+def fraction(db: float) -> float:
+    """Where ``db`` sits on the meter, 0 (at or below the floor) to 1 (0 dBFS)."""
+    if math.isnan(db) or db <= FLOOR_DB:
+        return 0.0
+    return min(1.0, (db - FLOOR_DB) / -FLOOR_DB)
+
+
+def band(db: float) -> str:
+    """"low", "mid" or "high": the colour band ``db`` falls in."""
+    return "high" if db >= HIGH_DB else "mid" if db >= MID_DB else "low"
+
+
+class LevelMeter(QWidget):
+    """A horizontal peak/RMS meter with peak hold (see the module)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMaximumWidth(20 * metrics.LOOSE)  # a meter, not a second waveform
+        self.peak_db = -math.inf
+        self.rms_db = -math.inf
+        self.hold_db = -math.inf
+        self._held_for = 0
+        self.setToolTip("Output level (dBFS): bar RMS, lighter bar peak, line the "
+                        "highest recent peak")
+        self._describe()
+
+    # --- the level ---------------------------------------------------------------------
+
+    def set_level(self, level: Level) -> None:
+        """One reading (a display tick): bars rise at once and fall gently."""
+        before = (self.peak_db, self.rms_db, self.hold_db)
+        peak, rms = level.peak_dbfs, level.rms_dbfs
+        self.peak_db = peak if peak >= self.peak_db else max(peak, self.peak_db - FALL_DB)
+        self.rms_db = rms if rms >= self.rms_db else max(rms, self.rms_db - FALL_DB)
+        for name in ("peak_db", "rms_db"):
+            if getattr(self, name) < FLOOR_DB:
+                setattr(self, name, -math.inf)
+        if peak >= self.hold_db:
+            self.hold_db, self._held_for = peak, 0
+        elif self._held_for < HOLD_TICKS:
+            self._held_for += 1
+        else:
+            self.hold_db = max(peak, self.hold_db - FALL_DB)
+            if self.hold_db < FLOOR_DB:
+                self.hold_db = -math.inf
+        if (self.peak_db, self.rms_db, self.hold_db) != before:
+            self._describe()
+            self.update()  # silence after silence repaints nothing
+
+    def reset(self) -> None:
+        """Back to silence at once (a new take, or stopped)."""
+        self._held_for = 0
+        self.peak_db = self.rms_db = self.hold_db = -math.inf
+        self.set_level(SILENCE)
+
+    def _describe(self) -> None:
+        text = "silent" if self.peak_db == -math.inf else \
+            f"peak {_db(self.peak_db)} dBFS, RMS {_db(self.rms_db)} dBFS"
+        self.setAccessibleName("Output level")
+        self.setAccessibleDescription(text)
+
+    # --- drawing -----------------------------------------------------------------------
+
+    def sizeHint(self) -> QSize:
+        return QSize(180, self._bar_height() + self._scale_height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(80, self._bar_height() + self._scale_height())
+
+    def _bar_height(self) -> int:
+        return 2 * metrics.GAP
+
+    def _scale_height(self) -> int:
+        return math.ceil(QFontMetricsF(self._scale_font()).height())
+
+    def _scale_font(self) -> QFont:
+        return metrics.scaled(self.font(), metrics.CAPTION * 0.9)
+
+    def colour(self, db: float) -> QColor:
+        colors = theme.current()
+        return {"low": colors.meter_low, "mid": colors.meter_mid,
+                "high": colors.meter_high}[band(db)]
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        colors = theme.current()
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        width = float(self.width())
+        bar = QRectF(0, 0, width, self._bar_height())
+        track = self.palette().color(QPalette.ColorRole.Base)
+        painter.fillRect(bar, track)
+        # The bands, faint, so the scale reads before anything plays.
+        for low, high, colour in ((FLOOR_DB, MID_DB, colors.meter_low),
+                                  (MID_DB, HIGH_DB, colors.meter_mid),
+                                  (HIGH_DB, 0.0, colors.meter_high)):
+            faint = QColor(colour)
+            faint.setAlpha(40)
+            x0, x1 = fraction(low) * width, fraction(high) * width
+            painter.fillRect(QRectF(x0, bar.top(), x1 - x0, bar.height()), faint)
+        self._fill(painter, bar, self.peak_db, 110)
+        inner = bar.adjusted(0, metrics.TIGHT / 2, 0, -metrics.TIGHT / 2)
+        self._fill(painter, inner, self.rms_db, 255)
+        if self.hold_db > FLOOR_DB:
+            x = fraction(self.hold_db) * width
+            painter.fillRect(QRectF(min(x, width - 2), bar.top(), 2, bar.height()),
+                             self.colour(self.hold_db))
+        # The scale in the window's text colour, softened: readable in light and dark.
+        ink = self.palette().color(QPalette.ColorRole.WindowText)
+        ink.setAlpha(170)
+        painter.setPen(ink)
+        painter.drawRect(bar.adjusted(0, 0, -1, -1))
+        font = self._scale_font()
+        painter.setFont(font)
+        text_metrics = QFontMetricsF(font)
+        top = bar.bottom() + 1
+        taken: list[tuple[float, float]] = []
+        for mark in MARKS:
+            label = "0 dB" if mark == 0 else f"−{-mark}"
+            label_width = text_metrics.horizontalAdvance(label)
+            x = fraction(mark) * width
+            left = min(max(0.0, x - label_width / 2), width - label_width)
+            span = (left - metrics.TIGHT, left + label_width + metrics.TIGHT)
+            if any(a < span[1] and span[0] < b for a, b in taken):
+                continue  # no room beside a more wanted mark
+            taken.append(span)
+            tick_x = min(int(x), int(width) - 1)
+            painter.drawLine(tick_x, int(bar.bottom()), tick_x, int(bar.bottom()) - 3)
+            painter.drawText(QRectF(left, top, label_width + 1, text_metrics.height()),
+                             Qt.AlignmentFlag.AlignLeft, label)
+        painter.end()
+
+    def _fill(self, painter: QPainter, rect: QRectF, db: float, alpha: int) -> None:
+        """The bar up to ``db``, each band in its colour."""
+        end = fraction(db) * rect.width()
+        for low, high in ((FLOOR_DB, MID_DB), (MID_DB, HIGH_DB), (HIGH_DB, 0.0)):
+            x0, x1 = fraction(low) * rect.width(), min(end, fraction(high) * rect.width())
+            if x1 > x0:
+                colour = QColor(self.colour(low))
+                colour.setAlpha(alpha)
+                painter.fillRect(QRectF(rect.left() + x0, rect.top(), x1 - x0,
+                                        rect.height()), colour)
+
+
+def _db(value: float) -> str:
+    return f"{value:.1f}".replace("-", "−")
