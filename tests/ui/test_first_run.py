@@ -300,3 +300,17 @@ def test_the_dialog_says_there_is_no_keyring_in_words(folder: Path, loop: qasync
                                        "so it was skipped")
     assert dialog.key_in_use.text().endswith(f"…WXYZ, from {(folder / '.env').resolve()}.")
     assert KEY[-5:] not in dialog_texts(dialog)
+
+
+def test_the_first_run_window_fits_1024_by_640(
+        folder: Path, tmp_path: Path, loop: qasync.QEventLoop, qtbot: Any,
+        no_keyring: None) -> None:
+    # The key card sits atop the voices column: its link must wrap, not widen the column
+    # past what a 1024 px window gives it (it made the window 1158 px wide).
+    window = start(loop, tmp_path)
+    try:
+        assert window.picker.key_card.isVisible()
+        need = window.centralWidget().minimumSizeHint()
+        assert need.width() <= 1024, need
+    finally:
+        close_window(loop, window)
