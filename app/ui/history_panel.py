@@ -246,25 +246,30 @@ class HistoryPanel(QWidget):
         self.open_button = QPushButton("Open in editor")
         self.open_button.setToolTip("Put the take's text, voice and settings back in the "
                                     "editor, without generating")
-        self.ab_button = QPushButton("A/B")
+        self.ab_button = QPushButton(icon("ab"), "A/B")
         self.ab_button.setToolTip("Two takes selected: switch between them at the same word "
                                   "(Ctrl+B). One: against the take shown.")
-        self.rename_button = QPushButton("Rename")
+        # Rename and Delete are icons (named in their tooltips and by F2 and Delete), so
+        # the row fits the take list at its narrowest (a 1024 px window) with whole words.
+        self.rename_button = QPushButton(icon("rename"), "")
         self.rename_button.setToolTip("Rename the selected take (F2)")
-        self.delete_button = QPushButton("Delete")
+        self.rename_button.setAccessibleName("Rename")
+        self.delete_button = QPushButton(icon("delete"), "")
         self.delete_button.setToolTip("Delete the selected takes (Delete; Ctrl+Z undoes)")
-        self.rerun_button = QPushButton("Re-run")
+        self.delete_button.setAccessibleName("Delete")
+        self.rerun_button = QPushButton(icon("rerun"), "Re-run")
         self.rerun_button.setToolTip("Generate again with the same text and settings")
-        self.export_button = QPushButton("Export…")
+        self.export_button = QPushButton(icon("export"), "Export…")
+        self.export_button.setToolTip("Export the selected take (Ctrl+E)")
         self.buttons = QVBoxLayout()
         self.buttons.setSpacing(TIGHT)
         for group in ((self.replay_button, self.open_button, self.ab_button),
-                      (self.rename_button, self.rerun_button, self.export_button,
+                      (self.rerun_button, self.export_button, self.rename_button,
                        self.delete_button)):
             row = QHBoxLayout()
             row.setSpacing(TIGHT)
             for button in group:
-                row.addWidget(button)
+                row.addWidget(button, 0 if button.text() == "" else 1)
             self.buttons.addLayout(row)
 
     def _build_undo_bar(self) -> None:

@@ -112,7 +112,9 @@ class _PaletteIconEngine(QIconEngine):
         self._now().paint(painter, rect, Qt.AlignmentFlag.AlignCenter, mode, state)
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
-        return self._now().pixmap(size, mode, state)
+        # Qt asks in device pixels already (size × the screen's ratio): drawing at ratio 1
+        # keeps a 200 % screen from scaling twice.
+        return self._now().pixmap(size, 1.0, mode, state)
 
     def clone(self) -> QIconEngine:
         return _PaletteIconEngine(self.glyph)

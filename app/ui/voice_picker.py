@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -73,6 +74,8 @@ from app.ui.notice import NoticeLabel
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS: Final = ("★", "Name", "Language", "Gender", "Source")
 STAR, NAME, LANGUAGE, GENDER, SOURCE = range(5)
+#: The least width Name keeps before Gender, then Language, are hidden to make room.
+NAME_ROOM: Final = 150
 #: Group headings, in the order the groups are shown; the last holds every other voice.
 GROUPS: Final = ("Pasted", "Favourites", "Recent", "All voices")
 PASTED, FAVOURITE, RECENT, REST = range(4)
@@ -540,8 +543,9 @@ class VoicePicker(QWidget):
         for column in (STAR, LANGUAGE, GENDER, SOURCE):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
         self._fit_columns()
-        self.table.setColumnHidden(SOURCE, True)
         self.table.setMinimumWidth(240)  # names elide: the window fits 1024 px
+        # A narrow list gives up columns, not names (the viewport: it has its new width).
+        self.table.viewport().installEventFilter(self)
         #: The first run's invitation (no key), and a failed load's reason with Retry.
         self.key_card = KeyCard()
         self.key_card.hide()
@@ -611,6 +615,27 @@ class VoicePicker(QWidget):
     def _bind(self, box: QComboBox, name: str) -> None:
         box.currentIndexChanged.connect(lambda _i: self.filter(**{name: box.currentData()}))
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._make_room_for_names()
+        return super().eventFilter(watched, event)
+
+    def _make_room_for_names(self) -> None:
+        """In a narrow list (a 1024 px window) a name cut to two letters tells nothing:
+        Gender goes first, then Source, then Language (all are filters and in the
+        details below), so Name keeps at least NAME_ROOM; they come back when the list
+        is wide again. Source is only ever shown when the voices come from two."""
+        wanted = [LANGUAGE, GENDER] + ([SOURCE] if len(self.model.sources()) > 1 else [])
+        room = self.table.viewport().width() - self.table.columnWidth(STAR)
+        for column in (LANGUAGE, GENDER, SOURCE):
+            self.table.setColumnHidden(column, column not in wanted)
+        for column in (GENDER, SOURCE, LANGUAGE):
+            if room - sum(self.table.columnWidth(c) for c in wanted) >= NAME_ROOM:
+                break
+            if column in wanted:
+                wanted.remove(column)
+                self.table.setColumnHidden(column, True)
+
     def _fit_columns(self) -> None:
         """Fixed columns as wide as their longest label, so Name gets the rest."""
         metrics = self.table.fontMetrics()
@@ -624,6 +649,7 @@ class VoicePicker(QWidget):
         for column, width in widths.items():
             if self.table.columnWidth(column) != width:
                 self.table.setColumnWidth(column, width)
+        self._make_room_for_names()
 
     def _search_changed(self, text: str) -> None:
         self.lookup_message.hide()
@@ -676,7 +702,7 @@ class VoicePicker(QWidget):
         self._count()
 
     def _contents_changed(self) -> None:
-        self.table.setColumnHidden(SOURCE, len(self.model.sources()) < 2)
+        self._make_room_for_names()  # shows Source when there are two, if there is room
         self.source.setVisible(len(self.model.sources()) > 1 or bool(self.source.currentData()))
 
     # --- contents ------------------------------------------------------------------

@@ -186,7 +186,7 @@ def test_the_editor_recolours_its_tags_when_the_appearance_changes(
     assert tag_colour() == theme.current().tag and theme.current().dark
 
 
-def test_tab_reaches_the_picker_the_editor_play_and_the_takes(
+def test_tab_reaches_the_picker_the_editor_generate_and_the_takes(
         appearance: QApplication, window: MainWindow, loop: Any) -> None:
     apply_appearance(appearance, "light")
     window.activateWindow()
@@ -199,7 +199,7 @@ def test_tab_reaches_the_picker_the_editor_play_and_the_takes(
         visited.append(focused)
         QTest.keyClick(focused, Qt.Key.Key_Tab)
     wanted = {"voice search": window.picker.search, "editor": window.editor,
-              "Play": window.play_button, "takes list": window.history_panel.list}
+              "Generate": window.generate_button, "takes list": window.history_panel.list}
     missing = [name for name, widget in wanted.items() if widget not in visited]
     assert not missing, f"Tab never reached {missing}"
 

@@ -21,7 +21,7 @@ from app.settings import Settings
 from app.studio.endpoints import Endpoints
 from app.studio.library import VoiceLibrary
 from app.studio.options import RunOptions
-from app.ui.voice_picker import GROUPS, LANGUAGE, NAME, SOURCE, VoicePicker
+from app.ui.voice_picker import GENDER, GROUPS, LANGUAGE, NAME, NAME_ROOM, SOURCE, VoicePicker
 from tests.ui.conftest import close_window, make_window, run, until
 
 KEY = "sk_picker_test_0123456789"
@@ -136,6 +136,33 @@ def test_names_are_whole_at_the_windows_width(loop: qasync.QEventLoop, tmp_path:
         assert picker.proxy.index(row, NAME).data(3).startswith(voice.name + "\n")
         assert win.shortcuts["use_id"].text() == "Use voice id…"  # in the Voices menu
         win.grab().save(str(tmp_path / "window.png"))
+    finally:
+        close_window(loop, win)
+
+
+def test_a_narrow_list_gives_up_gender_then_language_before_names(
+        loop: qasync.QEventLoop, tmp_path: Path, qtbot: Any) -> None:
+    """At 1024 px a name cut to two letters tells nothing: columns that are also filters
+    (and in the details) make room, and come back when the list is wide again."""
+    win = make_window(tmp_path, RunOptions(offline=True))
+    try:
+        picker = win.picker
+        picker.set_voices([v for s in with_extra_voices([ToneSynthesizer()], 40)
+                           for v in s.voices()])
+        win.resize(1024, 640)
+        win.show()
+        qtbot.waitExposed(win)
+        win.main_split.setSizes([250, 500, 274])  # the picker at its narrowest
+        table = picker.table
+        run(loop, until(lambda: table.isColumnHidden(GENDER)
+                        and table.columnWidth(NAME) >= NAME_ROOM))
+        widths = [table.columnWidth(c) for c in range(4) if not table.isColumnHidden(c)]
+        assert sum(widths) <= table.viewport().width() + 1  # nothing scrolls sideways
+        win.resize(1600, 900)
+        win.main_split.setSizes([600, 700, 300])
+        run(loop, until(lambda: not table.isColumnHidden(GENDER)
+                        and not table.isColumnHidden(LANGUAGE)
+                        and table.columnWidth(NAME) >= NAME_ROOM))
     finally:
         close_window(loop, win)
 
