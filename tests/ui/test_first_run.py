@@ -314,3 +314,22 @@ def test_the_first_run_window_fits_1024_by_640(
         assert need.width() <= 1024, need
     finally:
         close_window(loop, window)
+
+
+def test_the_settings_dialog_grows_to_show_what_it_says_of_the_key(
+        folder: Path, tmp_path: Path, loop: qasync.QEventLoop, qtbot: Any,
+        no_keyring: None) -> None:
+    # What is said of the key arrives after the dialog is shown and is longer than
+    # "Looking for a key…": the dialog must grow, or the lines overlap and are cut.
+    window = start(loop, tmp_path)
+    try:
+        window.picker.key_card.button.click()
+        dialog = window.settings_dialog
+        run(loop, until(lambda: dialog.isVisible()))
+        run(loop, dialog.wait_idle())
+        labels = (dialog.key_in_use, dialog.key_status.text_label)
+        run(loop, until(lambda: all(label.height() >= label.heightForWidth(label.width())
+                                    for label in labels), seconds=2))
+        dialog.reject()
+    finally:
+        close_window(loop, window)
