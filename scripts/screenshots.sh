@@ -95,9 +95,8 @@ sounding() {
         | awk '{for (i = 1; i <= NF; i++) { v = $i < 0 ? -$i : $i; if (v > m) m = v }} END { print m + 0 }')"
     [ "$peak" -gt 30 ]
 }
-# Generate the editor's line and wait until it is heard, then $1 seconds more: a fixed
-# wait catches the take before its first audio when the machine is busy. Whatever was
-# playing is let finish first (three quiet readings in a row: a line has pauses).
+# Wait until $1 quarter-seconds in a row are quiet (a line has pauses), or until
+# something is heard: fixed waits caught takes before their audio on a busy machine.
 wait_quiet() {
     local quiet=0
     for _ in $(seq 240); do
@@ -110,22 +109,31 @@ wait_sound() {
     for _ in $(seq 240); do sounding && return 0; done
     echo "screenshots: nothing played for a minute; going on" >&2
 }
-generate_and_hear() {
+# The history keeps one WAV per take, written when the take is complete.
+takes_kept() { find "$XDG_DATA_HOME" -path '*/audio/*' -name '*.wav' 2>/dev/null | wc -l; }
+# Wait (up to three minutes) until the history holds $1 takes.
+wait_takes() {
+    for _ in $(seq 900); do [ "$(takes_kept)" -ge "$1" ] && return 0; sleep 0.2; done
+    echo "screenshots: fewer than $1 takes after three minutes; going on" >&2
+}
+# Generate the editor's line and wait until the take is complete and has played out.
+generate_and_keep() {
+    local before
+    before="$(takes_kept)"
     wait_quiet 3
     xdotool key ctrl+Return
-    wait_sound
-    sleep "$1"
+    for _ in $(seq 600); do [ "$(takes_kept)" -gt "$before" ] && break; sleep 0.2; done
+    wait_quiet 3
 }
-# A take just generated, caught while it plays: generated and heard to its end, then
-# played again with the transport's Play, so a busy machine (synthesis slower than real
-# time) cannot show a playhead waiting for audio that has not arrived.
+# A take just generated, caught while it plays: generated to its end, then played again
+# with the transport's Play, so a busy machine (synthesis slower than real time) cannot
+# show a playhead waiting for audio that has not arrived.
 play_new_take() {
     type_line "$1"
-    generate_and_hear 0
-    wait_quiet 8   # 2 s of quiet: the line's pauses are shorter
+    generate_and_keep
     if [ "$W" -le 1024 ]; then xdotool mousemove 333 485 click 1; else xdotool mousemove 600 702 click 1; fi
     wait_sound
-    sleep 2.2
+    sleep 2.45   # "offline", a long word: it stays lit for a third of a second
 }
 PLAYING_LINE='Hello there! This take streams from the offline engine, <break time="300ms"/> and every word lights up as it is spoken.'
 
@@ -137,8 +145,7 @@ for look in light dark; do
         start_app "${size%x*}" "${size#*x}" "$SANDBOX/look-$look-$size.log" --offline
         for line in 'Welcome back, commander.' 'Checkpoint reached. Game saved.'; do
             type_line "$line"
-            generate_and_hear 0
-            wait_quiet 8   # a new Generate would stop this take before its end
+            generate_and_keep   # a new Generate would stop this take before its end
         done
         play_new_take "$PLAYING_LINE"
         shot "look-$look-${size%x*}.png"
@@ -239,9 +246,10 @@ xdotool type --delay 5 "$SANDBOX/lines.csv"
 xdotool key Return
 sleep 1.5
 xdotool mousemove 1299 640 click 1   # Render all
-sleep 9   # a few lines done, two rendering, the rest queued
+wait_takes 7   # a few lines done, some rendering, the rest queued
 shot script-rendering.png
-sleep 40
+wait_takes 40
+sleep 1
 xdotool mousemove 300 681 click 1    # line 1, then down to line 12
 for _ in $(seq 11); do xdotool key Down; sleep 0.2; done
 sleep 1.5
@@ -264,7 +272,11 @@ sleep 0.5
 xdotool mousemove 567 312 click 1; sleep 0.6; xdotool mousemove 510 332 click 1   # format: FLAC
 sleep 0.5
 xdotool mousemove 941 706 click 1    # Export
-sleep 25
+for _ in $(seq 600); do
+    [ "$(find "$HOME" -maxdepth 1 -name '*.flac' | wc -l)" -ge 40 ] && break
+    sleep 0.2
+done
+sleep 1
 shot export-all.png
 xdotool key Escape
 quit_app
