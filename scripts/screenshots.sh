@@ -123,7 +123,7 @@ generate_and_keep() {
     wait_quiet 3
     xdotool key ctrl+Return
     for _ in $(seq 600); do [ "$(takes_kept)" -gt "$before" ] && break; sleep 0.2; done
-    wait_quiet 3
+    wait_quiet 8   # the take is kept when it is synthesized; it may still be playing
 }
 # A take just generated, caught while it plays: generated to its end, then played again
 # with the transport's Play, so a busy machine (synthesis slower than real time) cannot
