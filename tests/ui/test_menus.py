@@ -29,7 +29,7 @@ def test_the_shortcut_sheet_lists_every_action_with_keys_and_searches(
         window: MainWindow) -> None:
     with_keys = {a.text().replace("&", "").rstrip("…") for a in window.findChildren(QAction)
                  if a.menu() is None and any(not k.isEmpty() for k in a.shortcuts())}
-    assert {"Undo", "Find", "Find voice", "Play", "Keyboard shortcuts"} <= with_keys
+    assert {"Undo", "Find", "Find voice", "Generate", "Keyboard shortcuts"} <= with_keys
     sheet = window.open_shortcut_sheet()
     listed = {text for _menu, text, _keys in sheet.rows}
     assert [menu for menu, _text, _keys in sheet.rows][:2] == ["File", "File"]  # menu order
