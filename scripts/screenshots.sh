@@ -67,7 +67,12 @@ start_app() {
         sleep 0.2
     done
     [ -n "$wid" ] || { echo "screenshots: the window did not appear" >&2; cat "$log" >&2; exit 1; }
-    xdotool windowsize "$wid" "$W" "$H" windowmove "$wid" 0 0
+    # A busy machine may still be laying the window out: size it until it stays so.
+    for _ in $(seq 20); do
+        xdotool windowsize "$wid" "$W" "$H" windowmove "$wid" 0 0
+        sleep 0.5
+        xdotool getwindowgeometry "$wid" | grep -q "Geometry: ${W}x${H}" && break
+    done
     sleep 6  # the engine's models load in the background
 }
 quit_app() {
@@ -286,9 +291,12 @@ quit_app
 use_folders first-run light
 start_app 1440 900 "$SANDBOX/app3.log"
 shot first-run.png
-focus_window
-xdotool key ctrl+comma
-sleep 1.5
+for _ in $(seq 10); do
+    focus_window
+    xdotool key ctrl+comma
+    sleep 1.5
+    xdotool search --onlyvisible --name '^Settings$' >/dev/null 2>&1 && break
+done
 shot settings.png
 xdotool key Escape
 sleep 0.5
