@@ -78,6 +78,9 @@ start_app() {
 quit_app() {
     focus_window
     xdotool key ctrl+q
+    # A Ctrl+Q that went nowhere (a dialog had the keyboard) must not hang the run.
+    for _ in $(seq 100); do kill -0 "$APP" 2>/dev/null || break; sleep 0.2; done
+    kill "$APP" 2>/dev/null || true
     wait "$APP" 2>/dev/null || true
     APP=""
 }
