@@ -80,6 +80,7 @@ class KeyCard(_Card):
         self.text.setWordWrap(True)
         self.link = QLabel(f'No key yet? Make one at <a href="{KEYS_URL}">'
                            "play.cartesia.ai/keys</a>.")
+        self.link.setWordWrap(True)  # unwrapped, it widened the window past 1024 px
         self.link.setOpenExternalLinks(True)
         self.link.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.button = QPushButton(icon("key"), "Add key…")

@@ -167,6 +167,7 @@ class SettingsDialog(QDialog):
         self.key.setPlaceholderText(
             "Paste a key to test it" if problem else "Paste a Cartesia API key")
         self.key_files.set_notice("warning", "\n".join(report.file_problems))
+        self.adjustSize()  # longer than "Looking for a key…": grow, or the lines overlap
 
     def store_key(self) -> None:
         self._later(self._change_key(self.key.text()))

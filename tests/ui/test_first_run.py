@@ -300,3 +300,36 @@ def test_the_dialog_says_there_is_no_keyring_in_words(folder: Path, loop: qasync
                                        "so it was skipped")
     assert dialog.key_in_use.text().endswith(f"…WXYZ, from {(folder / '.env').resolve()}.")
     assert KEY[-5:] not in dialog_texts(dialog)
+
+
+def test_the_first_run_window_fits_1024_by_640(
+        folder: Path, tmp_path: Path, loop: qasync.QEventLoop, qtbot: Any,
+        no_keyring: None) -> None:
+    # The key card sits atop the voices column: its link must wrap, not widen the column
+    # past what a 1024 px window gives it (it made the window 1158 px wide).
+    window = start(loop, tmp_path)
+    try:
+        assert window.picker.key_card.isVisible()
+        need = window.centralWidget().minimumSizeHint()
+        assert need.width() <= 1024, need
+    finally:
+        close_window(loop, window)
+
+
+def test_the_settings_dialog_grows_to_show_what_it_says_of_the_key(
+        folder: Path, tmp_path: Path, loop: qasync.QEventLoop, qtbot: Any,
+        no_keyring: None) -> None:
+    # What is said of the key arrives after the dialog is shown and is longer than
+    # "Looking for a key…": the dialog must grow, or the lines overlap and are cut.
+    window = start(loop, tmp_path)
+    try:
+        window.picker.key_card.button.click()
+        dialog = window.settings_dialog
+        run(loop, until(lambda: dialog.isVisible()))
+        run(loop, dialog.wait_idle())
+        labels = (dialog.key_in_use, dialog.key_status.text_label)
+        run(loop, until(lambda: all(label.height() >= label.heightForWidth(label.width())
+                                    for label in labels), seconds=2))
+        dialog.reject()
+    finally:
+        close_window(loop, window)
