@@ -469,7 +469,10 @@ class HistoryPanel(QWidget):
             button.setEnabled(count == 1)
         self.delete_button.setEnabled(count >= 1)
         self.ab_button.setEnabled(count in (1, 2))
-        self.ab_button.setText("A/B with current" if count == 1 else "A/B")
+        # The label stays short (the row is narrow); the tooltip says against what.
+        self.ab_button.setToolTip("A/B against the take shown (Ctrl+B switches)" if count == 1
+                                  else "Two takes selected: switch between them at the same "
+                                  "word (Ctrl+B). One: against the take shown.")
         record = self._records.get(ids[0]) if count == 1 else None
         self.note.setEnabled(record is not None)
         if not self.note.hasFocus() or record is None:
