@@ -509,6 +509,9 @@ class VoicePicker(QWidget):
         self.gender = QComboBox()
         self.owner = QComboBox()
         self.source = QComboBox()
+        # Shown once voices come from two sources: at start it made the window wider than
+        # 1024 px until the first voices arrived.
+        self.source.hide()
         self.favourites_only = QCheckBox("★ only")
         for box, items in ((self.gender, [("Any gender", ""), ("Feminine", "feminine"),
                                           ("Masculine", "masculine"),

@@ -18,12 +18,13 @@ import qasync
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QWidget
 
+from app.studio.options import RunOptions
 from app.takes.take import Take, TakeSettings, TakeStatus
 from app.ui.line_controls import DEFAULT_ENCODING, DEFAULT_RATE, LineControls
 from app.ui.markup_editor import MarkupEditor, insert_actions
 from app.ui.waveform import WaveformView
 from app.ui.window import MainWindow
-from tests.ui.conftest import run
+from tests.ui.conftest import close_window, make_window, run
 
 SMALL = (1024, 640)
 
@@ -60,6 +61,18 @@ def test_at_1024_by_640_every_panel_is_visible_and_whole(
     for column in (window.main_split.widget(i) for i in range(window.main_split.count())):
         assert column.width() >= column.minimumSizeHint().width()
     assert window.take_view.bar.width() >= window.take_view.bar.minimumSizeHint().width()
+
+
+def test_the_window_fits_1024_before_any_voice_has_arrived(
+        loop: qasync.QEventLoop, tmp_path: Path) -> None:
+    """At start the picker is empty: nothing there may ask for more room than later (a
+    Source filter shown before the voices said there were two sources did)."""
+    window = make_window(tmp_path, RunOptions(offline=True))
+    try:
+        assert window.picker.model.voices == []
+        assert window.minimumSizeHint().width() <= SMALL[0]
+    finally:
+        close_window(loop, window)
 
 
 async def _settle() -> None:
