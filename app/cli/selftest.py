@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 import numpy as np
 
@@ -37,9 +37,6 @@ from app.studio.endpoints import Endpoints
 from app.studio.options import RunOptions
 from app.studio.recorder import Recorder
 from app.takes.take import TakeSettings, TakeStatus
-
-if TYPE_CHECKING:  # Qt loads only for the window's step, once the platform is set
-    from PySide6.QtWidgets import QWidget
 
 #: The espeak-ng voice the test says its line with (English, US).
 ESPEAK_VOICE_ID = "e5beac00-0000-4000-8000-00000000e001"
@@ -202,46 +199,13 @@ async def say_and_write(recorder: Recorder, voice: Voice, label: str, encoding: 
 
 def window_step(places: Places) -> str:
     """Build the main window offscreen once, paint it and close it as the app does."""
-    import qasync
-    from PySide6.QtCore import qInstallMessageHandler
-    from PySide6.QtWidgets import QApplication
+    # Imported here: Qt must load only after the offscreen platform is chosen.
+    from app.ui.window_check import WindowCheckFailed, check_window
 
-    from app.resources import resources_dir
-    from app.ui.icons import icon
-    from app.ui.main import build_window
-
-    # The offscreen platform says this on show(); it is Qt's, not a failure.
-    qInstallMessageHandler(_quiet_offscreen)
-    app = QApplication.instance() or QApplication(["voicebooth", "--self-test"])
-    assert isinstance(app, QApplication)
-    if icon("play").isNull():
-        raise SelfTestFailed("the icon font did not load (qtawesome)")
-    # The window's closing hands work to the studio's loop: give it qasync's, as the app does.
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     try:
-        window = build_window(RunOptions(offline=True), places.settings, places.data,
-                              places.cache)
-        painted = first_paint(window)
-        window.resize(1024, 640)
-        window.show()
-        give_up = time.perf_counter() + 10
-        while not painted and time.perf_counter() < give_up:
-            app.processEvents()
-        if not painted:
-            raise SelfTestFailed("the window was shown but never painted")
-        picture = window.grab()
-        if picture.isNull() or picture.width() < 100:
-            raise SelfTestFailed("the window did not paint")
-        window.close()
-        loop.run_until_complete(window.studio.shutdown())
-        window.deleteLater()
-        app.processEvents()
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
-    return (f"{picture.width()}x{picture.height()} on {app.platformName()}, first paint "
-            f"{painted[0]:.2f} s after launch, resources in {resources_dir()}")
+        return check_window(places.settings, places.data, places.cache, seconds_since_launch)
+    except WindowCheckFailed as exc:
+        raise SelfTestFailed(str(exc)) from None
 
 
 def seconds_since_launch() -> float:
@@ -256,28 +220,6 @@ def seconds_since_launch() -> float:
 
 
 _IMPORTED = time.perf_counter()
-
-
-def first_paint(widget: QWidget) -> list[float]:
-    """A list that gets :func:`seconds_since_launch` at the widget's first paint."""
-    from PySide6.QtCore import QEvent, QObject
-
-    painted: list[float] = []
-
-    class Watch(QObject):
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint and not painted:
-                painted.append(seconds_since_launch())
-            return False
-
-    watch = Watch(widget)  # owned by the widget: lives as long as it does
-    widget.installEventFilter(watch)
-    return painted
-
-
-def _quiet_offscreen(kind: object, context: object, message: str) -> None:
-    if "does not support propagateSizeHints" not in message:
-        print(message, file=sys.stderr)
 
 
 def run_self_test(out: TextIO) -> int:
