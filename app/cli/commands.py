@@ -1,19 +1,5 @@
-"""The command line: ``say``, ``batch``, ``voices``, ``lexicon``, ``serve``, ``devices``; the
-window with no command, or with a script (``open FILE``).
-
-Exit codes: 0 done; 1 an output file could not be written; 2 bad usage or bad
-input; 3 key missing or rejected; 4 network, protocol or server error;
-130 interrupted (Ctrl+C); 143 terminated (SIGTERM). Interrupted or terminated,
-``say`` keeps the audio that arrived as ``OUT.partial.wav``. With several
-``--voice``, every voice that can be is written, and the exit code is the first
-failed voice's. ``batch`` exits 4 when any line failed (the others are written).
-
-The options that say where to connect (``--api-key``, ``--base-url``,
-``--api-version``, ``--offline``, ``-v``) are accepted before or after the
-command; where one cannot apply (``devices``, ``serve``) it is refused, never
-ignored: a user who typed ``--base-url`` must not hear the offline voice
-believing it is Cartesia.
-"""
+"""The command line's parser and commands (:func:`app.cli.main` runs them): every
+module here is imported when the command that needs it runs."""
 
 from __future__ import annotations
 
@@ -52,6 +38,7 @@ from .argtypes import at_least_one, positive_seconds
 from .batch_args import add_batch_arguments
 from .lexicon import LOCAL_ACTIONS, add_lexicon_options, add_lexicon_parser
 from .outputs import OutputError, Terminated, UsageError, add_export_arguments
+from .serve_args import add_serve_arguments
 
 EXIT_OK, EXIT_WRITE, EXIT_USAGE, EXIT_KEY, EXIT_NETWORK = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -170,41 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the offline engine as a Cartesia-compatible "
                            "server")
-    serve.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1); any other than "
-                       "loopback needs --api-key, or --insecure")
-    serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    key = serve.add_mutually_exclusive_group()
-    key.add_argument("--api-key", dest="require_key", help="require this key from clients")
-    key.add_argument("--key-from-stdin", action="store_true",
-                     help="require the key given as the first line of standard input (kept "
-                     "off the command line, where other users can read it)")
-    serve.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
-                       help="let web pages from ORIGIN (e.g. https://app.example) use the "
-                       "server; repeatable. Requests from any other page are refused")
-    serve.add_argument("--insecure", action="store_true",
-                       help="listen beyond loopback with no key: anyone who can reach this "
-                       "machine may use the engine")
-    serve.add_argument("--pace", type=float, default=0.0,
-                       help="send audio at this multiple of real time (0: as fast as made)")
-    serve.add_argument("--chunk-ms", type=int, default=40, help="audio per chunk message")
-    serve.add_argument("--max-contexts", type=at_least_one, metavar="N",
-                       help="refuse a context beyond N open at once with Cartesia's "
-                       "concurrency_limited error, as a plan does (Free 2, Pro 3, Startup "
-                       "5, Scale 15); default: no limit")
-    serve.add_argument("--extra-voices", type=int, default=0, metavar="N",
-                       help="also list N generated voices (a library of Cartesia's size)")
-    serve.add_argument("--preload", action="store_true",
-                       help="load the voices' models at start, not on first use")
-    serve.add_argument("--exit-with-parent", action="store_true",
-                       help="stop when the process that started this one ends (the app "
-                       "runs its offline engine this way)")
-    serve.add_argument("--nice", type=int, default=0,
-                       help="lower this process's priority by N (the app uses 10)")
-    serve.add_argument("--data-dir", metavar="FOLDER",
-                       help="keep pronunciation dictionaries in this folder (default: the "
-                       "app's data folder)")
+    add_serve_arguments(serve)
     return parser
 
 
@@ -256,16 +209,7 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
                         stream=stderr, format="%(levelname)s %(name)s: %(message)s")
     options = run_options(args)
     if args.command in (None, "open"):
-        from pathlib import Path
-
-        from app.ui.main import run_gui
-
-        script = Path(args.script) if args.command == "open" else None
-        if script is not None and not script.is_file():
-            print(f"voicebooth: error: {script}: no such file (give a .voicebooth project, "
-                  "or lines in .csv or .jsonl)", file=stderr)
-            return EXIT_USAGE
-        return run_gui(options, script=script)
+        return _window(args, options, stderr)
     try:
         command = _command(args, options, stdin, stdout, stderr)  # imports: before the loop
         return asyncio.run(command())
@@ -310,6 +254,32 @@ _EXIT_CODES: tuple[tuple[Callable[[VoiceboothError], bool], int], ...] = (
 def exit_code(exc: VoiceboothError) -> int:
     """The documented exit code for an error (most specific rule first)."""
     return next((code for applies, code in _EXIT_CODES if applies(exc)), EXIT_USAGE)
+
+
+def _window(args: argparse.Namespace, options: RunOptions, stderr: TextIO) -> int:
+    """The window. Its offline engine starts first, before Qt is imported: the two
+    processes then load side by side, and the window's voices play sooner."""
+    from pathlib import Path
+
+    script = Path(args.script) if args.command == "open" else None
+    if script is not None and not script.is_file():
+        print(f"voicebooth: error: {script}: no such file (give a .voicebooth project, "
+              "or lines in .csv or .jsonl)", file=stderr)
+        return EXIT_USAGE
+    from app.credentials import without_key
+    from app.engine.local import LocalEngine
+
+    made = LocalEngine(environ=without_key(os.environ))
+    engine: LocalEngine | None = made
+    try:
+        made.spawn()
+    except (VoiceboothError, OSError) as exc:
+        # The window starts one when it needs it, and says why if it cannot.
+        logging.getLogger(__name__).warning("%s", exc)
+        engine = None
+    from app.ui.main import run_gui
+
+    return run_gui(options, script=script, engine=engine)
 
 
 def _command(args: argparse.Namespace, options: RunOptions, stdin: TextIO, stdout: TextIO,
