@@ -168,7 +168,9 @@ class LocalEngine:
 
     def _spawn(self) -> str:
         self.spawn()
-        line = self._first_line(START_TIMEOUT)
+        # The window may close (stop() on another thread) while this waits.
+        process = self._process
+        line = self._first_line(process, START_TIMEOUT) if process is not None else ""
         match = re.search(r"listening on (http://\S+)", line)
         if match is None:
             self.stop()
@@ -176,16 +178,21 @@ class LocalEngine:
             raise EngineUnavailable(f"the offline engine did not start ({said})")
         return match.group(1)
 
-    def _first_line(self, timeout: float) -> str:
-        """The child's first line of output, or "" if it says nothing in time."""
-        assert self._process is not None and self._process.stdout is not None
-        out = self._process.stdout
+    @staticmethod
+    def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
+        """The child's first line of output, or "" if it says nothing in time (or is
+        stopped meanwhile: its output is then closed)."""
+        out = process.stdout
+        assert out is not None
         deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(out, selectors.EVENT_READ)
-            while (left := deadline - time.monotonic()) > 0:
-                if selector.select(left):
-                    return out.readline()
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(out, selectors.EVENT_READ)
+                while (left := deadline - time.monotonic()) > 0:
+                    if selector.select(left):
+                        return out.readline()
+        except (ValueError, OSError):  # closed by stop()
+            return ""
         return ""
 
     def stop(self) -> None:
