@@ -71,7 +71,7 @@ vb_venv() {
     # The editable install leaves app/ uncompiled: the first launch would compile ~200
     # modules (window and engine both) before its first paint. compileall skips what is
     # up to date, so this costs a fraction of a second once the code is compiled.
-    "$VB_ROOT/.venv/bin/python" -m compileall -q -j 0 "$VB_ROOT/app" >/dev/null || return 1
+    "$VB_ROOT/.venv/bin/python" -m compileall -q "$VB_ROOT/app" >/dev/null || return 1
     return 0
 }
 
