@@ -25,17 +25,18 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import platformdirs
 
 from app.engine.local import trace
-from app.engine.server import EngineServer, ServerConfig, is_loopback
-from app.engine.synth.registry import DeferredSynthesizers
 from app.errors import VoiceboothError
 
 from .outputs import UsageError
 from .serve_args import add_serve_arguments
+
+if TYPE_CHECKING:
+    from app.engine.synth.registry import DeferredSynthesizers
 
 EXIT_USAGE, EXIT_SERVER, EXIT_INTERRUPTED = 2, 4, 130
 
@@ -70,6 +71,14 @@ def data_dir(args: argparse.Namespace) -> Path:
 
 
 async def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.nice:
+        # First: the app's engine then imports the server at a lower priority than the
+        # window, which is importing Qt beside it.
+        with contextlib.suppress(OSError):
+            os.nice(args.nice)
+    from app.engine.server import EngineServer, ServerConfig, is_loopback
+    from app.engine.synth.registry import DeferredSynthesizers
+
     key: str | None = args.require_key
     if args.key_from_stdin:
         # Blocking: the app writes the line at once, but it is still a read.
@@ -82,9 +91,6 @@ async def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"refusing to listen on {args.host or 'every address'} with no key: anyone who "
             "can reach this machine could use the engine. Give --api-key KEY (clients then "
             "send it), or --insecure if that is really meant")
-    if args.nice:
-        with contextlib.suppress(OSError):
-            os.nice(args.nice)
     synthesizers = DeferredSynthesizers()
     server = EngineServer(synthesizers.synthesizers, ServerConfig(
         api_key=key or None, pace=args.pace, chunk_ms=args.chunk_ms,
