@@ -11,7 +11,8 @@ interleaves runs of another checkout, e.g. the commit before, with this one).
 
 - launch: seconds from just before ``subprocess.Popen`` (the parent's clock, so the
   interpreter's own start counts) to the first paint, and to "Play usable".
-  Median of 5 (``--quick``: 3).
+  Median of 5 (``--quick``: 3). Also, alone in its own process, the engine: from
+  process start to its URL read by ``LocalEngine.start()`` (the child included).
 - memory: RSS and PSS (``/proc/PID/smaps_rollup``) of the window's process plus
   every process under it (the engine), idle after start with Joe loaded (the
   engine's ``--preload``; the sum is read once it has not grown for 3 s), then
@@ -219,12 +220,30 @@ def settled(pid: int, quiet: float = 3.0, timeout: float = 120.0) -> dict[str, t
     raise RuntimeError("the app's memory did not settle")
 
 
-def launch_once(root: Path) -> tuple[float, float]:
+ENGINE_URL = r"""
+import sys, time
+started = float(sys.argv[1])
+from app.engine.local import LocalEngine
+engine = LocalEngine()
+engine.start()
+print(time.time() - started)
+engine.stop()
+"""
+
+
+def launch_once(root: Path) -> tuple[float, float, float]:
+    """Seconds to the first paint and to Play usable, and (alone, in another run) from
+    process start to the engine's URL read by LocalEngine.start()."""
     app = start_app(root)
     try:
-        return app.wait_for("painted"), app.wait_for("ready")
+        painted, ready = app.wait_for("painted"), app.wait_for("ready")
     finally:
         app.stop()
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", ENGINE_URL, f"{time.time():.6f}"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120,
+                          check=True)
+    return painted, ready, float(done.stdout.strip())
 
 
 def memory_once(root: Path) -> tuple[dict[str, tuple[float, float]],
@@ -251,18 +270,17 @@ def roots() -> list[tuple[str, Path]]:
 
 def print_launch() -> None:
     runs = 3 if "--quick" in sys.argv else 5
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in roots()}
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in roots()}
     for _ in range(runs):  # interleaved: the machine's load falls on both alike
         for name, root in roots():
             results[name].append(launch_once(root))
     title = f"launch, process start to (median of {runs}), s"
-    print(f"{title:<46} {'paint':>8} "
-          f"{'play usable':>12}  {'paint range':>14}")
+    print(f"{title:<46} {'paint':>8} {'play usable':>12} {'engine URL':>11} "
+          f"{'paint range':>14}")
     for name, _ in roots():
-        paints = [p for p, _ in results[name]]
-        readies = [r for _, r in results[name]]
+        paints, readies, urls = zip(*results[name], strict=True)
         print(f"{name:<46} {statistics.median(paints):>8.3f} "
-              f"{statistics.median(readies):>12.3f}  "
+              f"{statistics.median(readies):>12.3f} {statistics.median(urls):>11.3f} "
               f"{min(paints):>6.3f}-{max(paints):.3f}")
     print("goal: paint <= 0.8 s, play usable <= 1.5 s")
 
