@@ -86,9 +86,17 @@ def engine_command(serve_args: Sequence[str]) -> list[str]:
     if getattr(sys, "frozen", False):
         return [sys.executable, *serve_args]
     if list(serve_args[:1]) == ["serve"]:
-        # Straight to the server: the rest of the command line is not imported.
-        return [sys.executable, "-c", "import sys; from app.cli.serve import main; "
-                f"sys.exit(main({list(serve_args[1:])!r}))"]
+        # Straight to the server: the rest of the command line is not imported. Its
+        # priority is lowered before any import, so that the window importing Qt beside
+        # it keeps the CPU (os.nice adds up: --nice is not passed on as well).
+        args = list(serve_args[1:])
+        nice = ""
+        if "--nice" in args:
+            at = args.index("--nice")
+            nice = f"os.nice({int(args[at + 1])}); "
+            del args[at:at + 2]
+        return [sys.executable, "-c", f"import os, sys; {nice}from app.cli.serve import main; "
+                f"sys.exit(main({args!r}))"]
     return [sys.executable, "-c", "import sys; from app.cli import main; "
             f"sys.exit(main({list(serve_args)!r}))"]
 
