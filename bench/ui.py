@@ -8,7 +8,12 @@ and the voice picker with a library of Cartesia's size.
 Prints a table; results go in docs/benchmarks.md.
 - launch: a fresh interpreter imports the app, builds the window and shows it
   (median of 5 runs, measured inside the child from its start to the first
-  paint of the window).
+  paint of the window, without the engine). ``--launch-only`` measures what a
+  user waits for instead: from process start, through ``main.py --offline``
+  with its engine, to the first paint and to "Play usable" (bench/launch.py;
+  ``--compare OTHER_ROOT`` interleaves another checkout's runs, ``--quick``).
+- memory (``--memory-only``): the window and its engine, idle with Joe loaded
+  and after one 45-word take (bench/launch.py).
 - paint: full repaints of the waveform at 1280 px for a 10-minute take at 44.1 kHz
   with 1,500 words and 6,000 phonemes: the whole take, zoomed to 30 s (word labels),
   and to 3 s (word and phoneme labels). ``--paint-only`` runs just this.
@@ -247,6 +252,16 @@ def picker_times() -> tuple[list[float], float, list[float], list[float]]:
 
 
 def main() -> None:
+    if "--launch-only" in sys.argv:
+        from bench.launch import print_launch
+
+        print_launch()
+        return
+    if "--memory-only" in sys.argv:
+        from bench.launch import print_memory
+
+        print_memory()
+        return
     if "--picker-only" in sys.argv:
         keys, shown, pages, cpu = picker_times()
         print(f"{'picker, 5,000 voices':<44} {'value':>10}  target")

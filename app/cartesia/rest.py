@@ -14,13 +14,14 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Self
-
-import aiohttp
+from typing import TYPE_CHECKING, Any, Self
 
 from app.cartesia.client import error_from_body
 from app.cartesia.config import ClientConfig
 from app.cartesia.errors import ConnectError, ProtocolError, RateLimited, ServerError
+
+if TYPE_CHECKING:
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ class RestClient:
             self._session = None
 
     def _http(self) -> aiohttp.ClientSession:
+        # Imported on first use: the window lists offline voices without it (24 MB).
+        import aiohttp
+
         if self._session is None:
             timeout = aiohttp.ClientTimeout(total=self.config.timeouts.rest,
                                             connect=self.config.timeouts.connect)
@@ -72,6 +76,7 @@ class RestClient:
     async def _call(self, method: str, path: str, *, params: Sequence[tuple[str, str]] = (),
                     body: object = None) -> Any:
         """The answer's JSON (``None`` for an empty body), or the API's error."""
+        import aiohttp
         url = self.config.http_url(path)
         timeouts = self.config.timeouts
         loop = asyncio.get_running_loop()

@@ -11,8 +11,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
 from app.cartesia.client import error_from_body
 from app.cartesia.errors import CartesiaError, ConnectError, ProtocolError
 from app.cartesia.rest import RestClient
@@ -95,6 +93,8 @@ class VoicesClient(RestClient):
 
     async def preview_clip(self, url: str, limit: int = 20 * 1024 * 1024) -> bytes:
         """The bytes of a voice's ``preview_file_url`` (no key is sent to other hosts)."""
+        import aiohttp  # on first use, as in app.cartesia.rest
+
         headers = self.config.headers() if self.config.same_origin(url) else {}
         try:
             async with aiohttp.ClientSession(

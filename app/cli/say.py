@@ -50,7 +50,7 @@ from app.studio.transport import PlaybackProblem, Transport, TransportEvent
 from app.takes.export import ExportResult, ExportSpec, export_take
 from app.takes.take import AudioAppended, Take, TakeEvent, TakeSettings
 
-from . import exit_code
+from .commands import exit_code
 from .lexicon import user_and_files
 from .outputs import (
     OutputError,

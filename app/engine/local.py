@@ -1,7 +1,11 @@
 """The offline engine for the app: our server on loopback, in a child process.
 
-:meth:`LocalEngine.start` blocks (a process starts and loads Python); the
-window calls it in an executor, never on its loop.
+The window starts the child first thing (:meth:`LocalEngine.spawn`, which does
+not wait), before it imports Qt, so the two processes load side by side;
+:meth:`LocalEngine.start` then waits for the child's URL (it blocks: the window
+calls it in an executor, never on its loop). This module imports neither the
+server nor a synthesizer until one runs in this process: the window lists the
+offline voices from :mod:`app.engine.voice_table`.
 
 The engine is the app's alone: each launch makes a random key
 (:attr:`LocalEngine.key`) that every request must carry. The child reads it from
@@ -24,13 +28,16 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from app.cartesia.voices_types import Voice
-from app.engine.server import ServerConfig, ThreadedServer
 from app.engine.synth.base import Synthesizer
 from app.engine.synth.errors import SynthesizerUnavailable
-from app.engine.synth.registry import default_synthesizers
+from app.engine.synth.registry import default_synthesizers, load_all
+from app.engine.voice_table import table_voices
+
+if TYPE_CHECKING:
+    from app.engine.server import ServerConfig, ThreadedServer
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +55,19 @@ def offline_synthesizers() -> list[Synthesizer]:
 
 
 def offline_voices() -> list[Voice]:
-    """The offline voices, without starting the server or loading any model."""
-    return [voice for synth in offline_synthesizers() for voice in synth.voices()]
+    """The offline voices of the engines installed here, without starting the server,
+    importing a synthesizer or loading any model (the engine lists the same ones)."""
+    return table_voices()
+
+
+#: Set in the environment, the app and its engine say on standard error when each step
+#: of the launch is done (``voicebooth-trace: ...``): ``bench/ui.py`` times them.
+TRACE_ENV: Final = "VOICEBOOTH_LAUNCH_TRACE"
+
+
+def trace(step: str) -> None:
+    if os.environ.get(TRACE_ENV):
+        print(f"voicebooth-trace: {step} {time.time():.4f}", file=sys.stderr, flush=True)
 
 
 #: The child's command line after the program: the engine on a free port, its key on stdin.
@@ -62,10 +80,23 @@ def engine_command(serve_args: Sequence[str]) -> list[str]:
 
     In the PyInstaller bundle ``sys.executable`` is Voicebooth itself, which takes
     no ``-c``: the bundle's own program runs the command. From Python, the
-    interpreter imports the app (the ``voicebooth`` script may not be on PATH).
+    interpreter imports the app (the ``voicebooth`` script may not be on PATH), and
+    ``serve`` goes straight to :mod:`app.cli.serve`.
     """
     if getattr(sys, "frozen", False):
         return [sys.executable, *serve_args]
+    if list(serve_args[:1]) == ["serve"]:
+        # Straight to the server: the rest of the command line is not imported. Its
+        # priority is lowered before any import, so that the window importing Qt beside
+        # it keeps the CPU (os.nice adds up: --nice is not passed on as well).
+        args = list(serve_args[1:])
+        nice = ""
+        if "--nice" in args:
+            at = args.index("--nice")
+            nice = f"os.nice({int(args[at + 1])}); "
+            del args[at:at + 2]
+        return [sys.executable, "-c", f"import os, sys; {nice}from app.cli.serve import main; "
+                f"sys.exit(main({args!r}))"]
     return [sys.executable, "-c", "import sys; from app.cli import main; "
             f"sys.exit(main({list(serve_args)!r}))"]
 
@@ -104,10 +135,34 @@ class LocalEngine:
     def in_process(self) -> bool:
         return self._synthesizers is not None or self._config is not None
 
+    def spawn(self) -> None:
+        """Start the child process now, without waiting for it (nothing in-process)."""
+        if self.in_process or self._process is not None or self.url:
+            return
+        # Piper's onnxruntime uses every core while it synthesizes; the window must
+        # still get the CPU at once when it needs it: the child lowers its own
+        # priority (a preexec_fn would be unsafe with the app's threads running).
+        tracing = bool(self._environ.get(TRACE_ENV))
+        self._process = subprocess.Popen(
+            engine_command(SERVE_ARGS), stdout=subprocess.PIPE,
+            stderr=None if tracing else subprocess.DEVNULL,
+            stdin=subprocess.PIPE, text=True, env=self._environ)
+        assert self._process.stdin is not None
+        try:
+            self._process.stdin.write(self.key + "\n")
+            self._process.stdin.close()
+        except OSError as exc:  # the child died at once
+            self.stop()
+            raise EngineUnavailable(f"the offline engine did not start ({exc})") from None
+
     def start(self) -> str:
+        """The engine's URL, once it listens (blocking: the child is started if
+        :meth:`spawn` was not called, and its first line read)."""
         if self.url:
             return self.url
         if self.in_process:
+            from app.engine.server import ServerConfig, ThreadedServer
+
             synths = self._synthesizers or offline_synthesizers()
             config = replace(self._config or ServerConfig(), api_key=self.key)
             self._server = ThreadedServer(synths, config)
@@ -120,20 +175,10 @@ class LocalEngine:
         return self.url
 
     def _spawn(self) -> str:
-        # Piper's onnxruntime uses every core while it synthesizes; the window must
-        # still get the CPU at once when it needs it: the child lowers its own
-        # priority (a preexec_fn would be unsafe with the app's threads running).
-        self._process = subprocess.Popen(
-            engine_command(SERVE_ARGS), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            stdin=subprocess.PIPE, text=True, env=self._environ)
-        assert self._process.stdin is not None
-        try:
-            self._process.stdin.write(self.key + "\n")
-            self._process.stdin.close()
-        except OSError as exc:  # the child died at once
-            self.stop()
-            raise EngineUnavailable(f"the offline engine did not start ({exc})") from None
-        line = self._first_line(START_TIMEOUT)
+        self.spawn()
+        # The window may close (stop() on another thread) while this waits.
+        process = self._process
+        line = self._first_line(process, START_TIMEOUT) if process is not None else ""
         match = re.search(r"listening on (http://\S+)", line)
         if match is None:
             self.stop()
@@ -141,16 +186,21 @@ class LocalEngine:
             raise EngineUnavailable(f"the offline engine did not start ({said})")
         return match.group(1)
 
-    def _first_line(self, timeout: float) -> str:
-        """The child's first line of output, or "" if it says nothing in time."""
-        assert self._process is not None and self._process.stdout is not None
-        out = self._process.stdout
+    @staticmethod
+    def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
+        """The child's first line of output, or "" if it says nothing in time (or is
+        stopped meanwhile: its output is then closed)."""
+        out = process.stdout
+        assert out is not None
         deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(out, selectors.EVENT_READ)
-            while (left := deadline - time.monotonic()) > 0:
-                if selector.select(left):
-                    return out.readline()
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(out, selectors.EVENT_READ)
+                while (left := deadline - time.monotonic()) > 0:
+                    if selector.select(left):
+                        return out.readline()
+        except (ValueError, OSError):  # closed by stop()
+            return ""
         return ""
 
     def stop(self) -> None:
@@ -172,14 +222,3 @@ class LocalEngine:
             self._process = None
         self.url = ""
 
-
-def load_all(synths: list[Synthesizer]) -> None:
-    """Load every synthesizer's models now; one that fails is logged and skipped."""
-    for synth in synths:
-        load = getattr(synth, "load", None)
-        if load is None:
-            continue
-        try:
-            load()
-        except Exception as exc:  # reported again, clearly, when the voice is used
-            log.warning("offline engine %s did not load: %s", synth.name, exc)

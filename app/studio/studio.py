@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, replace
@@ -116,13 +117,19 @@ class Studio:
     # --- starting ------------------------------------------------------------------
 
     async def start(self) -> None:
-        """The cached library at once, then the sockets, the history, the lexicons and a
-        fresh library."""
+        """The cached library at once, a fresh library (the offline voices need no
+        engine: they are listed at once), the history and the lexicons, while the sockets
+        open; returns once they are open (the offline engine answered)."""
         await self.library.load_cached()
-        await self.connect()
+        if await self.endpoints.online() is not None:
+            # The voices' REST client comes in now, off the loop (a fifth of a second
+            # that would stall it); offline, it never does.
+            await asyncio.get_running_loop().run_in_executor(
+                None, importlib.import_module, "aiohttp")
+        self.library.refresh()
         self.background(self.history.refresh())
         self.background(self._load_lexicons())
-        self.library.refresh()
+        await self.connect()
 
     async def _load_lexicons(self) -> None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -12,13 +13,15 @@ from types import TracebackType
 
 import platformdirs
 import qasync
-from PySide6.QtCore import QSize, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from app.engine.local import TRACE_ENV, LocalEngine, trace
 from app.resources import resource
 from app.settings import APPEARANCE, Settings, default_path
 from app.studio.lexicons import Lexicons
+from app.studio.library import VoicesAdded, VoicesReset
 from app.studio.options import RunOptions
 from app.studio.studio import Studio
 from app.takes.errors import HistoryError
@@ -87,7 +90,8 @@ def install_excepthook(window: MainWindow) -> None:
 
 
 def build_window(options: RunOptions, settings_path: Path | None = None,
-                 data_dir: Path | None = None, cache_dir: Path | None = None) -> MainWindow:
+                 data_dir: Path | None = None, cache_dir: Path | None = None, *,
+                 engine: LocalEngine | None = None) -> MainWindow:
     settings = Settings(settings_path or default_path())
     folder = data_dir or Path(platformdirs.user_data_dir("voicebooth", appauthor=False))
     unavailable = ""
@@ -98,16 +102,42 @@ def build_window(options: RunOptions, settings_path: Path | None = None,
         history, unavailable = None, str(exc)
     studio = Studio(settings, options, history, cache_dir=cache_dir or Path(
         platformdirs.user_cache_dir("voicebooth", appauthor=False)),
-        lexicons=Lexicons(folder))  # the user lexicon beside the history (lexicon.json)
+        # The user lexicon beside the history (lexicon.json).
+        lexicons=Lexicons(folder), engine=engine)
     window = MainWindow(studio)
     if history is None:
         window.banner.show_error(f"The take history is unavailable: {unavailable}.")
     return window
 
 
-async def _run(app: QApplication, options: RunOptions, script: Path | None = None) -> int:
+class LaunchTrace(QObject):
+    """With :data:`~app.engine.local.TRACE_ENV` set, says when the window first paints and
+    first lists voices (``bench/ui.py --launch-only`` times them from the process start)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        window.installEventFilter(self)
+        self._unsubscribe = window.studio.library.events.connect(self._on_library)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self._window.removeEventFilter(self)
+            trace(f"window-painted voices={len(self._window.studio.library.voices)}")
+        return False
+
+    def _on_library(self, event: object) -> None:
+        if isinstance(event, VoicesAdded | VoicesReset) and event.voices:
+            self._unsubscribe()
+            trace(f"window-voices voices={len(event.voices)}")
+
+
+async def _run(app: QApplication, options: RunOptions, script: Path | None = None,
+               engine: LocalEngine | None = None) -> int:
     collector = MainThreadGarbageCollector()
-    window = build_window(options)
+    window = build_window(options, engine=engine)
+    if os.environ.get(TRACE_ENV):
+        LaunchTrace(window)
     apply_appearance(app, window.settings.get(APPEARANCE))  # before the window is shown
     install_excepthook(window)
     window.resize(1360, 860)
@@ -121,6 +151,7 @@ async def _run(app: QApplication, options: RunOptions, script: Path | None = Non
     app.aboutToQuit.connect(close)
     app.lastWindowClosed.connect(close)
     await window.studio.start()
+    trace("window-ready")  # the engine answered: a Play starts a take now
     await window.open_first_script(script)
     await closed
     await window.studio.shutdown()
@@ -129,8 +160,10 @@ async def _run(app: QApplication, options: RunOptions, script: Path | None = Non
     return 0
 
 
-def run_gui(options: RunOptions | None = None, *, script: Path | None = None) -> int:
-    """The window; with ``script``, that script open in it (else the one open last)."""
+def run_gui(options: RunOptions | None = None, *, script: Path | None = None,
+            engine: LocalEngine | None = None) -> int:
+    """The window; with ``script``, that script open in it (else the one open last).
+    ``engine``: the offline engine, already starting (else it starts when needed)."""
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     identify(app)
@@ -138,6 +171,6 @@ def run_gui(options: RunOptions | None = None, *, script: Path | None = None) ->
     # sockets, the sound device and the offline engine's process: _run quits.
     app.setQuitOnLastWindowClosed(False)
     try:
-        return int(qasync.run(_run(app, options or RunOptions(), script)))
+        return int(qasync.run(_run(app, options or RunOptions(), script, engine)))
     except asyncio.CancelledError:
         return 0
