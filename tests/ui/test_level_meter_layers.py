@@ -1,6 +1,7 @@
 """The level meter paints from layers drawn once (issue 14: it repaints at display rate
 while a take plays): every paint must show exactly the pixels of the meter drawn from
-nothing at the same levels, across sizes, and again after the palette changes."""
+nothing at the same levels, across sizes, and again after the palette or the font
+changes."""
 
 from __future__ import annotations
 
@@ -75,4 +76,17 @@ def test_a_new_palette_is_drawn_at_once(qtbot: Any) -> None:
         assert same_pixels(meter)
     finally:
         app.setPalette(old)
+    assert same_pixels(meter)
+
+
+def test_a_new_font_is_drawn_at_once(qtbot: Any) -> None:
+    meter = LevelMeter()
+    qtbot.addWidget(meter)
+    meter.resize(240, meter.sizeHint().height())
+    meter.show()
+    meter.set_level(Level(0.5, 0.2))
+    assert same_pixels(meter)
+    font = meter.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    meter.setFont(font)  # the widget's own: the scale's labels grow
     assert same_pixels(meter)
