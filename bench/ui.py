@@ -17,8 +17,9 @@ Prints a table; results go in docs/benchmarks.md.
   device, the window shown (playhead moving, words highlighted), while a child of
   the bench keeps one core busy (``python -c "while True: pass"``, killed after).
   Each run is a fresh process (its own engine child). ``--stall-only`` runs 10 and
-  prints each run's longest gap, p99 gap and the count of gaps over 16 ms
-  (``--quick``: 3 runs; ``--debug``: asyncio names callbacks over 16 ms).
+  prints each run's longest gap, p99 gap, the count of gaps over 16 ms and the GUI
+  thread's CPU time as a share of one core (``--quick``: 3 runs; ``--debug``:
+  asyncio names callbacks over 16 ms).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui.py --stall-only
 - picker: 5,000 voices (the engine's extra voices, ``serve --extra-voices``) in
@@ -140,9 +141,16 @@ FRAME_MS = 16.0
 
 @dataclass(frozen=True)
 class StallRun:
-    """One take streamed and played: the 1 ms timer's gaps (ms)."""
+    """One take streamed and played: the 1 ms timer's gaps (ms), and the GUI thread's
+    CPU time over the same span (s): what the window costs, whatever the load."""
 
     gaps: list[float]
+    cpu: float
+
+    @property
+    def cpu_share(self) -> float:
+        """The GUI thread's CPU as a share of one core while it streamed and played."""
+        return self.cpu / (sum(self.gaps) / 1000)
 
     @property
     def longest(self) -> float:
@@ -180,6 +188,7 @@ def stall_while_streaming() -> StallRun:
     window.resize(1280, 800)
     window.show()
     gaps: list[float] = []
+    cpu: list[float] = []
 
     async def run() -> None:
         await studio.start()
@@ -189,7 +198,7 @@ def stall_while_streaming() -> StallRun:
         window.editor.revalidate()
         window.play()
         transport = studio.transport
-        last = time.perf_counter()
+        last, start = time.perf_counter(), time.thread_time()
         while transport.take is None or transport.take.status is TakeStatus.STREAMING \
                 or (not transport.holds_current and transport.problem is None) \
                 or transport.playing:
@@ -197,6 +206,7 @@ def stall_while_streaming() -> StallRun:
             now = time.perf_counter()
             gaps.append((now - last) * 1000)
             last = now
+        cpu.append(time.thread_time() - start)
         window.close()
         await studio.shutdown()
 
@@ -211,7 +221,7 @@ def stall_while_streaming() -> StallRun:
     loop.run_until_complete(run())
     loop.close()  # joins qasync's executor threads: Qt aborts on live QThreads at exit
     shutil.rmtree(tmp, ignore_errors=True)
-    return StallRun(gaps)
+    return StallRun(gaps, cpu[0])
 
 
 def stalls_with_busy_core(runs: int) -> list[StallRun]:
@@ -227,8 +237,7 @@ def stalls_with_busy_core(runs: int) -> list[StallRun]:
             if done.returncode != 0:
                 raise RuntimeError(f"stall run failed:\n{done.stderr}")
             sys.stderr.write(done.stderr)
-            gaps = json.loads(done.stdout.strip().splitlines()[-1])
-            out.append(StallRun(gaps))
+            out.append(StallRun(**json.loads(done.stdout.strip().splitlines()[-1])))
         return out
     finally:
         busy.kill()
@@ -238,9 +247,11 @@ def stalls_with_busy_core(runs: int) -> list[StallRun]:
 def print_stalls(runs: int) -> None:
     results = stalls_with_busy_core(runs)
     print(f"loop stalls while a Piper take streams and plays, one core busy ({runs} runs)")
-    print(f"{'run':>4} {'longest ms':>11} {'p99 ms':>8} {'gaps > 16 ms':>13} {'ticks':>7}")
+    print(f"{'run':>4} {'longest ms':>11} {'p99 ms':>8} {'gaps > 16 ms':>13} {'ticks':>7} "
+          f"{'GUI CPU':>8}")
     for n, r in enumerate(results, 1):
-        print(f"{n:>4} {r.longest:>11.1f} {r.p99:>8.2f} {r.over_frame:>13} {len(r.gaps):>7}")
+        print(f"{n:>4} {r.longest:>11.1f} {r.p99:>8.2f} {r.over_frame:>13} {len(r.gaps):>7} "
+              f"{r.cpu_share:>8.0%}")
     met = sum(r.longest <= FRAME_MS for r in results)
     print(f"longest stall <= {FRAME_MS:.0f} ms in {met} of {runs} runs (goal: all)")
 
@@ -335,7 +346,8 @@ def main() -> None:
         print(f"({len(keys)} keystrokes)")
         return
     if "--stall-run" in sys.argv:  # one measurement, in a child of --stall-only
-        print(json.dumps(stall_while_streaming().gaps))
+        measured = stall_while_streaming()
+        print(json.dumps({"gaps": measured.gaps, "cpu": measured.cpu}))
         return
     if "--stall-only" in sys.argv:
         print_stalls(3 if "--quick" in sys.argv else 10)
