@@ -90,7 +90,8 @@ class TransportBar(QWidget):
         self.showing_pause = False
         self._time_text = ""
         self._ab_state: tuple[bool, str] | None = None
-        self._has_take = True  # as the buttons start (enabled): the first tick disables them without a take
+        # As the buttons start (enabled): the first tick disables them without a take.
+        self._has_take = True
         self.tick()
 
     # --- commands -------------------------------------------------------------------
