@@ -138,7 +138,9 @@ class LevelMeter(QWidget):
         # the outline and the scale's labels each time cost 1-2 ms of the GUI thread
         # per frame (translucent fills, text). Drawn once into three layers (nothing
         # lit, the peak bar lit across the whole width, the RMS bar lit too), a paint
-        # copies each bar's lit part from its layer: the same pixels as draw().
+        # copies each bar's lit part from its layer: the same pixels as draw() (the
+        # RMS bar's layer has the peak lit under it: the RMS never exceeds the peak,
+        # as both rise to a reading and fall at one rate).
         layers = self._current_layers()
         painter = QPainter(self)
         painter.drawPixmap(0, 0, layers.unlit)
