@@ -93,8 +93,8 @@ class TakeView(QSplitter):
         return True
 
     def tick(self) -> None:
-        self.bar.tick()
-        frame = self.transport.playhead()
+        frame = self.transport.playhead()  # one clock reading for everything drawn
+        self.bar.show_state(frame)
         if frame is None:
             return
         self.waveform.set_playhead(int(frame))

@@ -90,6 +90,8 @@ class TransportBar(QWidget):
         self.showing_pause = False
         self._time_text = ""
         self._ab_state: tuple[bool, str] | None = None
+        # As the buttons start (enabled): the first tick disables them without a take.
+        self._has_take = True
         self.tick()
 
     # --- commands -------------------------------------------------------------------
@@ -138,7 +140,12 @@ class TransportBar(QWidget):
     # --- drawing the state -------------------------------------------------------------
 
     def tick(self) -> None:
-        """Redraw from the transport (display rate): only what changed is set."""
+        """Redraw from the transport: only what changed is set."""
+        self.show_state(self.transport.playhead())
+
+    def show_state(self, frame: float | None) -> None:
+        """Redraw from the transport with the playhead ``frame`` just read (the take view
+        reads the clock once per display tick for the waveform, the words and this)."""
         transport = self.transport
         playing = transport.playing
         if playing != self.showing_pause:
@@ -147,7 +154,6 @@ class TransportBar(QWidget):
             self.play_button.setToolTip("Pause (Space)" if playing else "Play (Space)")
             self.play_button.setAccessibleName("Pause" if playing else "Play")
         take = transport.take
-        frame = transport.playhead()
         position = frame / take.sample_rate if take is not None and frame is not None else 0.0
         total = take.duration if take is not None else 0.0
         text = f"{format_time(min(position, total))} / {format_time(total)}"
@@ -166,8 +172,10 @@ class TransportBar(QWidget):
             self.ab_button.setToolTip(
                 f"Playing {side}: switch to {'A' if side == 'B' else 'B'} at the same word "
                 "(Ctrl+B)" if armed else AB_HOW)
-        for button in (self.play_button, self.stop_button, self.export_button):
-            button.setEnabled(take is not None)
+        if (take is not None) != self._has_take:
+            self._has_take = take is not None
+            for button in (self.play_button, self.stop_button, self.export_button):
+                button.setEnabled(self._has_take)
 
 
 def _tool(glyph: QIcon, tip: str, size: int) -> QToolButton:
