@@ -24,10 +24,10 @@ import io
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -432,17 +432,64 @@ async def _offline_voices() -> list[Voice]:
 
 
 def _read_cache(path: Path) -> list[Voice]:
+    """The cached list, or none when there is no cache or it cannot be read.
+
+    Runs on a worker thread, which holds the GIL while it parses: one
+    ``json.loads`` of 5,000 voices held it for 40-200 ms at once, a stall of the
+    window's loop. Each voice is parsed on its own, so the loop's thread gets the
+    GIL back within the interpreter's switch interval."""
     try:
-        data = json.loads(path.read_text("utf-8"))
-        return [Voice.from_json(item) for item in data]
-    except (OSError, ValueError, KeyError, TypeError):
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        log.warning("the voice cache %s cannot be read; ignored: %s", path, exc)
+        return []
+    try:
+        return [Voice.from_json(item) for item in _json_items(text)]
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("the voice cache %s is corrupt; ignored: %s", path, exc)
         return []
 
 
+def _json_items(text: str) -> Iterator[dict[str, Any]]:
+    """The objects of a JSON list, decoded one at a time (see :func:`_read_cache`)."""
+    decoder = json.JSONDecoder()
+    pos = _skip_space(text, 0)
+    if text[pos:pos + 1] != "[":
+        raise ValueError("not a JSON list")
+    pos = _skip_space(text, pos + 1)
+    closed = text[pos:pos + 1] == "]"
+    while not closed:
+        item, pos = decoder.raw_decode(text, pos)
+        if not isinstance(item, dict):
+            raise TypeError(f"a {type(item).__name__} where a voice was expected")
+        yield item
+        pos = _skip_space(text, pos)
+        mark = text[pos:pos + 1]
+        if mark not in (",", "]"):
+            raise ValueError(f"',' or ']' expected at character {pos}")
+        closed = mark == "]"
+        pos = _skip_space(text, pos + 1) if not closed else pos
+    if _skip_space(text, pos + 1) != len(text):
+        raise ValueError(f"extra data after the list at character {pos + 1}")
+
+
+def _skip_space(text: str, pos: int) -> int:
+    match = _JSON_SPACE.match(text, pos)
+    return match.end() if match else pos
+
+
+_JSON_SPACE: Final = re.compile(r"[ \t\n\r]*")
+
+
 def _write_cache(path: Path, voices: Sequence[Voice]) -> None:
+    # One voice per json.dumps, for the GIL as in _read_cache (one call for 5,000
+    # voices held it ~90 ms); the file is the same JSON list.
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes(path, json.dumps([v.to_json(with_preview=True) for v in voices]).encode())
+        text = "[" + ",\n".join(json.dumps(v.to_json(with_preview=True)) for v in voices) + "]"
+        write_bytes(path, text.encode())
     except (OSError, WriteError) as exc:
         log.info("voice cache not written: %s", exc)
 
