@@ -3,9 +3,11 @@
 The last full list is cached per server (the file name is a hash of the base
 URL, stable across runs), so the next start shows the library at once and
 refreshes it in the background. Loading reads and writes the cache off the
-loop. Favourites, recent voices and pasted voices are settings. Whether a voice
-speaks a language is one rule (:meth:`Voice.speaks`) for the filters, the
-warnings and ``voices --language``.
+loop, a voice at a time (so the worker thread lets the loop's thread have the
+GIL); a cache that cannot be read is ignored and logged. Favourites, recent
+voices and pasted voices are settings. Whether a voice speaks a language is
+one rule (:meth:`Voice.speaks`) for the filters, the warnings and
+``voices --language``.
 
 A voice id pasted from Cartesia's site or a colleague is looked up with
 ``GET /voices/{id}`` (:meth:`VoiceLibrary.paste`) and kept, with what the server

@@ -5,7 +5,10 @@ each voice has its search text made once (name, description, gender, accent,
 language name and code, locales, id), and a keystroke walks a list of
 precomputed strings into a list of row numbers, then resets the table once;
 no per-row Python callback from Qt, no re-sort (the order is kept sorted and
-only changes when the sort or the groups do). Search words match the starts
+only changes when the sort or the groups do; a page of a load is merged in). A
+backspace finds its text's rows among the searches kept, and a long list new
+to the picker (the cached library at start) is shown 250 voices per turn of the
+event loop, so no step of it stalls the window. Search words match the starts
 of words, in any order ("brit fem" finds a British feminine voice, and "male"
 does not find "female").
 
