@@ -320,7 +320,8 @@ srv.stop()
 """
 
 
-#: When the app's cycle collector ran (start, end: perf_counter), to tell its stalls apart.
+#: When the app's collector ran a full collection (start, end: perf_counter), to tell
+#: its stalls apart.
 COLLECTIONS: list[tuple[float, float]] = []
 
 
@@ -378,9 +379,9 @@ def picker_load_stalls(runs: int = 3) -> list[dict[str, float]]:
         done = True
         await ticking
         ends = list(itertools.accumulate(gaps, initial=t0))
-        # Gaps with no run of the collector over 5 ms in them: the picker's own.
+        # Gaps with no full collection in them: the picker's own.
         own = [g for g, a, b in zip(gaps, ends, ends[1:], strict=False)
-               if not any(a <= s and e <= b and e - s > 0.005 for s, e in COLLECTIONS)]
+               if not any(a <= s and e <= b for s, e in COLLECTIONS)]
         return {"max": max(gaps) * 1000, "own": max(own, default=0.0) * 1000,
                 "over 16": sum(g > 0.016 for g in gaps),
                 "cpu": max(cpu) * 1000, "ms": took * 1000}
@@ -462,9 +463,10 @@ def print_picker(quick: bool = False) -> None:
     class TimedCollector(MainThreadGarbageCollector):
         @staticmethod
         def collect() -> None:
-            start = time.perf_counter()
+            start, generations = time.perf_counter(), gc.get_count()[1]
             MainThreadGarbageCollector.collect()
-            COLLECTIONS.append((start, time.perf_counter()))
+            if gc.get_count()[1] < generations:  # a full one, not the one a second
+                COLLECTIONS.append((start, time.perf_counter()))
 
     collector = TimedCollector()
     try:
