@@ -439,9 +439,9 @@ def _read_cache(path: Path) -> list[Voice]:
     """The cached list, or none when there is no cache or it cannot be read.
 
     Runs on a worker thread, which holds the GIL while it parses: one
-    ``json.loads`` of 5,000 voices held it for 40-200 ms at once, a stall of the
-    window's loop. Each voice is parsed on its own, so the loop's thread gets the
-    GIL back within the interpreter's switch interval."""
+    ``json.loads`` of 5,000 voices (2.5 MB) held it for ~40 ms at once, more on a
+    busy machine, a stall of the window's loop. Each voice is parsed on its own,
+    and the GIL let go every few (:func:`_giving_way`)."""
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
@@ -454,6 +454,10 @@ def _read_cache(path: Path) -> list[Voice]:
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("the voice cache %s is corrupt; ignored: %s", path, exc)
         return []
+
+
+#: The white space JSON allows between values.
+_JSON_SPACE: Final = re.compile(r"[ \t\n\r]*")
 
 
 def _json_items(text: str) -> Iterator[dict[str, Any]]:
@@ -484,16 +488,14 @@ def _skip_space(text: str, pos: int) -> int:
     return match.end() if match else pos
 
 
-_JSON_SPACE: Final = re.compile(r"[ \t\n\r]*")
-
-
 def _giving_way(items: Iterable[T], every: int = 20) -> Iterator[T]:
     """``items``, with the GIL let go after every few (a worker thread's loop).
 
     The interpreter hands a busy thread's GIL to a waiting one only after its
     switch interval (5 ms), and the GUI thread waits for it at every call from Qt
-    into Python (each cell a table paints): a repaint during a cache write took
-    three times as long. Letting go every ~0.2 ms of work keeps each wait short."""
+    into Python (each cell a table paints): on a busy machine a repaint took 3.4
+    times as long while a cache was written and read without this, 2.4 times with
+    it. Letting go every ~0.2 ms of work keeps each wait short."""
     for n, item in enumerate(items, 1):
         yield item
         if n % every == 0:

@@ -82,7 +82,7 @@ STAR, NAME, LANGUAGE, GENDER, SOURCE = range(5)
 #: The least width Name keeps before Gender, then Language, are hidden to make room.
 NAME_ROOM: Final = 150
 #: How many voices new to the picker are made searchable per turn of the event loop
-#: (~5 ms of work for 250 voices on our machines).
+#: (~10 ms of work for 250 voices on a busy machine, then the rows' reset and repaint).
 BATCH: Final = 250
 #: Group headings, in the order the groups are shown; the last holds every other voice.
 GROUPS: Final = ("Pasted", "Favourites", "Recent", "All voices")
