@@ -5,7 +5,10 @@ each voice has its search text made once (name, description, gender, accent,
 language name and code, locales, id), and a keystroke walks a list of
 precomputed strings into a list of row numbers, then resets the table once;
 no per-row Python callback from Qt, no re-sort (the order is kept sorted and
-only changes when the sort or the groups do). Search words match the starts
+only changes when the sort or the groups do; a page of a load is merged in). A
+backspace finds its text's rows among the searches kept, and a long list new
+to the picker (the cached library at start) is shown 250 voices per turn of the
+event loop, so no step of it stalls the window. Search words match the starts
 of words, in any order ("brit fem" finds a British feminine voice, and "male"
 does not find "female").
 
@@ -16,6 +19,7 @@ The Source column appears only when the list mixes sources.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
@@ -28,6 +32,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QStaticText
@@ -76,10 +81,15 @@ COLUMNS: Final = ("★", "Name", "Language", "Gender", "Source")
 STAR, NAME, LANGUAGE, GENDER, SOURCE = range(5)
 #: The least width Name keeps before Gender, then Language, are hidden to make room.
 NAME_ROOM: Final = 150
+#: How many voices new to the picker are made searchable per turn of the event loop
+#: (~10 ms of work for 250 voices on a busy machine, then the rows' reset and repaint).
+BATCH: Final = 250
 #: Group headings, in the order the groups are shown; the last holds every other voice.
 GROUPS: Final = ("Pasted", "Favourites", "Recent", "All voices")
 PASTED, FAVOURITE, RECENT, REST = range(4)
 _WORD_BREAKS: Final = re.compile(r"[\W_]+")
+#: How many search texts' results are kept (a few MB at most at 5,000 voices).
+_SEARCHES_KEPT: Final = 64
 #: Roles as plain ints: comparing with the enum members costs more, for every cell.
 _DISPLAY: Final = int(Qt.ItemDataRole.DisplayRole.value)
 _USER: Final = int(Qt.ItemDataRole.UserRole.value)
@@ -154,31 +164,67 @@ class VoiceTableModel(QObject):
         self.languages: list[frozenset[str]] = []
         #: What each column shows, made once per voice (painting asks for it often).
         self.labels: list[tuple[str, str, str, str, str]] = []
+        #: Each voice's name and language label, casefolded once for the sort.
+        self.names: list[str] = []
+        self.language_keys: list[str] = []
+        #: The language codes and the sources of all voices, kept as voices come in:
+        #: a page of 100 no longer walks all 5,000 voices to find them.
+        self.language_codes: set[str] = set()
+        self.source_names: set[str] = set()
         self.favourites: set[str] = set()
         self.recent: tuple[str, ...] = ()
         self.pasted: tuple[str, ...] = ()
+        #: Changes with every change but voices added at the end: the rows' sort and
+        #: groups made for the same revision only need the new voices merged in.
+        self.revision = 0
         self._index: dict[str, int] = {}
 
-    def set_voices(self, voices: Sequence[Voice]) -> None:
-        # The list a load ends with is mostly the voices its pages brought: their
-        # search text is kept, not made again.
+    def set_voices(self, voices: Sequence[Voice], budget: int | None = None) -> list[Voice]:
+        """The list replaced by ``voices``; with a ``budget``, at most that many voices
+        new to the model are made searchable now, and the voices from the first one
+        over it on are returned (for :meth:`add_voices`, a batch at a time)."""
+        count = len(self.voices)
+        if len(voices) >= count and all(map(operator.is_, self.voices, voices[:count])):
+            # What a load ends with: the voices its pages brought, in their order (and
+            # maybe pasted ones after them): nothing to make again, at most an append.
+            tail = list(voices[count:])
+            cut = len(tail) if budget is None else budget
+            if self._append(tail[:cut]):
+                self.changed.emit()
+            return tail[cut:]
+        # Otherwise the list is mostly voices known already: what was made for them is
+        # kept, not made again.
         known = {v.id: (v, i) for i, v in enumerate(self.voices)}
-        search, languages, labels = self.search, self.languages, self.labels
+        old = (self.search, self.languages, self.labels, self.names, self.language_keys)
         self.voices, self.search, self.languages, self.labels = [], [], [], []
+        self.names, self.language_keys = [], []
+        self.language_codes, self.source_names = set(), set()
         self._index = {}
-        for voice in voices:
+        self.revision += 1
+        rest: list[Voice] = []
+        made = 0
+        for n, voice in enumerate(voices):
             if voice.id in self._index:
                 continue
             before = known.get(voice.id)
-            if before is not None and before[0] == voice:
+            if before is not None and (before[0] is voice or before[0] == voice):
+                i = before[1]
                 self._index[voice.id] = len(self.voices)
                 self.voices.append(voice)
-                self.search.append(search[before[1]])
-                self.languages.append(languages[before[1]])
-                self.labels.append(labels[before[1]])
+                self.search.append(old[0][i])
+                self.languages.append(old[1][i])
+                self.labels.append(old[2][i])
+                self.names.append(old[3][i])
+                self.language_keys.append(old[4][i])
+                self._note(voice, old[2][i])
+            elif budget is not None and made >= budget:
+                rest = list(voices[n:])
+                break
             else:
                 self._append([voice])
+                made += 1
         self.changed.emit()
+        return rest
 
     def add_voices(self, voices: Sequence[Voice]) -> None:
         if self._append(voices):
@@ -194,13 +240,23 @@ class VoiceTableModel(QObject):
             languages = voice.languages
             self.search.append(search_text(voice, languages))
             self.languages.append(languages)
-            self.labels.append(("", voice.name, language_label(voice.language),
-                                gender_label(voice.gender), source_label(voice)))
+            labels = ("", voice.name, language_label(voice.language),
+                      gender_label(voice.gender), source_label(voice))
+            self.labels.append(labels)
+            self.names.append(voice.name.casefold())
+            self.language_keys.append(labels[LANGUAGE].casefold())
+            self._note(voice, labels)
             added = True
         return added
 
+    def _note(self, voice: Voice, labels: tuple[str, str, str, str, str]) -> None:
+        if voice.language:
+            self.language_codes.add(voice.language)
+        self.source_names.add(labels[SOURCE])
+
     def set_favourites(self, ids: Iterable[str]) -> None:
         self.favourites = set(ids)
+        self.revision += 1
         self.changed.emit()
 
     def set_groups(self, *, recent: Sequence[str] | None = None,
@@ -209,6 +265,7 @@ class VoiceTableModel(QObject):
             self.recent = tuple(recent)
         if pasted is not None:
             self.pasted = tuple(pasted)
+        self.revision += 1
         self.changed.emit()
 
     def group_of(self, index: int) -> int:
@@ -227,7 +284,7 @@ class VoiceTableModel(QObject):
         return self._index.get(voice_id)
 
     def sources(self) -> set[str]:
-        return {source_label(v) for v in self.voices}
+        return self.source_names
 
 
 class VoiceRows(QAbstractTableModel):
@@ -250,6 +307,8 @@ class VoiceRows(QAbstractTableModel):
         self.sort_column = NAME
         self.sort_order = Qt.SortOrder.AscendingOrder
         self._sorted: list[int] = []
+        #: The model's revision, the column and the order ``_sorted`` was made for.
+        self._sorted_for: tuple[int, int, Qt.SortOrder] | None = None
         self._row_of: dict[int, int] | None = None
         self.voices_shown = 0
         #: Each voice's group, or ``None`` when no voice is in a group of its own.
@@ -257,8 +316,11 @@ class VoiceRows(QAbstractTableModel):
         #: Changes with the voices, their groups and the sort: the last filtering's
         #: result is then no base for the next.
         self._generation = 0
-        #: (filters but the text, the search text, the voices it let through).
-        self._last: tuple[tuple[Any, ...], str, list[int]] | None = None
+        #: What each search text let through, for the filters but the text in
+        #: ``_memo_key``: typing narrows the longest earlier search it extends, and a
+        #: backspace finds its text's result here instead of searching again.
+        self._memo_key: tuple[Any, ...] | None = None
+        self._memo: dict[str, list[int]] = {}
         self._heading = QFont()
         self._heading.setBold(True)
         voices.changed.connect(self._voices_changed)
@@ -334,61 +396,73 @@ class VoiceRows(QAbstractTableModel):
 
     def _voices_changed(self) -> None:
         model = self.source
+        count = len(model.voices)
+        # Only voices added at the end since the last sort (a page of a load, a batch):
+        # the sort and the groups take them in instead of being made again.
+        appended = self._sorted_for is not None and self._sorted_for[0] == model.revision
         special = bool(model.pasted or model.favourites or model.recent)
-        self._ranks = [model.group_of(i) for i in range(len(model.voices))] if special \
-            else None
-        self._sort()
+        if not special:
+            self._ranks = None
+        elif appended and self._ranks is not None:
+            self._ranks.extend(model.group_of(i) for i in range(len(self._ranks), count))
+        else:
+            self._ranks = [model.group_of(i) for i in range(count)]
+        self._sort(appended=appended)
         self.refilter()
 
-    def _sort(self) -> None:
-        voices = self.source.voices
+    def _sort(self, *, appended: bool = False) -> None:
+        # Keys made once per voice (VoiceTableModel): a page of 100 re-sorts 5,000
+        # voices, which cost ~30 ms when each key casefolded and labelled again.
+        model = self.source
+        voices, names, labels = model.voices, model.names, model.labels
+        language_keys, favourites = model.language_keys, model.favourites
         keys: list[Callable[[int], Any]] = [
-            lambda i: voices[i].id in self.source.favourites,
-            lambda i: voices[i].name.casefold(),
-            lambda i: (language_label(voices[i].language).casefold(),
-                       voices[i].name.casefold()),
-            lambda i: (gender_label(voices[i].gender), voices[i].name.casefold()),
-            lambda i: (source_label(voices[i]), voices[i].name.casefold()),
+            lambda i: voices[i].id in favourites,
+            names.__getitem__,
+            lambda i: (language_keys[i], names[i]),
+            lambda i: (labels[i][GENDER], names[i]),
+            lambda i: (labels[i][SOURCE], names[i]),
         ]
-        self._sorted = sorted(range(len(voices)), key=keys[self.sort_column],
+        made_for = (model.revision, self.sort_column, self.sort_order)
+        order: Iterable[int] = range(len(voices))
+        if appended and self._sorted_for == made_for:
+            # The sorted run and the new voices after it, in the order of the model:
+            # the same result as sorting all (the sort is stable, the new ones come
+            # last), in about one comparison per voice.
+            order = self._sorted + list(range(len(self._sorted), len(voices)))
+        self._sorted = sorted(order, key=keys[self.sort_column],
                               reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
+        self._sorted_for = made_for
         self._generation += 1
 
     def refilter(self) -> None:
         """Make the rows again: a few passes over lists, one reset of the table.
 
-        Typing narrows: when the new search text extends the last one (and nothing
-        else changed), only the voices the last one let through are searched.
+        Typing narrows: when the new search text extends an earlier one (and nothing
+        else changed), only the voices that one let through are searched; a
+        backspace goes back to a text already searched.
         """
         model = self.source
         voices = model.voices
-        text = " ".join(search_words(self.text))
+        words = search_words(self.text)
+        text = " ".join(words)
         others = (self.language, self.gender, self.owner, self.source_filter,
                   self.favourites_only, len(voices), self._generation)
-        last = self._last
-        if last is not None and last[0] == others and text.startswith(last[1]):
-            found = last[2]
-        else:
-            found = self._sorted
-            language, gender, owner = self.language, self.gender, self.owner
-            if language:
-                languages = model.languages
-                found = [i for i in found if language in languages[i]]
-            if gender:
-                found = [i for i in found if voices[i].gender == gender]
-            if owner:
-                mine = owner == "mine"
-                found = [i for i in found if voices[i].is_owner == mine]
-            if self.source_filter:
-                offline = self.source_filter == "offline"
-                found = [i for i in found if voices[i].offline == offline]
-            if self.favourites_only:
-                favourites = model.favourites
-                found = [i for i in found if voices[i].id in favourites]
-        search = model.search
-        for word in search_words(self.text):
-            found = [i for i in found if word in search[i]]
-        self._last = (others, text, found)
+        if self._memo_key != others:
+            self._memo_key = others
+            self._memo = {"": self._filtered()}
+        memo = self._memo
+        found = memo.get(text)
+        if found is None:
+            # The longest earlier search this one extends (the unsearched list at
+            # least): what it let through is all this one can.
+            found = memo[max((t for t in memo if text.startswith(t)), key=len)]
+            search = model.search
+            for word in words:
+                found = [i for i in found if word in search[i]]
+            if len(memo) >= _SEARCHES_KEPT:
+                self._memo = memo = {"": memo[""]}
+            memo[text] = found
         rows: list[int] = found
         ranks = self._ranks
         if ranks is not None:
@@ -404,6 +478,28 @@ class VoiceRows(QAbstractTableModel):
         self.voices_shown = len(found)
         self._row_of = None
         self.endResetModel()
+
+    def _filtered(self) -> list[int]:
+        """The sorted voices the filters other than the search text let through."""
+        model = self.source
+        voices = model.voices
+        found = self._sorted
+        language, gender, owner = self.language, self.gender, self.owner
+        if language:
+            languages = model.languages
+            found = [i for i in found if language in languages[i]]
+        if gender:
+            found = [i for i in found if voices[i].gender == gender]
+        if owner:
+            mine = owner == "mine"
+            found = [i for i in found if voices[i].is_owner == mine]
+        if self.source_filter:
+            offline = self.source_filter == "offline"
+            found = [i for i in found if voices[i].offline == offline]
+        if self.favourites_only:
+            favourites = model.favourites
+            found = [i for i in found if voices[i].id in favourites]
+        return found
 
     def headings(self) -> list[int]:
         return [row for row, item in enumerate(self.rows) if item < 0]
@@ -500,6 +596,14 @@ class VoicePicker(QWidget):
         self._filtering = False
         self._chosen: Voice | None = None
         self._wanted_id: str | None = None
+        #: Voices given to the picker and not yet shown (see set_voices), and the first
+        #: choice of a voice while it waits for them (True once made).
+        self._queued: list[Voice] = []
+        self._choose: Callable[[], bool] | None = None
+        self._batches = QTimer(self)
+        self._batches.setSingleShot(True)
+        self._batches.setInterval(0)
+        self._batches.timeout.connect(self._next_batch)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, description, language, accent… "
                                        "or paste a voice id (Ctrl+K)")
@@ -643,7 +747,8 @@ class VoicePicker(QWidget):
         """Fixed columns as wide as their longest label, so Name gets the rest."""
         metrics = self.table.fontMetrics()
         pad = 12  # the cell's text margins, as for Name
-        languages = {language_label(v.language) for v in self.model.voices} or {"English (en)"}
+        languages = ({language_label(c) for c in self.model.language_codes}
+                     or {"English (en)"})
         widths = {STAR: 26,
                   LANGUAGE: max(metrics.horizontalAdvance(t) for t in
                                 languages | {COLUMNS[LANGUAGE]}) + pad,
@@ -711,16 +816,38 @@ class VoicePicker(QWidget):
     # --- contents ------------------------------------------------------------------
 
     def set_voices(self, voices: list[Voice]) -> None:
-        self.model.set_voices(voices)
+        """Show ``voices`` instead of the list shown. A long list new to the picker (the
+        cached library at start) is shown in batches, one per turn of the event loop:
+        making 5,000 voices searchable at once stalled the window for 0.2-0.5 s."""
+        self._queued = self.model.set_voices(voices, budget=BATCH)
         self._languages()
+        if self._queued:
+            self._batches.start()
+        else:
+            self._batches.stop()
 
     def add_voices(self, voices: list[Voice]) -> None:
+        if self._queued:  # after the batches still to come, in the order they came
+            self._queued.extend(voices)
+            return
         self.model.add_voices(voices)
         self._languages()
 
+    def _next_batch(self) -> None:
+        batch, self._queued = self._queued[:BATCH], self._queued[BATCH:]
+        self.model.add_voices(batch)
+        self._languages()
+        if self._queued:
+            self._batches.start()
+        self._choose_now()
+
+    def showing(self) -> bool:
+        """Whether voices given to the picker are still waiting for their batch."""
+        return bool(self._queued)
+
     def _languages(self) -> None:
         have = {self.language.itemData(i) for i in range(self.language.count())}
-        new = {v.language for v in self.model.voices if v.language} - have
+        new = self.model.language_codes - have
         if not new:
             return
         current = self.language.currentData()
@@ -839,10 +966,25 @@ class VoicePicker(QWidget):
             self._pasted(event)
         elif isinstance(event, LookupFailed):
             self._say(event.message, error=True)
-        if isinstance(event, VoicesReset | VoicesAdded) and self.selected_voice() is None \
-                and self._chosen is None \
-                and not any(self.select(i) for i in library.preferred_ids()):
-            self.select_first()
+        if isinstance(event, VoicesReset | VoicesAdded):
+            self._choose = lambda: self._first_choice(library)
+            self._choose_now()
+
+    def _choose_now(self) -> None:
+        if self._choose is not None and self._choose():
+            self._choose = None
+
+    def _first_choice(self, library: VoiceLibrary) -> bool:
+        """Nothing chosen yet: the last session's voice (or the default one) as soon as
+        it is shown, else the first voice once all are; ``True`` once settled."""
+        if self.selected_voice() is not None or self._chosen is not None:
+            return True
+        if any(self.select(i) for i in library.preferred_ids()):
+            return True
+        if self._queued:
+            return False  # it may be in a batch still to come
+        self.select_first()
+        return True
 
     def _pasted(self, event: VoicePasted) -> None:
         self.model.add_voices([event.voice])
