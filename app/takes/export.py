@@ -3,7 +3,7 @@
 The chain, in order: selection → trim (leading and trailing silence, keeping
 ``pad_ms``) → fades (equal-power: a quarter sine, which sounds even where a
 linear ramp seems to drop at the end) → sample rate (our polyphase
-:func:`~app.audio.resample.resample`) → loudness (pyloudnorm's BS.1770-4
+:func:`~app.audio.resample.resample`) → loudness (BS.1770-4
 integrated loudness; gain to the target, lowered when the true peak would pass
 the ceiling; or, with ``limiter``, the gain to the target and a look-ahead
 true-peak limiter for the few peaks above the ceiling — never a clipper) →
@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.atomic import AtomicFile, TargetExists, WriteError
-from app.audio.loudness import MIN_SECONDS, Loudness, measure
+from app.audio.loudness import MIN_SECONDS, Loudness, integrated_loudness, measure
 from app.audio.resample import resample
 from app.audio.truepeak import limiter_gain, true_peak_db, true_peak_linear
 from app.audio.wav import write_wav
@@ -505,9 +505,7 @@ def loudness_of(data: npt.NDArray[np.float32], rate: int) -> Loudness | None:
         return measure(data[:, 0], rate)
     if len(data) < int(MIN_SECONDS * rate) or not np.any(data):
         return None
-    import pyloudnorm
-
-    lufs = float(pyloudnorm.Meter(rate).integrated_loudness(data.astype(np.float64)))
+    lufs = integrated_loudness(data, rate)
     if not math.isfinite(lufs):
         return None
     return Loudness(lufs=lufs, peak_dbfs=20.0 * math.log10(float(np.max(np.abs(data)))))
