@@ -75,29 +75,21 @@ class Peaks:
         start_sample = self.n_samples - len(self._tail)
         data = np.concatenate([self._tail, x]) if len(self._tail) else x
         first_bin = start_sample // self.base
-        n_bins = -(-len(data) // self.base)
-        padded = np.empty(n_bins * self.base, dtype=np.float32)
-        padded[:len(data)] = data
-        padded[len(data):] = data[-1]  # a partial bin's extremes come from real samples
-        blocks = padded.reshape(n_bins, self.base)
-        self._levels[0].set(first_bin, blocks.min(axis=1), blocks.max(axis=1))
+        starts = np.arange(0, len(data), self.base)  # reduceat: a partial bin reduces alone
+        self._levels[0].set(first_bin, np.minimum.reduceat(data, starts),
+                            np.maximum.reduceat(data, starts))
         whole = len(data) // self.base * self.base
         self._tail = data[whole:].copy()
         # Rebuild the touched bins of every level above from the one below.
-        lo = first_bin
+        # reduceat over every ``fanout``-th bin also reduces the partial group at the end.
+        lo, fanout = first_bin, self.fanout
         for below, level in zip(self._levels, self._levels[1:], strict=False):
-            lo //= self.fanout
+            lo //= fanout
             count = below.count
-            hi = -(-count // self.fanout)
-            span = count - lo * self.fanout
-            pad = (hi - lo) * self.fanout - span
-            mins = below.mins.read(lo * self.fanout, count)
-            maxs = below.maxs.read(lo * self.fanout, count)
-            if pad:
-                mins = np.concatenate([mins, np.full(pad, mins[-1], np.float32)])
-                maxs = np.concatenate([maxs, np.full(pad, maxs[-1], np.float32)])
-            level.set(lo, mins.reshape(-1, self.fanout).min(axis=1),
-                      maxs.reshape(-1, self.fanout).max(axis=1))
+            mins = below.mins.read(lo * fanout, count)
+            maxs = below.maxs.read(lo * fanout, count)
+            groups = np.arange(0, len(mins), fanout)
+            level.set(lo, np.minimum.reduceat(mins, groups), np.maximum.reduceat(maxs, groups))
         self.n_samples += len(x)  # last: a reader never asks for bins not built yet
 
     def query(self, start: int, end: int, n_pixels: int,
