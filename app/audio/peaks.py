@@ -190,8 +190,11 @@ class Peaks:
         total = 2 * sum(counts) + tail
         if size != offset + 4 * total or not counts:
             raise AudioError(f"the peaks file {path} is truncated or damaged")
-        values: Float32Array = np.memmap(path, dtype="<f4", mode="r", offset=offset,
-                                         shape=(total,))
+        try:
+            values: Float32Array = np.memmap(path, dtype="<f4", mode="r", offset=offset,
+                                             shape=(total,))
+        except (OSError, ValueError) as exc:
+            raise AudioError(f"cannot map the peaks file {path}: {exc}") from None
         peaks = cls(base, fanout, len(counts))
         at = 0
         for i, count in enumerate(counts):

@@ -401,8 +401,11 @@ def _map_wav(path: Path) -> Float32Array:
     frames = length // 4
     if frames == 0:
         return np.zeros(0, dtype=np.float32)
-    mapped: Float32Array = np.memmap(path, dtype="<f4", mode="r", offset=pos + 8,
-                                     shape=(frames,))
+    try:
+        mapped: Float32Array = np.memmap(path, dtype="<f4", mode="r", offset=pos + 8,
+                                         shape=(frames,))
+    except (OSError, ValueError) as exc:
+        raise AudioError(f"cannot map {path.name}: {exc}") from None
     return mapped
 
 
