@@ -16,7 +16,9 @@ measured, so ``--base`` runs the same steps on another checkout, interleaved wit
   listeners (the waveform's), in wall time and in the loop thread's own CPU time (which
   the other processes of a busy machine do not inflate); "longest gap" the longest
   interval between two ticks of a
-  1 ms ``QTimer`` (anything over 16 ms is a dropped frame). Then the take is saved with
+  1 ms ``QTimer`` (anything over 16 ms is a dropped frame), and the most CPU time the
+  loop's thread spent within one gap (its own work, not the wait for a busy machine's
+  cores). Then the take is saved with
   ``History.save`` (timed; the loudness the app measures first is left out).
 - **reopen**: a fresh process opens the history, then times ``History.load`` of that
   take, ``WaveformView.set_take`` and the first paint (``canvas.grab()``, which renders
@@ -108,12 +110,14 @@ def child_stream(minutes: float, folder: Path) -> dict[str, float]:
             time.sleep(0.005)
 
     gaps: list[float] = []
-    last = [time.perf_counter()]
+    gaps_cpu: list[float] = []  # the loop thread's CPU time in each gap: its own work
+    last = [time.perf_counter(), time.thread_time()]
 
     def tick() -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         gaps.append(now - last[0])
-        last[0] = now
+        gaps_cpu.append(cpu - last[1])
+        last[:] = [now, cpu]
 
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -139,7 +143,7 @@ def child_stream(minutes: float, folder: Path) -> dict[str, float]:
     reset_peak()
     reader.start()
     timer.start(1)
-    last[0] = time.perf_counter()
+    last[:] = [time.perf_counter(), time.thread_time()]
     began = time.perf_counter()
     with loop:
         loop.run_until_complete(stream())
@@ -165,6 +169,8 @@ def child_stream(minutes: float, folder: Path) -> dict[str, float]:
             "append_cpu_max_ms": 1000 * max(append_cpu),
             "gap_max_ms": 1000 * max(gaps[1:] or [0.0]),
             "gaps_over_16": float(sum(g > 0.016 for g in gaps[1:])),
+            "gap_cpu_max_ms": 1000 * max(gaps_cpu[1:] or [0.0]),
+            "gaps_cpu_over_16": float(sum(g > 0.016 for g in gaps_cpu[1:])),
             "stream_s": wall, "save_s": save_s, "save_peak_mib": save_peak,
             "callbacks": float(player.callbacks), "shared": float(shared)}
 
@@ -248,6 +254,8 @@ def main() -> None:
                ("longest append, its own CPU time (ms)", "append_cpu_max_ms", ".1f"),
                ("longest 1 ms-timer gap (ms, goal <= 16)", "gap_max_ms", ".1f"),
                ("timer gaps over 16 ms", "gaps_over_16", ".0f"),
+               ("most loop-thread CPU time in one gap (ms)", "gap_cpu_max_ms", ".1f"),
+               ("gaps with over 16 ms of loop-thread CPU time", "gaps_cpu_over_16", ".0f"),
                ("streaming wall time (s)", "stream_s", ".1f"),
                ("History.save (s)", "save_s", ".2f"),
                ("peak RSS growth during save (MiB)", "save_peak_mib", ".0f"),
