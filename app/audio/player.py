@@ -7,11 +7,11 @@ and looped. A sounddevice callback copies from that buffer:
 - it allocates nothing and takes no lock: it reads the buffer reference and
   two integers, fills ``outdata`` completely, and publishes one tuple
   ``(first frame of the block, outputBufferDacTime, currentTime)``;
-- the audio is a :class:`~app.audio.buffer.GrowingBuffer`, which grows by
-  doubling on the feeding thread; the callback reads ``written`` first, then
-  the array, so every frame below ``written`` is in the array it got. When the
-  device runs at the take's rate the player plays the take's own buffer
-  (:meth:`Player.share`): a long take is held once, not twice;
+- the audio is a :class:`~app.audio.buffer.BlockBuffer`, which grows a block at
+  a time on the feeding thread (never copying what it holds); the callback reads
+  ``written`` first, then copies from the blocks, so every frame below ``written``
+  is there. When the device runs at the take's rate the player plays the take's
+  own blocks (:meth:`Player.share`): a long take is held once, not twice;
 - requests from other threads (seek, pause, selection) are single attribute
   writes the callback applies at the start of its next block;
 - :attr:`gain` (matched loudness) scales the block in place in ``outdata``:
@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from app.audio.buffer import GrowingBuffer
+from app.audio.buffer import BlockBuffer
 from app.audio.devices import find_output_device, portaudio
 from app.audio.errors import AudioError, NoAudioDevice
 from app.audio.level import SILENCE, Level
@@ -78,7 +78,7 @@ class Player:
 
     def __init__(self, sample_rate: int, *, device: str | int | None = None,
                  prebuffer: float = 0.06, latency: float = 0.05,
-                 initial_capacity: float = 30.0) -> None:
+                 ) -> None:
         self.sample_rate = sample_rate
         self.prebuffer = prebuffer
         self._device_wanted = device
@@ -86,7 +86,7 @@ class Player:
         self._stream: Any = None
         self.device_rate = sample_rate
         self._resampler: Resampler | None = None
-        self._source = GrowingBuffer(int(initial_capacity * sample_rate))
+        self._source = BlockBuffer()  # blocks come as audio does: none before
         self._shared = False  # playing a take's own buffer (see share())
         self._ended = False
         # Fields the callback owns; other threads post requests below.
@@ -142,10 +142,9 @@ class Player:
         if self.device_rate != self.sample_rate:
             # Convert what was fed so far and everything from now on.
             self._resampler = Resampler(self.sample_rate, self.device_rate)
-            received = self._source.view().copy()
-            self._source = GrowingBuffer(int(len(self._source.array) * self.device_rate
-                                             / self.sample_rate) + 64)
-            self._source.append(self._resampler.process(received))
+            received, self._source = self._source, BlockBuffer()
+            for block in received.iter_blocks():
+                self._source.append(self._resampler.process(block))
         self._prebuffer_frames = int(self.prebuffer * self.device_rate)
         try:
             stream.start()
@@ -172,7 +171,7 @@ class Player:
 
     # --- audio in ------------------------------------------------------------
 
-    def share(self, source: GrowingBuffer) -> bool:
+    def share(self, source: BlockBuffer) -> bool:
         """Play straight from ``source`` (a take's own buffer) instead of a copy of it.
 
         Only while nothing was fed and the device runs at the take's rate; then the
@@ -419,7 +418,8 @@ class Player:
         try:
             if request is not None:
                 self._apply(request)
-            buf, written = self._source.snapshot()
+            source = self._source
+            written = source.written  # first: every frame below it is in a block
             state = self._state
             pos = self._pos
             dac, current = time_info.outputBufferDacTime, time_info.currentTime
@@ -438,7 +438,7 @@ class Player:
                 return
             stop = written if self._end is None else min(self._end, written)
             n = max(0, min(frames, stop - pos))
-            outdata[:n, 0] = buf[pos:pos + n]
+            source.copy_to(outdata[:n, 0], pos)
             pos += n
             if n < frames and self._loop_start is not None and self._end is not None \
                     and pos >= self._end:
@@ -446,7 +446,7 @@ class Player:
                 # is published as two pieces so the playhead wraps at the right time.
                 wrap = pos = self._loop_start
                 m = max(0, min(frames - n, self._end - pos))
-                outdata[n:n + m, 0] = buf[pos:pos + m]
+                source.copy_to(outdata[n:n + m, 0], pos)
                 pos += m
                 outdata[n + m:, 0] = 0
                 peak, square = self._scale(outdata)  # the level of the whole block

@@ -1,8 +1,13 @@
 """Every take kept: SQLite for the facts, one WAV file (32-bit float) per take.
 
 A take is saved the moment it finishes, a failed one with the audio that
-arrived. The audio file is written first (atomically), then the row in a
-transaction, so a crash never leaves a row without its audio. The schema is
+arrived. The audio file is written first (atomically, block by block: a long take
+is never joined into one array), then its peaks pyramid beside it
+(``<id>.peaks``), then the row in a transaction, so a crash never leaves a row
+without its audio. Loading maps the WAV file into memory and the pyramid too, so
+an hour-long take opens in milliseconds and is read only where it is drawn or
+played; a take kept before the pyramids were (or whose pyramid is lost) has its
+pyramid built from the audio once, block by block, and saved. The schema is
 versioned with ``PRAGMA user_version`` and upgraded step by step (version 2 added
 the rating, the note, the measured loudness and deletion that can be undone; version 3
 where a spliced take's parts came from, its ``origin``). A database
@@ -21,16 +26,22 @@ import builtins
 import contextlib
 import json
 import sqlite3
+import struct
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from app.atomic import WriteError, remove_leftovers_in
+from app.audio.buffer import BlockBuffer
+from app.audio.codecs import Float32Array
 from app.audio.errors import AudioError
 from app.audio.loudness import Loudness
-from app.audio.wav import read_wav, write_wav
+from app.audio.peaks import Peaks
+from app.audio.wav import WavWriter, read_wav
 from app.markup.lexicon import Entry
 from app.takes.errors import HistoryError, HistoryLocked, TakeError
 from app.takes.take import Origin, Take, TakeSettings, TakeStatus, spoken_text
@@ -202,16 +213,27 @@ class History:
             db.execute("DELETE FROM takes WHERE deleted_at IS NOT NULL")
         for (audio_file,) in rows:
             (self.audio_folder / audio_file).unlink(missing_ok=True)
+            (self.audio_folder / _peaks_file(audio_file)).unlink(missing_ok=True)
 
     # --- writing -------------------------------------------------------------
 
     def save(self, take: Take) -> None:
         audio_file = f"{take.id}.wav"
         try:
-            write_wav(self.audio_folder / audio_file, take.samples, take.sample_rate,
-                      "float32", dither=False, overwrite=True, private=True)
+            writer = WavWriter(self.audio_folder / audio_file, take.sample_rate, "float32",
+                               dither=False, overwrite=True, private=True)
+            try:
+                for block in take.blocks():
+                    writer.write(block)
+            except BaseException:
+                writer.abort()
+                raise
+            writer.commit()
         except WriteError as exc:
             raise HistoryError(f"the take was not saved to the history: {exc}") from None
+        # Only a time saver: without it, loading builds the pyramid again.
+        with contextlib.suppress(WriteError):
+            take.peaks.save(self.audio_folder / _peaks_file(audio_file), private=True)
         loudness = take.loudness
         row = (take.id, take.name, take.created_at, take.status.value, take.error,
                take.time_to_first_audio, take.duration, json.dumps(asdict(take.settings)),
@@ -315,16 +337,76 @@ class History:
         if row is None:
             raise HistoryError(f"no take {take_id} in the history")
         try:
-            wav = read_wav(self.audio_folder / row[9])
+            audio = BlockBuffer.over(_map_wav(self.audio_folder / row[9]))
         except AudioError as exc:
             raise HistoryError(f"the audio of take {row[1]!r} is missing or damaged: {exc}"
                                ) from None
-        return Take.from_audio(_settings(row[6]), wav.samples, _parse_timings(row[7]),
-                               _parse_timings(row[8]), id=row[0], name=row[1],
-                               created_at=row[2], status=TakeStatus(row[3]), error=row[4],
-                               time_to_first_audio=row[5],
-                               loudness=_loudness(row[10], row[11]),
-                               origin=_origin(row[12]))
+        return Take.from_stored(_settings(row[6]), audio, self._peaks(row[9], audio),
+                                _parse_timings(row[7]), _parse_timings(row[8]), id=row[0],
+                                name=row[1], created_at=row[2], status=TakeStatus(row[3]),
+                                error=row[4], time_to_first_audio=row[5],
+                                loudness=_loudness(row[10], row[11]),
+                                origin=_origin(row[12]))
+
+    def _peaks(self, audio_file: str, audio: BlockBuffer) -> Peaks:
+        """The take's saved pyramid, or (a take kept before pyramids were, or whose file
+        is lost or stale) one built from its audio block by block and saved."""
+        path = self.audio_folder / _peaks_file(audio_file)
+        try:
+            return Peaks.load(path, audio.written)
+        except AudioError:
+            pass
+        peaks = Peaks()
+        for block in audio.iter_blocks():
+            peaks.append(block)
+        with contextlib.suppress(WriteError):
+            peaks.save(path, private=True)
+        return peaks
+
+
+def _peaks_file(audio_file: str) -> str:
+    return str(Path(audio_file).with_suffix(".peaks"))
+
+
+def _map_wav(path: Path) -> Float32Array:
+    """The frames of a take's WAV file, memory-mapped when it is what :meth:`History.save`
+    writes (mono 32-bit float): nothing is read until used. Other WAV files (none
+    written by us) are read whole."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+            if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:] != b"WAVE":
+                raise AudioError(f"{path.name} is not a WAV file")
+            size = path.stat().st_size
+            pos, fmt, data_size = 12, None, None
+            while pos + 8 <= size:
+                handle.seek(pos)
+                cid, length = struct.unpack("<4sI", handle.read(8))
+                if cid == b"ds64":
+                    data_size = struct.unpack("<8xQ", handle.read(16))[0]
+                elif cid == b"fmt ":
+                    fmt = struct.unpack("<HHIIHH", handle.read(16))
+                elif cid == b"data":
+                    if length == 0xFFFFFFFF and data_size is not None:
+                        length = data_size  # RF64: the real size is in the ds64 chunk
+                    length = min(length, size - pos - 8)  # a truncated file: what is there
+                    break
+                pos += 8 + length + (length & 1)
+            else:
+                raise AudioError(f"{path.name} has no audio data")
+    except (OSError, struct.error) as exc:
+        raise AudioError(f"cannot read {path.name}: {exc}") from None
+    if fmt is None or (fmt[0], fmt[1], fmt[5]) != (3, 1, 32):
+        return read_wav(path).samples  # not a mono float file: decoded whole
+    frames = length // 4
+    if frames == 0:
+        return np.zeros(0, dtype=np.float32)
+    try:
+        mapped: Float32Array = np.memmap(path, dtype="<f4", mode="r", offset=pos + 8,
+                                         shape=(frames,))
+    except (OSError, ValueError) as exc:
+        raise AudioError(f"cannot map {path.name}: {exc}") from None
+    return mapped
 
 
 def _upgrade(db: sqlite3.Connection, version: int, script: str) -> None:

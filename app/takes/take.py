@@ -3,8 +3,12 @@
 A take is a plain object that announces changes (napari's evented models):
 the window subscribes and redraws; nothing flows back. Appends happen on one
 thread (the event loop that receives the stream); readers anywhere may read
-the frames announced so far. The audio buffer doubles when full, so appending
-is amortised O(1), and the peaks pyramid grows with it for drawing.
+the frames announced so far. The audio is kept in fixed blocks
+(:class:`~app.audio.buffer.BlockBuffer`), so an append never copies the take,
+and the peaks pyramid grows with it for drawing. A take reopened from the
+history lays its blocks over the memory-mapped WAV file and its peaks over the
+saved pyramid (:meth:`Take.from_stored`): nothing is read until it is drawn or
+played.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import bisect
 import enum
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -20,7 +24,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from app.audio.buffer import GrowingBuffer
+from app.audio.buffer import BlockBuffer
 from app.audio.codecs import Float32Array
 from app.audio.loudness import Loudness, measure
 from app.audio.peaks import Peaks
@@ -164,8 +168,8 @@ class Take:
     origin: Origin | None = None
 
     def __post_init__(self) -> None:
-        #: The audio, in one growing buffer that the player can play from directly.
-        self.audio = GrowingBuffer(self.settings.sample_rate * 4 if self.keep_audio else 0)
+        #: The audio, in blocks that the player can play from directly.
+        self.audio = BlockBuffer()
         self._n = 0
         self.peaks = Peaks()
         #: Everything that happens to the take, in order (the window redraws from it).
@@ -214,7 +218,7 @@ class Take:
 
     def measure_loudness(self) -> Loudness | None:
         """Measure (BS.1770-4) the audio kept so far and remember it. It reads the
-        whole take, so callers run it off the event loop for anything long."""
+        whole take (in one piece), so callers run it off the event loop."""
         if self.keep_audio:
             self.loudness = measure(self.samples, self.sample_rate)
         return self.loudness
@@ -227,10 +231,26 @@ class Take:
 
     @property
     def samples(self) -> Float32Array:
-        """The audio received so far (a read-only view)."""
+        """The audio received so far, in one read-only array: a view for a take of one
+        block or one reopened from the history, else a copy (O(n): off the loop for a
+        long take). Readers of a part use :meth:`read`; of all of it in pieces,
+        :meth:`blocks`."""
         if not self.keep_audio:
             raise TakeError("this take's audio was written out as it arrived, not kept")
         return self.audio.view()
+
+    def read(self, start: int, stop: int) -> Float32Array:
+        """Frames ``[start, stop)`` (clamped), read-only; copies only across blocks."""
+        if not self.keep_audio:
+            raise TakeError("this take's audio was written out as it arrived, not kept")
+        return self.audio.read(start, stop)
+
+    def blocks(self) -> Iterator[Float32Array]:
+        """The audio block by block, as read-only views: the whole take without
+        joining it into one array (writing it out, say)."""
+        if not self.keep_audio:
+            raise TakeError("this take's audio was written out as it arrived, not kept")
+        return self.audio.iter_blocks(0, self._n)
 
     @property
     def n_frames(self) -> int:
@@ -260,7 +280,7 @@ class Take:
     def selection(self, start: float, end: float) -> Float32Array:
         a = max(0, min(self._n, round(start * self.sample_rate)))
         b = max(a, min(self._n, round(end * self.sample_rate)))
-        return self.samples[a:b]
+        return self.read(a, b)
 
     @classmethod
     def from_audio(cls, settings: TakeSettings, samples: npt.ArrayLike,
@@ -269,6 +289,21 @@ class Take:
         """A finished take rebuilt from stored parts (history)."""
         take = cls(settings, **facts)  # type: ignore[arg-type]
         take.append_audio(samples)
+        take.words.extend(words)
+        take.phonemes.extend(phonemes)
+        return take
+
+    @classmethod
+    def from_stored(cls, settings: TakeSettings, audio: BlockBuffer, peaks: Peaks,
+                    words: Sequence[Timing] = (), phonemes: Sequence[Timing] = (),
+                    **facts: object) -> Take:
+        """A finished take over audio and peaks already built (the history's mapped
+        files): nothing is read or copied here."""
+        if peaks.n_samples != audio.written:
+            raise TakeError(f"peaks of {peaks.n_samples} frames for {audio.written} frames "
+                            "of audio")
+        take = cls(settings, **facts)  # type: ignore[arg-type]
+        take.audio, take.peaks, take._n = audio, peaks, audio.written
         take.words.extend(words)
         take.phonemes.extend(phonemes)
         return take

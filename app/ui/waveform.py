@@ -479,8 +479,10 @@ class WaveformView(QWidget):
         first, _ = self.visible_span()
         ratio = canvas.devicePixelRatioF()
         n = max(1, math.ceil((x1 - x0) * ratio))
+        # The take's blocks, not ``take.samples``: zoomed in, only the columns' frames
+        # are read (a long take's samples would be joined into one copy per paint).
         mins, maxs = take.peaks.query(int(first + x0 * per_pixel), int(first + x1 * per_pixel),
-                                      n, take.samples)
+                                      n, take.audio)
         # The columns as an image built with numpy (one device pixel each): a
         # QLineF per column cost more than the rest of the redraw together.
         rows = max(1, int((height - lanes) * ratio))
