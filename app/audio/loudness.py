@@ -16,11 +16,16 @@ pyloudnorm does. The tests hold the two meters to within 0.001 LU.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from app.audio.buffer import BlockBuffer
+
+#: What the meter reads: one channel, by contiguous slices.
+Frames = npt.NDArray[np.floating] | BlockBuffer
 
 #: What matched playback aims for. Most synthesized speech sits between −24 and
 #: −14 LUFS, so takes are usually turned down and never pushed into clipping.
@@ -63,15 +68,18 @@ class MatchGain:
         return float(10.0 ** (self.db / 20.0))
 
 
-def measure(samples: npt.NDArray[np.float32], rate: int) -> Loudness | None:
-    """The take's loudness, or None for audio too short or too quiet to gate."""
-    x = np.asarray(samples).reshape(-1)  # converted to float64 a chunk at a time
+def measure(samples: npt.NDArray[np.float32] | BlockBuffer, rate: int) -> Loudness | None:
+    """The take's loudness, or None for audio too short or too quiet to gate. A take's
+    blocks are read as they are: a long take is never joined into one array."""
+    x = samples if isinstance(samples, BlockBuffer) else np.asarray(samples).reshape(-1)
     if len(x) < int(MIN_SECONDS * rate) or rate <= 0:
         return None
-    peak = max(float(np.max(x)), -float(np.min(x)))
+    pieces = x.iter_blocks() if isinstance(x, BlockBuffer) else (x,)
+    peak = max((max(float(np.max(p)), -float(np.min(p))) for p in pieces if len(p)),
+               default=0.0)
     if peak <= 0.0:
         return None
-    lufs = integrated_loudness(x.reshape(-1, 1), rate)
+    lufs = _loudness([x], rate)
     if not math.isfinite(lufs):
         return None
     return Loudness(lufs=lufs, peak_dbfs=20.0 * math.log10(peak))
@@ -93,15 +101,20 @@ def integrated_loudness(data: npt.NDArray[np.floating], rate: int) -> float:
     """BS.1770-4 integrated loudness (LUFS) of ``(frames, channels)`` audio; ``-inf`` or
     NaN when every block is under the absolute gate (the caller treats both as unmeasurable).
     """
-    frames, channels = data.shape
-    if channels > len(CHANNEL_WEIGHTS):
+    if data.shape[1] > len(CHANNEL_WEIGHTS):
         raise ValueError(f"BS.1770 weighs at most {len(CHANNEL_WEIGHTS)} channels, "
-                         f"not {channels}")
+                         f"not {data.shape[1]}")
+    return _loudness([data[:, channel] for channel in range(data.shape[1])], rate)
+
+
+def _loudness(signals: Sequence[Frames], rate: int) -> float:
+    """Integrated loudness of channels read by slices (arrays, or a take's blocks)."""
+    frames, channels = len(signals[0]), len(signals)
     starts, ends = _block_edges(frames, rate)
     edges = np.unique(np.concatenate([starts, np.minimum(ends, frames)]))
     power = np.zeros((channels, len(starts)))
     for channel in range(channels):
-        energy = _segment_energy(_k_weighted_chunks(data[:, channel], rate), edges)
+        energy = _segment_energy(_k_weighted_chunks(signals[channel], rate), edges)
         running = np.concatenate([[0.0], np.cumsum(energy)])
         first = np.searchsorted(edges, starts)
         last = np.searchsorted(edges, np.minimum(ends, frames))
@@ -157,7 +170,7 @@ def k_weighting_kernel(rate: int) -> npt.NDArray[np.float64]:
     return np.fft.irfft(response, size)[:length]
 
 
-def _k_weighted_chunks(x: npt.NDArray[np.floating], rate: int
+def _k_weighted_chunks(x: Frames, rate: int
                        ) -> Iterator[tuple[int, npt.NDArray[np.float64]]]:
     """The K-weighted signal as (first frame, samples) pieces: overlap-save, so a long
     take is filtered in fixed memory."""

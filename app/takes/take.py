@@ -218,9 +218,9 @@ class Take:
 
     def measure_loudness(self) -> Loudness | None:
         """Measure (BS.1770-4) the audio kept so far and remember it. It reads the
-        whole take (in one piece), so callers run it off the event loop."""
+        whole take (block by block), so callers run it off the event loop."""
         if self.keep_audio:
-            self.loudness = measure(self.samples, self.sample_rate)
+            self.loudness = measure(self.audio, self.sample_rate)
         return self.loudness
 
     def rename(self, name: str) -> None:

@@ -81,3 +81,17 @@ def test_measure_reads_float32_without_pyloudnorm_or_scipy() -> None:
         pyloudnorm.Meter(48000).integrated_loudness(x.astype(np.float32).astype(np.float64)),
         abs=1e-3)
     assert out[1] == "[]"
+
+
+def test_a_take_is_measured_from_its_blocks_as_from_one_array() -> None:
+    from app.audio.buffer import BlockBuffer
+
+    x = _speechlike(24000, 7.3, seed=3).astype(np.float32)
+    blocks = BlockBuffer(block_frames=10007)  # edges that fall inside the filter's chunks
+    for start in range(0, len(x), 4410):
+        blocks.append(x[start:start + 4410])
+    assert len(blocks.blocks) > 10
+    whole, pieces = measure(x, 24000), measure(blocks, 24000)
+    assert whole is not None and pieces is not None
+    assert pieces.lufs == pytest.approx(whole.lufs, abs=1e-9)
+    assert pieces.peak_dbfs == whole.peak_dbfs
