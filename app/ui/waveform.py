@@ -324,6 +324,9 @@ class WaveformView(QWidget):
             return
         old = self.playhead
         self.playhead = frame
+        ratio = self.canvas.devicePixelRatioF()
+        if old >= 0 and int(self._x_of(old) * ratio) == int(self._x_of(frame) * ratio):
+            return  # the same device pixel: at fit-to-width most ticks move it by less
         if self._per_pixel > 0 and self._follow:
             first, last = self.visible_span()
             if not first <= frame < last:
