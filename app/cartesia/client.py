@@ -480,6 +480,9 @@ class Generation:
             self._conn.taken(self._inbox, len(item.data))
             if self.first_audio_at is None:
                 self.first_audio_at = time.perf_counter()
+                # The limit drops from the first chunk's to inactivity's: a timer left
+                # at the first chunk's deadline would report a stall seconds late.
+                self._disarm()
             return Audio(self.context_id, self._decoder.feed(item.data), item.data,
                          item.flush_id)
         if isinstance(item, CartesiaError):
@@ -562,12 +565,15 @@ class Generation:
         self._inbox.put_nowait(Timeout(what, seconds))
         self._interrupt()
 
-    def _finish(self) -> None:
-        self._finished = True
-        self._release.detach()
+    def _disarm(self) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
+
+    def _finish(self) -> None:
+        self._finished = True
+        self._release.detach()
+        self._disarm()
 
     async def _abandon(self) -> None:
         """Stop the context on the server, quietly if the socket is gone."""
