@@ -29,7 +29,13 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import (
+    ConcurrencyError,
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+)
 
 from app.audio.codecs import Float32Array, StreamDecoder
 from app.cartesia import messages as m
@@ -103,6 +109,9 @@ def check_text(text: str) -> None:
 #: Above it the reader stops reading the socket, so TCP slows the server down
 #: instead of memory growing with a long text; it reads on once half is taken.
 BUFFER_LIMIT = 4 * 1024 * 1024
+
+#: Seconds a closing handshake may take before the socket is dropped.
+CLOSE_TIMEOUT = 2.0
 
 
 class _Inbox:
@@ -360,7 +369,7 @@ class TTSClient:
                 compression=None,
                 ping_interval=20,
                 ping_timeout=20,
-                close_timeout=2,
+                close_timeout=CLOSE_TIMEOUT,
             )
         except InvalidStatus as exc:
             response = exc.response
@@ -378,10 +387,17 @@ class TTSClient:
         return conn
 
     async def _discard(self, conn: _Connection) -> None:
-        if conn.reader is not None and not conn.reader.done():
-            conn.reader.cancel()
-        with contextlib.suppress(TimeoutError, ConnectionClosed, OSError):
-            await asyncio.wait_for(conn.ws.close(), 2)
+        reader = conn.reader
+        if reader is not None and not reader.done():
+            reader.cancel()
+            await asyncio.wait({reader})  # its end, not its result
+        # A consumer reading when the client closed was interrupted (the connection
+        # failed first); it leaves recv on its next step.
+        for _ in range(3):
+            if conn.reading is None:
+                break
+            await asyncio.sleep(0)
+        await _close_reading(conn.ws, can_read=conn.reading is None)
 
     @property
     def buffered_audio(self) -> int:
@@ -626,6 +642,22 @@ def _check_deadline(generation: weakref.ref[Generation]) -> None:
     alive = generation()
     if alive is not None:
         alive._check_deadline()
+
+
+async def _close_reading(ws: ClientConnection, *, can_read: bool) -> None:
+    """The closing handshake, reading and dropping what still comes before the answer.
+
+    The server's close frame comes after every chunk it sent before it saw ours: left
+    unread, they stop websockets reading and the handshake waits its whole
+    ``close_timeout`` (a client closed in the middle of a take, from a fast server).
+    """
+    closing = asyncio.get_running_loop().create_task(ws.close())
+    if can_read:
+        with contextlib.suppress(ConnectionClosed, ConcurrencyError):
+            while not closing.done():
+                await ws.recv()
+    with contextlib.suppress(TimeoutError, ConnectionClosed, OSError):
+        await asyncio.wait_for(closing, CLOSE_TIMEOUT)
 
 
 async def _route(conn: _Connection) -> None:

@@ -283,3 +283,23 @@ def test_every_fault_is_reported_and_closed_at_once(server: ThreadedServer, faul
     cause = faults.fired_at + (0.3 if fault == "stall" else 0.0)
     assert 0 <= reported - cause < PROMPT, f"reported {reported - cause:.3f} s after the fault"
     assert closed - cause < PROMPT, f"closed {closed - cause:.3f} s after the fault"
+
+
+def test_closing_in_the_middle_of_a_take_does_not_wait_for_the_close_timeout(
+        config: ClientConfig) -> None:
+    """The server runs ahead (unpaced) while nobody reads: its close frame comes after
+    all it sent, which close() reads and drops instead of waiting 2 s for it."""
+    async def scenario() -> float:
+        client = TTSClient(config)
+        gen = await client.generate(m.GenerationRequest(
+            "sonic-3", " ".join(["syllable"] * 200), VOICE_ID, "",
+            m.OutputFormat("pcm_f32le", 44100)))
+        async for _event in gen:
+            break
+        await asyncio.sleep(0.2)  # the server's chunks pile up unread
+        await gen.cancel()
+        started = time.perf_counter()
+        await client.close()
+        return time.perf_counter() - started
+
+    assert run(scenario()) < PROMPT
