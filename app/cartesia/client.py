@@ -4,13 +4,15 @@ A :class:`TTSClient` opens its socket before the first generation and reopens
 it when the server closed it or it dropped. Each :meth:`TTSClient.generate`
 returns a :class:`Generation`, an async iterator of events for one context.
 The bookkeeping of contexts is :class:`app.cartesia.protocol.ClientProtocol`'s;
-this module owns the socket, the reader task and the timeouts. Every way a
-generation can fail ends in a specific exception raised from the iterator,
-promptly:
+this module owns the socket, who reads it (the only open context's own
+consumer, or a reader task routing frames when there are none or several) and
+the timeouts. Every way a generation can fail ends in a specific exception
+raised from the iterator, promptly:
 
-- the socket closes, drops or sends a frame that is not JSON: the reader task
+- the socket closes, drops or sends a frame that is not JSON: whoever reads it
   fails every open generation at once (:class:`ConnectionLost`,
-  :class:`ProtocolError`);
+  :class:`ProtocolError`), and a socket that sent what we cannot read is
+  aborted, not closed with a handshake that would wait behind unread chunks;
 - an ``error`` message: :class:`ServerError` and subclasses (checked before
   ``done``, which an error also carries);
 - silence while output is owed: :class:`Timeout` for the first chunk and for
@@ -154,7 +156,7 @@ class _Connection:
 
     Exactly one party reads the socket at a time. With one context open, its own
     consumer reads it directly (``direct``): a frame reaches the caller without
-    an event-loop turn in between, which was a fifth of the client's CPU per chunk.
+    the reader task, an inbox and one more event-loop turn per frame in between.
     With none or several, the reader task reads and routes frames to the inboxes.
     The party that stops reading hands the socket on (:meth:`hand_on`), so frames
     are read in order by one party at a time and none is lost: a frame is taken
@@ -249,13 +251,9 @@ class _Connection:
         if self.protocol.failure is not None:
             self.abort()
 
-    def closed(self, exc: ConnectionClosed | None) -> None:
+    def closed(self, exc: ConnectionClosed) -> None:
         """The socket ended: fail whatever was still open on it."""
-        ws = self.ws
-        if exc is None:
-            self.fail(ConnectionLost(ws.close_reason or "the server closed the connection",
-                                     code=ws.close_code))
-        elif exc.rcvd is None:
+        if exc.rcvd is None:
             self.fail(ConnectionLost("the connection dropped without a close frame"))
         else:
             self.fail(ConnectionLost(exc.rcvd.reason or "the server closed the connection",
