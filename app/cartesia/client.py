@@ -4,13 +4,15 @@ A :class:`TTSClient` opens its socket before the first generation and reopens
 it when the server closed it or it dropped. Each :meth:`TTSClient.generate`
 returns a :class:`Generation`, an async iterator of events for one context.
 The bookkeeping of contexts is :class:`app.cartesia.protocol.ClientProtocol`'s;
-this module owns the socket, the reader task and the timeouts. Every way a
-generation can fail ends in a specific exception raised from the iterator,
-promptly:
+this module owns the socket, who reads it (the only open context's own
+consumer, or a reader task routing frames when there are none or several) and
+the timeouts. Every way a generation can fail ends in a specific exception
+raised from the iterator, promptly:
 
-- the socket closes, drops or sends a frame that is not JSON: the reader task
+- the socket closes, drops or sends a frame that is not JSON: whoever reads it
   fails every open generation at once (:class:`ConnectionLost`,
-  :class:`ProtocolError`);
+  :class:`ProtocolError`), and a socket that sent what we cannot read is
+  aborted, not closed with a handshake that would wait behind unread chunks;
 - an ``error`` message: :class:`ServerError` and subclasses (checked before
   ``done``, which an error also carries);
 - silence while output is owed: :class:`Timeout` for the first chunk and for
@@ -25,10 +27,17 @@ import json
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import (
+    ConcurrencyError,
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+)
 
 from app.audio.codecs import Float32Array, StreamDecoder
 from app.cartesia import messages as m
@@ -39,7 +48,6 @@ from app.cartesia.errors import (
     ConnectError,
     ConnectionLost,
     InvalidText,
-    ProtocolError,
     Timeout,
     error_for_status,
 )
@@ -104,48 +112,71 @@ def check_text(text: str) -> None:
 #: instead of memory growing with a long text; it reads on once half is taken.
 BUFFER_LIMIT = 4 * 1024 * 1024
 
+#: Seconds a closing handshake may take before the socket is dropped.
+CLOSE_TIMEOUT = 2.0
+
 
 class _Inbox:
-    """One context's events, from the reader task to its generation.
+    """One context's events, for its generation.
 
     A deque and at most one waiting future: what asyncio.Queue does here, without
     its size limits and waiter bookkeeping, which showed in the CPU per chunk.
     ``audio_bytes`` counts the chunk data waiting in it (for the connection's bound).
     """
 
-    __slots__ = ("_items", "_waiter", "attached", "audio_bytes")
+    __slots__ = ("_waiter", "attached", "audio_bytes", "items")
 
     def __init__(self) -> None:
-        self._items: deque[_Item] = deque()
+        self.items: deque[_Item] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self.audio_bytes = 0
         self.attached = True  # counted in its connection's ``buffered``
 
     def put_nowait(self, item: _Item) -> None:
-        self._items.append(item)
+        self.items.append(item)
+        self.wake()
+
+    def wake(self) -> None:
+        """Let a waiting consumer look again (an item, or the socket is its to read)."""
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def get(self) -> _Item:
-        while not self._items:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self._items.popleft()
+    async def wait(self) -> None:
+        """Until :meth:`wake`: the caller checks again what changed."""
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
 
 
 class _Connection:
-    """One open socket, its protocol state, its reader task and the inboxes of its contexts."""
+    """One open socket, its protocol state, who reads it, and the inboxes of its contexts.
 
-    def __init__(self, ws: ClientConnection, buffer_limit: int) -> None:
+    Exactly one party reads the socket at a time. With one context open, its own
+    consumer reads it directly (``direct``): a frame reaches the caller without
+    the reader task, an inbox and one more event-loop turn per frame in between.
+    With none or several, the reader task reads and routes frames to the inboxes.
+    The party that stops reading hands the socket on (:meth:`hand_on`), so frames
+    are read in order by one party at a time and none is lost: a frame is taken
+    off the socket only by the party that then routes it.
+    """
+
+    def __init__(self, ws: ClientConnection, buffer_limit: int,
+                 read: Callable[[_Connection], Coroutine[None, None, None]]) -> None:
         self.ws = ws
         self.buffer_limit = buffer_limit
         self.protocol = ClientProtocol()
         self.inboxes: dict[str, _Inbox] = {}
+        self._read = read
         self.reader: asyncio.Task[None] | None = None
+        #: The reader task was cancelled to hand the socket to a consumer, not to close.
+        self.handing_over = False
+        #: The one open context's inbox, whose consumer reads the socket itself.
+        self.direct: _Inbox | None = None
+        #: The generation whose consumer is inside ``recv`` now, if any.
+        self.reading: Generation | None = None
         self.sending: set[asyncio.Task[None]] = set()  # cancels of abandoned generations
         self.buffered = 0  # audio bytes in all inboxes
         self.room = asyncio.Event()
@@ -165,11 +196,78 @@ class _Connection:
         self.taken(inbox, inbox.audio_bytes)
         inbox.attached = False
 
+    def add(self, context_id: str, inbox: _Inbox) -> None:
+        self.inboxes[context_id] = inbox
+        self.settle()
+
     def drop(self, context_id: str) -> None:
         """Forget a context's inbox, and the audio waiting in it."""
         inbox = self.inboxes.pop(context_id, None)
         if inbox is not None:
             self._detach(inbox)
+            self.settle()
+
+    # --- who reads the socket ------------------------------------------------------
+
+    def settle(self) -> None:
+        """Choose the reader again after the set of contexts changed."""
+        inboxes = self.inboxes
+        direct = next(iter(inboxes.values())) if len(inboxes) == 1 and self.alive else None
+        if direct is not self.direct:
+            self.direct = direct
+            reader = self.reader
+            if direct is not None and reader is not None and not self.handing_over:
+                self.handing_over = True
+                reader.cancel()  # safe inside recv: the next recv gets that frame
+            reading = self.reading
+            if reading is not None and reading._inbox is not direct:
+                reading._interrupt()
+        self.hand_on()
+
+    def hand_on(self) -> None:
+        """Make sure someone reads the socket once nobody is reading it."""
+        if self.reader is not None or self.reading is not None or not self.alive:
+            return
+        if self.direct is not None:
+            self.direct.wake()  # its consumer reads on its next step
+        else:
+            reader = self.reader = asyncio.get_running_loop().create_task(
+                self._read(self), name="cartesia-reader")
+            # A callback, not a ``finally``: a task cancelled before its first step
+            # never runs its body.
+            reader.add_done_callback(self._reader_ended)
+
+    def _reader_ended(self, task: asyncio.Task[None]) -> None:
+        if task is self.reader:
+            self.reader = None
+            self.handing_over = False
+            self.hand_on()
+
+    # --- what was read ----------------------------------------------------------------
+
+    def received(self, frame: str | bytes) -> None:
+        """Route one frame; after one that fails the connection, abort the socket."""
+        self.deliver(self.protocol.receive(frame))
+        if self.protocol.failure is not None:
+            self.abort()
+
+    def closed(self, exc: ConnectionClosed) -> None:
+        """The socket ended: fail whatever was still open on it."""
+        if exc.rcvd is None:
+            self.fail(ConnectionLost("the connection dropped without a close frame"))
+        else:
+            self.fail(ConnectionLost(exc.rcvd.reason or "the server closed the connection",
+                                     code=exc.rcvd.code))
+
+    def abort(self) -> None:
+        """Drop the TCP connection now, without the closing handshake.
+
+        After a frame we cannot read, or an error for no context, nothing on this
+        socket can be trusted. A closing handshake would wait for the server's close
+        frame behind every chunk it sent meanwhile, which nobody reads any more:
+        websockets' whole ``close_timeout`` after a fault from a fast server.
+        """
+        self.ws.transport.abort()
 
     def release(self, context_id: str) -> None:
         """A generation was dropped unfinished: stop buffering for it, cancel it there."""
@@ -192,6 +290,7 @@ class _Connection:
 
     def deliver(self, events: list[ClientEvent]) -> None:
         inboxes = self.inboxes
+        ended = False
         for event in events:
             if isinstance(event, _FAILURES):
                 if isinstance(event, ContextFailed):
@@ -199,6 +298,7 @@ class _Connection:
                     if inbox is not None:
                         self._detach(inbox)
                         inbox.put_nowait(event.error)
+                        ended = True
                 continue
             inbox = inboxes.get(event.context_id)
             if inbox is not None:
@@ -209,6 +309,9 @@ class _Connection:
                 if type(event) is m.Done:
                     del inboxes[event.context_id]
                     self._detach(inbox)
+                    ended = True
+        if ended:
+            self.settle()
 
     def fail(self, error: CartesiaError) -> None:
         self.deliver(self.protocol.connection_lost(error))
@@ -264,7 +367,7 @@ class TTSClient:
                 compression=None,
                 ping_interval=20,
                 ping_timeout=20,
-                close_timeout=2,
+                close_timeout=CLOSE_TIMEOUT,
             )
         except InvalidStatus as exc:
             response = exc.response
@@ -277,48 +380,22 @@ class TTSClient:
         except (OSError, InvalidHandshake, InvalidURI) as exc:
             raise ConnectError(url, str(exc) or type(exc).__name__) from None
         self.connects += 1
-        conn = _Connection(ws, self.buffer_limit)
-        conn.reader = asyncio.create_task(self._read(conn), name="cartesia-reader")
+        conn = _Connection(ws, self.buffer_limit, _route)
+        conn.hand_on()  # no context yet: the reader task watches the socket
         return conn
 
-    async def _read(self, conn: _Connection) -> None:
-        ws = conn.ws
-        protocol = conn.protocol
-        deliver = conn.deliver
-        room = conn.room
-        try:
-            async for frame in ws:
-                deliver(protocol.receive(frame))
-                if conn.buffered > conn.buffer_limit:
-                    room.clear()
-                    await room.wait()  # consumers are behind: let TCP slow the server
-                if protocol.failure is not None:
-                    # After a frame we cannot read, or an error for no context,
-                    # nothing on this socket can be trusted: start afresh next time.
-                    malformed = isinstance(protocol.failure, ProtocolError)
-                    await ws.close(code=1002 if malformed else 1000,
-                                   reason="malformed frame" if malformed else "failed")
-                    return
-            conn.fail(ConnectionLost(ws.close_reason or "the server closed the connection",
-                                     code=ws.close_code))
-        except ConnectionClosed as exc:
-            rcvd = exc.rcvd
-            if rcvd is None:
-                conn.fail(ConnectionLost("the connection dropped without a close frame"))
-            else:
-                conn.fail(ConnectionLost(rcvd.reason or "the server closed the connection",
-                                         code=rcvd.code))
-        except asyncio.CancelledError:
-            conn.fail(ConnectionLost("the client was closed"))
-            raise
-        except Exception as exc:  # never let the reader die silently
-            conn.fail(ConnectionLost(f"{type(exc).__name__}: {exc}"))
-
     async def _discard(self, conn: _Connection) -> None:
-        if conn.reader is not None and not conn.reader.done():
-            conn.reader.cancel()
-        with contextlib.suppress(TimeoutError, ConnectionClosed, OSError):
-            await asyncio.wait_for(conn.ws.close(), 2)
+        reader = conn.reader
+        if reader is not None and not reader.done():
+            reader.cancel()
+            await asyncio.wait({reader})  # its end, not its result
+        # A consumer reading when the client closed was interrupted (the connection
+        # failed first); it leaves recv on its next step.
+        for _ in range(3):
+            if conn.reading is None:
+                break
+            await asyncio.sleep(0)
+        await _close_reading(conn.ws, can_read=conn.reading is None)
 
     @property
     def buffered_audio(self) -> int:
@@ -353,8 +430,8 @@ class TTSClient:
             ctx, frame = conn.protocol.open(request)
             request = ctx.request  # a retry keeps the context id given here
             inbox = _Inbox()
-            conn.inboxes[ctx.context_id] = inbox
             generation = Generation(self, conn, ctx, inbox)
+            conn.add(ctx.context_id, inbox)
             try:
                 await conn.ws.send(frame)
             except ConnectionClosed:
@@ -385,6 +462,9 @@ class Generation:
         self.first_audio_at: float | None = None
         self._last_activity = 0.0
         self._watchdog: asyncio.TimerHandle | None = None
+        #: The task reading the socket for this generation, while it is inside ``recv``.
+        self._recv_task: asyncio.Task[object] | None = None
+        self._interrupted = False
         # Dropped without finishing or cancelling (a caller broke out of ``async for``):
         # the inbox would fill until the socket died, and the server would go on.
         self._release = weakref.finalize(self, conn.release, context.context_id)
@@ -414,6 +494,9 @@ class Generation:
             self._conn.taken(self._inbox, len(item.data))
             if self.first_audio_at is None:
                 self.first_audio_at = time.perf_counter()
+                # The limit drops from the first chunk's to inactivity's: a timer left
+                # at the first chunk's deadline would report a stall seconds late.
+                self._disarm()
             return Audio(self.context_id, self._decoder.feed(item.data), item.data,
                          item.flush_id)
         if isinstance(item, CartesiaError):
@@ -426,11 +509,50 @@ class Generation:
     async def _next_item(self) -> _Item:
         if self._watchdog is None and self._context.awaiting_output:
             self._arm(self._last_activity)
-        item = await self._inbox.get()
+        inbox = self._inbox
+        conn = self._conn
+        while not inbox.items:
+            if conn.direct is inbox and conn.reader is None and conn.reading is None:
+                await self._read_directly()
+            else:
+                await inbox.wait()
+        item = inbox.items.popleft()
         self._last_activity = asyncio.get_running_loop().time()
         if isinstance(item, Timeout):
             await self._abandon()
         return item
+
+    async def _read_directly(self) -> None:
+        """Read one frame for the connection: this context is the only one open."""
+        conn = self._conn
+        task = asyncio.current_task()
+        assert task is not None
+        conn.reading, self._recv_task = self, task
+        try:
+            frame = await conn.ws.recv()
+        except asyncio.CancelledError:
+            if not self._interrupted or task.uncancel() > 0:
+                raise  # the caller's own cancellation
+            return  # a timeout, or another context opened: look again
+        except ConnectionClosed as exc:
+            conn.closed(exc)
+            return
+        except Exception as exc:  # what the reader task would report, reported here
+            conn.fail(ConnectionLost(f"{type(exc).__name__}: {exc}"))
+            return
+        finally:
+            conn.reading, self._recv_task = None, None
+            if self._interrupted:
+                self._interrupted = False
+            conn.hand_on()
+        conn.received(frame)
+
+    def _interrupt(self) -> None:
+        """Stop this generation's ``recv`` (safe: the frame stays for the next reader)."""
+        task = self._recv_task
+        if task is not None and not self._interrupted:
+            self._interrupted = True
+            task.cancel()
 
     # One timer per generation, moved forward lazily: re-arming a timer for every
     # chunk (asyncio.timeout around each get) cost a tenth of the client's CPU.
@@ -455,13 +577,17 @@ class Generation:
             self._arm(self._last_activity)  # there was activity since: look again later
             return
         self._inbox.put_nowait(Timeout(what, seconds))
+        self._interrupt()
+
+    def _disarm(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
 
     def _finish(self) -> None:
         self._finished = True
         self._release.detach()
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None
+        self._disarm()
 
     async def _abandon(self) -> None:
         """Stop the context on the server, quietly if the socket is gone."""
@@ -514,3 +640,46 @@ def _check_deadline(generation: weakref.ref[Generation]) -> None:
     alive = generation()
     if alive is not None:
         alive._check_deadline()
+
+
+async def _close_reading(ws: ClientConnection, *, can_read: bool) -> None:
+    """The closing handshake, reading and dropping what still comes before the answer.
+
+    The server's close frame comes after every chunk it sent before it saw ours: left
+    unread, they stop websockets reading and the handshake waits its whole
+    ``close_timeout`` (a client closed in the middle of a take, from a fast server).
+    """
+    closing = asyncio.get_running_loop().create_task(ws.close())
+    if can_read:
+        with contextlib.suppress(ConnectionClosed, ConcurrencyError):
+            while not closing.done():
+                await ws.recv()
+    with contextlib.suppress(TimeoutError, ConnectionClosed, OSError):
+        await asyncio.wait_for(closing, CLOSE_TIMEOUT)
+
+
+async def _route(conn: _Connection) -> None:
+    """The reader task: read frames and route them while no single consumer reads."""
+    ws = conn.ws
+    protocol = conn.protocol
+    deliver = conn.deliver
+    room = conn.room
+    try:
+        while conn.direct is None:
+            frame = await ws.recv()
+            deliver(protocol.receive(frame))
+            if protocol.failure is not None:
+                conn.abort()
+                return
+            if conn.buffered > conn.buffer_limit:
+                room.clear()
+                await room.wait()  # consumers are behind: let TCP slow the server
+    except ConnectionClosed as exc:
+        conn.closed(exc)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if not conn.handing_over or (task is not None and task.uncancel() > 0):
+            conn.fail(ConnectionLost("the client was closed"))
+            raise
+    except Exception as exc:  # never let the reader die silently
+        conn.fail(ConnectionLost(f"{type(exc).__name__}: {exc}"))

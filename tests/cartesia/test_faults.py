@@ -226,3 +226,80 @@ def test_idle_close_is_reopened_transparently(server: ThreadedServer,
 
     words, connects = run(scenario())
     assert words == ["second"] and connects == 2
+
+
+#: Loose on purpose: a fault must be reported, and the client closed, well before
+#: websockets' 2 s close timeout, yet a loaded 2-core machine must never fail this.
+#: The precise figures (tens of milliseconds) are bench/client.py's --faults table.
+PROMPT = 1.0
+
+#: fault -> (the Faults fields that set it off, the exception the caller gets)
+FAULTS: dict[str, tuple[dict[str, object], type[Exception]]] = {
+    "drop": ({"drop_after_chunks": 3}, ConnectionLost),
+    "close 1011": ({"close_after_chunks": 3}, ConnectionLost),
+    "malformed frame": ({"malformed_after_chunks": 3, "burst_after_malformed": 64},
+                        ProtocolError),
+    "in-band error": ({"error_after_chunks": 3}, ServerError),
+    "stall": ({"stall_after_chunks": 3}, Timeout),
+    "concurrency limit": ({"concurrency_limit": 0}, RateLimited),
+    "upgrade refused": ({"reject_upgrade": 500}, ServerError),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_every_fault_is_reported_and_closed_at_once(server: ThreadedServer, fault: str) -> None:
+    """From the fault (a stall: from its timeout) to the caller's exception and to
+    close() returning, with the server going on as fast as it can (pace 0)."""
+    fields, expected = FAULTS[fault]
+    faults = server.server.faults
+    for name, value in fields.items():
+        setattr(faults, name, value)
+    quick = ClientConfig(server.url, api_key=KEY,
+                         timeouts=Timeouts(connect=5, first_chunk=5, inactivity=0.3))
+
+    async def scenario() -> tuple[BaseException, float, float]:
+        client = TTSClient(quick)
+        try:
+            await stream_until_failure(client, request())
+        except AssertionError:
+            raise
+        except Exception as exc:  # refused before any generation: at connect
+            reported, error = time.perf_counter(), exc
+        else:
+            raise AssertionError("unreachable")
+        await client.close()
+        return error, reported, time.perf_counter()
+
+    async def streamed() -> tuple[BaseException, float, float]:
+        client = TTSClient(quick)
+        _, error, _ = await stream_until_failure(client, request())
+        reported = time.perf_counter()
+        await client.close()
+        return error, reported, time.perf_counter()
+
+    error, reported, closed = run(scenario() if fault == "upgrade refused" else streamed())
+    assert isinstance(error, expected), error
+    assert faults.fired_at is not None
+    cause = faults.fired_at + (0.3 if fault == "stall" else 0.0)
+    assert 0 <= reported - cause < PROMPT, f"reported {reported - cause:.3f} s after the fault"
+    assert closed - cause < PROMPT, f"closed {closed - cause:.3f} s after the fault"
+
+
+def test_closing_in_the_middle_of_a_take_does_not_wait_for_the_close_timeout(
+        config: ClientConfig) -> None:
+    """The server runs ahead (unpaced) while nobody reads: its close frame comes after
+    all it sent, which close() reads and drops instead of waiting 2 s for it."""
+    async def scenario() -> float:
+        client = TTSClient(config)
+        gen = await client.generate(m.GenerationRequest(
+            "sonic-3", " ".join(["syllable"] * 200), VOICE_ID, "",
+            m.OutputFormat("pcm_f32le", 44100)))
+        async for _event in gen:
+            break
+        await asyncio.sleep(0.2)  # the server's chunks pile up unread
+        await gen.cancel()
+        started = time.perf_counter()
+        await client.close()
+        return time.perf_counter() - started
+
+    assert run(scenario()) < PROMPT
