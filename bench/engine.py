@@ -1,22 +1,30 @@
-"""Offline engine benchmark: real-time factor, time to first chunk and peak memory
-per synthesizer.
+"""Offline engine benchmark (issue 14): first audio through the engine the app runs,
+the engine's memory, and word timing accuracy.
 
 Usage::
 
-    .venv/bin/python bench/engine.py [--runs 3] [--rate 24000] [--only piper espeak]
-                                     [--no-long]
+    .venv/bin/python bench/engine.py [--runs 8] [--quick]   # the issue 14 table
+    .venv/bin/python bench/engine.py --breakdown            # what the engine's RSS is made of
+    .venv/bin/python bench/engine.py --rtf [--runs 3] [--only piper espeak] [--no-long]
 
-Each synthesizer runs in a child process of its own, so its peak resident memory
-(``ru_maxrss``) is not mixed with another engine's model; the table also shows the
-child's memory before the engine loaded, so the difference is the engine's cost.
+The engine runs as the window runs it: :class:`app.engine.local.LocalEngine` starts
+``voicebooth serve --preload`` as a child process (key on its stdin), with its cache
+folder in a fresh temporary folder, so the first start also builds Piper's
+alignment-patched model. One :class:`app.cartesia.client.TTSClient` socket stays open,
+as in the app; each request is a new context with word timestamps, pcm_f32le at 44.1 kHz.
 
-- load: seconds for ``load()`` (model and library), before any synthesis.
-- first chunk: from calling ``synthesize`` to the first non-empty audio event,
-  warm (after one warm-up request), median and worst over all runs and texts.
-- RTF: synthesis wall time divided by the audio's duration (0.04 means 25× faster
-  than real time), for a short sentence, a paragraph, and (unless ``--no-long``) a
-  600-word sentence without punctuation, which shows that splitting long input keeps
-  memory bounded.
+- first audio: from sending the request to the first audio chunk received, p50 and p90
+  over ``--runs`` requests per opening (openings interleaved): a short line, a line
+  whose first sentence has 45 words, a paragraph.
+- RSS: the engine process's VmRSS (and Pss) once a one-word warm-up take has played
+  (the model loaded: "idle"), after the first 45-word take, and its peak (VmHWM).
+- timing p90: word edges against where the audio's energy starts and stops (the
+  measure of tests/engine/test_offline_voices.py), over every take; the bench fails
+  (exit 1) above 60 ms.
+- ``--breakdown`` loads the engine's parts one by one in a child process and prints the
+  RSS each adds: Python with the server and numpy, espeak-ng, onnxruntime, Piper's
+  package, the joe model's session, a short take, a 45-word take.
+- ``--rtf``: issue 3's per-synthesizer real-time factor table (in-process).
 
 Results go in docs/benchmarks.md.
 """
@@ -24,14 +32,20 @@ Results go in docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
+import re
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,9 +57,200 @@ PARAGRAPH = (
     "be found again next week. Numbers like 1,024 and abbreviations such as etc. are "
     "read the way a listener expects."
 )
+#: A first sentence of 45 words, its first comma after the 16th.
+LONG_FIRST = (
+    "When the designers opened the studio on a cold Monday morning in the middle of "
+    "winter, they found that every voice they auditioned the week before still "
+    "sounded as warm and clear as it had on the day they first chose it for "
+    "the game. The rest is short."
+)
 _PHRASE = ("the quick brown fox jumps over a lazy dog while seven bright birds sing "
            "softly near an old stone bridge ")
 LONG = (_PHRASE * 30).strip()  # 600 words, no punctuation
+OPENINGS = (("short line", SHORT), ("45-word sentence", LONG_FIRST),
+            ("paragraph", PARAGRAPH))
+RATE = 44100
+PIPER = "0ff1ce00-91e7-4a5e-9b2c-70e5e0000001"
+LIMIT_MS = 60.0
+
+
+def proc_mib(pid: int, field: str) -> float:
+    """A ``/proc/<pid>/status`` (VmRSS, VmHWM) or ``smaps_rollup`` (Pss) figure in MiB."""
+    name = "smaps_rollup" if field == "Pss" else "status"
+    try:
+        text = Path(f"/proc/{pid}/{name}").read_text()
+    except OSError:
+        return float("nan")
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+def heard_edges(audio: np.ndarray, words: list[tuple[str, float, float]], rate: int,
+                threshold: float = 0.01) -> list[tuple[float, float]]:
+    """Where sound starts and stops around each word (10 ms RMS windows), searched between
+    the midpoints of the gaps around it: tests/engine/test_offline_voices.py's measure."""
+    window = rate // 100
+    frames = len(audio) // window
+    env = np.sqrt(np.mean(audio[:frames * window].astype(np.float64)
+                          .reshape(frames, window) ** 2, axis=1))
+    out = []
+    for k, (_, start, end) in enumerate(words):
+        lo = 0.0 if k == 0 else (words[k - 1][2] + start) / 2
+        hi = frames * 0.01 if k == len(words) - 1 else (end + words[k + 1][1]) / 2
+        region = np.arange(int(lo * 100), min(frames, int(hi * 100)))
+        loud = region[env[region] > threshold]
+        out.append((loud[0] * 0.01, (loud[-1] + 1) * 0.01) if len(loud) else (start, end))
+    return out
+
+
+def timing_errors(audio: np.ndarray, words: list[tuple[str, float, float]],
+                  rate: int) -> list[float]:
+    errors: list[float] = []
+    for (_, start, end), (heard_start, heard_end) in zip(
+            words, heard_edges(audio, words, rate), strict=True):
+        errors += [abs(start - heard_start), abs(end - heard_end)]
+    return errors
+
+
+async def take(client: Any, text: str) -> tuple[float, np.ndarray, list[tuple[str, float, float]]]:
+    """(seconds from the request to its first audio, the audio, the word timings)."""
+    from app.cartesia import messages as m
+    from app.cartesia.client import Audio
+
+    request = m.GenerationRequest("sonic-3", text, PIPER, "",
+                                  m.OutputFormat("pcm_f32le", RATE))
+    started = time.perf_counter()
+    first: float | None = None
+    chunks: list[np.ndarray] = []
+    words: list[tuple[str, float, float]] = []
+    async for event in await client.generate(request):
+        if isinstance(event, Audio):
+            if first is None:
+                first = time.perf_counter() - started
+            chunks.append(event.samples)
+        elif isinstance(event, m.WordTimestamps):
+            words += zip(event.words, event.start, event.end, strict=True)
+    audio = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    return (first if first is not None else float("nan")), audio, words
+
+
+async def session(url: str, key: str, pid: int, runs: int, started: float) -> dict[str, Any]:
+    from app.cartesia.client import TTSClient
+    from app.cartesia.config import ClientConfig, Timeouts
+
+    config = ClientConfig(url, api_key=key,
+                          timeouts=Timeouts(connect=30, first_chunk=120, inactivity=120))
+    out: dict[str, Any] = {"firsts": {label: [] for label, _ in OPENINGS}, "errors": []}
+    async with TTSClient(config) as client:
+        await take(client, "Hi.")  # waits for the model: what the first Play would
+        out["ready_s"] = time.perf_counter() - started
+        await asyncio.sleep(1.0)
+        out["idle_rss"], out["idle_pss"] = proc_mib(pid, "VmRSS"), proc_mib(pid, "Pss")
+        for run in range(runs):
+            for label, text in OPENINGS:
+                first, audio, words = await take(client, text)
+                out["firsts"][label].append(first * 1000)
+                out["errors"] += timing_errors(audio, words, RATE)
+                if run == 0 and text is LONG_FIRST:
+                    await asyncio.sleep(1.0)
+                    out["long_rss"] = proc_mib(pid, "VmRSS")
+                    out["long_pss"] = proc_mib(pid, "Pss")
+        out["peak_rss"] = proc_mib(pid, "VmHWM")
+    return out
+
+
+def measure(runs: int) -> dict[str, Any]:
+    from app.engine.local import LocalEngine
+
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as cache:
+        environ = dict(os.environ, XDG_CACHE_HOME=cache)
+        environ.pop("CARTESIA_API_KEY", None)
+        engine = LocalEngine(environ=environ)
+        started = time.perf_counter()
+        url = engine.start()
+        url_s = time.perf_counter() - started
+        try:
+            assert engine.pid is not None
+            result = asyncio.run(session(url, engine.key, engine.pid, runs, started))
+        finally:
+            engine.stop()
+    result["url_s"] = url_s
+    return result
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def report(result: dict[str, Any], runs: int) -> bool:
+    print(f"engine child (LocalEngine), {runs} requests per opening, interleaved; "
+          f"pcm_f32le {RATE} Hz; times in ms, memory in MiB; load: "
+          f"{os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    print(f"{'measure':<34} {'value':>10}  goal")
+    rows: list[tuple[str, float, str]] = [
+        ("URL printed (s)", result["url_s"], ""),
+        ("first take heard, from start (s)", result["ready_s"], ""),
+    ]
+    for label, _ in OPENINGS:
+        firsts = result["firsts"][label]
+        rows += [(f"first audio p50, {label}", statistics.median(firsts), "<= 150"),
+                 (f"first audio p90, {label}", percentile(firsts, 90), "<= 250")]
+    growth = result["long_rss"] - result["idle_rss"]
+    rows += [("RSS idle (model loaded)", result["idle_rss"], "as low as can be"),
+             ("Pss idle", result["idle_pss"], ""),
+             ("RSS after a 45-word take", result["long_rss"], ""),
+             ("  growth", growth, "<= +30"),
+             ("RSS peak (VmHWM)", result["peak_rss"], "")]
+    p90 = percentile(result["errors"], 90) * 1000
+    rows.append((f"word timing p90 ({len(result['errors'])} edges)", p90, f"<= {LIMIT_MS:.0f}"))
+    for name, value, goal in rows:
+        print(f"{name:<34} {value:>10.1f}  {goal}")
+    return p90 <= LIMIT_MS
+
+
+def breakdown() -> None:
+    """Loads the engine's parts one at a time, printing the RSS after each (JSON)."""
+    steps: list[tuple[str, float]] = []
+
+    def mark(name: str) -> None:
+        steps.append((name, proc_mib(os.getpid(), "VmRSS")))
+
+    mark("python")
+    import numpy  # noqa: F401
+
+    import app.engine.server  # noqa: F401
+    mark("server modules, numpy")
+    from app.engine.synth.espeak import EspeakSynthesizer
+    EspeakSynthesizer().load()
+    mark("espeak-ng loaded")
+    import onnxruntime  # noqa: F401
+    mark("onnxruntime imported")
+    import piper  # noqa: F401
+    mark("piper imported")
+    from app.engine.synth.base import SynthRequest
+    from app.engine.synth.piper_voice import PiperSynthesizer
+    with tempfile.TemporaryDirectory() as cache:
+        synth = PiperSynthesizer(cache_dir=Path(cache)) if "cache_dir" in \
+            PiperSynthesizer.__init__.__code__.co_varnames else PiperSynthesizer()
+        synth.load()
+        mark("joe model loaded")
+        for text, name in (("Hi.", "a short take"), (LONG_FIRST, "a 45-word take")):
+            for _ in synth.synthesize(SynthRequest(text, PIPER, RATE)):
+                pass
+            mark(name)
+    print(json.dumps(steps))
+
+
+def breakdown_main() -> None:
+    done = subprocess.run([sys.executable, __file__, "--breakdown-child"], check=True,
+                          capture_output=True, text=True)
+    steps = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"the engine's RSS, part by part (MiB); load: {os.getloadavg()[0]:.2f}")
+    print(f"{'after':<24} {'RSS':>7} {'added':>7}")
+    previous = 0.0
+    for name, rss in steps:
+        print(f"{name:<24} {rss:>7.1f} {rss - previous:>+7.1f}")
+        previous = rss
 
 
 def _rss_mb() -> float:
@@ -103,20 +308,22 @@ def child(name: str, runs: int, rate: int, long: bool) -> dict[str, Any]:
             "rss_before_mb": before, "rss_peak_mb": _rss_mb()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def rtf_main(argv: list[str]) -> None:
+    """The per-synthesizer table of issue 3 (``--rtf``)."""
+    parser = argparse.ArgumentParser(description="real-time factor per synthesizer")
+    parser.add_argument("--rtf", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rate", type=int, default=24000)
     parser.add_argument("--only", nargs="*", default=["piper", "espeak", "tones"])
     parser.add_argument("--no-long", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.runs, args.rate, not args.no_long)))
         return
     rows = []
     for name in args.only:
-        cmd = [sys.executable, __file__, "--child", name, "--runs", str(args.runs),
+        cmd = [sys.executable, __file__, "--rtf", "--child", name, "--runs", str(args.runs),
                "--rate", str(args.rate)] + (["--no-long"] if args.no_long else [])
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -143,6 +350,25 @@ def main() -> None:
         print(f"  {name}: audio per request: short {rtf['short_audio_s']:.1f} s, paragraph "
               f"{rtf['paragraph_audio_s']:.1f} s"
               + (f", long {rtf['long_audio_s']:.1f} s" if "long_audio_s" in rtf else ""))
+
+
+def main() -> None:
+    if "--rtf" in sys.argv:
+        rtf_main(sys.argv[1:])
+        return
+    if "--breakdown-child" in sys.argv:
+        breakdown()
+        return
+    if "--breakdown" in sys.argv:
+        breakdown_main()
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=8, help="requests per opening")
+    parser.add_argument("--quick", action="store_true", help="3 requests per opening")
+    args = parser.parse_args()
+    runs = 3 if args.quick else args.runs
+    if not report(measure(runs), runs):
+        raise SystemExit(f"word timing p90 above {LIMIT_MS:.0f} ms")
 
 
 if __name__ == "__main__":
