@@ -145,9 +145,16 @@ class PatchedModels:
     model content; :meth:`model_for` builds the one it needs the first time."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = folder if folder is not None else default_cache_dir()
+        self._folder = folder
         #: How many models were built by this object (a second load builds none).
         self.built = 0
+
+    @property
+    def folder(self) -> Path:
+        # Found when first needed: constructing the synthesizer stays import-free.
+        if self._folder is None:
+            self._folder = default_cache_dir()
+        return self._folder
 
     def cache_path(self, source: Path, digest: str) -> Path:
         return self.folder / f"{source.stem}-{digest[:16]}.onnx"
