@@ -1,4 +1,4 @@
-"""A long take does not leave its peak in the engine: after three 45-word takes on
+"""A long take does not leave its peak in the engine: after two 45-word takes on
 worker threads (as the server runs them), the resident memory is about what it was.
 
 Measured in a fresh interpreter (nothing else allocated there). Before issue 14 the
@@ -14,6 +14,8 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from tests.engine.test_piper_pieces import LONG_FIRST
 
@@ -40,14 +42,15 @@ CHILD = textwrap.dedent("""
 
     take("Hi.")
     idle = rss()
-    for _ in range(3):
+    for _ in range(2):
         take(sys.argv[2])
     print(json.dumps({"growth": rss() - idle}))
 """)
 
 
+@pytest.mark.timeout(600)  # a hang detector: two cold loads and takes on a loaded machine
 def test_a_long_take_leaves_no_peak_behind(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path), LONG_FIRST],
                           check=True, capture_output=True, text=True, timeout=600)
     growth = json.loads(done.stdout.strip().splitlines()[-1])["growth"]
-    assert growth < 40, f"{growth:.0f} MB kept after three 45-word takes"
+    assert growth < 40, f"{growth:.0f} MB kept after two 45-word takes"

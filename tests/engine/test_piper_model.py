@@ -107,6 +107,7 @@ CHILD = textwrap.dedent("""
 """)
 
 
+@pytest.mark.timeout(600)  # a hang detector: two fresh interpreters load the model
 def test_the_serving_process_never_imports_onnx(tmp_path: Path) -> None:
     results = []
     for _ in range(2):
