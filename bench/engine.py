@@ -25,7 +25,9 @@ as in the app; each request is a new context with word timestamps, pcm_f32le at 
   (exit 1) when this checkout's is above 60 ms.
 - ``--breakdown`` loads the engine's parts one by one in a child process and prints the
   RSS each adds: Python with the server and numpy, espeak-ng, onnxruntime, Piper's
-  package, the joe model's session, a short take, a 45-word take.
+  package, the joe model's session, then takes on a worker thread (a short one, the
+  45-word sentence, the paragraph, the 45-word sentence again); with ``--against``,
+  side by side.
 - ``--rtf``: issue 3's per-synthesizer real-time factor table (in-process).
 
 Results go in docs/benchmarks.md.
@@ -43,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -50,7 +53,8 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+#: ``--breakdown`` runs its child on another checkout's code through this variable.
+sys.path.insert(0, os.environ.get("BENCH_ENGINE_CHECKOUT", str(ROOT)))
 LOAD_BEFORE = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 SHORT = "Welcome to the voice preview."
@@ -262,23 +266,34 @@ def breakdown() -> None:
             PiperSynthesizer.__init__.__code__.co_varnames else PiperSynthesizer()
         synth.load()
         mark("joe model loaded")
-        for text, name in (("Hi.", "a short take"), (LONG_FIRST, "a 45-word take")):
-            for _ in synth.synthesize(SynthRequest(text, PIPER, RATE)):
-                pass
+        for text, name in (("Hi.", "a short take"), (LONG_FIRST, "a 45-word take"),
+                           (PARAGRAPH, "the paragraph"), (LONG_FIRST, "45 words again")):
+            # on a worker thread, as the server runs syntheses
+            worker = threading.Thread(target=lambda t=text: list(
+                synth.synthesize(SynthRequest(t, PIPER, RATE))))
+            worker.start()
+            worker.join()
             mark(name)
     print(json.dumps(steps))
 
 
-def breakdown_main() -> None:
-    done = subprocess.run([sys.executable, __file__, "--breakdown-child"], check=True,
-                          capture_output=True, text=True)
-    steps = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"the engine's RSS, part by part (MiB); load: {os.getloadavg()[0]:.2f}")
-    print(f"{'after':<24} {'RSS':>7} {'added':>7}")
-    previous = 0.0
-    for name, rss in steps:
-        print(f"{name:<24} {rss:>7.1f} {rss - previous:>+7.1f}")
-        previous = rss
+def breakdown_main(checkouts: list[Path], names: list[str]) -> None:
+    columns = []
+    for checkout in checkouts:
+        done = subprocess.run([sys.executable, __file__, "--breakdown-child"], check=True,
+                              capture_output=True, text=True,
+                              env=dict(os.environ, BENCH_ENGINE_CHECKOUT=str(checkout)))
+        columns.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(f"the engine's RSS part by part, in process (MiB: RSS, and what the step added); "
+          f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'after':<24} " + " ".join(f"{n:>18}" for n in names))
+    for row in range(len(columns[0])):
+        cells = []
+        for steps in columns:
+            rss = steps[row][1]
+            added = rss - (steps[row - 1][1] if row else 0.0)
+            cells.append(f"{rss:>9.1f} {added:>+8.1f}")
+        print(f"{columns[0][row][0]:<24} " + " ".join(cells))
 
 
 def _rss_mb() -> float:
@@ -387,19 +402,21 @@ def main() -> None:
     if "--breakdown-child" in sys.argv:
         breakdown()
         return
-    if "--breakdown" in sys.argv:
-        breakdown_main()
-        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=8, help="requests per opening")
     parser.add_argument("--quick", action="store_true", help="3 requests per opening")
     parser.add_argument("--against", type=Path, metavar="CHECKOUT",
                         help="also run the engine of another checkout (e.g. a worktree of "
                              "main), interleaved request by request, in a second column")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="the engine's RSS part by part, in process")
     args = parser.parse_args()
     runs = 3 if args.quick else args.runs
     checkouts = [ROOT] + ([args.against.resolve()] if args.against else [])
     names = ["this"] + ([args.against.name] if args.against else [])
+    if args.breakdown:
+        breakdown_main(checkouts, names)
+        return
     if not report(measure(runs, checkouts), names, runs):
         raise SystemExit(f"word timing p90 above {LIMIT_MS:.0f} ms")
 
