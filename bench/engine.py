@@ -197,7 +197,14 @@ def measure(runs: int, checkouts: list[Path]) -> list[dict[str, Any]]:
                 engine = LocalEngine(environ=environ)
                 engines.append(engine)
                 begun = time.perf_counter()
-                engine.start()
+                # The child runs ``python -c``, which puts its working folder first on
+                # sys.path: it must be the checkout whose engine this is.
+                here = os.getcwd()
+                os.chdir(checkout)
+                try:
+                    engine.start()
+                finally:
+                    os.chdir(here)
                 url_s.append(time.perf_counter() - begun)
             results = asyncio.run(session([(e.url, e.key, e.pid) for e in engines], runs,
                                           started))
