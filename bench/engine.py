@@ -1,22 +1,34 @@
-"""Offline engine benchmark: real-time factor, time to first chunk and peak memory
-per synthesizer.
+"""Offline engine benchmark (issue 14): first audio through the engine the app runs,
+the engine's memory, and word timing accuracy.
 
 Usage::
 
-    .venv/bin/python bench/engine.py [--runs 3] [--rate 24000] [--only piper espeak]
-                                     [--no-long]
+    .venv/bin/python bench/engine.py [--runs 8] [--quick]   # the issue 14 table
+    .venv/bin/python bench/engine.py --quick --against /tmp/base  # side by side with
+                                                   # another checkout's engine
+    .venv/bin/python bench/engine.py --breakdown            # what the engine's RSS is made of
+    .venv/bin/python bench/engine.py --rtf [--runs 3] [--only piper espeak] [--no-long]
 
-Each synthesizer runs in a child process of its own, so its peak resident memory
-(``ru_maxrss``) is not mixed with another engine's model; the table also shows the
-child's memory before the engine loaded, so the difference is the engine's cost.
+The engine runs as the window runs it: :class:`app.engine.local.LocalEngine` starts
+``voicebooth serve --preload`` as a child process (key on its stdin), with its cache
+folder in a fresh temporary folder, so the first start also builds Piper's
+alignment-patched model. One :class:`app.cartesia.client.TTSClient` socket stays open,
+as in the app; each request is a new context with word timestamps, pcm_f32le at 44.1 kHz.
 
-- load: seconds for ``load()`` (model and library), before any synthesis.
-- first chunk: from calling ``synthesize`` to the first non-empty audio event,
-  warm (after one warm-up request), median and worst over all runs and texts.
-- RTF: synthesis wall time divided by the audio's duration (0.04 means 25× faster
-  than real time), for a short sentence, a paragraph, and (unless ``--no-long``) a
-  600-word sentence without punctuation, which shows that splitting long input keeps
-  memory bounded.
+- first audio: from sending the request to the first audio chunk received, p50 and p90
+  over ``--runs`` requests per opening (openings interleaved): a short line, a line
+  whose first sentence has 45 words, a paragraph.
+- RSS: the engine process's VmRSS (and Pss) once a one-word warm-up take has played
+  (the model loaded: "idle"), after the first 45-word take, and its peak (VmHWM).
+- timing p90: word edges against where the audio's energy starts and stops (the
+  measure of tests/engine/test_offline_voices.py), over every take; the bench fails
+  (exit 1) when this checkout's is above 60 ms.
+- ``--breakdown`` loads the engine's parts one by one in a child process and prints the
+  RSS each adds: Python with the server and numpy, espeak-ng, onnxruntime, Piper's
+  package, the joe model's session, then takes on a worker thread (a short one, the
+  45-word sentence, the paragraph, the 45-word sentence again); with ``--against``,
+  side by side.
+- ``--rtf``: issue 3's per-synthesizer real-time factor table (in-process).
 
 Results go in docs/benchmarks.md.
 """
@@ -24,16 +36,26 @@ Results go in docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
+import re
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+#: ``--breakdown`` runs its child on another checkout's code through this variable.
+sys.path.insert(0, os.environ.get("BENCH_ENGINE_CHECKOUT", str(ROOT)))
+LOAD_BEFORE = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 SHORT = "Welcome to the voice preview."
 PARAGRAPH = (
@@ -43,9 +65,242 @@ PARAGRAPH = (
     "be found again next week. Numbers like 1,024 and abbreviations such as etc. are "
     "read the way a listener expects."
 )
+#: A first sentence of 45 words, its first comma after the 16th.
+LONG_FIRST = (
+    "When the designers opened the studio on a cold Monday morning in the middle of "
+    "winter, they found that every voice they auditioned the week before still "
+    "sounded as warm and clear as it had on the day they first chose it for "
+    "the game. The rest is short."
+)
 _PHRASE = ("the quick brown fox jumps over a lazy dog while seven bright birds sing "
            "softly near an old stone bridge ")
 LONG = (_PHRASE * 30).strip()  # 600 words, no punctuation
+OPENINGS = (("short line", SHORT), ("45-word sentence", LONG_FIRST),
+            ("paragraph", PARAGRAPH))
+RATE = 44100
+PIPER = "0ff1ce00-91e7-4a5e-9b2c-70e5e0000001"
+LIMIT_MS = 60.0
+
+
+def proc_mib(pid: int, field: str) -> float:
+    """A ``/proc/<pid>/status`` (VmRSS, VmHWM) or ``smaps_rollup`` (Pss) figure in MiB."""
+    name = "smaps_rollup" if field == "Pss" else "status"
+    try:
+        text = Path(f"/proc/{pid}/{name}").read_text()
+    except OSError:
+        return float("nan")
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+def heard_edges(audio: np.ndarray, words: list[tuple[str, float, float]], rate: int,
+                threshold: float = 0.01) -> list[tuple[float, float]]:
+    """Where sound starts and stops around each word (10 ms RMS windows), searched between
+    the midpoints of the gaps around it: tests/engine/test_offline_voices.py's measure."""
+    window = rate // 100
+    frames = len(audio) // window
+    env = np.sqrt(np.mean(audio[:frames * window].astype(np.float64)
+                          .reshape(frames, window) ** 2, axis=1))
+    out = []
+    for k, (_, start, end) in enumerate(words):
+        lo = 0.0 if k == 0 else (words[k - 1][2] + start) / 2
+        hi = frames * 0.01 if k == len(words) - 1 else (end + words[k + 1][1]) / 2
+        region = np.arange(int(lo * 100), min(frames, int(hi * 100)))
+        loud = region[env[region] > threshold]
+        out.append((loud[0] * 0.01, (loud[-1] + 1) * 0.01) if len(loud) else (start, end))
+    return out
+
+
+def timing_errors(audio: np.ndarray, words: list[tuple[str, float, float]],
+                  rate: int) -> list[float]:
+    errors: list[float] = []
+    for (_, start, end), (heard_start, heard_end) in zip(
+            words, heard_edges(audio, words, rate), strict=True):
+        errors += [abs(start - heard_start), abs(end - heard_end)]
+    return errors
+
+
+async def take(client: Any, text: str) -> tuple[float, np.ndarray, list[tuple[str, float, float]]]:
+    """(seconds from the request to its first audio, the audio, the word timings)."""
+    from app.cartesia import messages as m
+    from app.cartesia.client import Audio
+
+    request = m.GenerationRequest("sonic-3", text, PIPER, "",
+                                  m.OutputFormat("pcm_f32le", RATE))
+    started = time.perf_counter()
+    first: float | None = None
+    chunks: list[np.ndarray] = []
+    words: list[tuple[str, float, float]] = []
+    async for event in await client.generate(request):
+        if isinstance(event, Audio):
+            if first is None:
+                first = time.perf_counter() - started
+            chunks.append(event.samples)
+        elif isinstance(event, m.WordTimestamps):
+            words += zip(event.words, event.start, event.end, strict=True)
+    audio = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    return (first if first is not None else float("nan")), audio, words
+
+
+async def session(engines: list[tuple[str, str, int]], runs: int,
+                  started: float) -> list[dict[str, Any]]:
+    """Every engine (url, key, pid) gets the same requests, alternately, each on its own
+    socket: side by side, so the machine's load weighs on both alike."""
+    from contextlib import AsyncExitStack
+
+    from app.cartesia.client import TTSClient
+    from app.cartesia.config import ClientConfig, Timeouts
+
+    outs: list[dict[str, Any]] = [{"firsts": {label: [] for label, _ in OPENINGS},
+                                   "errors": []} for _ in engines]
+    async with AsyncExitStack() as stack:
+        clients = []
+        for url, key, _ in engines:
+            config = ClientConfig(url, api_key=key, timeouts=Timeouts(
+                connect=30, first_chunk=300, inactivity=300))
+            clients.append(await stack.enter_async_context(TTSClient(config)))
+        for client, out in zip(clients, outs, strict=True):
+            await take(client, "Hi.")  # waits for the model: what the first Play would
+            out["ready_s"] = time.perf_counter() - started
+        await asyncio.sleep(1.0)
+        for (_, _, pid), out in zip(engines, outs, strict=True):
+            out["idle_rss"], out["idle_pss"] = proc_mib(pid, "VmRSS"), proc_mib(pid, "Pss")
+        for run in range(runs):
+            for label, text in OPENINGS:
+                for (_, _, pid), client, out in zip(engines, clients, outs, strict=True):
+                    first, audio, words = await take(client, text)
+                    out["firsts"][label].append(first * 1000)
+                    out["errors"] += timing_errors(audio, words, RATE)
+                    if run == 0 and text is LONG_FIRST:
+                        await asyncio.sleep(1.0)
+                        out["long_rss"] = proc_mib(pid, "VmRSS")
+                        out["long_pss"] = proc_mib(pid, "Pss")
+        for (_, _, pid), out in zip(engines, outs, strict=True):
+            out["peak_rss"] = proc_mib(pid, "VmHWM")
+    return outs
+
+
+def measure(runs: int, checkouts: list[Path]) -> list[dict[str, Any]]:
+    """Starts one engine per checkout (its code on the child's PYTHONPATH) and runs the
+    session; the first start of each builds what it caches, in a fresh cache folder."""
+    from app.engine.local import LocalEngine
+
+    engines: list[Any] = []
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as cache:
+        started = time.perf_counter()
+        try:
+            url_s = []
+            for k, checkout in enumerate(checkouts):
+                environ = dict(os.environ, XDG_CACHE_HOME=f"{cache}/{k}",
+                               PYTHONPATH=str(checkout))
+                environ.pop("CARTESIA_API_KEY", None)
+                engine = LocalEngine(environ=environ)
+                engines.append(engine)
+                begun = time.perf_counter()
+                # The child runs ``python -c``, which puts its working folder first on
+                # sys.path: it must be the checkout whose engine this is.
+                here = os.getcwd()
+                os.chdir(checkout)
+                try:
+                    engine.start()
+                finally:
+                    os.chdir(here)
+                url_s.append(time.perf_counter() - begun)
+            results = asyncio.run(session([(e.url, e.key, e.pid) for e in engines], runs,
+                                          started))
+        finally:
+            for engine in engines:
+                engine.stop()
+    for result, seconds in zip(results, url_s, strict=True):
+        result["url_s"] = seconds
+    return results
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def report(results: list[dict[str, Any]], names: list[str], runs: int) -> bool:
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"engine children (LocalEngine), {runs} requests per opening, interleaved across "
+          f"engines; pcm_f32le {RATE} Hz; ms and MiB; load average before: {LOAD_BEFORE}, "
+          f"after: {load}")
+    print(f"{'measure':<34} " + " ".join(f"{n:>12}" for n in names) + "  goal")
+    rows: list[tuple[str, list[float], str]] = [
+        ("URL printed (s)", [r["url_s"] for r in results], ""),
+        ("first take heard, from start (s)", [r["ready_s"] for r in results], ""),
+    ]
+    for label, _ in OPENINGS:
+        rows += [(f"first audio p50, {label}",
+                  [statistics.median(r["firsts"][label]) for r in results], "<= 150"),
+                 (f"first audio p90, {label}",
+                  [percentile(r["firsts"][label], 90) for r in results], "<= 250")]
+    rows += [("RSS idle (model loaded)", [r["idle_rss"] for r in results], "low"),
+             ("Pss idle", [r["idle_pss"] for r in results], ""),
+             ("RSS after a 45-word take", [r["long_rss"] for r in results], ""),
+             ("  growth", [r["long_rss"] - r["idle_rss"] for r in results], "<= +30"),
+             ("RSS peak (VmHWM)", [r["peak_rss"] for r in results], "")]
+    p90s = [percentile(r["errors"], 90) * 1000 for r in results]
+    rows.append(("word timing p90", p90s, f"<= {LIMIT_MS:.0f}"))
+    for name, values, goal in rows:
+        print(f"{name:<34} " + " ".join(f"{v:>12.1f}" for v in values) + f"  {goal}")
+    return p90s[0] <= LIMIT_MS
+
+
+def breakdown() -> None:
+    """Loads the engine's parts one at a time, printing the RSS after each (JSON)."""
+    steps: list[tuple[str, float]] = []
+
+    def mark(name: str) -> None:
+        steps.append((name, proc_mib(os.getpid(), "VmRSS")))
+
+    mark("python")
+    import numpy  # noqa: F401
+
+    import app.engine.server  # noqa: F401
+    mark("server modules, numpy")
+    from app.engine.synth.espeak import EspeakSynthesizer
+    EspeakSynthesizer().load()
+    mark("espeak-ng loaded")
+    import onnxruntime  # noqa: F401
+    mark("onnxruntime imported")
+    import piper  # noqa: F401
+    mark("piper imported")
+    from app.engine.synth.base import SynthRequest
+    from app.engine.synth.piper_voice import PiperSynthesizer
+    with tempfile.TemporaryDirectory() as cache:
+        synth = PiperSynthesizer(cache_dir=Path(cache)) if "cache_dir" in \
+            PiperSynthesizer.__init__.__code__.co_varnames else PiperSynthesizer()
+        synth.load()
+        mark("joe model loaded")
+        for text, name in (("Hi.", "a short take"), (LONG_FIRST, "a 45-word take"),
+                           (PARAGRAPH, "the paragraph"), (LONG_FIRST, "45 words again")):
+            # on a worker thread, as the server runs syntheses
+            worker = threading.Thread(target=lambda t=text: list(
+                synth.synthesize(SynthRequest(t, PIPER, RATE))))
+            worker.start()
+            worker.join()
+            mark(name)
+    print(json.dumps(steps))
+
+
+def breakdown_main(checkouts: list[Path], names: list[str]) -> None:
+    columns = []
+    for checkout in checkouts:
+        done = subprocess.run([sys.executable, __file__, "--breakdown-child"], check=True,
+                              capture_output=True, text=True,
+                              env=dict(os.environ, BENCH_ENGINE_CHECKOUT=str(checkout)))
+        columns.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(f"the engine's RSS part by part, in process (MiB: RSS, and what the step added); "
+          f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'after':<24} " + " ".join(f"{n:>18}" for n in names))
+    for row in range(len(columns[0])):
+        cells = []
+        for steps in columns:
+            rss = steps[row][1]
+            added = rss - (steps[row - 1][1] if row else 0.0)
+            cells.append(f"{rss:>9.1f} {added:>+8.1f}")
+        print(f"{columns[0][row][0]:<24} " + " ".join(cells))
 
 
 def _rss_mb() -> float:
@@ -103,20 +358,22 @@ def child(name: str, runs: int, rate: int, long: bool) -> dict[str, Any]:
             "rss_before_mb": before, "rss_peak_mb": _rss_mb()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def rtf_main(argv: list[str]) -> None:
+    """The per-synthesizer table of issue 3 (``--rtf``)."""
+    parser = argparse.ArgumentParser(description="real-time factor per synthesizer")
+    parser.add_argument("--rtf", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rate", type=int, default=24000)
     parser.add_argument("--only", nargs="*", default=["piper", "espeak", "tones"])
     parser.add_argument("--no-long", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.runs, args.rate, not args.no_long)))
         return
     rows = []
     for name in args.only:
-        cmd = [sys.executable, __file__, "--child", name, "--runs", str(args.runs),
+        cmd = [sys.executable, __file__, "--rtf", "--child", name, "--runs", str(args.runs),
                "--rate", str(args.rate)] + (["--no-long"] if args.no_long else [])
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -143,6 +400,32 @@ def main() -> None:
         print(f"  {name}: audio per request: short {rtf['short_audio_s']:.1f} s, paragraph "
               f"{rtf['paragraph_audio_s']:.1f} s"
               + (f", long {rtf['long_audio_s']:.1f} s" if "long_audio_s" in rtf else ""))
+
+
+def main() -> None:
+    if "--rtf" in sys.argv:
+        rtf_main(sys.argv[1:])
+        return
+    if "--breakdown-child" in sys.argv:
+        breakdown()
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=8, help="requests per opening")
+    parser.add_argument("--quick", action="store_true", help="3 requests per opening")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="also run the engine of another checkout (e.g. a worktree of "
+                             "main), interleaved request by request, in a second column")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="the engine's RSS part by part, in process")
+    args = parser.parse_args()
+    runs = 3 if args.quick else args.runs
+    checkouts = [ROOT] + ([args.against.resolve()] if args.against else [])
+    names = ["this"] + ([args.against.name] if args.against else [])
+    if args.breakdown:
+        breakdown_main(checkouts, names)
+        return
+    if not report(measure(runs, checkouts), names, runs):
+        raise SystemExit(f"word timing p90 above {LIMIT_MS:.0f} ms")
 
 
 if __name__ == "__main__":

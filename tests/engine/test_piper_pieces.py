@@ -1,0 +1,97 @@
+"""Piper's first audio on the first clause: the first piece is short, later ones grow,
+audio leaves a block at a time, and word timings stay right across pieces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.engine.synth.base import AudioOut, SynthEvent, SynthRequest, WordsOut
+from app.engine.synth.piper_voice import (
+    BLOCK_SECONDS,
+    MAX_WORDS,
+    PIECE_WORDS,
+    VOICE_ID,
+    PiperSynthesizer,
+    piece_ends,
+)
+from tests.engine.test_offline_voices import Result, check_timings, heard_edges
+
+RATE = 24000
+#: 45 words in one sentence, its first comma after the 16th word.
+LONG_FIRST = (
+    "When the designers opened the studio on a cold Monday morning in the middle of "
+    "winter, they found that every voice they auditioned the week before still "
+    "sounded as warm and clear as it had on the day they first chose it for "
+    "the game.")
+
+
+@pytest.fixture(scope="module")
+def piper() -> PiperSynthesizer:
+    synth = PiperSynthesizer(deterministic=True)
+    synth.load()
+    return synth
+
+
+def events(piper: PiperSynthesizer, text: str) -> list[SynthEvent]:
+    return list(piper.synthesize(SynthRequest(text, VOICE_ID, RATE)))
+
+
+def pieces(evs: list[SynthEvent]) -> list[list[str]]:
+    """The words of each piece, as they were reported (one event per piece here)."""
+    return [list(e.words) for e in evs if isinstance(e, WordsOut)]
+
+
+@pytest.mark.parametrize(("words", "earlier", "ends"), [
+    (["Hello", "there,"], 0, True),           # the first clause ends the first piece
+    (["Hello", "there"], 0, False),
+    (["one"] * 8, 0, True),                   # ... or eight words
+    (["one"] * 7, 0, False),
+    (["a", "b,"], 1, False),                  # later pieces want half their limit first
+    (["one"] * 9 + ["ten,"], 1, True),
+    (["one"] * 20, 1, True),
+    (["one"] * 39, 2, False),
+    (["one"] * 40, 5, True),
+    (["Stop."], 3, True),                     # a sentence always ends a piece
+])
+def test_piece_ends(words: list[str], earlier: int, ends: bool) -> None:
+    assert piece_ends(words, earlier) is ends
+
+
+def test_the_first_piece_ends_at_the_first_clause(piper: PiperSynthesizer) -> None:
+    got = pieces(events(piper, "Hello there, this is the offline voice speaking to you now."))
+    assert got[0] == ["Hello", "there,"]
+    assert [w for p in got for w in p] == ["Hello", "there,", "this", "is", "the", "offline",
+                                           "voice", "speaking", "to", "you", "now."]
+
+
+def test_a_long_first_sentence_starts_with_eight_words(piper: PiperSynthesizer) -> None:
+    result_events = events(piper, LONG_FIRST)
+    got = pieces(result_events)
+    assert len(LONG_FIRST.split()) == 45 and [len(p) for p in got] == [8, 20, 17]
+    assert [w for p in got for w in p] == LONG_FIRST.split()
+    result = Result(iter(result_events))
+    check_timings(result, LONG_FIRST.split())
+    errors = []
+    for (_, start, end), (heard_start, heard_end) in zip(
+            result.words, heard_edges(result.audio, result.words), strict=True):
+        errors += [abs(start - heard_start), abs(end - heard_end)]
+    assert np.percentile(errors, 90) <= 0.060, errors
+
+
+def test_pieces_grow_to_the_cap(piper: PiperSynthesizer) -> None:
+    got = pieces(events(piper, " ".join(["word"] * 120)))
+    assert [len(p) for p in got] == [8, 20, 40, 40, 12]
+    assert PIECE_WORDS[0] == 8 and MAX_WORDS == 40
+
+
+def test_audio_leaves_block_by_block(piper: PiperSynthesizer) -> None:
+    """The first piece's audio comes in blocks before its words, not resampled whole."""
+    evs = events(piper, LONG_FIRST)
+    first_words = next(k for k, e in enumerate(evs) if isinstance(e, WordsOut))
+    blocks = [e.samples for e in evs[:first_words] if isinstance(e, AudioOut)]
+    assert len(blocks) >= 3  # eight words are well over half a second
+    assert max(len(b) for b in blocks) <= BLOCK_SECONDS * RATE + 64
+    # the same audio as in one piece: the resampler's state carries across blocks
+    whole = np.concatenate([e.samples for e in evs if isinstance(e, AudioOut)])
+    assert len(whole) == pytest.approx(Result(iter(evs)).seconds * RATE)
