@@ -180,9 +180,16 @@ async def session(engines: list[tuple[str, str, int]], runs: int,
     return outs
 
 
+def _through_cli(serve_args: Any) -> list[str]:
+    """The child's command for a checkout from before app.cli.serve had its own main."""
+    return [sys.executable, "-c", "import sys; from app.cli import main; "
+            f"sys.exit(main({list(serve_args)!r}))"]
+
+
 def measure(runs: int, checkouts: list[Path]) -> list[dict[str, Any]]:
     """Starts one engine per checkout (its code on the child's PYTHONPATH) and runs the
     session; the first start of each builds what it caches, in a fresh cache folder."""
+    from app.engine import local
     from app.engine.local import LocalEngine
 
     engines: list[Any] = []
@@ -195,6 +202,9 @@ def measure(runs: int, checkouts: list[Path]) -> list[dict[str, Any]]:
                                PYTHONPATH=str(checkout))
                 environ.pop("CARTESIA_API_KEY", None)
                 engine = LocalEngine(environ=environ)
+                if k > 0:  # an older checkout: its serve goes through app.cli's main
+                    engine_command = local.engine_command
+                    local.engine_command = _through_cli
                 engines.append(engine)
                 begun = time.perf_counter()
                 # The child runs ``python -c``, which puts its working folder first on
@@ -205,6 +215,8 @@ def measure(runs: int, checkouts: list[Path]) -> list[dict[str, Any]]:
                     engine.start()
                 finally:
                     os.chdir(here)
+                    if k > 0:
+                        local.engine_command = engine_command
                 url_s.append(time.perf_counter() - begun)
             results = asyncio.run(session([(e.url, e.key, e.pid) for e in engines], runs,
                                           started))

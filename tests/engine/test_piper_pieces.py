@@ -9,6 +9,7 @@ import pytest
 from app.engine.synth.base import AudioOut, SynthEvent, SynthRequest, WordsOut
 from app.engine.synth.piper_voice import (
     BLOCK_SECONDS,
+    FIRST_PIECE_SOUNDS,
     MAX_WORDS,
     PIECE_WORDS,
     VOICE_ID,
@@ -58,6 +59,23 @@ def test_piece_ends(words: list[str], earlier: int, ends: bool) -> None:
     assert piece_ends(words, earlier) is ends
 
 
+@pytest.mark.parametrize(("sounds", "earlier", "ends"), [
+    (FIRST_PIECE_SOUNDS, 0, True),            # the first piece's sound budget is spent
+    (FIRST_PIECE_SOUNDS - 1, 0, False),
+    (FIRST_PIECE_SOUNDS * 3, 1, False),       # later pieces are cut by words only
+])
+def test_the_first_piece_ends_at_its_sound_budget(sounds: int, earlier: int,
+                                                  ends: bool) -> None:
+    assert piece_ends(["one", "two"], earlier, sounds, "three") is ends
+
+
+def test_no_word_is_left_alone_at_the_end_of_the_first_sentence(
+        piper: PiperSynthesizer) -> None:
+    assert not piece_ends(["one", "two"], 0, FIRST_PIECE_SOUNDS, "three.")
+    got = pieces(events(piper, "Welcome to the voice preview. It is short."))
+    assert got[0] == ["Welcome", "to", "the", "voice", "preview."]
+
+
 def test_the_first_piece_ends_at_the_first_clause(piper: PiperSynthesizer) -> None:
     got = pieces(events(piper, "Hello there, this is the offline voice speaking to you now."))
     assert got[0] == ["Hello", "there,"]
@@ -65,10 +83,12 @@ def test_the_first_piece_ends_at_the_first_clause(piper: PiperSynthesizer) -> No
                                            "voice", "speaking", "to", "you", "now."]
 
 
-def test_a_long_first_sentence_starts_with_eight_words(piper: PiperSynthesizer) -> None:
+def test_a_long_first_sentence_starts_with_a_few_words(piper: PiperSynthesizer) -> None:
+    """"When the designers" spends the first piece's sounds; the second ends at the comma
+    after "winter" (past half its 20 words); the rest is one piece."""
     result_events = events(piper, LONG_FIRST)
     got = pieces(result_events)
-    assert len(LONG_FIRST.split()) == 45 and [len(p) for p in got] == [8, 20, 17]
+    assert len(LONG_FIRST.split()) == 45 and [len(p) for p in got] == [3, 13, 29]
     assert [w for p in got for w in p] == LONG_FIRST.split()
     result = Result(iter(result_events))
     check_timings(result, LONG_FIRST.split())
@@ -81,7 +101,7 @@ def test_a_long_first_sentence_starts_with_eight_words(piper: PiperSynthesizer) 
 
 def test_pieces_grow_to_the_cap(piper: PiperSynthesizer) -> None:
     got = pieces(events(piper, " ".join(["word"] * 120)))
-    assert [len(p) for p in got] == [8, 20, 40, 40, 12]
+    assert [len(p) for p in got] == [3, 20, 40, 40, 17]  # three "word"s spend the sounds
     assert PIECE_WORDS[0] == 8 and MAX_WORDS == 40
 
 
@@ -90,7 +110,7 @@ def test_audio_leaves_block_by_block(piper: PiperSynthesizer) -> None:
     evs = events(piper, LONG_FIRST)
     first_words = next(k for k, e in enumerate(evs) if isinstance(e, WordsOut))
     blocks = [e.samples for e in evs[:first_words] if isinstance(e, AudioOut)]
-    assert len(blocks) >= 3  # eight words are well over half a second
+    assert len(blocks) >= 2  # three words are over half a second
     assert max(len(b) for b in blocks) <= BLOCK_SECONDS * RATE + 64
     # the same audio as in one piece: the resampler's state carries across blocks
     whole = np.concatenate([e.samples for e in evs if isinstance(e, AudioOut)])
