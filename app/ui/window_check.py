@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from app.errors import VoiceboothError
 from app.resources import resources_dir
 from app.studio.options import RunOptions
-from app.ui.icons import icon
+from app.ui.icons import IconFontMissing, icon
 from app.ui.main import build_window
 
 
@@ -36,8 +36,11 @@ def check_window(settings: Path, data: Path, cache: Path,
     qInstallMessageHandler(_quiet_offscreen)
     app = QApplication.instance() or QApplication(["voicebooth", "--self-test"])
     assert isinstance(app, QApplication)
-    if icon("play").isNull():
-        raise WindowCheckFailed("the icon font did not load (qtawesome)")
+    try:
+        if icon("play").isNull():
+            raise WindowCheckFailed("the icon font did not load")
+    except IconFontMissing as exc:
+        raise WindowCheckFailed(str(exc)) from None
     # The window's closing hands work to the studio's loop: give it qasync's, as the app does.
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
