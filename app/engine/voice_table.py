@@ -39,7 +39,7 @@ _JOE: Final = Voice(
     locales=(Locale("en-US", True),), offline=True, created_at=_CREATED)
 
 # (id, espeak voice, name, language, locale): the espeak synthesizer's own list.
-_ESPEAK: Final = (
+ESPEAK_VOICES: Final = (
     ("e5beac00-0000-4000-8000-00000000e001", "en-us", "Espeak English (US)", "en", "en-US"),
     ("e5beac00-0000-4000-8000-00000000e002", "en-gb-x-rp", "Espeak English (UK)", "en", "en-GB"),
     ("e5beac00-0000-4000-8000-00000000e003", "de", "Espeak German", "de", "de-DE"),
@@ -68,7 +68,7 @@ VOICES: Final[dict[str, tuple[Voice, ...]]] = {
                           f"{espeak_name}): fast and robotic, for quick checks.",
               tagline="Offline · espeak-ng", locales=(Locale(locale, True),),
               offline=True, created_at=_CREATED)
-        for vid, espeak_name, name, lang, locale in _ESPEAK),
+        for vid, espeak_name, name, lang, locale in ESPEAK_VOICES),
     TONES: (_TONES,),
 }
 

@@ -53,6 +53,7 @@ from app.engine.synth.base import (
     WordsOut,
 )
 from app.engine.synth.errors import SynthesizerUnavailable
+from app.engine.voice_table import ESPEAK_VOICES
 from app.markup.render import Pause, Pronounce, Segment, Spell, Text, to_segments
 
 log = logging.getLogger(__name__)
@@ -76,19 +77,8 @@ MAX_WORDS: Final = 40
 _SENTENCE_ENDS: Final = (".", "!", "?", "…")
 _TOKEN = re.compile(r"\S+")
 
-# (id, espeak voice, name, language, locale)
-_VOICES: Final = (
-    ("e5beac00-0000-4000-8000-00000000e001", "en-us", "Espeak English (US)", "en", "en-US"),
-    ("e5beac00-0000-4000-8000-00000000e002", "en-gb-x-rp", "Espeak English (UK)", "en", "en-GB"),
-    ("e5beac00-0000-4000-8000-00000000e003", "de", "Espeak German", "de", "de-DE"),
-    ("e5beac00-0000-4000-8000-00000000e004", "fr", "Espeak French", "fr", "fr-FR"),
-    ("e5beac00-0000-4000-8000-00000000e005", "es", "Espeak Spanish", "es", "es-ES"),
-    ("e5beac00-0000-4000-8000-00000000e006", "it", "Espeak Italian", "it", "it-IT"),
-    ("e5beac00-0000-4000-8000-00000000e007", "pt-br", "Espeak Portuguese (BR)", "pt", "pt-BR"),
-    ("e5beac00-0000-4000-8000-00000000e008", "nl", "Espeak Dutch", "nl", "nl-NL"),
-    ("e5beac00-0000-4000-8000-00000000e009", "pl", "Espeak Polish", "pl", "pl-PL"),
-    ("e5beac00-0000-4000-8000-00000000e00a", "sv", "Espeak Swedish", "sv", "sv-SE"),
-)
+# (id, espeak voice, name, language, locale): one list, which the window reads too.
+_VOICES: Final = ESPEAK_VOICES
 
 #: English IPA (Cartesia's phoneme table) to espeak's phoneme mnemonics.
 _IPA_TO_ESPEAK: Final = {
