@@ -64,7 +64,9 @@ def test_speech_reaches_the_target_under_the_ceiling(joe: ThreadedServer, tmp_pa
     for target, spec in [
         (-16.0, ExportSpec(format="flac", sample_rate=48000, normalize_lufs=-16.0,
                            limiter=True)),
-        (-23.0, ExportSpec(wav_subtype="pcm24", normalize_lufs=-23.0, trim=True)),
+        # Not R128's -23: Joe's speech itself measures -21 to -24 LUFS, and the check
+        # below that the export really moved the level needs a target 1 LU away from it.
+        (-28.0, ExportSpec(wav_subtype="pcm24", normalize_lufs=-28.0, trim=True)),
         (-14.0, ExportSpec(wav_subtype="pcm16", channels=2, normalize_lufs=-14.0,
                            limiter=True)),
     ]:
