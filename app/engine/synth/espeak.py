@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.audio.resample import Resampler
-from app.cartesia.voices_types import Locale, Voice
+from app.cartesia.voices_types import Voice
 from app.engine.synth.base import (
     AudioOut,
     PhonemesOut,
@@ -53,7 +53,7 @@ from app.engine.synth.base import (
     WordsOut,
 )
 from app.engine.synth.errors import SynthesizerUnavailable
-from app.engine.voice_table import ESPEAK_VOICES
+from app.engine.voice_table import ESPEAK, ESPEAK_VOICES, VOICES
 from app.markup.render import Pause, Pronounce, Segment, Spell, Text, to_segments
 
 log = logging.getLogger(__name__)
@@ -380,12 +380,7 @@ class EspeakSynthesizer:
     name = "espeak"
 
     def voices(self) -> list[Voice]:
-        return [Voice(id=vid, name=name, language=lang, gender="gender_neutral",
-                      description=f"Offline voice by Voicebooth's built-in engine (espeak-ng, "
-                                  f"{espeak_name}): fast and robotic, for quick checks.",
-                      tagline="Offline · espeak-ng", locales=(Locale(locale, True),),
-                      offline=True, created_at="2026-01-01T00:00:00Z")
-                for vid, espeak_name, name, lang, locale in _VOICES]
+        return list(VOICES[ESPEAK])
 
     def load(self) -> None:
         _get_library()

@@ -32,7 +32,7 @@ from typing import Any, Final
 import numpy as np
 
 from app.audio.resample import Resampler
-from app.cartesia.voices_types import Locale, Voice
+from app.cartesia.voices_types import Voice
 from app.engine.synth.align import NOT_SOUNDS, fill_missing, label_phonemes, word_spans
 from app.engine.synth.base import (
     AudioOut,
@@ -45,11 +45,12 @@ from app.engine.synth.base import (
 from app.engine.synth.errors import SynthesizerUnavailable
 from app.engine.synth.malloc import give_back
 from app.engine.synth.piper_model import PatchedModels
+from app.engine.voice_table import JOE_VOICE_ID, PIPER, VOICES
 from app.markup.render import Pause, Pronounce, Segment, Spell, Text, to_segments
 
 log = logging.getLogger(__name__)
 
-VOICE_ID: Final = "0ff1ce00-91e7-4a5e-9b2c-70e5e0000001"
+VOICE_ID: Final = JOE_VOICE_ID
 #: At most this many words in the first, the second and every later piece Piper is
 #: given at once. Its time to the first sample grows with the piece (10 words 171 ms,
 #: 45 words 835 ms), so the first is short; later ones grow for the prosody of longer
@@ -240,14 +241,7 @@ class PiperSynthesizer:
         self._phonemize_lock = threading.Lock()
 
     def voices(self) -> list[Voice]:
-        return [Voice(
-            id=VOICE_ID, name="Joe (offline)",
-            description="Offline English voice by Voicebooth's built-in engine (Piper, "
-                        "en_US-joe-medium). For previews only: fine-tuned from a voice whose "
-                        "training data is described as non-commercial.",
-            language="en", gender="masculine", tagline="Offline · Piper",
-            locales=(Locale("en-US", True),), offline=True,
-            created_at="2026-01-01T00:00:00Z")]
+        return list(VOICES[PIPER])
 
     def load(self) -> None:
         """Load the model now (the engine warms up in the background)."""

@@ -17,10 +17,11 @@ from typing import Final
 
 import numpy as np
 
-from app.cartesia.voices_types import Locale, Voice
+from app.cartesia.voices_types import Voice
 from app.engine.synth.base import AudioOut, PhonemesOut, SynthEvent, SynthRequest, WordsOut
+from app.engine.voice_table import TONES, TONES_VOICE_ID, VOICES
 
-VOICE_ID: Final = "7e57701e-0000-4000-8000-000000000001"
+VOICE_ID: Final = TONES_VOICE_ID
 GAP_SECONDS: Final = 0.05
 AMPLITUDE: Final = 0.5
 _TAG = re.compile(r"<<[^<>]*>>|</?[A-Za-z][^<>]*>")
@@ -48,12 +49,7 @@ class ToneSynthesizer:
     name = "tones"
 
     def voices(self) -> list[Voice]:
-        return [Voice(id=VOICE_ID, name="Test Tones",
-                      description="Offline test voice (Voicebooth): one tone burst per word, "
-                                  "exactly known audio and timestamps.",
-                      language="en", gender="gender_neutral", tagline="Deterministic tones",
-                      locales=(Locale("en-US", True),), offline=True,
-                      created_at="2026-01-01T00:00:00Z")]
+        return list(VOICES[TONES])
 
     def synthesize(self, request: SynthRequest) -> Iterator[SynthEvent]:
         rate = request.sample_rate
