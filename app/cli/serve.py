@@ -71,6 +71,9 @@ def data_dir(args: argparse.Namespace) -> Path:
 
 
 async def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from app.engine.synth.malloc import one_arena
+
+    one_arena()  # before the server's threads: what a take frees is given back whole
     if args.nice:
         # First: the app's engine then imports the server at a lower priority than the
         # window, which is importing Qt beside it.
