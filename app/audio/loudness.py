@@ -107,11 +107,20 @@ def integrated_loudness(data: npt.NDArray[np.floating], rate: int) -> float:
     return _loudness([data[:, channel] for channel in range(data.shape[1])], rate)
 
 
+def _distinct_sorted(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``np.unique(values)``, which imports ``numpy.ma`` on first use (1.2 MB, in the
+    window at its first finished take)."""
+    ordered = np.sort(values)
+    first: npt.NDArray[np.bool_] = np.concatenate([[True], ordered[1:] != ordered[:-1]])
+    distinct: npt.NDArray[np.int64] = ordered[first]
+    return distinct
+
+
 def _loudness(signals: Sequence[Frames], rate: int) -> float:
     """Integrated loudness of channels read by slices (arrays, or a take's blocks)."""
     frames, channels = len(signals[0]), len(signals)
     starts, ends = _block_edges(frames, rate)
-    edges = np.unique(np.concatenate([starts, np.minimum(ends, frames)]))
+    edges = _distinct_sorted(np.concatenate([starts, np.minimum(ends, frames)]))
     power = np.zeros((channels, len(starts)))
     for channel in range(channels):
         energy = _segment_energy(_k_weighted_chunks(signals[channel], rate), edges)

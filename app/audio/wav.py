@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -34,18 +35,21 @@ def _dithered_s16(samples: Float32Array, rng: np.random.Generator) -> npt.NDArra
     return float_to_s16(samples.astype(np.float64) + noise / 32768.0)
 
 
-def _body(x: Float32Array, fmt: WavFormat, dither: bool, rng: np.random.Generator
-          ) -> tuple[bytes, int, int]:
-    """The data chunk's bytes for ``x``, the format tag and the bits per sample."""
+def _body(x: Float32Array, fmt: WavFormat, dither: bool,
+          rng: Callable[[], np.random.Generator]) -> tuple[bytes, int, int]:
+    """The data chunk's bytes for ``x``, the format tag and the bits per sample.
+    ``rng`` is asked for the dither's generator only when there is dither: the first
+    use of ``numpy.random`` imports it (+6.7 MB), which a float take never needs."""
     if fmt == "float32":
         return x.astype("<f4").tobytes(), _WAVE_FORMAT_IEEE_FLOAT, 32
     if fmt == "pcm16":
-        pcm = _dithered_s16(x, rng) if dither else float_to_s16(x)
+        pcm = _dithered_s16(x, rng()) if dither else float_to_s16(x)
         return pcm.astype("<i2").tobytes(), _WAVE_FORMAT_PCM, 16
     if fmt == "pcm24":
         scaled = x.astype(np.float64) * 8388608.0
         if dither:
-            scaled += rng.uniform(-0.5, 0.5, x.shape) + rng.uniform(-0.5, 0.5, x.shape)
+            noise = rng()
+            scaled += noise.uniform(-0.5, 0.5, x.shape) + noise.uniform(-0.5, 0.5, x.shape)
         ints = np.clip(np.rint(scaled), -8388608, 8388607).astype("<i4")
         return ints.view(np.uint8).reshape(-1, 4)[:, :3].tobytes(), _WAVE_FORMAT_PCM, 24
     raise WavError(f"unknown WAV format {fmt!r}; use one of {', '.join(WAV_FORMATS)}")
@@ -87,7 +91,7 @@ def encode_wav(samples: npt.ArrayLike, sample_rate: int, fmt: WavFormat = "pcm16
                dither: bool = True, seed: int | None = None) -> bytes:
     """The bytes of a mono WAV file. ``dither`` applies to ``pcm16`` and ``pcm24`` only."""
     x = np.asarray(samples, dtype=np.float32).reshape(-1)
-    body, _, _ = _body(x, fmt, dither, np.random.default_rng(seed))
+    body, _, _ = _body(x, fmt, dither, lambda: np.random.default_rng(seed))
     return _header(fmt, sample_rate, len(x)) + body + (b"\0" if len(body) % 2 else b"")
 
 
@@ -109,7 +113,8 @@ class WavWriter:
         self.dither = dither
         self.frames = 0
         self._bytes = 0
-        self._rng = np.random.default_rng(seed)
+        self._seed = seed
+        self._rng: np.random.Generator | None = None
         self._riff_limit = riff_limit
         self._file = AtomicFile(path, overwrite=overwrite, private=private)
         self._file.write(_header(fmt, sample_rate, 0, reserve_ds64=True))
@@ -120,10 +125,16 @@ class WavWriter:
 
     def write(self, samples: npt.ArrayLike) -> None:
         x = np.asarray(samples, dtype=np.float32).reshape(-1)
-        body, _, _ = _body(x, self.fmt, self.dither, self._rng)
+        body, _, _ = _body(x, self.fmt, self.dither, self._dither_noise)
         self._file.write(body)
         self.frames += len(x)
         self._bytes += len(body)
+
+    def _dither_noise(self) -> np.random.Generator:
+        # One generator for the whole file: its noise runs on across writes.
+        if self._rng is None:
+            self._rng = np.random.default_rng(self._seed)
+        return self._rng
 
     def commit(self, as_path: Path | None = None) -> Path:
         """Finish the header and rename the file into place; returns its name."""
