@@ -86,10 +86,9 @@ NAME_ROOM: Final = 150
 #: (~4 ms of work for 100 voices on a quiet machine, then their rows' insertion and the
 #: repaint: a step of ~20 ms; 250 a step made ~35 ms, stretched past 50 ms under load).
 BATCH: Final = 100
-#: The pause between two batches: long enough for the loop's own callbacks to run in
-#: between (with no pause, a batch's timer went before the callbacks asyncio queued
-#: while the last one ran, and two batches made one stall).
-BATCH_PAUSE_MS: Final = 8
+#: The pause between two batches, counted from the turn of the event loop after the
+#: last one's repaint (see VoicePicker._after_batch).
+BATCH_PAUSE_MS: Final = 2
 #: Group headings, in the order the groups are shown; the last holds every other voice.
 GROUPS: Final = ("Pasted", "Favourites", "Recent", "All voices")
 PASTED, FAVOURITE, RECENT, REST = range(4)
@@ -743,6 +742,14 @@ class VoicePicker(QWidget):
         self._batches.setInterval(BATCH_PAUSE_MS)
         self._batches.setTimerType(Qt.TimerType.PreciseTimer)
         self._batches.timeout.connect(self._next_batch)
+        # The next batch's pause starts on the turn after a batch's repaint: started at
+        # the end of the batch, its timer fell due during the repaint and went in the
+        # same turn as qasync's timers, ahead of the callbacks they queue (a task woken
+        # by a timer takes two turns): two batches, and their repaints, made one stall.
+        self._after_batch = QTimer(self)
+        self._after_batch.setSingleShot(True)
+        self._after_batch.setInterval(0)
+        self._after_batch.timeout.connect(self._batches.start)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, description, language, accent… "
                                        "or paste a voice id (Ctrl+K)")
@@ -961,10 +968,10 @@ class VoicePicker(QWidget):
         making 5,000 voices searchable at once stalled the window for 0.2-0.5 s."""
         self._queued = self.model.set_voices(voices, budget=BATCH)
         self._languages()
+        self._batches.stop()
+        self._after_batch.stop()
         if self._queued:
-            self._batches.start()
-        else:
-            self._batches.stop()
+            self._after_batch.start()
 
     def add_voices(self, voices: list[Voice]) -> None:
         if self._queued:  # after the batches still to come, in the order they came
@@ -978,7 +985,7 @@ class VoicePicker(QWidget):
         self.model.add_voices(batch)
         self._languages()
         if self._queued:
-            self._batches.start()
+            self._after_batch.start()
         self._choose_now()
 
     def showing(self) -> bool:
