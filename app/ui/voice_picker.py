@@ -5,12 +5,13 @@ each voice has its search text made once (name, description, gender, accent,
 language name and code, locales, id), and a keystroke walks a list of
 precomputed strings into a list of row numbers, then resets the table once;
 no per-row Python callback from Qt, no re-sort (the order is kept sorted and
-only changes when the sort or the groups do; a page of a load is merged in). A
-backspace finds its text's rows among the searches kept, and a long list new
-to the picker (the cached library at start) is shown 250 voices per turn of the
-event loop, so no step of it stalls the window. Search words match the starts
-of words, in any order ("brit fem" finds a British feminine voice, and "male"
-does not find "female").
+only changes when the sort or the groups do). A backspace finds its text's rows
+among the searches kept. Voices that arrive while rows are shown (a page of a
+load, a batch of the cached library, which is shown 100 voices per turn of the
+event loop) are inserted rows at their sorted places, found by a binary search
+each: no reset, nothing walks the rows, and Qt keeps the chosen row, the scroll
+and the headings. Search words match the starts of words, in any order ("brit
+fem" finds a British feminine voice, and "male" does not find "female").
 
 Rows are grouped: voices pasted by id, favourites, recent voices, then the
 rest, each group under a heading when there is more than one group to show.
