@@ -640,10 +640,10 @@ def _place(rows: list[int], lo: int, hi: int, wanted: Any, key: Callable[[int], 
     after every voice it ties with."""
     if not descending:
         return bisect.bisect_right(rows, wanted, lo, hi, key=key)
+    # Keys falling: bisect has no order to give, and keys (strings, tuples) no negative.
     while lo < hi:
         mid = (lo + hi) // 2
-        have = key(rows[mid])
-        if (have >= wanted) if descending else (have <= wanted):
+        if key(rows[mid]) >= wanted:
             lo = mid + 1
         else:
             hi = mid
