@@ -40,8 +40,12 @@ Prints a table; results go in docs/benchmarks.md.
   picker, and while the next start reads that cache and shows it. The app's
   cycle collector runs as in the app; gaps with a collection in them are told
   apart. ``--quick``: one load run instead of three (about a minute).
+  ``--against OTHER_ROOT``: only the load and cache measures, of another checkout
+  (before) and of this one (after), each run a fresh process, the two interleaved
+  (4 runs each; ``--quick``: 2), with the load average at the start of each run.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui.py --picker-only [--quick]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/ui.py --picker-only --against /tmp/base
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ import asyncio
 import gc
 import itertools
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -59,10 +64,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+#: The tree whose app is measured: this one, or another checkout's (``--root``: the
+#: picker's runs before and after a change, interleaved by ``--against``).
+ROOT = (Path(sys.argv[sys.argv.index("--root") + 1]).resolve() if "--root" in sys.argv
+        else Path(__file__).resolve().parents[1])
 sys.path.insert(0, str(ROOT))
 
 LAUNCH = r"""
@@ -472,6 +481,11 @@ def picker_load_stalls(runs: int = 3) -> list[dict[str, float]]:
                if not any(a <= s and e <= b for s, e in COLLECTIONS)]
         return {"max": max(gaps) * 1000, "own": max(own, default=0.0) * 1000,
                 "over 16": sum(g > 0.016 for g in gaps),
+                "over 50": sum(g > 0.050 for g in gaps),
+                # The GUI thread's CPU in a gap over 16 ms: a page's or a batch's step,
+                # steadier than its wall time on a loaded machine.
+                "step cpu": statistics.median(
+                    [c for g, c in zip(gaps, cpu, strict=True) if g > 0.016] or [0.0]) * 1000,
                 "cpu": max(cpu) * 1000, "ms": took * 1000}
 
     async def shown(picker: VoicePicker, count: int) -> None:
@@ -538,16 +552,16 @@ def picker_load_stalls(runs: int = 3) -> list[dict[str, float]]:
         server.wait(10)
 
 
-def print_picker(quick: bool = False) -> None:
-    """One table: keystrokes (typing and backspace apart), showing and loading."""
+def _timed_collector() -> Any:
+    """Cycles collected as the app collects them (on the GUI thread, by a timer), not
+    whenever an allocation happens to trigger it: a full collection is a stall of its
+    own (its cost is in the table), not the picker's."""
     from PySide6.QtWidgets import QApplication
 
     from app.ui.main import MainThreadGarbageCollector
 
     QApplication.instance() or QApplication(sys.argv)
-    # Cycles collected as the app collects them (on the GUI thread, by a timer), not
-    # whenever an allocation happens to trigger it: a full collection is a stall of its
-    # own (its cost is in the table), not the picker's.
+
     class TimedCollector(MainThreadGarbageCollector):
         @staticmethod
         def collect() -> None:
@@ -556,7 +570,60 @@ def print_picker(quick: bool = False) -> None:
             if gc.get_count()[1] < generations:  # a full one, not the one a second
                 COLLECTIONS.append((start, time.perf_counter()))
 
-    collector = TimedCollector()
+    return TimedCollector()
+
+
+def picker_stall_run() -> None:
+    """One process's load and cache measures (after its uncounted warm-up), as JSON:
+    a child of ``--against``, run in the tree given by ``--root``."""
+    load = os.getloadavg()[0]
+    collector = _timed_collector()
+    try:
+        (stalls,) = picker_load_stalls(1)
+    finally:
+        collector.timer.stop()
+        gc.enable()
+    print(json.dumps({**stalls, "load average": load}))
+
+
+def print_picker_against(other: Path, runs: int) -> None:
+    """The load and cache measures of another checkout (before) and of this one (after),
+    each run a fresh process, the two interleaved: one table."""
+    def one(root: Path) -> dict[str, float]:
+        done = subprocess.run([sys.executable, str(Path(__file__).resolve()),
+                               "--picker-stall-run", "--root", str(root)],
+                              env={**os.environ, "PYTHONPATH": str(root)}, cwd=root,
+                              capture_output=True, text=True, check=True, timeout=900)
+        got: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+        return got
+
+    here = Path(__file__).resolve().parents[1]
+    before: list[dict[str, float]] = []
+    after: list[dict[str, float]] = []
+    for _ in range(runs):
+        before.append(one(other))
+        after.append(one(here))
+    names = [("max", "longest loop stall ms", ".1f"),
+             ("own", "longest, no cycle collection in it, ms", ".1f"),
+             ("cpu", "most GUI-thread CPU in one gap ms", ".1f"),
+             ("step cpu", "GUI-thread CPU of a stall over 16 ms, p50", ".1f"),
+             ("over 50", "stalls over 50 ms", ".0f"),
+             ("over 16", "stalls over 16 ms", ".0f"),
+             ("ms", "until all 5,000 shown ms", ".0f")]
+    print(f"{'picker loading, 5,000 voices':<46} {'before':>24} {'after':>24}")
+    for part in ("load", "cache"):
+        for key, name, form in names:
+            cells = [", ".join(format(r[f"{part} {key}"], form) for r in side)
+                     for side in (before, after)]
+            print(f"{part + ': ' + name:<46} {cells[0]:>24} {cells[1]:>24}")
+    cells = [", ".join(f"{r['load average']:.1f}" for r in side) for side in (before, after)]
+    print(f"{'load average at the start of each run':<46} {cells[0]:>24} {cells[1]:>24}")
+    print(f"(before: {other}; after: {here}; {runs} runs each, interleaved)")
+
+
+def print_picker(quick: bool = False) -> None:
+    """One table: keystrokes (typing and backspace apart), showing and loading."""
+    collector = _timed_collector()
     try:
         got = picker_times()
         stalls = picker_load_stalls(1 if quick else 3)
@@ -588,6 +655,10 @@ def print_picker(quick: bool = False) -> None:
                      ", ".join(f"{r[name + ' own']:.1f}" for r in stalls), "<= 50"))
         rows.append((f"{name}: most GUI-thread CPU in one gap ms",
                      ", ".join(f"{r[name + ' cpu']:.1f}" for r in stalls), ""))
+        rows.append((f"{name}: GUI-thread CPU of a stall over 16 ms, p50",
+                     ", ".join(f"{r[name + ' step cpu']:.1f}" for r in stalls), ""))
+        rows.append((f"{name}: stalls over 50 ms",
+                     ", ".join(f"{r[name + ' over 50']:.0f}" for r in stalls), "0"))
         rows.append((f"{name}: stalls over 16 ms",
                      ", ".join(f"{r[name + ' over 16']:.0f}" for r in stalls), ""))
         rows.append((f"{name}: until all 5,000 shown ms",
@@ -611,6 +682,13 @@ def main() -> None:
         from bench.launch import print_memory
 
         print_memory()
+        return
+    if "--picker-stall-run" in sys.argv:  # one measurement, in a child of --against
+        picker_stall_run()
+        return
+    if "--picker-only" in sys.argv and "--against" in sys.argv:
+        other = Path(sys.argv[sys.argv.index("--against") + 1]).resolve()
+        print_picker_against(other, 2 if "--quick" in sys.argv else 4)
         return
     if "--picker-only" in sys.argv:
         print_picker(quick="--quick" in sys.argv)

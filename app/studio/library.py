@@ -3,8 +3,10 @@
 The last full list is cached per server (the file name is a hash of the base
 URL, stable across runs), so the next start shows the library at once and
 refreshes it in the background. Loading reads and writes the cache off the
-loop, a voice at a time (so the worker thread lets the loop's thread have the
-GIL); a cache that cannot be read is ignored and logged. Favourites, recent
+loop, in slices of a few dozen voices, each a job of its own for the worker
+thread (so the worker holds the GIL for about a millisecond at a time, and not
+at all while the loop has not handed it the next slice); a cache that cannot
+be read is ignored and logged. Favourites, recent
 voices and pasted voices are settings. Whether a voice speaks a language is
 one rule (:meth:`Voice.speaks`) for the filters, the warnings and
 ``voices --language``.
@@ -23,14 +25,14 @@ import asyncio
 import contextlib
 import hashlib
 import io
+import itertools
 import json
 import logging
 import re
-import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -59,7 +61,6 @@ from app.studio.errors import PreviewUnplayable, VoiceLookupFailed
 from app.takes.take import Take, TakeSettings, TakeStatus
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,7 @@ class VoiceLibrary:
         path = await self._cache_path()
         if path is None:
             return
-        cached = await asyncio.get_running_loop().run_in_executor(None, _read_cache, path)
+        cached = await _read_cache_in_slices(path)
         if cached and not self.voices:
             cached = self._with_pasted(cached)
             self.voices = cached
@@ -334,8 +335,7 @@ class VoiceLibrary:
             self.events.emit(VoicesReset(tuple(self.voices)))
             path = await self._cache_path()
             if path is not None:
-                await asyncio.get_running_loop().run_in_executor(None, _write_cache, path,
-                                                                 unique)
+                await _write_cache_in_slices(path, unique)
 
     async def _reach(self) -> Reach:
         if await self.endpoints.online() is not None:
@@ -352,8 +352,10 @@ class VoiceLibrary:
         async with VoicesClient(online) as client:
             async for page in client.pages(query, page_size=100):
                 # "Offline" means served by our built-in engine; voices of the
-                # configured server go to that server, whatever engine it runs.
-                yield [replace(v, offline=False) for v in page]
+                # configured server go to that server, whatever engine it runs. (Only
+                # those marked are copied: ``replace`` of a page of 100 took 1-2 ms of
+                # the loop, and a server other than our engine marks none.)
+                yield [replace(v, offline=False) if v.offline else v for v in page]
 
     async def _cache_path(self) -> Path | None:
         if self.cache_dir is None:
@@ -435,25 +437,65 @@ async def _offline_voices() -> list[Voice]:
     return await asyncio.get_running_loop().run_in_executor(None, offline_voices)
 
 
-def _read_cache(path: Path) -> list[Voice]:
-    """The cached list, or none when there is no cache or it cannot be read.
+#: Voices per job of the worker thread that reads or writes the cache (~1 ms of
+#: parsing or serialising on a quiet machine). A worker thread holds the GIL while it
+#: parses, and the GUI thread needs it at every call from Qt into Python (each cell
+#: painted): the interpreter takes it from a busy thread only after its 5 ms switch
+#: interval, and ``time.sleep(0)`` does not hand it over (the sleeper takes it straight
+#: back). Written in one job, a 5,000-voice cache stretched a repaint to 200 ms.
+CACHE_SLICE: Final = 50
 
-    Runs on a worker thread, which holds the GIL while it parses: one
-    ``json.loads`` of 5,000 voices (2.5 MB) held it for ~40 ms at once, more on a
-    busy machine, a stall of the window's loop. Each voice is parsed on its own,
-    and the GIL let go every few (:func:`_giving_way`)."""
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        return []
-    except (OSError, ValueError) as exc:
-        log.warning("the voice cache %s cannot be read; ignored: %s", path, exc)
+
+def _read_cache(path: Path) -> list[Voice]:
+    """The cached list, or none when there is no cache or it cannot be read (in one go:
+    :func:`_read_cache_in_slices` is what the library uses)."""
+    text = _read_cache_text(path)
+    if text is None:
         return []
     try:
-        return [Voice.from_json(item) for item in _giving_way(_json_items(text))]
+        return list(_voices_of(_json_items(text)))
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("the voice cache %s is corrupt; ignored: %s", path, exc)
         return []
+
+
+async def _read_cache_in_slices(path: Path) -> list[Voice]:
+    """:func:`_read_cache`, its parsing done :data:`CACHE_SLICE` voices per job of the
+    worker, the next job handed over by the loop once the last one is back."""
+    loop = asyncio.get_running_loop()
+    text = await loop.run_in_executor(None, _read_cache_text, path)
+    if text is None:
+        return []
+    items = _json_items(text)
+    voices: list[Voice] = []
+    try:
+        while True:
+            part = await loop.run_in_executor(None, _next_voices, items)
+            voices.extend(part)
+            if len(part) < CACHE_SLICE:
+                return voices
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("the voice cache %s is corrupt; ignored: %s", path, exc)
+        return []
+
+
+def _read_cache_text(path: Path) -> str | None:
+    try:
+        return path.read_text("utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("the voice cache %s cannot be read; ignored: %s", path, exc)
+        return None
+
+
+def _voices_of(items: Iterable[dict[str, Any]]) -> Iterator[Voice]:
+    return (Voice.from_json(item) for item in items)
+
+
+def _next_voices(items: Iterator[dict[str, Any]]) -> list[Voice]:
+    """The next :data:`CACHE_SLICE` voices of a cache being read (fewer at its end)."""
+    return list(_voices_of(itertools.islice(items, CACHE_SLICE)))
 
 
 #: The white space JSON allows between values.
@@ -461,7 +503,8 @@ _JSON_SPACE: Final = re.compile(r"[ \t\n\r]*")
 
 
 def _json_items(text: str) -> Iterator[dict[str, Any]]:
-    """The objects of a JSON list, decoded one at a time (see :func:`_read_cache`)."""
+    """The objects of a JSON list, decoded one at a time (a slice of them per job: one
+    ``json.loads`` of 5,000 voices, 2.5 MB, holds the GIL for ~40 ms at once)."""
     decoder = json.JSONDecoder()
     pos = _skip_space(text, 0)
     if text[pos:pos + 1] != "[":
@@ -488,28 +531,31 @@ def _skip_space(text: str, pos: int) -> int:
     return match.end() if match else pos
 
 
-def _giving_way(items: Iterable[T], every: int = 20) -> Iterator[T]:
-    """``items``, with the GIL let go after every few (a worker thread's loop).
-
-    The interpreter hands a busy thread's GIL to a waiting one only after its
-    switch interval (5 ms), and the GUI thread waits for it at every call from Qt
-    into Python (each cell a table paints): on a busy machine a repaint took 3.4
-    times as long while a cache was written and read without this, 2.4 times with
-    it. Letting go every ~0.2 ms of work keeps each wait short."""
-    for n, item in enumerate(items, 1):
-        yield item
-        if n % every == 0:
-            time.sleep(0)
-
-
 def _write_cache(path: Path, voices: Sequence[Voice]) -> None:
-    # One voice per json.dumps, for the GIL as in _read_cache (one call for 5,000
-    # voices held it ~90 ms); the file is the same JSON list.
+    """The list written as one JSON list (in one go: :func:`_write_cache_in_slices` is
+    what the library uses)."""
+    _write_cache_parts(path, [_dumped(voices)])
+
+
+async def _write_cache_in_slices(path: Path, voices: Sequence[Voice]) -> None:
+    """:func:`_write_cache`, each :data:`CACHE_SLICE` voices serialised in a job of their
+    own (one ``json.dumps`` of 5,000 voices held the GIL ~90 ms), then the file."""
+    loop = asyncio.get_running_loop()
+    parts = []
+    for start in range(0, len(voices), CACHE_SLICE):
+        parts.append(await loop.run_in_executor(None, _dumped,
+                                                voices[start:start + CACHE_SLICE]))
+    await loop.run_in_executor(None, _write_cache_parts, path, parts)
+
+
+def _dumped(voices: Sequence[Voice]) -> str:
+    return ",\n".join(json.dumps(v.to_json(with_preview=True)) for v in voices)
+
+
+def _write_cache_parts(path: Path, parts: Sequence[str]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = "[" + ",\n".join(json.dumps(v.to_json(with_preview=True))
-                                 for v in _giving_way(voices)) + "]"
-        write_bytes(path, text.encode())
+        write_bytes(path, ("[" + ",\n".join(p for p in parts if p) + "]").encode())
     except (OSError, WriteError) as exc:
         log.info("voice cache not written: %s", exc)
 

@@ -5,12 +5,13 @@ each voice has its search text made once (name, description, gender, accent,
 language name and code, locales, id), and a keystroke walks a list of
 precomputed strings into a list of row numbers, then resets the table once;
 no per-row Python callback from Qt, no re-sort (the order is kept sorted and
-only changes when the sort or the groups do; a page of a load is merged in). A
-backspace finds its text's rows among the searches kept, and a long list new
-to the picker (the cached library at start) is shown 250 voices per turn of the
-event loop, so no step of it stalls the window. Search words match the starts
-of words, in any order ("brit fem" finds a British feminine voice, and "male"
-does not find "female").
+only changes when the sort or the groups do). A backspace finds its text's rows
+among the searches kept. Voices that arrive while rows are shown (a page of a
+load, a batch of the cached library, which is shown 100 voices per turn of the
+event loop) are inserted rows at their sorted places, found by a binary search
+each: no reset, nothing walks the rows, and Qt keeps the chosen row, the scroll
+and the headings. Search words match the starts of words, in any order ("brit
+fem" finds a British feminine voice, and "male" does not find "female").
 
 Rows are grouped: voices pasted by id, favourites, recent voices, then the
 rest, each group under a heading when there is more than one group to show.
@@ -19,6 +20,7 @@ The Source column appears only when the list mixes sources.
 
 from __future__ import annotations
 
+import bisect
 import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -82,8 +84,12 @@ STAR, NAME, LANGUAGE, GENDER, SOURCE = range(5)
 #: The least width Name keeps before Gender, then Language, are hidden to make room.
 NAME_ROOM: Final = 150
 #: How many voices new to the picker are made searchable per turn of the event loop
-#: (~10 ms of work for 250 voices on a busy machine, then the rows' reset and repaint).
-BATCH: Final = 250
+#: (~4 ms of work for 100 voices on a quiet machine, then their rows' insertion and the
+#: repaint: a step of ~20 ms; 250 a step made ~35 ms, stretched past 50 ms under load).
+BATCH: Final = 100
+#: The pause between two batches, counted from the turn of the event loop after the
+#: last one's repaint (see VoicePicker._after_batch).
+BATCH_PAUSE_MS: Final = 2
 #: Group headings, in the order the groups are shown; the last holds every other voice.
 GROUPS: Final = ("Pasted", "Favourites", "Recent", "All voices")
 PASTED, FAVOURITE, RECENT, REST = range(4)
@@ -311,6 +317,9 @@ class VoiceRows(QAbstractTableModel):
         self._sorted_for: tuple[int, int, Qt.SortOrder] | None = None
         self._row_of: dict[int, int] | None = None
         self.voices_shown = 0
+        #: The groups shown and how many voices each shows, in order (headings when more
+        #: than one): where a new voice's rows are, without walking the rows.
+        self._group_sizes: list[list[int]] = []
         #: Each voice's group, or ``None`` when no voice is in a group of its own.
         self._ranks: list[int] | None = None
         #: Changes with the voices, their groups and the sort: the last filtering's
@@ -407,10 +416,13 @@ class VoiceRows(QAbstractTableModel):
             self._ranks.extend(model.group_of(i) for i in range(len(self._ranks), count))
         else:
             self._ranks = [model.group_of(i) for i in range(count)]
+        if appended and self._insert(range(len(self._sorted), count)):
+            return
         self._sort(appended=appended)
         self.refilter()
 
-    def _sort(self, *, appended: bool = False) -> None:
+    def _key(self) -> Callable[[int], Any]:
+        """The sort key of a voice (its place in the model) for the column sorted by."""
         # Keys made once per voice (VoiceTableModel): a page of 100 re-sorts 5,000
         # voices, which cost ~30 ms when each key casefolded and labelled again.
         model = self.source
@@ -423,17 +435,116 @@ class VoiceRows(QAbstractTableModel):
             lambda i: (labels[i][GENDER], names[i]),
             lambda i: (labels[i][SOURCE], names[i]),
         ]
+        return keys[self.sort_column]
+
+    def _sort(self, *, appended: bool = False) -> None:
+        model = self.source
         made_for = (model.revision, self.sort_column, self.sort_order)
-        order: Iterable[int] = range(len(voices))
+        order: Iterable[int] = range(len(model.voices))
         if appended and self._sorted_for == made_for:
             # The sorted run and the new voices after it, in the order of the model:
             # the same result as sorting all (the sort is stable, the new ones come
             # last), in about one comparison per voice.
-            order = self._sorted + list(range(len(self._sorted), len(voices)))
-        self._sorted = sorted(order, key=keys[self.sort_column],
+            order = self._sorted + list(range(len(self._sorted), len(model.voices)))
+        self._sorted = sorted(order, key=self._key(),
                               reverse=self.sort_order == Qt.SortOrder.DescendingOrder)
         self._sorted_for = made_for
         self._generation += 1
+
+    def _insert(self, new: range) -> bool:
+        """Voices added at the end of the model (a page of a load, a batch of the cached
+        list) put into the rows shown at their sorted places, as inserted rows: no
+        reset, so Qt keeps the current row, the scroll position and the headings' spans
+        itself, and nothing here walks the rows, only the new voices (a binary search
+        each). ``False`` when the rows must be made again instead: the filters changed
+        since, or a group would appear (its heading, maybe every heading, is new)."""
+        words = search_words(self.text)
+        text = " ".join(words)
+        before = len(self._sorted)
+        filters = (self.language, self.gender, self.owner, self.source_filter,
+                   self.favourites_only)
+        if self._memo_key != (*filters, before, self._generation):
+            return False
+        base, found = self._memo.get(""), self._memo.get(text)
+        if base is None or found is None:
+            return False
+        search = self.source.search
+        shown = [i for i in new
+                 if self._passes(i) and all(word in search[i] for word in words)]
+        ranks = self._ranks
+        have = {group for group, _ in self._group_sizes}
+        coming = {0 if ranks is None else ranks[i] for i in shown}
+        if coming - have and (have or len(coming) > 1):
+            return False  # a group new to the rows: its heading, and maybe all, are new
+        key = self._key()
+        descending = self.sort_order == Qt.SortOrder.DescendingOrder
+        # New voices go after the voices they tie with: they come later in the model,
+        # and the sort is stable (with ``reverse`` too).
+        for i in new:
+            _insort(self._sorted, i, key, descending)
+        for i in new:
+            if self._passes(i):
+                _insort(base, i, key, descending)
+        if found is not base:
+            for i in shown:
+                _insort(found, i, key, descending)
+        self._memo = {"": base, text: found}
+        self._memo_key = (*filters, len(self._sorted), self._generation)
+        if shown:
+            self._insert_rows(shown, key, descending)
+        return True
+
+    def _passes(self, i: int) -> bool:
+        """Whether the filters other than the search text let the voice through."""
+        model = self.source
+        voice = model.voices[i]
+        return ((not self.language or self.language in model.languages[i])
+                and (not self.gender or voice.gender == self.gender)
+                and (not self.owner or voice.is_owner == (self.owner == "mine"))
+                and (not self.source_filter
+                     or voice.offline == (self.source_filter == "offline"))
+                and (not self.favourites_only or voice.id in model.favourites))
+
+    def _insert_rows(self, shown: list[int], key: Callable[[int], Any],
+                     descending: bool) -> None:
+        """``shown`` into :attr:`rows`, one ``beginInsertRows`` per run of adjacent rows."""
+        ranks = self._ranks
+        sizes = self._group_sizes
+        if not sizes:
+            sizes.append([0 if ranks is None else ranks[shown[0]], 0])
+        headed = len(sizes) > 1
+        starts: dict[int, tuple[int, int]] = {}
+        row = 0
+        for group, size in sizes:
+            row += headed  # the heading
+            starts[group] = (row, row + size)
+            row += size
+        # Each new voice's row among the old rows, found before any row moves; new
+        # voices at the same place keep their sorted order (stable sorts).
+        ordered = sorted(shown, key=key, reverse=descending)
+        places = []
+        for i in ordered:
+            lo, hi = starts[0 if ranks is None else ranks[i]]
+            places.append(_place(self.rows, lo, hi, key(i), key, descending))
+        ordered = [i for _, i in sorted(zip(places, ordered, strict=True),
+                                        key=operator.itemgetter(0))]
+        places.sort()
+        added = 0
+        run = 0
+        while run < len(ordered):
+            end = run + 1
+            while end < len(ordered) and places[end] == places[run]:
+                end += 1
+            first = places[run] + added
+            self.beginInsertRows(QModelIndex(), first, first + end - run - 1)
+            self.rows[first:first] = ordered[run:end]
+            self._row_of = None
+            added += end - run
+            self.voices_shown += end - run
+            self.endInsertRows()
+            run = end
+        for entry in sizes:
+            entry[1] += sum(1 for i in shown if (0 if ranks is None else ranks[i]) == entry[0])
 
     def refilter(self) -> None:
         """Make the rows again: a few passes over lists, one reset of the table.
@@ -463,11 +574,15 @@ class VoiceRows(QAbstractTableModel):
             if len(memo) >= _SEARCHES_KEPT:
                 self._memo = memo = {"": memo[""]}
             memo[text] = found
-        rows: list[int] = found
+        # A copy: rows shown grow in place as voices arrive (_insert), the lists kept
+        # for searching on their own.
+        rows: list[int] = list(found)
         ranks = self._ranks
+        sizes = [[0, len(found)]] if found else []
         if ranks is not None:
             groups = [[i for i in found if ranks[i] == g] for g in range(len(GROUPS))]
             shown = [g for g, members in enumerate(groups) if members]
+            sizes = [[g, len(groups[g])] for g in shown]
             if len(shown) > 1:
                 rows = []
                 for group in shown:
@@ -475,6 +590,7 @@ class VoiceRows(QAbstractTableModel):
                     rows.extend(groups[group])
         self.beginResetModel()
         self.rows = rows
+        self._group_sizes = sizes
         self.voices_shown = len(found)
         self._row_of = None
         self.endResetModel()
@@ -483,7 +599,7 @@ class VoiceRows(QAbstractTableModel):
         """The sorted voices the filters other than the search text let through."""
         model = self.source
         voices = model.voices
-        found = self._sorted
+        found = list(self._sorted)  # its own list: new voices are put into it (_insert)
         language, gender, owner = self.language, self.gender, self.owner
         if language:
             languages = model.languages
@@ -516,6 +632,26 @@ class VoiceRows(QAbstractTableModel):
     def voice_at(self, row: int) -> Voice | None:
         item = self.rows[row] if 0 <= row < len(self.rows) else -1
         return self.source.voices[item] if item >= 0 else None
+
+
+def _place(rows: list[int], lo: int, hi: int, wanted: Any, key: Callable[[int], Any],
+           descending: bool) -> int:
+    """Where in ``rows[lo:hi]`` (sorted by ``key``) a new voice with key ``wanted`` goes:
+    after every voice it ties with."""
+    if not descending:
+        return bisect.bisect_right(rows, wanted, lo, hi, key=key)
+    # Keys falling: bisect has no order to give, and keys (strings, tuples) no negative.
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if key(rows[mid]) >= wanted:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _insort(order: list[int], item: int, key: Callable[[int], Any], descending: bool) -> None:
+    order.insert(_place(order, 0, len(order), key(item), key, descending), item)
 
 
 class RowPainter(QStyledItemDelegate):
@@ -600,10 +736,21 @@ class VoicePicker(QWidget):
         #: choice of a voice while it waits for them (True once made).
         self._queued: list[Voice] = []
         self._choose: Callable[[], bool] | None = None
+        #: The codes the language filter lists (not read back from the box per page).
+        self._listed_languages: set[str] = {""}
         self._batches = QTimer(self)
         self._batches.setSingleShot(True)
-        self._batches.setInterval(0)
+        self._batches.setInterval(BATCH_PAUSE_MS)
+        self._batches.setTimerType(Qt.TimerType.PreciseTimer)
         self._batches.timeout.connect(self._next_batch)
+        # The next batch's pause starts on the turn after a batch's repaint: started at
+        # the end of the batch, its timer fell due during the repaint and went in the
+        # same turn as qasync's timers, ahead of the callbacks they queue (a task woken
+        # by a timer takes two turns): two batches, and their repaints, made one stall.
+        self._after_batch = QTimer(self)
+        self._after_batch.setSingleShot(True)
+        self._after_batch.setInterval(0)
+        self._after_batch.timeout.connect(self._batches.start)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, description, language, accent… "
                                        "or paste a voice id (Ctrl+K)")
@@ -812,6 +959,7 @@ class VoicePicker(QWidget):
     def _contents_changed(self) -> None:
         self._make_room_for_names()  # shows Source when there are two, if there is room
         self.source.setVisible(len(self.model.sources()) > 1 or bool(self.source.currentData()))
+        self._count()  # once per page or batch, after all its rows are in
 
     # --- contents ------------------------------------------------------------------
 
@@ -821,10 +969,10 @@ class VoicePicker(QWidget):
         making 5,000 voices searchable at once stalled the window for 0.2-0.5 s."""
         self._queued = self.model.set_voices(voices, budget=BATCH)
         self._languages()
+        self._batches.stop()
+        self._after_batch.stop()
         if self._queued:
-            self._batches.start()
-        else:
-            self._batches.stop()
+            self._after_batch.start()
 
     def add_voices(self, voices: list[Voice]) -> None:
         if self._queued:  # after the batches still to come, in the order they came
@@ -838,7 +986,7 @@ class VoicePicker(QWidget):
         self.model.add_voices(batch)
         self._languages()
         if self._queued:
-            self._batches.start()
+            self._after_batch.start()
         self._choose_now()
 
     def showing(self) -> bool:
@@ -846,10 +994,11 @@ class VoicePicker(QWidget):
         return bool(self._queued)
 
     def _languages(self) -> None:
-        have = {self.language.itemData(i) for i in range(self.language.count())}
+        have = self._listed_languages
         new = self.model.language_codes - have
         if not new:
             return
+        self._listed_languages = have | new
         current = self.language.currentData()
         codes = sorted((have - {""}) | new, key=lambda c: language_label(c).casefold())
         self.language.blockSignals(True)

@@ -4,8 +4,11 @@ ignored with a line in the log, never shown in part."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +19,15 @@ from app.engine.catalog import with_extra_voices
 from app.engine.synth.tones import ToneSynthesizer
 from app.settings import Settings
 from app.studio.endpoints import Endpoints
-from app.studio.library import LibraryEvent, VoiceLibrary, VoicesReset, _write_cache, cache_name
+from app.studio.library import (
+    CACHE_SLICE,
+    LibraryEvent,
+    VoiceLibrary,
+    VoicesReset,
+    _write_cache,
+    _write_cache_in_slices,
+    cache_name,
+)
 from app.studio.options import RunOptions
 from tests.studio.conftest import run
 
@@ -80,6 +91,8 @@ def test_an_earlier_versions_cache_reads(tmp_path: Path) -> None:
     '[{"id": "a1"}, {"name": "no id"}]',  # a voice without its id
     '[{"id": "a1"}] [{"id": "b2"}]',  # two lists
     '[{"id": "a1"},]',
+    # Past the first slices: the voices read before it are not shown either.
+    "[" + ",".join(json.dumps({"id": f"v{n}"}) for n in range(3 * CACHE_SLICE)) + ", 7]",
 ])
 def test_a_corrupt_cache_is_ignored_with_a_log_line(tmp_path: Path, text: str,
                                                     caplog: pytest.LogCaptureFixture) -> None:
@@ -100,3 +113,50 @@ def test_unreadable_bytes_and_no_cache(tmp_path: Path,
         assert cached(tmp_path) == []
     (line,) = [r.getMessage() for r in caplog.records]
     assert "voice cache" in line and "cannot be read" in line
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """The loop's executor, counting the jobs it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.jobs = 0
+
+    def submit(self, fn: Callable[..., object], /, *args: object,
+               **kwargs: object) -> Future[object]:
+        self.jobs += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_the_cache_is_parsed_and_written_a_slice_per_job(tmp_path: Path) -> None:
+    """The worker thread gets at most CACHE_SLICE voices to parse or serialise per job, the
+    next one once the loop has the last one back: it holds the GIL while it works, and
+    the window's thread needs the GIL for every cell it paints."""
+    written = voices()
+    path = tmp_path / cache_name(None)
+
+    settings = Settings(None)
+    endpoints = Endpoints(settings, RunOptions(offline=True), environ={})
+    library = VoiceLibrary(endpoints, settings, tmp_path)
+    shown: list[LibraryEvent] = []
+    library.events.connect(shown.append)
+
+    async def scenario() -> tuple[int, int]:
+        executor = CountingExecutor()
+        asyncio.get_running_loop().set_default_executor(executor)
+        try:
+            await _write_cache_in_slices(path, written)
+            wrote = executor.jobs
+            await library.load_cached()  # as at start
+            return wrote, executor.jobs - wrote
+        finally:
+            await library.close()
+            await endpoints.close()
+
+    wrote, reads = run(scenario())
+    assert shown == [VoicesReset(tuple(written))]
+    assert json.loads(path.read_text("utf-8")) == [v.to_json(with_preview=True)
+                                                   for v in written]
+    slices = -(-len(written) // CACHE_SLICE)
+    assert len(written) > 5 * CACHE_SLICE
+    assert wrote >= slices and reads >= slices

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 
 from app.cartesia.models import catalog
@@ -20,7 +21,16 @@ from app.settings import VOICE_ID, Settings
 from app.studio.endpoints import Endpoints
 from app.studio.library import VoiceLibrary, _write_cache, cache_name
 from app.studio.options import RunOptions
-from app.ui.voice_picker import BATCH, GROUPS, LANGUAGE, NAME, VoicePicker, language_label
+from app.ui.voice_picker import (
+    BATCH,
+    GENDER,
+    GROUPS,
+    LANGUAGE,
+    NAME,
+    VoicePicker,
+    gender_label,
+    language_label,
+)
 from tests.ui.conftest import run
 
 #: What the tests type: words, backspaces ("\b"), a broad letter, a second word, an
@@ -232,3 +242,102 @@ def test_a_long_list_comes_in_batches_and_the_last_voice_is_chosen(
     finally:
         run(loop, library.close())
         run(loop, endpoints.close())
+
+
+def expected_rows(voices: list[Voice], text: str, column: int, order: Qt.SortOrder,
+                  favourites: list[str], gender: str = "") -> list[str]:
+    """The rows a search shows, spelled out: a plain filter, sorted by the column (ties in
+    the order given, Python's sort being stable with ``reverse`` too), grouped."""
+    voices = [v for v in voices if not gender or v.gender == gender]
+    by_id = {v.id: v for v in voices}
+    position = {v.id: n for n, v in enumerate(voices)}
+    keys = {NAME: lambda v: v.name.casefold(),
+            LANGUAGE: lambda v: (language_label(v.language).casefold(), v.name.casefold()),
+            GENDER: lambda v: (gender_label(v.gender), v.name.casefold())}
+    found = sorted((by_id[i] for i in plain_filter(voices, text)), key=lambda v: position[v.id])
+    found.sort(key=keys[column], reverse=order == Qt.SortOrder.DescendingOrder)
+    ids = [v.id for v in found]
+    groups = [[i for i in ids if i in favourites], [i for i in ids if i not in favourites]]
+    if all(groups):
+        return ["[Favourites]", *groups[0], "[All voices]", *groups[1]]
+    return ids
+
+
+@pytest.mark.parametrize(("column", "order", "with_favourites", "text", "gender"), [
+    (NAME, Qt.SortOrder.AscendingOrder, False, "fem", ""),
+    (LANGUAGE, Qt.SortOrder.DescendingOrder, True, "fem", ""),
+    (GENDER, Qt.SortOrder.DescendingOrder, True, "a", "masculine"),
+])
+def test_pages_are_inserted_where_a_plain_sort_puts_them(
+        qtbot: Any, column: int, order: Qt.SortOrder, with_favourites: bool, text: str,
+        gender: str) -> None:
+    """A load page by page, with a search typed and a column sorted: once rows are shown,
+    each page's voices are inserted rows (no reset: the table keeps the chosen row, the
+    scroll and the headings itself), and what is shown is always what a plain filter
+    and sort over the voices so far shows, the count included."""
+    voices = many_voices(700)
+    picker = VoicePicker()
+    qtbot.addWidget(picker)
+    picker.resize(480, 600)
+    picker.show()
+    picker.table.sortByColumn(column, order)
+    favourites = ([i for i in expected_rows(voices[:100], text, column, order, [], gender)][:2]
+                  if with_favourites else [])
+    picker.model.set_favourites(favourites)
+    picker.search.setText(text)
+    picker.filter(gender=gender)
+    chosen: list[Voice] = []
+    picker.voiceSelected.connect(chosen.append)
+    resets: list[None] = []
+    inserted: list[int] = []
+    picker.proxy.modelReset.connect(lambda: resets.append(None))
+    picker.proxy.rowsInserted.connect(lambda _p, first, last: inserted.append(last - first + 1))
+    picker.add_voices(voices[:100])
+    assert shown_ids(picker) == expected_rows(voices[:100], text, column, order, favourites,
+                                              gender)
+    assert ("[Favourites]" in shown_ids(picker)) == with_favourites
+    target = next(v for v in voices[:100] if v.id in shown_ids(picker) and v.id not in favourites)
+    assert picker.select(target.id)
+    assert chosen == [target]
+    resets.clear()
+    inserted.clear()
+    for start in range(100, len(voices), 100):
+        picker.add_voices(voices[start:start + 100])
+        so_far = voices[:start + 100]
+        expected = expected_rows(so_far, text, column, order, favourites, gender)
+        assert shown_ids(picker) == expected
+        found = len(expected) - 2 * with_favourites  # the headings
+        assert picker.status.text() == f"{found:,} of {len(so_far):,} voices"
+        selected = picker.selected_voice()
+        assert selected is not None and selected.id == target.id  # the chosen row moved along
+        for row, item in enumerate(expected):  # the headings still span the row
+            assert (picker.table.columnSpan(row, 0) > 1) == item.startswith("[")
+    assert resets == []
+    assert 0 < sum(inserted) == (
+        len(expected_rows(voices, text, column, order, [], gender))
+        - len(expected_rows(voices[:100], text, column, order, [], gender)))
+    assert len(expected_rows(voices, text, column, order, [], gender)) < len(voices) / 2
+    assert chosen == [target]  # the pages chose nothing for the user
+    # And typing after the load still searches the voices the pages brought.
+    picker.search.setText(f"{text} brit")
+    assert shown_ids(picker) == expected_rows(voices, f"{text} brit", column, order, favourites,
+                                              gender)
+
+
+def test_a_long_list_is_shown_by_inserting_batches(qtbot: Any) -> None:
+    """The cached library at start, shown in batches into a sorted, searched list: one
+    reset for the first batch's rows at most, then inserted rows."""
+    voices = many_voices(3 * BATCH)
+    picker = VoicePicker()
+    qtbot.addWidget(picker)
+    picker.table.sortByColumn(LANGUAGE, Qt.SortOrder.AscendingOrder)
+    picker.search.setText("a")
+    resets: list[int] = []
+    picker.proxy.modelReset.connect(lambda: resets.append(len(picker.model.voices)))
+    picker.set_voices(voices)
+    qtbot.waitUntil(lambda: not picker.showing())
+    assert [n for n in resets if n > BATCH] == []
+    assert shown_ids(picker) == expected_rows(voices, "a", LANGUAGE,
+                                              Qt.SortOrder.AscendingOrder, [])
+    found = len(plain_filter(voices, "a"))
+    assert picker.status.text() == f"{found:,} of {len(voices):,} voices"
