@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from app.ui import icons
 from tests.cli.test_selftest import STEPS, user_folders
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +52,9 @@ def test_build_sh_builds_a_bundle_that_passes_its_self_test(tmp_path: Path) -> N
                  "PySide6/Qt/plugins/platforms/libqoffscreen.so"):
         assert (internal / part).exists(), part
     assert not (internal / "PySide6/Qt/plugins/platformthemes/libqgtk3.so").exists()
+    # Only the icon font the window draws from (app/ui/icons.py), with its glyph names.
+    assert sorted(p.name for p in (internal / "qtawesome/fonts").iterdir()) == sorted(
+        [icons.FONT_FILE, icons.CHARMAP_FILE])
     assert not list(internal.glob("libgtk-3*"))
     assert (bundle / "licenses" / "INDEX.md").is_file()
 
