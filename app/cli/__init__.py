@@ -30,9 +30,11 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
     # Python's cycle collector stays off while the modules load: what they make lives as
     # long as the process, and the ~50 collections that walked it cost 20-40 ms of every
     # start (the window's first paint waits for them).
+    enabled = gc.isenabled()
     gc.disable()
     try:
         from app.cli.commands import main as run
     finally:
-        gc.enable()
+        if enabled:
+            gc.enable()
     return run(argv, stdin=stdin, stdout=stdout, stderr=stderr)
