@@ -10,8 +10,11 @@ is imported, so it measures any checkout the same way (``--compare OTHER_ROOT``
 interleaves runs of another checkout, e.g. the commit before, with this one).
 
 - launch: seconds from just before ``subprocess.Popen`` (the parent's clock, so the
-  interpreter's own start counts) to the first paint, and to "Play usable".
-  Median of 5 (``--quick``: 3). Also, alone in its own process, the engine: from
+  interpreter's own start counts) to the first paint, to the first voices listed in the
+  picker, and to "Play usable".
+  Median of 5 (``--quick``: 3, ``--runs N``: N), with the window process's own CPU
+  time at its first paint (less sensitive to other processes' load than the wall
+  clock) and the load average during the runs. Also, alone in its own process, the engine: from
   process start to its URL read by ``LocalEngine.start()`` (the child included).
 - memory: RSS and PSS (``/proc/PID/smaps_rollup``) of the window's process plus
   every process under it (the engine), idle after start with Joe loaded (the
@@ -46,7 +49,9 @@ WRAPPER = r"""
 import importlib.abc, importlib.util, runpy, sys, time
 
 def say(step):
-    print(f"bench-trace: {step} {time.time():.4f}", file=sys.stderr, flush=True)
+    # the wall clock (the parent subtracts its own start), and this process's CPU time
+    print(f"bench-trace: {step} {time.time():.4f} {time.process_time():.4f}",
+          file=sys.stderr, flush=True)
 
 def patch(mod):
     from PySide6.QtCore import QEvent, QObject
@@ -63,6 +68,14 @@ def patch(mod):
     def shown(self):
         self._bench_filter = Painted()
         self.installEventFilter(self._bench_filter)
+        from app.studio.library import VoicesAdded, VoicesReset
+
+        def listed(event):
+            if isinstance(event, (VoicesAdded, VoicesReset)) and event.voices:
+                say("voices")
+                unsubscribe()
+
+        unsubscribe = self.studio.library.events.connect(listed)
         show(self)
         if TAKE:
             import asyncio
@@ -122,6 +135,8 @@ class App:
     started: float
     home: tempfile.TemporaryDirectory[str]
     steps: dict[str, float]
+    #: The window process's CPU time (user + system) at each step, s.
+    cpu: dict[str, float]
 
     def wait_for(self, step: str, timeout: float = 120.0) -> float:
         """Seconds from before Popen to ``step``."""
@@ -140,8 +155,9 @@ class App:
             *lines, buffer = buffer.split("\n")
             for line in lines:
                 if line.startswith("bench-trace: "):
-                    name, stamp = line.split()[1:3]
+                    name, stamp, cpu = line.split()[1:4]
                     self.steps.setdefault(name, float(stamp) - self.started)
+                    self.cpu.setdefault(name, float(cpu))
         return self.steps[step]
 
     def stop(self) -> None:
@@ -164,7 +180,7 @@ def start_app(root: Path, take: str = "") -> App:
     process = subprocess.Popen([sys.executable, "-c", WRAPPER, str(root), take], cwd=root,
                                env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
-    return App(process, started, home, {})
+    return App(process, started, home, {}, {})
 
 
 def descendants(pid: int) -> list[int]:
@@ -231,19 +247,32 @@ engine.stop()
 """
 
 
-def launch_once(root: Path) -> tuple[float, float, float]:
-    """Seconds to the first paint and to Play usable, and (alone, in another run) from
-    process start to the engine's URL read by LocalEngine.start()."""
+@dataclass
+class Launch:
+    """One launch, seconds from before Popen (``cpu``: the window process's own CPU time at
+    its first paint, which another session's load inflates far less than the wall clock)."""
+
+    paint: float
+    cpu: float
+    voices: float
+    ready: float
+    engine_url: float
+
+
+def launch_once(root: Path) -> Launch:
+    """To the first paint and to Play usable, and (alone, in another run) from process
+    start to the engine's URL read by LocalEngine.start()."""
     app = start_app(root)
     try:
         painted, ready = app.wait_for("painted"), app.wait_for("ready")
+        voices = app.wait_for("voices")
     finally:
         app.stop()
     env = {**os.environ, "PYTHONPATH": str(root)}
     done = subprocess.run([sys.executable, "-c", ENGINE_URL, f"{time.time():.6f}"],
                           cwd=root, env=env, capture_output=True, text=True, timeout=120,
                           check=True)
-    return painted, ready, float(done.stdout.strip())
+    return Launch(painted, app.cpu["painted"], voices, ready, float(done.stdout.strip()))
 
 
 def memory_once(root: Path) -> tuple[dict[str, tuple[float, float]],
@@ -270,19 +299,31 @@ def roots() -> list[tuple[str, Path]]:
 
 def print_launch() -> None:
     runs = 3 if "--quick" in sys.argv else 5
-    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in roots()}
+    if "--runs" in sys.argv:
+        runs = int(sys.argv[sys.argv.index("--runs") + 1])
+    results: dict[str, list[Launch]] = {name: [] for name, _ in roots()}
+    loads = [os.getloadavg()[0]]
     for _ in range(runs):  # interleaved: the machine's load falls on both alike
         for name, root in roots():
             results[name].append(launch_once(root))
+        loads.append(os.getloadavg()[0])
     title = f"launch, process start to (median of {runs}), s"
-    print(f"{title:<46} {'paint':>8} {'play usable':>12} {'engine URL':>11} "
-          f"{'paint range':>14}")
+    print(f"{title:<46} {'paint':>8} {'paint CPU':>10} {'voices':>8} {'play usable':>12} "
+          f"{'engine URL':>11} {'paint range':>14}")
     for name, _ in roots():
-        paints, readies, urls = zip(*results[name], strict=True)
-        print(f"{name:<46} {statistics.median(paints):>8.3f} "
-              f"{statistics.median(readies):>12.3f} {statistics.median(urls):>11.3f} "
-              f"{min(paints):>6.3f}-{max(paints):.3f}")
-    print("goal: paint <= 0.8 s, play usable <= 1.5 s")
+        got = results[name]
+
+        def med(values: list[float]) -> float:
+            return statistics.median(values)
+
+        print(f"{name:<46} {med([g.paint for g in got]):>8.3f} "
+              f"{med([g.cpu for g in got]):>10.3f} {med([g.voices for g in got]):>8.3f} "
+              f"{med([g.ready for g in got]):>12.3f} "
+              f"{med([g.engine_url for g in got]):>11.3f} "
+              f"{min(g.paint for g in got):>6.3f}-{max(g.paint for g in got):.3f}")
+    print("goal: paint <= 0.8 s, play usable <= 1.5 s; paint CPU: the window process's own "
+          "CPU time at its first paint; voices: the picker first lists voices")
+    print(f"load average (1 min) during the runs: {min(loads):.1f}-{max(loads):.1f}")
 
 
 def print_memory() -> None:

@@ -29,15 +29,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import (
-    ConcurrencyError,
-    ConnectionClosed,
-    InvalidHandshake,
-    InvalidStatus,
-    InvalidURI,
-)
+from typing import TYPE_CHECKING
 
 from app.audio.codecs import Float32Array, StreamDecoder
 from app.cartesia import messages as m
@@ -59,6 +51,14 @@ from app.cartesia.protocol import (
     ContextEvent,
     ContextFailed,
 )
+
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
+    from websockets.exceptions import ConnectionClosed
+
+# websockets is imported where a socket is opened or used, not with this module: with
+# importlib.metadata, urllib.request and email behind it, it cost every start of the
+# window 30-60 ms before the first paint, for a socket opened after it.
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +281,8 @@ class _Connection:
             task.add_done_callback(self.sending.discard)
 
     async def _send_quietly(self, frame: str) -> None:
+        from websockets.exceptions import ConnectionClosed
+
         with contextlib.suppress(ConnectionClosed):
             await self.ws.send(frame)
 
@@ -355,6 +357,9 @@ class TTSClient:
             return self._conn
 
     async def _open(self) -> _Connection:
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+
         url = self.config.ws_url()
         try:
             ws = await connect(
@@ -424,6 +429,8 @@ class TTSClient:
         A request with an empty ``context_id`` gets a fresh one. A transcript that
         cannot be sent raises :class:`InvalidText` before anything goes out.
         """
+        from websockets.exceptions import ConnectionClosed
+
         check_text(request.transcript)
         for attempt in (1, 2):
             conn = await self._connection()
@@ -524,6 +531,8 @@ class Generation:
 
     async def _read_directly(self) -> None:
         """Read one frame for the connection: this context is the only one open."""
+        from websockets.exceptions import ConnectionClosed
+
         conn = self._conn
         task = asyncio.current_task()
         assert task is not None
@@ -591,6 +600,8 @@ class Generation:
 
     async def _abandon(self) -> None:
         """Stop the context on the server, quietly if the socket is gone."""
+        from websockets.exceptions import ConnectionClosed
+
         self._finish()
         self._conn.drop(self.context_id)
         frame = self._conn.protocol.cancel(self.context_id)
@@ -600,6 +611,8 @@ class Generation:
             await self._conn.ws.send(frame)
 
     async def _send(self, frame: str) -> None:
+        from websockets.exceptions import ConnectionClosed
+
         try:
             await self._conn.ws.send(frame)
         except ConnectionClosed:
@@ -649,6 +662,8 @@ async def _close_reading(ws: ClientConnection, *, can_read: bool) -> None:
     unread, they stop websockets reading and the handshake waits its whole
     ``close_timeout`` (a client closed in the middle of a take, from a fast server).
     """
+    from websockets.exceptions import ConcurrencyError, ConnectionClosed
+
     closing = asyncio.get_running_loop().create_task(ws.close())
     if can_read:
         with contextlib.suppress(ConnectionClosed, ConcurrencyError):
@@ -660,6 +675,8 @@ async def _close_reading(ws: ClientConnection, *, can_read: bool) -> None:
 
 async def _route(conn: _Connection) -> None:
     """The reader task: read frames and route them while no single consumer reads."""
+    from websockets.exceptions import ConnectionClosed
+
     ws = conn.ws
     protocol = conn.protocol
     deliver = conn.deliver

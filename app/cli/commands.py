@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
+import gc
 import logging
 import os
 import sys
@@ -277,6 +278,10 @@ def _window(args: argparse.Namespace, options: RunOptions, stderr: TextIO) -> in
         # The window starts one when it needs it, and says why if it cannot.
         logging.getLogger(__name__).warning("%s", exc)
         engine = None
+    # The window runs the cycle collector itself, on its own thread (app.ui.main); it is
+    # off from here, so the ~90 collections its imports and widgets would cause do not
+    # delay the first paint.
+    gc.disable()
     from app.ui.main import run_gui
 
     return run_gui(options, script=script, engine=engine)

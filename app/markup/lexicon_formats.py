@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from xml.parsers import expat
-from xml.sax.saxutils import escape, quoteattr
 
 from app.atomic import WriteError, atomic_write
 from app.markup.dialect import Dialect, sonic3
@@ -331,6 +330,11 @@ def lexicon_text(lexicon: Lexicon, fmt: Format) -> str:
 
 
 def _pls_text(lexicon: Lexicon) -> str:
+    # Imported when a PLS file is written: xml.sax.saxutils brings urllib.request, http
+    # and email with it (20-45 ms), which every start of the window and the command
+    # line paid for a file format they rarely write.
+    from xml.sax.saxutils import escape, quoteattr
+
     languages = [e.language for e in lexicon.entries]
     root = max(set(languages), key=languages.count) if languages else None
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from app.cartesia.voices_types import Voice
-from app.engine.synth.base import PhonemesOut, SynthRequest
-from app.engine.synth.espeak import EspeakSynthesizer
 from app.errors import VoiceboothError
 from app.events import Emitter
 from app.markup import ipa
@@ -233,6 +231,10 @@ def word_phonemes(word: WordInLine, take: Take | None) -> list[Timing]:
 
 
 def _espeak_phonemes(word: str, language: str) -> tuple[str, ...]:
+    # Imported here, in the executor: the window's first paint does not wait for them.
+    from app.engine.synth.base import PhonemesOut, SynthRequest
+    from app.engine.synth.espeak import EspeakSynthesizer
+
     synth = EspeakSynthesizer()
     voices = [v for v in synth.voices() if v.language == language] or \
         [v for v in synth.voices() if v.language == "en"]

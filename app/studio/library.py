@@ -36,7 +36,6 @@ from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 import numpy as np
-import soundfile
 
 from app.atomic import WriteError, write_bytes
 from app.audio.codecs import Float32Array
@@ -563,6 +562,10 @@ def _write_cache_parts(path: Path, parts: Sequence[str]) -> None:
 def decode_clip(data: bytes) -> tuple[Float32Array, int]:
     """Mono float32 samples and their rate, from a clip in any format libsndfile reads
     (MP3, WAV, FLAC, Ogg), told from its content: a URL's suffix may lie."""
+    # Imported here, off the loop (previews are decoded in an executor): loading
+    # libsndfile through cffi cost the window's first paint 15-40 ms.
+    import soundfile
+
     if not data:
         raise PreviewUnplayable("the clip is empty")
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 import logging
 import os
 import sys
@@ -27,7 +28,7 @@ from app.studio.studio import Studio
 from app.takes.errors import HistoryError
 from app.takes.history import History
 from app.ui.appearance import apply_appearance
-from app.ui.window import MainWindow
+from app.ui.window import DEFERRED_MODULES, MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,16 @@ class LaunchTrace(QObject):
             trace(f"window-voices voices={len(event.voices)}")
 
 
+async def import_deferred() -> None:
+    """The modules of the windows not on screen at start (their imports were left out of
+    the first paint), one per turn of the loop, so that the first open of a dialog
+    does not wait for them and the loop keeps answering meanwhile."""
+    for name in DEFERRED_MODULES:
+        importlib.import_module(name)
+        await asyncio.sleep(0)
+    trace("window-deferred-imported")
+
+
 async def _run(app: QApplication, options: RunOptions, script: Path | None = None,
                engine: LocalEngine | None = None) -> int:
     collector = MainThreadGarbageCollector()
@@ -168,6 +179,7 @@ async def _run(app: QApplication, options: RunOptions, script: Path | None = Non
     await window.studio.start()
     trace("window-ready")  # the engine answered: a Play starts a take now
     await window.open_first_script(script)
+    await import_deferred()
     collector.freeze()
     await closed
     await window.studio.shutdown()

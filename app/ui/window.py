@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -53,24 +54,32 @@ from app.ui import metrics
 from app.ui.autosave import Debounce, SettingsSaver
 from app.ui.banner import Banner
 from app.ui.edit_actions import perform
-from app.ui.export_dialog import ExportDialog, ExportItem
 from app.ui.find_bar import FindBar
-from app.ui.help import AboutDialog, MarkupReference, ShortcutSheet, menu_order
 from app.ui.history_panel import HistoryPanel
 from app.ui.icons import icon
-from app.ui.lab_panel import LabPanel
-from app.ui.lexicon_dialog import LexiconDialog
 from app.ui.line_controls import LineControls
-from app.ui.lineup_panel import LineupPanel
 from app.ui.markup_editor import HEAR_KEYS, IpaPalette, MarkupEditor, insert_actions
 from app.ui.menus import add_actions
 from app.ui.notice import NoticeLabel
-from app.ui.retake_panel import RetakePanel
 from app.ui.script_files import ScriptFiles
 from app.ui.script_panel import EditorFields, ScriptPanel
-from app.ui.settings_dialog import SettingsDialog
 from app.ui.take_view import TakeView
 from app.ui.voice_picker import VoicePicker
+
+if TYPE_CHECKING:
+    from app.ui.export_dialog import ExportDialog
+    from app.ui.help import AboutDialog, MarkupReference, ShortcutSheet
+    from app.ui.lab_panel import LabPanel
+    from app.ui.lexicon_dialog import LexiconDialog
+    from app.ui.lineup_panel import LineupPanel
+    from app.ui.retake_panel import RetakePanel
+
+#: The windows and dialogs that are not on screen when the window opens: imported when
+#: first opened, and by the launch right after the first paint (app.ui.main), so that
+#: their ~0.1 s of imports is not spent before it.
+DEFERRED_MODULES = ("app.ui.help", "app.ui.export_dialog", "app.ui.lineup_panel",
+                    "app.ui.lab_panel", "app.ui.retake_panel", "app.ui.lexicon_dialog",
+                    "app.ui.settings_dialog")
 
 #: The Edit menu's text commands: (action name, text, keys, command of the text field).
 EDIT_ACTIONS = (("undo", "Undo", "Ctrl+Z", "undo"), ("redo", "Redo", "Ctrl+Shift+Z", "redo"),
@@ -333,6 +342,8 @@ class MainWindow(QMainWindow):
         perform(command, focus, self.editor)
 
     def open_shortcut_sheet(self) -> ShortcutSheet:
+        from app.ui.help import ShortcutSheet, menu_order
+
         actions = menu_order(self.menuBar(), self.findChildren(QAction))
         self.shortcut_sheet = ShortcutSheet(actions, self)
         self.shortcut_sheet.show()
@@ -340,6 +351,8 @@ class MainWindow(QMainWindow):
         return self.shortcut_sheet
 
     def open_markup_reference(self) -> MarkupReference:
+        from app.ui.help import MarkupReference
+
         if self.markup_reference is None:
             self.markup_reference = MarkupReference(self)
         self.markup_reference.show()
@@ -347,6 +360,8 @@ class MainWindow(QMainWindow):
         return self.markup_reference
 
     def open_about(self) -> AboutDialog:
+        from app.ui.help import AboutDialog
+
         if self.about_dialog is None:
             self.about_dialog = AboutDialog(self)
         self.about_dialog.show()
@@ -609,6 +624,8 @@ class MainWindow(QMainWindow):
     def export_lines(self) -> ExportDialog | None:
         """Every line's chosen take into a folder, named by the template ({n} is the
         line's number, {id} its id); lines without a take are said, not exported."""
+        from app.ui.export_dialog import ExportDialog
+
         items, missing = self.script_panel.export_items()
         if not items:
             self.statusBar().showMessage("No line has a take yet: render the script first "
@@ -669,6 +686,8 @@ class MainWindow(QMainWindow):
 
     def open_retake(self) -> RetakePanel | None:
         """Variants of the words selected in the waveform, to hear in place and splice in."""
+        from app.ui.retake_panel import RetakePanel
+
         take, seconds = self.take_view.take, self.take_view.selection_seconds()
         if take is None or seconds is None:
             self.statusBar().showMessage("Drag over words in the waveform to choose what to "
@@ -826,6 +845,8 @@ class MainWindow(QMainWindow):
     # --- dialogs -----------------------------------------------------------------------------
 
     def open_export(self, take: Take | None) -> None:
+        from app.ui.export_dialog import ExportDialog, ExportItem
+
         if take is None or take.n_frames == 0:
             self.statusBar().showMessage("Nothing to export yet: play a take first.", 4000)
             return
@@ -840,6 +861,8 @@ class MainWindow(QMainWindow):
 
     def open_lineup(self) -> None:
         """The comparison of voices (one window, kept between uses)."""
+        from app.ui.lineup_panel import LineupPanel
+
         if self.lineup_panel is None:
             self.lineup_panel = LineupPanel(self.studio, self.draft, self)
             self.lineup_panel.voiceChosen.connect(self.use_voice)
@@ -858,6 +881,8 @@ class MainWindow(QMainWindow):
 
     def open_lab(self, start: int, end: int) -> LabPanel | None:
         """The pronunciation lab for the word at ``start``–``end`` of the line."""
+        from app.ui.lab_panel import LabPanel
+
         if self.voice is None:
             self.banner.show_error("Choose a voice first: the lab says the line in it.")
             return None
@@ -993,6 +1018,8 @@ class MainWindow(QMainWindow):
     def open_pronunciations(self) -> LexiconDialog:
         """The project's lexicons, their files and Cartesia's dictionaries (one dialog,
         raised again when already open)."""
+        from app.ui.lexicon_dialog import LexiconDialog
+
         dialog = self.lexicon_dialog
         if dialog is None or not dialog.isVisible():
             dialog = LexiconDialog(self, self.studio, self.settings)
@@ -1004,6 +1031,8 @@ class MainWindow(QMainWindow):
 
     def open_settings(self, at_key: bool = False) -> None:
         """``at_key``: the first run's "Add key…", straight to the key field."""
+        from app.ui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self, self.settings, self.studio.endpoints)
         dialog.accepted.connect(self.studio.reconnect)
         self.settings_dialog = dialog
