@@ -92,10 +92,14 @@ class StreamDecoder:
         self.encoding: Encoding = check_encoding(encoding)
         self._width = bytes_per_sample(self.encoding)
         self._carry = b""
+        # Float chunks need no conversion: the usual case, decoded in one step.
+        self._float = self.encoding == "pcm_f32le"
 
     def feed(self, data: bytes) -> Float32Array:
         if self._carry:
             data = self._carry + data
+        elif self._float and not len(data) & 3:  # whole samples (every chunk in practice)
+            return np.frombuffer(data, dtype="<f4").copy()  # writable, owns its memory
         cut = len(data) - len(data) % self._width
         if cut == len(data):  # the usual case: no copy of the chunk
             self._carry = b""

@@ -245,11 +245,23 @@ class _Connection:
 
     # --- what was read ----------------------------------------------------------------
 
-    def received(self, frame: str | bytes) -> None:
-        """Route one frame; after one that fails the connection, abort the socket."""
-        self.deliver(self.protocol.receive(frame))
+    def received(self, frame: str | bytes, reader: _Inbox) -> m.Chunk | None:
+        """Route one frame that ``reader``'s consumer read; after one that fails the
+        connection, abort the socket.
+
+        A chunk for ``reader`` itself, with nothing queued before it, is returned
+        instead of queued: its consumer would take it straight back out (most frames,
+        when one context is open; the queue's bookkeeping showed in the CPU per chunk).
+        """
+        events = self.protocol.receive(frame)
+        if len(events) == 1 and not reader.items:
+            event = events[0]
+            if type(event) is m.Chunk and self.inboxes.get(event.context_id) is reader:
+                return event
+        self.deliver(events)
         if self.protocol.failure is not None:
             self.abort()
+        return None
 
     def closed(self, exc: ConnectionClosed) -> None:
         """The socket ended: fail whatever was still open on it."""
@@ -461,6 +473,8 @@ class Generation:
         self.sent_at = 0.0
         self.first_audio_at: float | None = None
         self._last_activity = 0.0
+        #: The loop's clock, which the watchdog's timer runs on.
+        self._clock = asyncio.get_running_loop().time
         self._watchdog: asyncio.TimerHandle | None = None
         #: The task reading the socket for this generation, while it is inside ``recv``.
         self._recv_task: asyncio.Task[object] | None = None
@@ -471,7 +485,7 @@ class Generation:
 
     def mark_sent(self) -> None:
         self.sent_at = time.perf_counter()
-        self._last_activity = asyncio.get_running_loop().time()
+        self._last_activity = self._clock()
 
     @property
     def time_to_first_audio(self) -> float | None:
@@ -491,7 +505,6 @@ class Generation:
             raise StopAsyncIteration
         item = await self._next_item()
         if isinstance(item, m.Chunk):
-            self._conn.taken(self._inbox, len(item.data))
             if self.first_audio_at is None:
                 self.first_audio_at = time.perf_counter()
                 # The limit drops from the first chunk's to inactivity's: a timer left
@@ -511,19 +524,28 @@ class Generation:
             self._arm(self._last_activity)
         inbox = self._inbox
         conn = self._conn
-        while not inbox.items:
+        items = inbox.items
+        while not items:
             if conn.direct is inbox and conn.reader is None and conn.reading is None:
-                await self._read_directly()
+                chunk = await self._read_directly()
+                if chunk is not None:  # ours, read by us, never queued
+                    self._last_activity = self._clock()
+                    return chunk
             else:
                 await inbox.wait()
-        item = inbox.items.popleft()
-        self._last_activity = asyncio.get_running_loop().time()
-        if isinstance(item, Timeout):
+        item = items.popleft()
+        self._last_activity = self._clock()
+        if type(item) is m.Chunk:
+            conn.taken(inbox, len(item.data))
+        elif isinstance(item, Timeout):
             await self._abandon()
         return item
 
-    async def _read_directly(self) -> None:
-        """Read one frame for the connection: this context is the only one open."""
+    async def _read_directly(self) -> m.Chunk | None:
+        """Read one frame for the connection: this context is the only one open.
+
+        Returns a chunk of this context at once; anything else is routed.
+        """
         conn = self._conn
         task = asyncio.current_task()
         assert task is not None
@@ -533,19 +555,21 @@ class Generation:
         except asyncio.CancelledError:
             if not self._interrupted or task.uncancel() > 0:
                 raise  # the caller's own cancellation
-            return  # a timeout, or another context opened: look again
+            return None  # a timeout, or another context opened: look again
         except ConnectionClosed as exc:
             conn.closed(exc)
-            return
+            return None
         except Exception as exc:  # what the reader task would report, reported here
             conn.fail(ConnectionLost(f"{type(exc).__name__}: {exc}"))
-            return
+            return None
         finally:
             conn.reading, self._recv_task = None, None
             if self._interrupted:
                 self._interrupted = False
-            conn.hand_on()
-        conn.received(frame)
+            # Still ours: our consumer reads on at its next step, nobody to hand on to.
+            if conn.direct is not self._inbox:
+                conn.hand_on()
+        return conn.received(frame, self._inbox)
 
     def _interrupt(self) -> None:
         """Stop this generation's ``recv`` (safe: the frame stays for the next reader)."""
@@ -604,7 +628,7 @@ class Generation:
             await self._conn.ws.send(frame)
         except ConnectionClosed:
             raise ConnectionLost("the connection closed while sending text") from None
-        self._last_activity = asyncio.get_running_loop().time()
+        self._last_activity = self._clock()
         if self._watchdog is None and not self._finished:
             self._arm(self._last_activity)
 
