@@ -348,6 +348,9 @@ def _opt_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_NUMBER: Final = (int, float)  # a tuple: ``int | float`` would build a union per call
+
+
 def _chunk(obj: JSONDict, context_id: str, data: str) -> Chunk:
     try:
         # a2b_base64 in strict mode rejects what b64decode(validate=True) does,
@@ -358,7 +361,7 @@ def _chunk(obj: JSONDict, context_id: str, data: str) -> Chunk:
     step = obj.get("step_time")
     flush_id = obj.get("flush_id")
     return Chunk(context_id, audio,
-                 float(step) if isinstance(step, int | float) else None,
+                 float(step) if isinstance(step, _NUMBER) else None,
                  flush_id if isinstance(flush_id, int) else None)
 
 
