@@ -28,7 +28,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import (
@@ -76,6 +76,25 @@ class Audio:
 
 
 Event = Audio | m.WordTimestamps | m.PhonemeTimestamps | m.FlushDone | m.Done
+
+# One Audio per chunk: built by setting its slots, as messages._chunk builds a Chunk (a
+# frozen dataclass's __init__ goes through object.__setattr__ for every field).
+_AUDIO_FIELDS = ("context_id", "samples", "data", "flush_id")
+if tuple(f.name for f in fields(Audio)) != _AUDIO_FIELDS:
+    raise TypeError("Audio's fields changed: change _AUDIO_FIELDS and _audio with them")
+_set_audio_context_id, _set_audio_samples, _set_audio_data, _set_audio_flush_id = (
+    Audio.__dict__[name].__set__ for name in _AUDIO_FIELDS)
+_new = object.__new__
+
+
+def _audio(context_id: str, samples: Float32Array, data: bytes, flush_id: int | None) -> Audio:
+    """``Audio(context_id, samples, data, flush_id)``, in a third of the time."""
+    audio: Audio = _new(Audio)
+    _set_audio_context_id(audio, context_id)
+    _set_audio_samples(audio, samples)
+    _set_audio_data(audio, data)
+    _set_audio_flush_id(audio, flush_id)
+    return audio
 _Item = ContextEvent | CartesiaError
 
 
@@ -541,8 +560,8 @@ class Generation:
             # The limit drops from the first chunk's to inactivity's: a timer left
             # at the first chunk's deadline would report a stall seconds late.
             self._disarm()
-        return Audio(self.context_id, self._decoder.feed(chunk.data), chunk.data,
-                     chunk.flush_id)
+        return _audio(self.context_id, self._decoder.feed(chunk.data), chunk.data,
+                      chunk.flush_id)
 
     async def _read_directly(self) -> m.Chunk | None:
         """Read one frame for the connection: this context is the only one open.

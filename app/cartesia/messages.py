@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
 from app.audio.codecs import ENCODINGS, SAMPLE_RATES
@@ -137,6 +137,18 @@ class Chunk:
         if self.flush_id is not None:
             out["flush_id"] = self.flush_id
         return out
+
+
+# The client makes a Chunk for every 20-40 ms of audio, and a frozen dataclass's
+# ``__init__`` sets each field through ``object.__setattr__``: that cost more than
+# anything else it did per chunk. ``_chunk`` builds the same frozen object by setting
+# the slots themselves, which must then be exactly the dataclass's fields.
+_CHUNK_FIELDS: Final = ("context_id", "data", "step_time", "flush_id")
+if tuple(f.name for f in fields(Chunk)) != _CHUNK_FIELDS:
+    raise TypeError("Chunk's fields changed: change _CHUNK_FIELDS and _chunk with them")
+_new = object.__new__
+(_set_chunk_context_id, _set_chunk_data, _set_chunk_step_time,
+ _set_chunk_flush_id) = (Chunk.__dict__[name].__set__ for name in _CHUNK_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -360,9 +372,13 @@ def _chunk(obj: JSONDict, context_id: str, data: str) -> Chunk:
         raise ProtocolError("chunk data is not valid base64") from exc
     step = obj.get("step_time")
     flush_id = obj.get("flush_id")
-    return Chunk(context_id, audio,
-                 float(step) if isinstance(step, _NUMBER) else None,
-                 flush_id if isinstance(flush_id, int) else None)
+    # Chunk(context_id, audio, step, flush_id) in effect; see _CHUNK_FIELDS.
+    chunk: Chunk = _new(Chunk)
+    _set_chunk_context_id(chunk, context_id)
+    _set_chunk_data(chunk, audio)
+    _set_chunk_step_time(chunk, float(step) if isinstance(step, _NUMBER) else None)
+    _set_chunk_flush_id(chunk, flush_id if isinstance(flush_id, int) else None)
+    return chunk
 
 
 # --- decoding client messages (server side) ----------------------------------
