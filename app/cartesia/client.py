@@ -496,8 +496,12 @@ class Generation:
         self.sent_at = 0.0
         self.first_audio_at: float | None = None
         self._last_activity = 0.0
-        #: The loop's clock, which the watchdog's timer runs on.
-        self._clock = asyncio.get_running_loop().time
+        #: The loop's clock, which the watchdog's timer runs on, read for every frame:
+        #: asyncio's own loops read ``time.monotonic`` (called here without the
+        #: method around it); others, such as qasync's, keep their own.
+        loop = asyncio.get_running_loop()
+        self._clock: Callable[[], float] = (
+            time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time)
         self._watchdog: asyncio.TimerHandle | None = None
         #: The task reading the socket for this generation, while it is inside ``recv``.
         self._recv_task: asyncio.Task[object] | None = None
