@@ -17,9 +17,9 @@ plain ``websockets`` and none of our code, that sends the same length of audio i
 keeps one WebSocket open for all its runs (as a real app does); the clients take
 turns run by run, so drift in machine load spreads evenly over them. The first run of
 each is a warm-up and is not counted. ``--against DIR`` adds a row for the
-``TTSClient`` of another checkout (``git worktree add /tmp/base main``), loaded from
-``DIR/app/cartesia/client.py`` over this checkout's other modules: before and after
-side by side in one run.
+``TTSClient`` of another checkout (``git worktree add /tmp/base main``), loaded with
+that checkout's own ``app`` package (its messages, protocol and codecs too): before and
+after side by side in one run.
 
 ``--faults``: the tests' fault-injecting server (``tests/faults.py``) in a child
 process, unpaced; each fault of the suite set off ``-n`` times. For each, the time from
@@ -41,7 +41,7 @@ import asyncio
 import base64
 import cProfile
 import gc
-import importlib.util
+import importlib
 import io
 import json
 import os
@@ -242,13 +242,25 @@ RunFn = Callable[[], Awaitable[Run]]
 
 
 def load_client(root: Path) -> type[TTSClient]:
-    """The ``TTSClient`` of another checkout, over this checkout's other modules."""
-    path = root / "app" / "cartesia" / "client.py"
-    spec = importlib.util.spec_from_file_location("bench_base_client", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
+    """The ``TTSClient`` of another checkout, with that checkout's own ``app`` modules
+    under it (its messages, protocol and codecs, where the per-frame work is too).
+
+    The other ``app`` package is imported while this one is out of ``sys.modules``,
+    then the two are swapped back; the client keeps its own modules through its
+    globals. Our config and requests reach it, which it reads by their fields.
+    """
+    ours = {name: sys.modules.pop(name) for name in list(sys.modules)
+            if name == "app" or name.startswith("app.")}
+    sys.path.insert(0, str(root))
+    try:
+        module = importlib.import_module("app.cartesia.client")
+    finally:
+        sys.path.remove(str(root))
+        for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
+            del sys.modules[name]
+        sys.modules.update(ours)
+    if not Path(module.__file__ or "").is_relative_to(root):
+        raise SystemExit(f"--against {root}: loaded {module.__file__} instead")
     client: type[TTSClient] = module.TTSClient
     return client
 

@@ -25,6 +25,7 @@ SAMPLE_RATES: Final[tuple[int, ...]] = (8000, 16000, 22050, 24000, 44100, 48000)
 Float32Array = npt.NDArray[np.float32]
 
 _S16_SCALE: Final = 32768.0
+_FLOAT32: Final = np.dtype("<f4")
 
 
 def bytes_per_sample(encoding: str) -> int:
@@ -84,6 +85,8 @@ def float_to_s16(samples: npt.ArrayLike) -> npt.NDArray[np.int16]:
 class StreamDecoder:
     """Decodes a byte stream split into arbitrary chunks.
 
+    ``pcm_f32le`` chunks of whole samples come back as read-only views of their bytes.
+
     Cartesia sends whole samples per chunk in practice, but nothing promises
     it; a sample split across two chunks must not shift every later sample.
     """
@@ -92,10 +95,16 @@ class StreamDecoder:
         self.encoding: Encoding = check_encoding(encoding)
         self._width = bytes_per_sample(self.encoding)
         self._carry = b""
+        # Float chunks need no conversion: the usual case, decoded in one step.
+        self._float = self.encoding == "pcm_f32le"
 
     def feed(self, data: bytes) -> Float32Array:
         if self._carry:
             data = self._carry + data
+        elif self._float and not len(data) & 3:  # whole samples (every chunk in practice)
+            # A read-only view of the chunk's bytes: its consumers store or copy it
+            # (a take keeps its arrays read-only), so a copy per chunk bought nothing.
+            return np.frombuffer(data, dtype=_FLOAT32)
         cut = len(data) - len(data) % self._width
         if cut == len(data):  # the usual case: no copy of the chunk
             self._carry = b""

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
 from app.audio.codecs import ENCODINGS, SAMPLE_RATES
@@ -137,6 +137,18 @@ class Chunk:
         if self.flush_id is not None:
             out["flush_id"] = self.flush_id
         return out
+
+
+# The client makes a Chunk for every 20-40 ms of audio, and a frozen dataclass's
+# ``__init__`` sets each field through ``object.__setattr__``: that cost more than
+# anything else it did per chunk. ``_chunk`` builds the same frozen object by setting
+# the slots themselves, which must then be exactly the dataclass's fields.
+_CHUNK_FIELDS: Final = ("context_id", "data", "step_time", "flush_id")
+if tuple(f.name for f in fields(Chunk)) != _CHUNK_FIELDS:
+    raise TypeError("Chunk's fields changed: change _CHUNK_FIELDS and _chunk with them")
+_new = object.__new__
+(_set_chunk_context_id, _set_chunk_data, _set_chunk_step_time,
+ _set_chunk_flush_id) = (Chunk.__dict__[name].__set__ for name in _CHUNK_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -275,9 +287,39 @@ def _times(block: JSONDict, names_key: str, kind: str) -> tuple[
         raise ProtocolError(f"{kind} hold a value that is not a number") from exc
 
 
+#: Parses one JSON document without :func:`json.loads`'s wrapper (its type checks and
+#: two whitespace scans); anything it does not take goes through ``json.loads``.
+_JSON = json.JSONDecoder()
+
+
 def decode_server_message(frame: str | bytes) -> ServerMessage | None:
     """Decode one frame from the server; ``None`` for a type we do not know."""
-    obj = _load_object(frame)
+    # Nearly every frame is a chunk: a well-formed one takes the fewest steps (a chunk
+    # costs less than a tenth of a millisecond, so a few microseconds show). Anything
+    # else, or a chunk with a field of the wrong type, goes through every check below,
+    # so what is reported for a bad frame does not depend on this shortcut.
+    obj: object = None
+    if type(frame) is str:
+        try:
+            obj, end = _JSON.raw_decode(frame)
+        except ValueError:
+            obj = None
+        else:
+            if end != len(frame):
+                obj = None  # trailing whitespace or data: json.loads decides
+    if type(obj) is dict and obj.get("type") == "chunk":
+        context_id = obj.get("context_id")
+        data = obj.get("data")
+        if type(context_id) is str and type(data) is str:
+            return _chunk(obj, context_id, data)
+    return _decode_checked(frame if obj is None else obj, frame)
+
+
+def _decode_checked(parsed: object, frame: str | bytes) -> ServerMessage | None:
+    """Every check, for a frame (``parsed`` is its JSON, or the frame itself if not parsed)."""
+    obj = _load_object(frame) if parsed is frame else parsed
+    if not isinstance(obj, dict):
+        raise ProtocolError(f"server sent JSON that is not an object: {_preview(frame)}")
     kind = _require(obj, "type", str)
     raw_context = obj.get("context_id")
     context_id = raw_context if isinstance(raw_context, str) else None
@@ -297,18 +339,7 @@ def decode_server_message(frame: str | bytes) -> ServerMessage | None:
     if context_id is None:
         raise ProtocolError(f"{kind} message lacks 'context_id'")
     if kind == "chunk":
-        data = _require(obj, "data", str)
-        try:
-            # a2b_base64 in strict mode rejects what b64decode(validate=True) does,
-            # in C, without the regex pass: this runs for every chunk.
-            audio = binascii.a2b_base64(data, strict_mode=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ProtocolError("chunk data is not valid base64") from exc
-        step = obj.get("step_time")
-        flush_id = obj.get("flush_id")
-        return Chunk(context_id, audio,
-                     float(step) if isinstance(step, int | float) else None,
-                     flush_id if isinstance(flush_id, int) else None)
+        return _chunk(obj, context_id, _require(obj, "data", str))
     if kind == "timestamps":
         block = _require(obj, "word_timestamps", dict)
         words, start, end = _times(block, "words", "word timestamps")
@@ -327,6 +358,27 @@ def decode_server_message(frame: str | bytes) -> ServerMessage | None:
 
 def _opt_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+_NUMBER: Final = (int, float)  # a tuple: ``int | float`` would build a union per call
+
+
+def _chunk(obj: JSONDict, context_id: str, data: str) -> Chunk:
+    try:
+        # a2b_base64 in strict mode rejects what b64decode(validate=True) does,
+        # in C, without the regex pass: this runs for every chunk.
+        audio = binascii.a2b_base64(data, strict_mode=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ProtocolError("chunk data is not valid base64") from exc
+    step = obj.get("step_time")
+    flush_id = obj.get("flush_id")
+    # Chunk(context_id, audio, step, flush_id) in effect; see _CHUNK_FIELDS.
+    chunk: Chunk = _new(Chunk)
+    _set_chunk_context_id(chunk, context_id)
+    _set_chunk_data(chunk, audio)
+    _set_chunk_step_time(chunk, float(step) if isinstance(step, _NUMBER) else None)
+    _set_chunk_flush_id(chunk, flush_id if isinstance(flush_id, int) else None)
+    return chunk
 
 
 # --- decoding client messages (server side) ----------------------------------

@@ -8,6 +8,7 @@ variant (another flush id, an unknown type) it changes one field of a pasted fra
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import uuid
 from typing import Any
@@ -324,6 +325,7 @@ def test_unknown_message_types_are_skipped() -> None:
 
 @pytest.mark.parametrize("frame", [
     DOC_CHUNK[:40],                                      # cut short: not JSON
+    DOC_CHUNK + "{}",                                    # a whole chunk, then more
     "[" + DOC_CHUNK + "]",                               # JSON, not an object
     variant(DOC_CHUNK, data="not base64!"),
     variant(DOC_TIMESTAMPS, word_timestamps={"words": ["Hello"], "start": [0, 1],
@@ -343,6 +345,54 @@ def test_a_malformed_frame_fails_every_context_and_the_connection(frame: str) ->
     with pytest.raises(ProtocolError):
         client.open(request("another"))
     assert client.receive(DOC_CHUNK) == []
+
+
+@pytest.mark.parametrize(("fields", "reported"), [
+    ({"context_id": 5}, "chunk message lacks 'context_id'"),
+    ({"context_id": None}, "chunk message lacks 'context_id'"),
+    ({"data": 5}, "chunk message has a bad 'data': int"),
+    ({"data": None}, "chunk message has a bad 'data': NoneType"),
+    ({"data": ["aSDi"]}, "chunk message has a bad 'data': list"),
+    ({"data": "aSDinaTvuI8gbWludGxpZnk"}, "chunk data is not valid base64"),  # odd length
+    ({"data": "aSDi naTv"}, "chunk data is not valid base64"),
+    ({"data": "aSDinaTv=uI8"}, "chunk data is not valid base64"),
+])
+def test_a_chunk_with_a_bad_field_is_reported_as_that_field(fields: dict[str, Any],
+                                                           reported: str) -> None:
+    # Chunks take a shorter path than other frames: it must keep every check.
+    client = opened(CHUNK_CTX)
+    events = client.receive(variant(DOC_CHUNK, **fields))
+    assert isinstance(events[-1], ConnectionFailed)
+    assert str(events[-1].error) == reported
+    with pytest.raises(ProtocolError, match=reported):
+        m.decode_server_message(variant(DOC_CHUNK, **fields))
+
+
+def test_a_chunk_without_data_is_reported_as_lacking_it() -> None:
+    frame = json.dumps({k: v for k, v in json.loads(DOC_CHUNK).items() if k != "data"})
+    with pytest.raises(ProtocolError, match="chunk message lacks 'data'"):
+        m.decode_server_message(frame)
+
+
+@pytest.mark.parametrize(("frame", "step_time", "flush_id"), [
+    (DOC_CHUNK, 123.0, None),
+    ("  " + DOC_CHUNK + "\n", 123.0, None),                # whitespace around the JSON
+    (DOC_CHUNK.encode(), 123.0, None),                     # a binary frame
+    (variant(DOC_CHUNK, step_time=None, flush_id=2), None, 2),
+    (variant(DOC_CHUNK, step_time="12", flush_id=2.0), None, None),  # wrong types: left out
+    (variant(DOC_CHUNK, step_time=True, flush_id=False), 1.0, False),  # as before (bool is int)
+])
+def test_every_chunk_decodes_to_the_same_frozen_message(frame: str | bytes,
+                                                        step_time: float | None,
+                                                        flush_id: int | None) -> None:
+    chunk = m.decode_server_message(frame)
+    expected = m.Chunk(CHUNK_CTX, base64.b64decode("aSDinaTvuI8gbWludGxpZnk="), step_time,
+                       flush_id)
+    assert chunk == expected and hash(chunk) == hash(expected)
+    assert isinstance(chunk, m.Chunk)
+    assert type(chunk.step_time) is type(expected.step_time)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        chunk.data = b""  # type: ignore[misc]
 
 
 def test_connection_loss_fails_every_open_context_once() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import Iterator, Sequence
 
@@ -50,6 +51,27 @@ def test_exact_audio_for_every_encoding_and_rate(config: ClientConfig, encoding:
                                                          encoding))
     # The duration is right for every width (the LiveKit plugin gets 18 of 24 wrong).
     assert len(samples) / rate == pytest.approx(len(expected) / rate)
+
+
+def test_float_audio_is_a_read_only_view_of_its_chunk(config: ClientConfig) -> None:
+    # No copy per chunk: the samples are the bytes as they arrived, and nobody can
+    # change them under the take that stores them.
+    async def scenario() -> list[Audio]:
+        async with TTSClient(config) as client:
+            return [event async for event in await client.generate(request())
+                    if isinstance(event, Audio)]
+
+    chunks = run(scenario())
+    assert len(chunks) > 1
+    for audio in chunks:
+        assert np.shares_memory(audio.samples, np.frombuffer(audio.data, np.uint8))
+        assert not audio.samples.flags.writeable and audio.samples.dtype == np.float32
+        np.testing.assert_array_equal(audio.samples, codecs.decode(audio.data, "pcm_f32le"))
+        assert dataclasses.astuple(audio)[2:] == (audio.data, audio.flush_id)
+    np.testing.assert_array_equal(np.concatenate([a.samples for a in chunks]),
+                                  expected_audio(TEXT, 24000))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        chunks[0].data = b""  # type: ignore[misc]
 
 
 def test_exact_word_and_phoneme_timestamps(config: ClientConfig) -> None:
