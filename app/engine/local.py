@@ -71,7 +71,13 @@ def trace(step: str) -> None:
 
 
 #: The child's command line after the program: the engine on a free port, its key on stdin.
-SERVE_ARGS: Final = ("serve", "--port", "0", "--preload", "--exit-with-parent", "--nice", "10",
+#: The lowest priority: with another program keeping one core busy, the engine's bursts
+#: of inference at nice 10 still took the window's thread off the other core, in clusters
+#: of 16-33 ms stalls about once a second while a take played (0 of 10 runs within a
+#: frame); at nice 19, 1-3 stalls over 16 ms per take. A free core runs Piper at 5-10x
+#: real time, so the engine keeps ahead either way; with every core busy it falls behind
+#: at any nice level.
+SERVE_ARGS: Final = ("serve", "--port", "0", "--preload", "--exit-with-parent", "--nice", "19",
                      "--key-from-stdin")
 
 

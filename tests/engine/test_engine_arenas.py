@@ -1,8 +1,10 @@
-"""The served engine's threads share one malloc arena. glibc gives each new thread
-that allocates an arena of its own, and what stays in use there after a take is out of
-``malloc_trim``'s reach: in the app the engine grew +3 to +31 MB per 45-word take, from
-run to run, as the scheduler's worker threads happened to allocate. With one arena it
-grows by nothing (``docs/benchmarks.md``)."""
+"""The served engine's threads share one malloc arena, and all run at the lowest
+priority. glibc gives each new thread that allocates an arena of its own, and what stays
+in use there after a take is out of ``malloc_trim``'s reach: in the app the engine grew
++3 to +31 MB per 45-word take, from run to run, as the scheduler's worker threads
+happened to allocate. With one arena it grows by nothing. At nice 19 (onnxruntime's
+threads included, which inherit it) its bursts of inference stop taking the window's
+thread off a core (``docs/benchmarks.md``)."""
 
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ def thread_heaps(pid: int) -> int:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's arenas")
 @pytest.mark.timeout(600)  # a hang detector: a cold Piper load on a loaded machine
-def test_the_engine_s_threads_allocate_from_one_arena() -> None:
+def test_the_engine_s_threads_allocate_from_one_arena_at_the_lowest_priority() -> None:
     env = without_key(os.environ) | {"PYTHONPATH": str(ROOT)}
     child = subprocess.Popen(engine_command(SERVE_ARGS), stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -60,6 +62,11 @@ def test_the_engine_s_threads_allocate_from_one_arena() -> None:
                                   "sample_rate": 44100}})
             assert status == 200 and len(audio) > 44100
         assert thread_heaps(child.pid) == 0
+        tasks = list(Path(f"/proc/{child.pid}/task").iterdir())
+        assert len(tasks) > 2  # the loop, the scheduler's workers, onnxruntime's pool
+        for task in tasks:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            assert int(fields[16]) == 19, (task.name, (task / "comm").read_text())
     finally:
         child.terminate()
         child.wait(timeout=30)
