@@ -168,6 +168,9 @@ class StallRun:
 
     gaps: list[float]
     cpu: float
+    #: The first tick after the take's first audio arrived: the gaps before it are the
+    #: press of Play (the window switching into the take), not streaming or playing.
+    first_audio: int = 0
 
     @property
     def cpu_share(self) -> float:
@@ -185,6 +188,11 @@ class StallRun:
     @property
     def over_frame(self) -> int:
         return sum(g > FRAME_MS for g in self.gaps)
+
+    @property
+    def longest_streaming(self) -> float:
+        """The longest gap from the first audio on."""
+        return max(self.gaps[self.first_audio:], default=0.0)
 
 
 def stall_while_streaming() -> StallRun:
@@ -211,6 +219,7 @@ def stall_while_streaming() -> StallRun:
     window.show()
     gaps: list[float] = []
     cpu: list[float] = []
+    first: list[int] = []
 
     async def run() -> None:
         await studio.start()
@@ -228,6 +237,8 @@ def stall_while_streaming() -> StallRun:
             now = time.perf_counter()
             gaps.append((now - last) * 1000)
             last = now
+            if not first and transport.take is not None and transport.take.duration > 0:
+                first.append(len(gaps))
         cpu.append(time.thread_time() - start)
         window.close()
         await studio.shutdown()
@@ -243,7 +254,7 @@ def stall_while_streaming() -> StallRun:
     loop.run_until_complete(run())
     loop.close()  # joins qasync's executor threads: Qt aborts on live QThreads at exit
     shutil.rmtree(tmp, ignore_errors=True)
-    return StallRun(gaps, cpu[0])
+    return StallRun(gaps, cpu[0], first[0] if first else 0)
 
 
 def stalls_with_busy_core(runs: int) -> list[StallRun]:
@@ -269,13 +280,15 @@ def stalls_with_busy_core(runs: int) -> list[StallRun]:
 def print_stalls(runs: int) -> None:
     results = stalls_with_busy_core(runs)
     print(f"loop stalls while a Piper take streams and plays, one core busy ({runs} runs)")
-    print(f"{'run':>4} {'longest ms':>11} {'p99 ms':>8} {'gaps > 16 ms':>13} {'ticks':>7} "
-          f"{'GUI CPU':>8}")
+    print(f"{'run':>4} {'longest ms':>11} {'from 1st audio':>15} {'p99 ms':>8} "
+          f"{'gaps > 16 ms':>13} {'ticks':>7} {'GUI CPU':>8}")
     for n, r in enumerate(results, 1):
-        print(f"{n:>4} {r.longest:>11.1f} {r.p99:>8.2f} {r.over_frame:>13} {len(r.gaps):>7} "
-              f"{r.cpu_share:>8.0%}")
+        print(f"{n:>4} {r.longest:>11.1f} {r.longest_streaming:>15.1f} {r.p99:>8.2f} "
+              f"{r.over_frame:>13} {len(r.gaps):>7} {r.cpu_share:>8.0%}")
     met = sum(r.longest <= FRAME_MS for r in results)
-    print(f"longest stall <= {FRAME_MS:.0f} ms in {met} of {runs} runs (goal: all)")
+    streaming = sum(r.longest_streaming <= FRAME_MS for r in results)
+    print(f"longest stall <= {FRAME_MS:.0f} ms in {met} of {runs} runs (goal: all); from the "
+          f"first audio on (the press of Play left out): {streaming} of {runs}")
 
 
 def print_paint() -> None:
@@ -695,7 +708,8 @@ def main() -> None:
         return
     if "--stall-run" in sys.argv:  # one measurement, in a child of --stall-only
         measured = stall_while_streaming()
-        print(json.dumps({"gaps": measured.gaps, "cpu": measured.cpu}))
+        print(json.dumps({"gaps": measured.gaps, "cpu": measured.cpu,
+                          "first_audio": measured.first_audio}))
         return
     if "--stall-only" in sys.argv:
         print_stalls(3 if "--quick" in sys.argv else 10)
