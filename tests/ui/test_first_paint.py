@@ -14,6 +14,7 @@ import pytest
 from app.credentials import without_key
 from app.engine.voice_table import TONES_VOICE_ID
 from app.ui.window import DEFERRED_MODULES
+from tests.ui.entry_point import HOOK
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,26 +92,10 @@ def patch(mod):
     window_class.show = shown
     mod.import_deferred = then_play
 
-class Hook(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name != "app.ui.main":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        loader = spec.loader
-
-        class Patched(importlib.abc.Loader):
-            def create_module(self, spec):
-                return loader.create_module(spec)
-
-            def exec_module(self, module):
-                loader.exec_module(module)
-                report["collections_while_importing"] = collections() - STARTED
-                patch(module)
-
-        spec.loader = Patched()
-        return spec
-
+def loaded(module):
+    report["collections_while_importing"] = collections() - STARTED
+    patch(module)
+""" + HOOK + r"""
 sys.meta_path.insert(0, Hook())
 sys.argv = ["main.py", "--offline"]
 STARTED = collections()

@@ -27,6 +27,7 @@ from app.takes.history import History
 from app.takes.take import TakeStatus
 from app.ui.window import MainWindow
 from tests.ui.conftest import close_window, current, run, until
+from tests.ui.entry_point import HOOK
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,25 +58,8 @@ def patch(mod):
 
     mod.Studio.start = started
 
-class Hook(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name != "app.ui.main":
-            return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(name)
-        loader = spec.loader
-
-        class Patched(importlib.abc.Loader):
-            def create_module(self, spec):
-                return loader.create_module(spec)
-
-            def exec_module(self, module):
-                loader.exec_module(module)
-                patch(module)
-
-        spec.loader = Patched()
-        return spec
-
+loaded = patch
+""" + HOOK + r"""
 NOT = json.loads(sys.argv[1])
 sys.meta_path.insert(0, Hook())
 sys.argv = ["main.py", "--offline"]
