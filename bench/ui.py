@@ -661,21 +661,18 @@ def print_picker(quick: bool = False) -> None:
         ("show 5,000 at once, longest step's CPU ms", f"{got['step cpu']:.1f}", ""),
         ("add a page of 100, max ms", f"{max(got['pages']):.1f}", "<= 50"),  # type: ignore
     ]
+    #: Per run of a load: (label, the run's key after the load's name, format, target).
+    per_run = (("longest loop stall ms", "max", ".1f", "<= 50"),
+               ("longest, no cycle collection in it, ms", "own", ".1f", "<= 50"),
+               ("most GUI-thread CPU in one gap ms", "cpu", ".1f", ""),
+               ("GUI-thread CPU of a stall over 16 ms, p50", "step cpu", ".1f", ""),
+               ("stalls over 50 ms", "over 50", ".0f", "0"),
+               ("stalls over 16 ms", "over 16", ".0f", ""),
+               ("until all 5,000 shown ms", "ms", ".0f", ""))
     for name in ("load", "cache"):  # pages from the server; the cache read and shown
-        rows.append((f"{name}: longest loop stall ms",
-                     ", ".join(f"{r[name + ' max']:.1f}" for r in stalls), "<= 50"))
-        rows.append((f"{name}: longest, no cycle collection in it, ms",
-                     ", ".join(f"{r[name + ' own']:.1f}" for r in stalls), "<= 50"))
-        rows.append((f"{name}: most GUI-thread CPU in one gap ms",
-                     ", ".join(f"{r[name + ' cpu']:.1f}" for r in stalls), ""))
-        rows.append((f"{name}: GUI-thread CPU of a stall over 16 ms, p50",
-                     ", ".join(f"{r[name + ' step cpu']:.1f}" for r in stalls), ""))
-        rows.append((f"{name}: stalls over 50 ms",
-                     ", ".join(f"{r[name + ' over 50']:.0f}" for r in stalls), "0"))
-        rows.append((f"{name}: stalls over 16 ms",
-                     ", ".join(f"{r[name + ' over 16']:.0f}" for r in stalls), ""))
-        rows.append((f"{name}: until all 5,000 shown ms",
-                     ", ".join(f"{r[name + ' ms']:.0f}" for r in stalls), ""))
+        for label, key, fmt, target in per_run:
+            rows.append((f"{name}: {label}",
+                         ", ".join(format(r[f"{name} {key}"], fmt) for r in stalls), target))
     rows.append(("a full cycle collection, 2 x 5,000 voices loaded, ms",
                  ", ".join(f"{r['gc']:.1f}" for r in stalls), ""))
     print(f"{'picker, 5,000 voices':<52} {'value':>20}  target")
