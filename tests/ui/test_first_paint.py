@@ -77,10 +77,13 @@ def patch(mod):
         window.editor.revalidate()
         window.generate_button.click()
         take, played = studio.transport.take, False
+        # Until it has been heard to its end. The tones stream faster than the device
+        # opens (in a worker), so a take can be done before its playing has begun.
         for _ in range(1200):  # up to 60 s on a loaded machine
-            played = played or studio.transport.playing
-            if take is not None and take.status.name != "STREAMING" \
-                    and not studio.transport.playing:
+            playing = studio.transport.playing
+            played = played or playing
+            if take is not None and take.status.name != "STREAMING" and played \
+                    and not playing:
                 break
             await asyncio.sleep(0.05)
         report["take"] = None if take is None else {
