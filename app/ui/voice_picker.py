@@ -179,6 +179,8 @@ class VoiceTableModel(QObject):
         self.source_names: set[str] = set()
         self.favourites: set[str] = set()
         self.recent: tuple[str, ...] = ()
+        #: Recent voices not grouped yet (:meth:`hold_recent`).
+        self.recent_held: tuple[str, ...] | None = None
         self.pasted: tuple[str, ...] = ()
         #: Changes with every change but voices added at the end: the rows' sort and
         #: groups made for the same revision only need the new voices merged in.
@@ -268,11 +270,28 @@ class VoiceTableModel(QObject):
     def set_groups(self, *, recent: Sequence[str] | None = None,
                    pasted: Sequence[str] | None = None) -> None:
         if recent is not None:
-            self.recent = tuple(recent)
+            self.recent, self.recent_held = tuple(recent), None
         if pasted is not None:
             self.pasted = tuple(pasted)
         self.revision += 1
         self.changed.emit()
+
+    def hold_recent(self, ids: Sequence[str]) -> None:
+        """The recent voices changed (a take was played): they are regrouped the next
+        time the rows are made anyway (a search, a filter, a sort, a reload), not now.
+        Moving the voice just played to the top would move the list under a designer
+        going down it, voice after voice, and cost the press of Play a reset of the
+        rows and a repaint of the list."""
+        self.recent_held = tuple(ids)
+
+    def take_held(self) -> bool:
+        """Whether held recent voices were taken into the groups now."""
+        held, self.recent_held = self.recent_held, None
+        if held is None or held == self.recent:
+            return False
+        self.recent = held
+        self.revision += 1
+        return True
 
     def group_of(self, index: int) -> int:
         voice_id = self.voices[index].id
@@ -405,21 +424,26 @@ class VoiceRows(QAbstractTableModel):
 
     def _voices_changed(self) -> None:
         model = self.source
+        model.take_held()  # the rows change anyway
         count = len(model.voices)
         # Only voices added at the end since the last sort (a page of a load, a batch):
         # the sort and the groups take them in instead of being made again.
         appended = self._sorted_for is not None and self._sorted_for[0] == model.revision
-        special = bool(model.pasted or model.favourites or model.recent)
-        if not special:
-            self._ranks = None
-        elif appended and self._ranks is not None:
+        if appended and self._ranks is not None:
             self._ranks.extend(model.group_of(i) for i in range(len(self._ranks), count))
         else:
-            self._ranks = [model.group_of(i) for i in range(count)]
+            self._rank()
         if appended and self._insert(range(len(self._sorted), count)):
             return
         self._sort(appended=appended)
         self.refilter()
+
+    def _rank(self) -> None:
+        """Each voice's group again (``None`` when no voice is in a group of its own)."""
+        model = self.source
+        special = bool(model.pasted or model.favourites or model.recent)
+        self._ranks = [model.group_of(i) for i in range(len(model.voices))] if special \
+            else None
 
     def _key(self) -> Callable[[int], Any]:
         """The sort key of a voice (its place in the model) for the column sorted by."""
@@ -554,6 +578,9 @@ class VoiceRows(QAbstractTableModel):
         backspace goes back to a text already searched.
         """
         model = self.source
+        if model.take_held():  # the rows are made again: the recent voices regroup now
+            self._rank()
+            self._sort()
         voices = model.voices
         words = search_words(self.text)
         text = " ".join(words)
@@ -1110,7 +1137,7 @@ class VoicePicker(QWidget):
         elif isinstance(event, FavouritesChanged):
             self.model.set_favourites(event.ids)
         elif isinstance(event, RecentChanged):
-            self.model.set_groups(recent=event.ids)
+            self.model.hold_recent(event.ids)
         elif isinstance(event, VoicePasted):
             self._pasted(event)
         elif isinstance(event, LookupFailed):

@@ -1,6 +1,7 @@
 """The voice picker at Cartesia's scale, offscreen: what a search finds (description,
 gender, accent, language, id), language names, the Source column only when sources
-differ, the groups first, whole names at the window's width, and pasted ids."""
+differ, the groups first, a voice played staying in its place until the rows are made
+again, whole names at the window's width, and pasted ids."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from app.cartesia.voices_types import Locale, Voice
 from app.engine.catalog import with_extra_voices
 from app.engine.server import ServerConfig, ThreadedServer
 from app.engine.synth.tones import ToneSynthesizer
-from app.settings import Settings
+from app.settings import OUTPUT_DEVICE, Settings
 from app.studio.endpoints import Endpoints
 from app.studio.library import VoiceLibrary
 from app.studio.options import RunOptions
 from app.ui.voice_picker import GENDER, GROUPS, LANGUAGE, NAME, NAME_ROOM, SOURCE, VoicePicker
+from app.ui.window import MainWindow
 from tests.ui.conftest import close_window, make_window, run, until
 
 KEY = "sk_picker_test_0123456789"
@@ -110,6 +112,34 @@ def test_pasted_favourites_and_recent_voices_come_first(qtbot: Any) -> None:
     assert selected is not None and selected.name == "Clara"
     assert search(picker, qtbot, "fem") == ["[Favourites]", "Clara", "[All voices]", "Ada"]
     assert search(picker, qtbot, "soft") == ["Clara"]  # one group shown: no heading
+
+
+def test_a_voice_played_stays_in_its_place_until_the_rows_are_made_again(
+        window: MainWindow, loop: qasync.QEventLoop, qtbot: Any) -> None:
+    """Going down the list, voice after voice, Play must not move the list under the
+    designer: the voice joins Recent the next time the rows are made (here, a search)."""
+    window.settings.set(OUTPUT_DEVICE, "no-such-device-anywhere")  # the take matters here
+    picker = window.picker
+    before = shown(picker)
+    assert "[" not in "".join(before)  # no groups yet
+    played = picker.proxy.voice_at(len(before) - 1)  # the last row
+    assert played is not None and picker.select(played.id)
+    resets: list[bool] = []
+    picker.proxy.modelAboutToBeReset.connect(lambda: resets.append(True))
+    window.editor.setPlainText("Try this one.")
+    window.editor.revalidate()
+    window.play()
+    run(loop, until(lambda: len(window.history_panel.ids()) == 1))
+    assert window.studio.library.recent == (played.id,)  # noted as used, and kept
+    assert shown(picker) == before and not resets  # the list did not move
+    assert picker.selected_voice() == played
+    assert picker.table.currentIndex().row() == len(before) - 1
+    # The next search makes the rows again: Recent comes first.
+    qtbot.keyClicks(picker.search, "e")
+    qtbot.keyClick(picker.search, Qt.Key.Key_Backspace)
+    assert shown(picker) == ["[Recent]", played.name, "[All voices]",
+                             *(name for name in before if name != played.name)]
+    assert picker.selected_voice() == played and picker.table.currentIndex().row() == 1
 
 
 def test_names_are_whole_at_the_windows_width(loop: qasync.QEventLoop, tmp_path: Path,
