@@ -63,6 +63,7 @@ from app.ui.menus import add_actions
 from app.ui.notice import NoticeLabel
 from app.ui.script_files import ScriptFiles
 from app.ui.script_panel import EditorFields, ScriptPanel
+from app.ui.steady_label import SteadyLabel
 from app.ui.take_view import TakeView
 from app.ui.voice_picker import VoicePicker
 
@@ -151,9 +152,10 @@ class MainWindow(QMainWindow):
             "Say the line with the pronunciations of your lexicons (dotted words). Off: "
             "as written. Play without lexicons (Ctrl+Shift+Enter) renders it once as "
             "written, to A/B against the take with them")
-        self.gain_label = QLabel()
+        # Wrapped: "as recorded while streaming" must not widen the window; two lines
+        # tall whatever it says, so the editor above does not move at each Play.
+        self.gain_label = SteadyLabel()
         self.gain_label.setToolTip("The gain the take shown plays at")
-        self.gain_label.setWordWrap(True)  # "as recorded while streaming" must not widen
         # Above the text what changes how it is said (tags, lexicons); below it what
         # is done with it (Generate) and how takes are heard (matched loudness).
         tools = QHBoxLayout()

@@ -1,6 +1,7 @@
 """The window's layout: it fits 1024×640 with every panel usable and nothing clipped,
-renders sharp at 200 % (a 4K screen), keeps the output format in a collapsed Advanced
-section, shows the markup each tag button inserts, and the waveform re-fits on resize."""
+the editor keeps its place whatever the gain beside Match loudness says, renders sharp
+at 200 % (a 4K screen), keeps the output format in a collapsed Advanced section, shows
+the markup each tag button inserts, and the waveform re-fits on resize."""
 
 from __future__ import annotations
 
@@ -61,6 +62,26 @@ def test_at_1024_by_640_every_panel_is_visible_and_whole(
     for column in (window.main_split.widget(i) for i in range(window.main_split.count())):
         assert column.width() >= column.minimumSizeHint().width()
     assert window.take_view.bar.width() >= window.take_view.bar.minimumSizeHint().width()
+
+
+def test_the_editor_keeps_its_place_whatever_the_gain_says(
+        window: MainWindow, loop: qasync.QEventLoop) -> None:
+    """The gain's text changes at each Play (nothing, then "as recorded while streaming"
+    while it streams, then the gain): the row it is in must not grow and shrink, or the
+    editor above it jumps twice per take."""
+    for size in (SMALL, (1280, 800)):
+        window.resize(*size)
+        places = set()
+        for text in ("", "as recorded while streaming", "−3.2 dB",
+                     "+1.5 dB (peak-limited) from the next play", ""):
+            window.gain_label.setText(text)
+            run(loop, _settle())
+            places.add((rect_in(window.editor, window), rect_in(window.generate_button,
+                                                                window)))
+        assert len(places) == 1, (size, places)
+    # And it says it whole: two lines are room enough.
+    assert window.gain_label.heightForWidth(window.gain_label.width()) <= \
+        window.gain_label.height()
 
 
 def test_the_window_fits_1024_before_any_voice_has_arrived(
