@@ -478,9 +478,24 @@ class WaveformView(QWidget):
         # The word lines go under the wave (its image is transparent around the peaks).
         self._word_lines(painter, x0, x1, height,
                          _mix(colors.background, colors.word_line, 1.8))
+        ratio = canvas.devicePixelRatioF()
+        rows = max(1, int((height - lanes) * ratio))
+        if take.n_frames:
+            self._wave(painter, take, x0, x1, lanes, rows, ratio, colors.wave)
+        else:
+            # Nothing arrived yet (the press of Play, when the whole window changes):
+            # the silent line the image would show, without building the image.
+            painter.fillRect(QRectF(x0, lanes + math.floor(rows / 2) / ratio, x1 - x0,
+                                    1 / ratio), colors.wave)
+        self._cache_words = len(take.words)
+        self._paint_ruler(painter, colors, width, height, x0, x1)
+        painter.end()
+
+    def _wave(self, painter: QPainter, take: Take, x0: int, x1: int, top_y: int, rows: int,
+              ratio: float, color: QColor) -> None:
+        """The peaks of columns ``[x0, x1)``, ``rows`` device pixels tall from ``top_y``."""
         per_pixel = self.frames_per_pixel()
         first, _ = self.visible_span()
-        ratio = canvas.devicePixelRatioF()
         n = max(1, math.ceil((x1 - x0) * ratio))
         # The take's blocks, not ``take.samples``: zoomed in, only the columns' frames
         # are read (a long take's samples would be joined into one copy per paint).
@@ -488,20 +503,17 @@ class WaveformView(QWidget):
                                       n, take.audio)
         # The columns as an image built with numpy (one device pixel each): a
         # QLineF per column cost more than the rest of the redraw together.
-        rows = max(1, int((height - lanes) * ratio))
         mid, amp = rows / 2, rows / 2 - 2 * ratio
         top = np.floor(mid - maxs * amp).astype(np.int32)
         bottom = np.maximum(np.ceil(mid - mins * amp).astype(np.int32), top + 1)
         y = np.arange(rows, dtype=np.int32)[:, None]
         inside = (y >= top[None, :]) & (y < bottom[None, :])
         pixels = np.zeros((rows, n), dtype=np.uint32)
-        pixels[inside] = colors.wave.rgba()
-        image = QImage(pixels.tobytes(), n, rows, n * 4, QImage.Format.Format_ARGB32)
+        pixels[inside] = color.rgba()
+        # The array's own memory, not a copy: it outlives the image, drawn just below.
+        image = QImage(pixels, n, rows, n * 4, QImage.Format.Format_ARGB32)
         image.setDevicePixelRatio(ratio)
-        painter.drawImage(QPointF(x0, lanes), image)
-        self._cache_words = len(take.words)
-        self._paint_ruler(painter, colors, width, height, x0, x1)
-        painter.end()
+        painter.drawImage(QPointF(x0, top_y), image)
 
     def _word_lines(self, painter: QPainter, x0: float, x1: float, height: int,
                     color: QColor) -> None:

@@ -81,6 +81,27 @@ def test_waveform_paints_peaks_playhead_and_selection(qtbot: Any) -> None:
     assert seeks == [200 * per_pixel] and view.selection() is None
 
 
+def test_a_take_with_no_audio_yet_shows_the_silent_line_of_silence(qtbot: Any) -> None:
+    """At the press of Play nothing has arrived: the line is drawn without building the
+    peaks' image, and must look as the image of silence does."""
+    views = []
+    for frames in (0, 1):
+        view = WaveformView()
+        qtbot.addWidget(view)
+        view.resize(400, 150)
+        view.show()
+        take = Take(TakeSettings(text="a b", voice_id="v", sample_rate=RATE))
+        take.append_audio(np.zeros(frames, np.float32))
+        view.set_take(take)
+        views.append(view)
+    empty, silent = (grab(view) for view in views)
+    height = views[0].canvas.height() - 20  # above the ruler
+    colors = theme.current()
+    assert column_has(empty, 10, colors.wave, height)  # the line is there
+    assert all(empty.pixel(x, y) == silent.pixel(x, y)
+               for x in range(0, 400, 7) for y in range(height))
+
+
 def test_waveform_zoom_keeps_the_point_under_the_cursor(qtbot: Any) -> None:
     view = WaveformView()
     qtbot.addWidget(view)
