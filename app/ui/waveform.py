@@ -511,7 +511,7 @@ class WaveformView(QWidget):
         pixels = np.zeros((rows, n), dtype=np.uint32)
         pixels[inside] = color.rgba()
         # The array's own memory, not a copy: it outlives the image, drawn just below.
-        image = QImage(memoryview(pixels), n, rows, n * 4, QImage.Format.Format_ARGB32)
+        image = QImage(pixels.data, n, rows, n * 4, QImage.Format.Format_ARGB32)
         image.setDevicePixelRatio(ratio)
         painter.drawImage(QPointF(x0, top_y), image)
 
