@@ -195,6 +195,8 @@ class WaveformView(QWidget):
         # zoomed out so far that even the longest cannot hold a label, a paint skips
         # the lane without walking its timings.
         self._longest: dict[str, tuple[int, float]] = {}
+        #: :meth:`_drawn_with` at the last repaint of the whole view a take's news asked for.
+        self._updated_with: tuple[object, ...] = ()
 
     # --- the take ------------------------------------------------------------
 
@@ -207,25 +209,54 @@ class WaveformView(QWidget):
         self.current_word = None
         self._selection = None
         self._longest = {}
+        self._updated_with = ()
         self._first, self._per_pixel, self._follow = 0, 0.0, True
         if take is not None:
             self._unsubscribe = take.events.connect(self._on_take)
+            self._updated_with = self._drawn_with()
         self._update_scrollbar()
         self.canvas.update()
 
     def _on_take(self, event: TakeEvent) -> None:
+        take = self.take
+        if take is None:
+            return
+        # While a take streams, only the columns of what arrived are repainted (its
+        # audio, its words' labels), as long as nothing else moved: a whole repaint
+        # redrew every label at each chunk, 2-5 ms of the loop many times a second.
+        drawn = self._drawn_with()
+        if drawn != self._updated_with or isinstance(event, Finished):
+            self._updated_with = drawn
+            self.canvas.update()  # the scale, the lanes or the labels' room changed
+        elif isinstance(event, AudioAppended):
+            self._update_frames(event.first_frame, event.first_frame + event.n_frames)
+        elif isinstance(event, WordsAdded | PhonemesAdded):
+            timings = take.words if isinstance(event, WordsAdded) else take.phonemes
+            new = timings[event.first_index:event.first_index + event.count]
+            if new:
+                rate = take.sample_rate
+                self._update_frames(min(t.start for t in new) * rate,
+                                    max(t.end for t in new) * rate)
         if isinstance(event, AudioAppended):
-            if self._per_pixel == 0.0:
-                self.canvas.update()  # fit-to-width: the whole scale changes
-            else:
-                x0 = self._x_of(event.first_frame)
-                x1 = self._x_of(event.first_frame + event.n_frames)
-                if x1 >= 0 and x0 <= self.canvas.width():
-                    self.canvas.update(QRect(int(x0) - 1, 0, int(x1 - x0) + 3,
-                                             self.canvas.height()))
             self._update_scrollbar()
-        elif isinstance(event, WordsAdded | PhonemesAdded | Finished):
-            self.canvas.update()
+
+    def _drawn_with(self) -> tuple[object, ...]:
+        """What a repaint of only the new columns relies on being as it was: the scale
+        (fit-to-width changes it now and then while a take streams), the lanes, and
+        whether each kind of label has room at all."""
+        take = self.take
+        assert take is not None
+        per_pixel = self.frames_per_pixel()
+        room = tuple(self._longest_of(kind, timings) * take.sample_rate / per_pixel
+                     >= _MIN_LABEL_PX
+                     for kind, timings in (("word", take.words), ("phoneme", take.phonemes)))
+        return per_pixel, self.lanes(), room
+
+    def _update_frames(self, start: float, end: float) -> None:
+        """Repaint the columns of frames ``[start, end)``, if they are in view."""
+        x0, x1 = self._x_of(start), self._x_of(end)
+        if x1 >= 0 and x0 <= self.canvas.width():
+            self.canvas.update(QRect(int(x0) - 2, 0, int(x1 - x0) + 5, self.canvas.height()))
 
     # --- geometry --------------------------------------------------------------
 
@@ -470,6 +501,9 @@ class WaveformView(QWidget):
         width, height = canvas.width(), canvas.height() - _RULER
         lanes = sum(self.lanes())
         painter = QPainter(self._cache)
+        # Only these columns: a ruler label reaching in from the left would otherwise be
+        # drawn again over itself (antialiased text darkens where it is drawn twice).
+        painter.setClipRect(QRectF(x0, 0, x1 - x0, canvas.height()))
         painter.fillRect(QRectF(x0, 0, x1 - x0, canvas.height()), colors.background)
         # Opaque colours, mixed once: translucent lines cost ten times as much to draw.
         if lanes:  # the label lanes, set off from the wave

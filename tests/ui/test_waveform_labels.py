@@ -1,4 +1,5 @@
-"""Words and phonemes on the waveform, and a selection that snaps to words."""
+"""Words and phonemes on the waveform, a streaming take repainted only where it grew, and
+a selection that snaps to words."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QMouseEvent
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPaintEvent
 from PySide6.QtWidgets import QApplication
 
 from app.takes.take import Take, TakeSettings, TakeStatus
@@ -213,6 +214,45 @@ def test_words_arriving_while_streaming_get_their_boundary_lines(qtbot: Any) -> 
         return QColor(image.pixel(x, y)).name() != background.name()
 
     assert line_at(40) and line_at(80) and not line_at(60)
+
+
+class PaintedRects(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rects: list[QRect] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            assert isinstance(event, QPaintEvent)
+            self.rects.append(event.rect())
+        return False
+
+
+def test_a_streaming_take_repaints_only_what_arrived_and_looks_drawn_whole(
+        qtbot: Any) -> None:
+    """Each chunk and word repaints its own columns (every label again was 2-5 ms of the
+    loop at each chunk), and what is on screen then is what one whole paint draws; a
+    change of scale (the room doubling from 10 s) repaints all of it."""
+    second = (0.5 * np.sin(np.arange(RATE) / 4)).astype(np.float32)
+    take = make_take([Timing("one", 0.0, 0.9)], finish=False)
+    view = view_of(qtbot, take)
+    QApplication.processEvents()
+    painted = PaintedRects()
+    view.canvas.installEventFilter(painted)
+    for k in range(4, 8):  # 40 px a second: the room of 10 s
+        take.append_audio(second)
+        QApplication.processEvents()
+        take.add_words([Timing(f"w{k}", k + 0.1, k + 0.9)])
+        QApplication.processEvents()
+    assert len(painted.rects) == 8
+    assert all(rect.width() <= 50 for rect in painted.rects), painted.rects
+    on_screen = view.screen().grabWindow(view.winId()).toImage()
+    whole = view_of(qtbot, take)
+    assert on_screen == view.grab().toImage() == whole.grab().toImage()
+    painted.rects.clear()
+    take.append_audio(np.zeros(3 * RATE, np.float32))  # 11 s: the room of 20 s
+    QApplication.processEvents()
+    assert [rect.width() for rect in painted.rects] == [view.canvas.width()]
 
 
 def test_ruler_labels_in_the_one_time_format() -> None:
