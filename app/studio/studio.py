@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cartesia.errors import CartesiaError
 from app.cartesia.voices_types import Voice
@@ -45,14 +46,17 @@ from app.studio.lab import (
 )
 from app.studio.lexicons import Lexicons
 from app.studio.library import VoiceLibrary
-from app.studio.lineup import Lineup
 from app.studio.options import RunOptions
 from app.studio.recorder import Recorder, RecorderEvent, Recording, RecordingFinished
 from app.studio.transport import LoudnessMeasured, Transport, TransportEvent
 from app.takes.errors import HistoryError
-from app.takes.export import ExportResult, ExportSpec, export_take
 from app.takes.history import History
 from app.takes.take import Take, TakeStatus
+
+if TYPE_CHECKING:
+    # Imported where used: a comparison and an export come after the window's first paint.
+    from app.studio.lineup import Lineup
+    from app.takes.export import ExportResult, ExportSpec
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +245,8 @@ class Studio:
         comparison still rendering); its takes go to the history."""
         if not voices:
             raise InvalidInput("choose at least one voice to compare")
+        from app.studio.lineup import Lineup
+
         draft, lexicon = self._with_lexicons(draft, None)
         settings = draft.take_settings(voices[0], lexicon=lexicon)
         lineup = Lineup(self.endpoints, settings, voices, max_parallel=max_parallel,
@@ -320,6 +326,8 @@ class Studio:
                      overwrite: bool = False) -> ExportResult:
         """Write the take (or a selection) as ``spec`` says, and its timings, off the loop
         (decoding, loudness and fsync are slow)."""
+        from app.takes.export import ExportSpec, export_take
+
         return await asyncio.get_running_loop().run_in_executor(
             None, lambda: export_take(take, path, spec or ExportSpec(), selection=selection,
                                       overwrite=overwrite))
