@@ -46,6 +46,7 @@ from app.studio.lab import (
 )
 from app.studio.lexicons import Lexicons
 from app.studio.library import VoiceLibrary
+from app.studio.lineup import Lineup
 from app.studio.options import RunOptions
 from app.studio.recorder import Recorder, RecorderEvent, Recording, RecordingFinished
 from app.studio.transport import LoudnessMeasured, Transport, TransportEvent
@@ -54,8 +55,7 @@ from app.takes.history import History
 from app.takes.take import Take, TakeStatus
 
 if TYPE_CHECKING:
-    # Imported where used: a comparison and an export come after the window's first paint.
-    from app.studio.lineup import Lineup
+    # Imported where used: an export comes after the window's first paint.
     from app.takes.export import ExportResult, ExportSpec
 
 log = logging.getLogger(__name__)
@@ -245,8 +245,6 @@ class Studio:
         comparison still rendering); its takes go to the history."""
         if not voices:
             raise InvalidInput("choose at least one voice to compare")
-        from app.studio.lineup import Lineup
-
         draft, lexicon = self._with_lexicons(draft, None)
         settings = draft.take_settings(voices[0], lexicon=lexicon)
         lineup = Lineup(self.endpoints, settings, voices, max_parallel=max_parallel,
