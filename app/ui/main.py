@@ -29,7 +29,7 @@ from app.studio.studio import Studio
 from app.takes.errors import HistoryError
 from app.takes.history import History
 from app.ui.appearance import apply_appearance
-from app.ui.window import DEFERRED_MODULES, MainWindow
+from app.ui.window import DEFERRED_MODULES, LATER_MODULES, MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -174,9 +174,13 @@ PAINT_WAIT_S = 2.0
 
 
 async def complete_after_paint(window: MainWindow, first_paint: FirstPaint) -> None:
-    """Build the rest of the window on the loop's turn after its first paint."""
+    """Build the rest of the window once it has painted: its modules one per turn of the
+    loop, then the widgets."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.shield(first_paint.painted), PAINT_WAIT_S)
+    for name in LATER_MODULES:
+        importlib.import_module(name)
+        await asyncio.sleep(0)
     window.complete()
     trace("window-completed")
 

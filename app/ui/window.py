@@ -80,6 +80,13 @@ DEFERRED_MODULES = ("app.ui.help", "app.ui.export_dialog", "app.ui.lineup_panel"
                     "app.ui.lab_panel", "app.ui.retake_panel", "app.ui.lexicon_dialog",
                     "app.ui.settings_dialog")
 
+#: What :meth:`MainWindow.complete` builds from, in the order they import each other: the
+#: launch imports them one per turn of the loop after the first paint, so that it keeps
+#: answering (the voices listed, a key pressed) while they load.
+LATER_MODULES = ("app.studio.script", "app.studio.script_sources", "app.studio.autosave",
+                 "app.takes.export", "app.studio.export_jobs", "app.studio.project",
+                 "app.studio.script_renders", "app.ui.script_table", "app.ui.script_panel",
+                 "app.ui.script_files", "app.studio.retakes")
 #: The actions that need the script panel or the retakes: disabled until they are built
 #: (:meth:`MainWindow.complete`, right after the window's first paint in the launch).
 LATER_ACTIONS = ("new_script", "open_script", "save_script", "save_script_as",
