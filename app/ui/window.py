@@ -86,7 +86,7 @@ DEFERRED_MODULES = ("app.ui.help", "app.ui.export_dialog", "app.ui.lineup_panel"
 LATER_MODULES = ("app.studio.script", "app.studio.script_sources", "app.studio.autosave",
                  "app.takes.export", "app.studio.export_jobs", "app.studio.project",
                  "app.studio.script_renders", "app.ui.script_table", "app.ui.script_panel",
-                 "app.ui.script_files", "app.studio.retakes")
+                 "app.ui.script_files", "app.takes.splice", "app.studio.retakes")
 #: The actions that need the script panel or the retakes: disabled until they are built
 #: (:meth:`MainWindow.complete`, right after the window's first paint in the launch).
 LATER_ACTIONS = ("new_script", "open_script", "save_script", "save_script_as",

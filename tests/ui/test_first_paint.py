@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 #: that a module put back before the paint fails this test.
 LATER = ("app.studio.script", "app.studio.project", "app.studio.script_renders",
          "app.studio.export_jobs", "app.takes.export", "app.ui.script_table",
-         "app.ui.script_panel", "app.ui.script_files", "app.studio.retakes")
+         "app.ui.script_panel", "app.ui.script_files", "app.studio.retakes",
+         "app.takes.splice")
 #: Left out of the first paint: the windows and dialogs not on screen at start (imported
 #: right after it), the script panel and the retakes (built right after it), websockets
 #: (imported when the socket opens, after the paint), libsndfile (a preview's decoding),
