@@ -198,8 +198,8 @@ async def import_deferred() -> None:
 async def _run(app: QApplication, options: RunOptions, script: Path | None = None,
                engine: LocalEngine | None = None) -> int:
     collector = MainThreadGarbageCollector()
-    # In two steps: what is on screen first, painted; the script panel and the retakes
-    # (hidden at start) on the loop's next turn.
+    # In two steps: what is on screen first, painted; then the script panel and the
+    # retakes (hidden at start), their modules a turn of the loop each.
     window = build_window(options, engine=engine, complete=False)
     if os.environ.get(TRACE_ENV):
         LaunchTrace(window)
