@@ -26,6 +26,7 @@ interleaves runs of another checkout, e.g. the commit before, with this one).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import signal
@@ -86,6 +87,13 @@ def patch(mod):
         say("ready")
 
     window_class.show, studio_class.start = shown, started
+    complete = getattr(window_class, "complete", None)
+    if complete is not None:  # a window built in two steps: when the rest of it is built
+        def completed(self):
+            complete(self)
+            say("completed")
+
+        window_class.complete = completed
 
 async def take_on_request(window):
     import asyncio
@@ -247,6 +255,126 @@ engine.stop()
 """
 
 
+#: The launch's stages in one process, in the order ``main.py`` goes through them (the
+#: collector off, as the launch has it), each one's wall and CPU time, ms, as JSON. With
+#: ``count``, instead: how many dataclasses and enum classes (PySide6 makes each Qt enum
+#: type a Python enum when first used) are made before the first paint, and their CPU time.
+STAGES = r"""
+import asyncio, gc, importlib, json, os, sys, tempfile, time
+from pathlib import Path
+root, count = sys.argv[1], sys.argv[2] == "count"
+sys.path.insert(0, root)
+gc.disable()
+made = {"dataclasses": [0, 0.0], "enums": [0, 0.0]}
+if count:
+    import dataclasses, enum
+    def timed(kind, original):
+        def wrapper(*args, **kwargs):
+            started = time.process_time()  # CPU: another process's load inflates it less
+            try:
+                return original(*args, **kwargs)
+            finally:
+                made[kind][0] += 1
+                made[kind][1] += time.process_time() - started
+        return wrapper
+    dataclasses._process_class = timed("dataclasses", dataclasses._process_class)
+    enum.EnumType.__new__ = timed("enums", enum.EnumType.__new__)
+marks, last = {}, [time.perf_counter(), time.process_time()]
+def mark(name):
+    now = [time.perf_counter(), time.process_time()]
+    marks[name] = [1000 * (now[0] - last[0]), 1000 * (now[1] - last[1])]
+    last[:] = now
+import numpy
+mark("numpy")
+two_steps = os.path.exists(os.path.join(root, "app", "cli", "window.py"))
+importlib.import_module("app.cli.window" if two_steps else "app.cli.commands")
+mark("the command line (less numpy)")
+import PySide6.QtWidgets, qasync
+mark("PySide6 (QtCore, QtGui, QtWidgets) and qasync")
+import app.ui.main as launch
+mark("the window's modules")
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
+from app.studio.options import RunOptions
+app = QApplication([sys.argv[0]])
+launch.identify(app)
+app.setQuitOnLastWindowClosed(False)  # the loop runs until the studio has shut down
+home = Path(tempfile.mkdtemp(prefix="vb-stages-"))
+counted = {}
+async def stages():
+    options = {"complete": False} if two_steps else {}
+    window = launch.build_window(RunOptions(offline=True), home / "settings.json",
+                                 home / "data", home / "cache", **options)
+    mark("building the window")
+    launch.apply_appearance(app, window.settings.get(launch.APPEARANCE))
+    mark("the style sheet")
+    painted = asyncio.get_running_loop().create_future()
+    class Painted(QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Paint and not painted.done():
+                mark("show to first paint")
+                counted.update({k: [v[0], round(1000 * v[1], 1)] for k, v in made.items()})
+                painted.set_result(None)
+            return False
+    spy = Painted()
+    window.installEventFilter(spy)
+    window.resize(1360, 860)
+    window.show()
+    await painted
+    if two_steps:
+        window.complete()
+        mark("after the paint: the script panel and the retakes")
+    window.close()
+    await window.studio.shutdown()
+qasync.run(stages())
+print(json.dumps(counted if count else marks))
+"""
+
+
+def stages_once(root: Path, count: bool = False) -> dict[str, list[float]]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", STAGES, str(root),
+                           "count" if count else "time"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120, check=True)
+    parsed: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return parsed
+
+
+def print_breakdown() -> None:
+    """Where the window process's time to its first paint goes, stage by stage (the
+    interpreter's own start, ~50 ms, and the engine's spawn come on top)."""
+    runs = 3 if "--quick" in sys.argv else 7
+    results: dict[str, list[dict[str, list[float]]]] = {name: [] for name, _ in roots()}
+    loads = [os.getloadavg()[0]]
+    for _ in range(runs):
+        for name, root in roots():
+            results[name].append(stages_once(root))
+        loads.append(os.getloadavg()[0])
+    names = list(dict.fromkeys(stage for got in results.values() for run in got
+                               for stage in run))
+    title = f"before the first paint, median of {runs}, ms"
+    print(f"{title:<52}" + "".join(f" {name + ' wall/CPU':>22}" for name, _ in roots()))
+    for stage in names:
+        cells = []
+        for name, _ in roots():
+            got = [run[stage] for run in results[name] if stage in run]
+            cells.append(f"{statistics.median(g[0] for g in got):.0f} / "
+                         f"{statistics.median(g[1] for g in got):.0f}" if got else "-")
+        print(f"{stage:<52}" + "".join(f" {cell:>22}" for cell in cells))
+    cells = []
+    for name, _ in roots():
+        sums = [[sum(v[i] for k, v in run.items() if not k.startswith("after")) for i in
+                 (0, 1)] for run in results[name]]
+        cells.append(f"{statistics.median(s[0] for s in sums):.0f} / "
+                     f"{statistics.median(s[1] for s in sums):.0f}")
+    print(f"{'sum to the first paint':<52}" + "".join(f" {cell:>22}" for cell in cells))
+    for name, root in roots():
+        made = stages_once(root, count=True)
+        print(f"{name}: made before the first paint: "
+              + ", ".join(f"{n} {kind} ({ms:.0f} ms)" for kind, (n, ms) in made.items()))
+    print(f"load average (1 min) during the runs: {min(loads):.1f}-{max(loads):.1f}")
+
+
 @dataclass
 class Launch:
     """One launch, seconds from before Popen (``cpu``: the window process's own CPU time at
@@ -257,6 +385,8 @@ class Launch:
     voices: float
     ready: float
     engine_url: float
+    #: The rest of a window built in two steps (script panel, retakes) built; else nan.
+    completed: float
 
 
 def launch_once(root: Path) -> Launch:
@@ -266,13 +396,15 @@ def launch_once(root: Path) -> Launch:
     try:
         painted, ready = app.wait_for("painted"), app.wait_for("ready")
         voices = app.wait_for("voices")
+        completed = app.steps.get("completed", float("nan"))
     finally:
         app.stop()
     env = {**os.environ, "PYTHONPATH": str(root)}
     done = subprocess.run([sys.executable, "-c", ENGINE_URL, f"{time.time():.6f}"],
                           cwd=root, env=env, capture_output=True, text=True, timeout=120,
                           check=True)
-    return Launch(painted, app.cpu["painted"], voices, ready, float(done.stdout.strip()))
+    return Launch(painted, app.cpu["painted"], voices, ready, float(done.stdout.strip()),
+                  completed)
 
 
 def memory_once(root: Path) -> tuple[dict[str, tuple[float, float]],
@@ -308,8 +440,8 @@ def print_launch() -> None:
             results[name].append(launch_once(root))
         loads.append(os.getloadavg()[0])
     title = f"launch, process start to (median of {runs}), s"
-    print(f"{title:<46} {'paint':>8} {'paint CPU':>10} {'voices':>8} {'play usable':>12} "
-          f"{'engine URL':>11} {'paint range':>14}")
+    print(f"{title:<46} {'paint':>8} {'paint CPU':>10} {'rest built':>10} {'voices':>8} "
+          f"{'play usable':>12} {'engine URL':>11} {'paint range':>14}")
     for name, _ in roots():
         got = results[name]
 
@@ -317,12 +449,14 @@ def print_launch() -> None:
             return statistics.median(values)
 
         print(f"{name:<46} {med([g.paint for g in got]):>8.3f} "
-              f"{med([g.cpu for g in got]):>10.3f} {med([g.voices for g in got]):>8.3f} "
+              f"{med([g.cpu for g in got]):>10.3f} {med([g.completed for g in got]):>10.3f} "
+              f"{med([g.voices for g in got]):>8.3f} "
               f"{med([g.ready for g in got]):>12.3f} "
               f"{med([g.engine_url for g in got]):>11.3f} "
               f"{min(g.paint for g in got):>6.3f}-{max(g.paint for g in got):.3f}")
     print("goal: paint <= 0.8 s, play usable <= 1.5 s; paint CPU: the window process's own "
-          "CPU time at its first paint; voices: the picker first lists voices")
+          "CPU time at its first paint; rest built: the script panel and the retakes, built "
+          "after the paint (nan: built before it); voices: the picker first lists voices")
     print(f"load average (1 min) during the runs: {min(loads):.1f}-{max(loads):.1f}")
 
 

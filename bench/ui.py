@@ -11,7 +11,9 @@ Prints a table; results go in docs/benchmarks.md.
   paint of the window, without the engine). ``--launch-only`` measures what a
   user waits for instead: from process start, through ``main.py --offline``
   with its engine, to the first paint and to "Play usable" (bench/launch.py;
-  ``--compare OTHER_ROOT`` interleaves another checkout's runs, ``--quick``).
+  ``--compare OTHER_ROOT`` interleaves another checkout's runs, ``--quick``;
+  ``--breakdown``: the window process's time to its first paint, stage by stage, in
+  one process each run, with the dataclasses and enum classes made before it).
 - memory (``--memory-only``): the window and its engine, idle with Joe loaded
   and after one 45-word take (bench/launch.py).
 - paint: full repaints of the waveform at 1280 px for a 10-minute take at 44.1 kHz
@@ -685,8 +687,11 @@ def print_picker(quick: bool = False) -> None:
 
 def main() -> None:
     if "--launch-only" in sys.argv:
-        from bench.launch import print_launch
+        from bench.launch import print_breakdown, print_launch
 
+        if "--breakdown" in sys.argv:
+            print_breakdown()
+            return
         print_launch()
         return
     if "--memory-only" in sys.argv:

@@ -18,6 +18,7 @@ believing it is Cartesia.
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -26,15 +27,23 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
          stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """The command line (``voicebooth``). Its modules are imported here, not with the
     package: the offline engine's process imports :mod:`app.cli.serve` and must not
-    load the rest on its way to listening."""
+    load the rest on its way to listening; and the window alone (no command) is started
+    without the full parser, whose commands' modules and arguments it does not use."""
     # Python's cycle collector stays off while the modules load: what they make lives as
     # long as the process, and the ~50 collections that walked it cost 20-40 ms of every
     # start (the window's first paint waits for them).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        from app.cli.commands import main as run
+        from app.cli.window import open_window, run_options, start_logging, window_arguments
+
+        window = window_arguments(argv)
+        if window is None:
+            from app.cli.commands import main as run
     finally:
         if enabled:
             gc.enable()
+    if window is not None:
+        start_logging(window, stderr or sys.stderr)
+        return open_window(window, run_options(window), stderr or sys.stderr)
     return run(argv, stdin=stdin, stdout=stdout, stderr=stderr)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
-import gc
-import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -16,8 +14,6 @@ from typing import Any, TextIO
 from app.atomic import TargetExists, WriteError
 from app.audio.codecs import ENCODINGS, SAMPLE_RATES
 from app.audio.devices import format_device_table, output_devices
-from app.cartesia import messages as m
-from app.cartesia.config import DEFAULT_BASE_URL
 from app.cartesia.errors import (
     AuthError,
     CartesiaError,
@@ -37,14 +33,15 @@ from app.studio.options import RunOptions
 
 from .argtypes import at_least_one, positive_seconds
 from .batch_args import add_batch_arguments
+from .global_args import GLOBAL_OPTIONS, add_global_options
 from .lexicon import LOCAL_ACTIONS, add_lexicon_options, add_lexicon_parser
 from .outputs import OutputError, Terminated, UsageError, add_export_arguments
 from .serve_args import add_serve_arguments
+from .window import open_window, run_options, start_logging
 
 EXIT_OK, EXIT_WRITE, EXIT_USAGE, EXIT_KEY, EXIT_NETWORK = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
-GLOBAL_OPTIONS = ("api_key", "base_url", "api_version", "offline")
 GENDERS = ("masculine", "feminine", "gender_neutral")
 
 
@@ -62,25 +59,6 @@ def language_code(text: str) -> str:
 
 
 # --- the parser ------------------------------------------------------------------------
-
-
-def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) -> None:
-    # After the command the defaults are SUPPRESS: an option not repeated there
-    # must not overwrite the value given before it (argparse's subparser trap).
-    default: object = argparse.SUPPRESS if after_command else None
-    flag_default: object = argparse.SUPPRESS if after_command else False
-    group = parser.add_argument_group("where to connect (before or after the command)")
-    group.add_argument("--api-key", default=default,
-                       help=f"Cartesia API key (else ${ENV_VAR}, else the keyring)")
-    group.add_argument("--base-url", default=default,
-                       help="API base URL (else $CARTESIA_BASE_URL, else "
-                       f"{DEFAULT_BASE_URL}); the WebSocket URL is derived from it")
-    group.add_argument("--api-version", default=default,
-                       help=f"Cartesia-Version to send (default {m.DEFAULT_API_VERSION})")
-    group.add_argument("--offline", action="store_true", default=flag_default,
-                       help="use the built-in offline engine even if a key is set")
-    group.add_argument("-v", "--verbose", action="store_true", default=flag_default,
-                       help="log more")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,11 +140,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_options(args: argparse.Namespace) -> RunOptions:
-    return RunOptions(offline=bool(args.offline), api_key=args.api_key,
-                      base_url=args.base_url, api_version=args.api_version)
-
-
 def refuse_inapplicable(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """``devices``, ``serve`` and the lexicon's file actions do not connect anywhere: a
     connection option is a mistake."""
@@ -206,11 +179,10 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None,
         from .selftest import run_self_test
 
         return run_self_test(stdout)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        stream=stderr, format="%(levelname)s %(name)s: %(message)s")
+    start_logging(args, stderr)
     options = run_options(args)
     if args.command in (None, "open"):
-        return _window(args, options, stderr)
+        return open_window(args, options, stderr)
     try:
         command = _command(args, options, stdin, stdout, stderr)  # imports: before the loop
         return asyncio.run(command())
@@ -255,36 +227,6 @@ _EXIT_CODES: tuple[tuple[Callable[[VoiceboothError], bool], int], ...] = (
 def exit_code(exc: VoiceboothError) -> int:
     """The documented exit code for an error (most specific rule first)."""
     return next((code for applies, code in _EXIT_CODES if applies(exc)), EXIT_USAGE)
-
-
-def _window(args: argparse.Namespace, options: RunOptions, stderr: TextIO) -> int:
-    """The window. Its offline engine starts first, before Qt is imported: the two
-    processes then load side by side, and the window's voices play sooner."""
-    from pathlib import Path
-
-    script = Path(args.script) if args.command == "open" else None
-    if script is not None and not script.is_file():
-        print(f"voicebooth: error: {script}: no such file (give a .voicebooth project, "
-              "or lines in .csv or .jsonl)", file=stderr)
-        return EXIT_USAGE
-    from app.credentials import without_key
-    from app.engine.local import LocalEngine
-
-    made = LocalEngine(environ=without_key(os.environ))
-    engine: LocalEngine | None = made
-    try:
-        made.spawn()
-    except (VoiceboothError, OSError) as exc:
-        # The window starts one when it needs it, and says why if it cannot.
-        logging.getLogger(__name__).warning("%s", exc)
-        engine = None
-    # The window runs the cycle collector itself, on its own thread (app.ui.main); it is
-    # off from here, so the ~90 collections its imports and widgets would cause do not
-    # delay the first paint.
-    gc.disable()
-    from app.ui.main import run_gui
-
-    return run_gui(options, script=script, engine=engine)
 
 
 def _command(args: argparse.Namespace, options: RunOptions, stdin: TextIO, stdout: TextIO,

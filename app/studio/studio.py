@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cartesia.errors import CartesiaError
 from app.cartesia.voices_types import Voice
@@ -50,9 +51,12 @@ from app.studio.options import RunOptions
 from app.studio.recorder import Recorder, RecorderEvent, Recording, RecordingFinished
 from app.studio.transport import LoudnessMeasured, Transport, TransportEvent
 from app.takes.errors import HistoryError
-from app.takes.export import ExportResult, ExportSpec, export_take
 from app.takes.history import History
 from app.takes.take import Take, TakeStatus
+
+if TYPE_CHECKING:
+    # Imported where used: an export comes after the window's first paint.
+    from app.takes.export import ExportResult, ExportSpec
 
 log = logging.getLogger(__name__)
 
@@ -320,6 +324,8 @@ class Studio:
                      overwrite: bool = False) -> ExportResult:
         """Write the take (or a selection) as ``spec`` says, and its timings, off the loop
         (decoding, loudness and fsync are slow)."""
+        from app.takes.export import ExportSpec, export_take
+
         return await asyncio.get_running_loop().run_in_executor(
             None, lambda: export_take(take, path, spec or ExportSpec(), selection=selection,
                                       overwrite=overwrite))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import importlib
 import logging
@@ -28,7 +29,7 @@ from app.studio.studio import Studio
 from app.takes.errors import HistoryError
 from app.takes.history import History
 from app.ui.appearance import apply_appearance
-from app.ui.window import DEFERRED_MODULES, MainWindow
+from app.ui.window import DEFERRED_MODULES, LATER_MODULES, MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,9 @@ def install_excepthook(window: MainWindow) -> None:
 
 def build_window(options: RunOptions, settings_path: Path | None = None,
                  data_dir: Path | None = None, cache_dir: Path | None = None, *,
-                 engine: LocalEngine | None = None) -> MainWindow:
+                 engine: LocalEngine | None = None, complete: bool = True) -> MainWindow:
+    """The window; ``complete=False``: what is on screen when it opens, the rest with
+    :meth:`MainWindow.complete` (the launch calls it once the window has painted)."""
     settings = Settings(settings_path or default_path())
     folder = data_dir or Path(platformdirs.user_data_dir("voicebooth", appauthor=False))
     unavailable = ""
@@ -120,7 +123,7 @@ def build_window(options: RunOptions, settings_path: Path | None = None,
         platformdirs.user_cache_dir("voicebooth", appauthor=False)),
         # The user lexicon beside the history (lexicon.json).
         lexicons=Lexicons(folder), engine=engine)
-    window = MainWindow(studio)
+    window = MainWindow(studio, complete=complete)
     if history is None:
         window.banner.show_error(f"The take history is unavailable: {unavailable}.")
     return window
@@ -148,6 +151,40 @@ class LaunchTrace(QObject):
             trace(f"window-voices voices={len(event.voices)}")
 
 
+class FirstPaint(QObject):
+    """Resolves :attr:`painted` once ``window`` has painted (then the loop's next turn
+    builds what its first paint left out)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self.painted.done():
+            self._window.removeEventFilter(self)
+            self.painted.set_result(None)
+        return False
+
+
+#: How long the launch waits for the window's first paint before building the rest of it
+#: anyway (a window opened on another workspace, or minimized, may not paint at once).
+PAINT_WAIT_S = 2.0
+
+
+async def complete_after_paint(window: MainWindow, first_paint: FirstPaint) -> None:
+    """Build the rest of the window once it has painted: its modules one per turn of the
+    loop, then the widgets."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(first_paint.painted), PAINT_WAIT_S)
+    for name in LATER_MODULES:
+        importlib.import_module(name)
+        await asyncio.sleep(0)
+    window.complete()
+    trace("window-completed")
+
+
 async def import_deferred() -> None:
     """The modules of the windows not on screen at start (their imports were left out of
     the first paint), one per turn of the loop, so that the first open of a dialog
@@ -161,12 +198,15 @@ async def import_deferred() -> None:
 async def _run(app: QApplication, options: RunOptions, script: Path | None = None,
                engine: LocalEngine | None = None) -> int:
     collector = MainThreadGarbageCollector()
-    window = build_window(options, engine=engine)
+    # In two steps: what is on screen first, painted; then the script panel and the
+    # retakes (hidden at start), their modules a turn of the loop each.
+    window = build_window(options, engine=engine, complete=False)
     if os.environ.get(TRACE_ENV):
         LaunchTrace(window)
     apply_appearance(app, window.settings.get(APPEARANCE))  # before the window is shown
     install_excepthook(window)
     window.resize(1360, 860)
+    first_paint = FirstPaint(window)
     window.show()
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -176,7 +216,9 @@ async def _run(app: QApplication, options: RunOptions, script: Path | None = Non
 
     app.aboutToQuit.connect(close)
     app.lastWindowClosed.connect(close)
-    await window.studio.start()
+    starting = asyncio.ensure_future(window.studio.start())
+    await complete_after_paint(window, first_paint)
+    await starting
     trace("window-ready")  # the engine answered: a Play starts a take now
     await window.open_first_script(script)
     await import_deferred()

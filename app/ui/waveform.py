@@ -46,7 +46,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
 from app.audio.timefmt import format_time
-from app.takes.splice import retaken_parts
 from app.takes.take import (
     AudioAppended,
     Finished,
@@ -576,6 +575,10 @@ class WaveformView(QWidget):
                  ) -> None:
         """The parts a retake was spliced into: a faint tint and a band along the
         bottom, so a designer sees what was said again (and where the joints are)."""
+        # Here, not with the module: the splicing comes after the window's first paint
+        # (with the retakes), and a take with retaken parts after that.
+        from app.takes.splice import retaken_parts
+
         tint, band = QColor(colors.phonemes), QColor(colors.phonemes)
         tint.setAlpha(22)
         band.setAlpha(170)

@@ -44,9 +44,7 @@ from app.settings import LINEUP_PARALLEL, SCRIPT_PATH, VOICE_ID, WINDOW_GEOMETRY
 from app.studio.draft import Draft, language_warning
 from app.studio.lab import Candidate, WordInLine, word_in_line
 from app.studio.lexicons import LexiconsChanged
-from app.studio.project import untitled_path
 from app.studio.recorder import RecorderEvent, RecordingStarted
-from app.studio.retakes import Retakes, RetakesEvent, Spliced, SpliceUndone, words_between
 from app.studio.studio import PreviewFallback, Problem, StatusChanged, Studio, StudioEvent
 from app.studio.transport import ABSwitched, GainChanged, PlaybackProblem, TransportEvent
 from app.takes.take import Take, TakeStatus
@@ -61,19 +59,20 @@ from app.ui.line_controls import LineControls
 from app.ui.markup_editor import HEAR_KEYS, IpaPalette, MarkupEditor, insert_actions
 from app.ui.menus import add_actions
 from app.ui.notice import NoticeLabel
-from app.ui.script_files import ScriptFiles
-from app.ui.script_panel import EditorFields, ScriptPanel
 from app.ui.steady_label import SteadyLabel
 from app.ui.take_view import TakeView
 from app.ui.voice_picker import VoicePicker
 
 if TYPE_CHECKING:
+    from app.studio.retakes import Retakes, RetakesEvent
     from app.ui.export_dialog import ExportDialog
     from app.ui.help import AboutDialog, MarkupReference, ShortcutSheet
     from app.ui.lab_panel import LabPanel
     from app.ui.lexicon_dialog import LexiconDialog
     from app.ui.lineup_panel import LineupPanel
     from app.ui.retake_panel import RetakePanel
+    from app.ui.script_files import ScriptFiles
+    from app.ui.script_panel import EditorFields, ScriptPanel
 
 #: The windows and dialogs that are not on screen when the window opens: imported when
 #: first opened, and by the launch right after the first paint (app.ui.main), so that
@@ -81,6 +80,18 @@ if TYPE_CHECKING:
 DEFERRED_MODULES = ("app.ui.help", "app.ui.export_dialog", "app.ui.lineup_panel",
                     "app.ui.lab_panel", "app.ui.retake_panel", "app.ui.lexicon_dialog",
                     "app.ui.settings_dialog")
+
+#: What :meth:`MainWindow.complete` builds from, in the order they import each other: the
+#: launch imports them one per turn of the loop after the first paint, so that it keeps
+#: answering (the voices listed, a key pressed) while they load.
+LATER_MODULES = ("app.studio.script", "app.studio.script_sources", "app.studio.autosave",
+                 "app.takes.export", "app.studio.export_jobs", "app.studio.project",
+                 "app.studio.script_renders", "app.ui.script_table", "app.ui.script_panel",
+                 "app.ui.script_files", "app.takes.splice", "app.studio.retakes")
+#: The actions that need the script panel or the retakes: disabled until they are built
+#: (:meth:`MainWindow.complete`, right after the window's first paint in the launch).
+LATER_ACTIONS = ("new_script", "open_script", "save_script", "save_script_as",
+                 "import_lines", "export_lines", "retake", "script")
 
 #: The Edit menu's text commands: (action name, text, keys, command of the text field).
 EDIT_ACTIONS = (("undo", "Undo", "Ctrl+Z", "undo"), ("redo", "Redo", "Ctrl+Shift+Z", "redo"),
@@ -100,7 +111,16 @@ DEFAULT_TEXT = ('Welcome to the voice preview. <break time="300ms"/> Every word 
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, studio: Studio) -> None:
+    """``complete=False`` builds what is on screen when the window opens (the launch
+    paints it, then calls :meth:`complete`): the script panel and the retakes, with the
+    project files, the script's renders and table and the splicing they import (0.1 s
+    before the first paint), come then."""
+
+    script_panel: ScriptPanel
+    script_files: ScriptFiles
+    retakes: Retakes
+
+    def __init__(self, studio: Studio, *, complete: bool = True) -> None:
         super().__init__()
         self.setWindowTitle("Voicebooth")
         self.studio = studio
@@ -111,9 +131,14 @@ class MainWindow(QMainWindow):
         #: The line and its controls are saved while the user works (a crash loses
         #: at most the last two seconds), not only on a clean close.
         self.autosave = Debounce(self._autosave_line, parent=self)
+        #: Whether the script panel and the retakes are built (:meth:`complete`).
+        self.completed = False
+        self._loading_line = False
         self._build()
         self._wire()
         self._restore()
+        if complete:
+            self.complete()
         self.autosave.stop()  # what was just restored is what the file holds
 
     # --- building -----------------------------------------------------------------
@@ -198,9 +223,6 @@ class MainWindow(QMainWindow):
         voices_layout.addWidget(self.compare_button)
         self.lineup_panel: LineupPanel | None = None
         self.lab_panel: LabPanel | None = None
-        #: Retakes of the take shown: its variants and the splices Undo can take back.
-        self.retakes = Retakes(self.studio.endpoints, self.studio.history,
-                               max_parallel=self.settings.get(LINEUP_PARALLEL))
         self.retake_panel: RetakePanel | None = None
         self.lexicon_dialog: LexiconDialog | None = None
         self._wired_palettes: set[int] = set()
@@ -226,11 +248,25 @@ class MainWindow(QMainWindow):
         self.take_label = QLabel()
         self.statusBar().addWidget(self.connection_label)
         self.statusBar().addPermanentWidget(self.take_label)
-        self._build_script()
+        # The script's dock now (its place is restored with the window's state), its
+        # panel with complete().
+        self.script_dock = QDockWidget("Script", self)
+        self.script_dock.setObjectName("script_dock")  # saveState() keeps where it is
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.script_dock)
+        self.script_dock.hide()
         self._build_actions()
 
-    def _build_script(self) -> None:
-        """The script panel, docked under the editor (hidden until a script is used)."""
+    def complete(self) -> None:
+        """Build what is not on screen when the window opens: the script panel, docked
+        under the editor (hidden until a script is used), and the retakes; then enable
+        the actions that use them."""
+        if self.completed:
+            return
+        from app.studio.project import untitled_path
+        from app.studio.retakes import Retakes
+        from app.ui.script_files import ScriptFiles
+        from app.ui.script_panel import ScriptPanel
+
         data = self.studio.lexicons.folder  # the data folder, beside the user lexicon
         self.script_panel = ScriptPanel(
             self.studio, self._editor_fields, lambda: self.voice,
@@ -238,15 +274,22 @@ class MainWindow(QMainWindow):
             untitled_path(data) if data is not None else None)
         self.script_panel.importRequested.connect(self.import_lines)
         self.script_panel.exportRequested.connect(self.export_lines)
-        self.script_dock = QDockWidget("Script", self)
-        self.script_dock.setObjectName("script_dock")  # saveState() keeps where it is
         self.script_dock.setWidget(self.script_panel)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.script_dock)
-        self.script_dock.hide()
         self.script_files = ScriptFiles(
             self.script_panel, self.settings, self, self.banner.show_error,
             lambda text: self.statusBar().showMessage(text, 6000), self.autosave.touch)
-        self._loading_line = False
+        panel = self.script_panel
+        panel.lineChosen.connect(self.load_line)
+        panel.notice.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        panel.failed.connect(self.banner.show_error)
+        #: Retakes of the take shown: its variants and the splices Undo can take back.
+        self.retakes = Retakes(self.studio.endpoints, self.studio.history,
+                               max_parallel=self.settings.get(LINEUP_PARALLEL))
+        self.retakes.events.connect(self._on_retakes)
+        self.completed = True
+        for name in LATER_ACTIONS:
+            self.shortcuts[name].setEnabled(True)
+        self.recent_menu.setEnabled(True)
 
     def _build_actions(self) -> None:
         transport, view = self.studio.transport, self.take_view
@@ -330,6 +373,9 @@ class MainWindow(QMainWindow):
             self.shortcuts[name].setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         for name, glyph in ACTION_ICONS.items():
             self.shortcuts[name].setIcon(icon(glyph))
+        for name in LATER_ACTIONS:  # until complete()
+            self.shortcuts[name].setEnabled(False)
+        self.recent_menu.setEnabled(False)
         self.shortcut_sheet: ShortcutSheet | None = None
         self.markup_reference: MarkupReference | None = None
         self.about_dialog: AboutDialog | None = None
@@ -384,10 +430,6 @@ class MainWindow(QMainWindow):
         self.controls.changed.connect(self.autosave.touch)
         self.editor.textChanged.connect(self._line_edited)
         self.controls.changed.connect(self._line_edited)
-        panel = self.script_panel
-        panel.lineChosen.connect(self.load_line)
-        panel.notice.connect(lambda text: self.statusBar().showMessage(text, 6000))
-        panel.failed.connect(self.banner.show_error)
         self.editor.labRequested.connect(self.open_lab)
         self.editor.paletteOpened.connect(self._palette_opened)
         self.editor.hearRequested.connect(self.hear_word)
@@ -420,7 +462,6 @@ class MainWindow(QMainWindow):
         studio.events.connect(self._on_studio)
         studio.recorder.events.connect(self._on_recorder)
         studio.transport.events.connect(self._on_transport)
-        self.retakes.events.connect(self._on_retakes)
 
     def _restore(self) -> None:
         s = self.settings
@@ -445,8 +486,9 @@ class MainWindow(QMainWindow):
         self.draft().save_to(self.settings)
         if self.voice is not None:
             self.settings.set(VOICE_ID, self.voice.id)
-        script = self.script_panel.script.path
-        self.settings.set(SCRIPT_PATH, str(script) if script is not None else "")
+        if self.completed:  # else no script was opened: the one to open next is unchanged
+            script = self.script_panel.script.path
+            self.settings.set(SCRIPT_PATH, str(script) if script is not None else "")
 
     def _autosave_line(self) -> None:
         self._keep_line()
@@ -478,8 +520,9 @@ class MainWindow(QMainWindow):
         if self.retake_panel is not None:
             self.studio.background(self.retake_panel.aclose())
             self.retake_panel.close()
-        self.studio.background(self.retakes.close())
-        self.studio.background(self.script_panel.aclose())
+        if self.completed:
+            self.studio.background(self.retakes.close())
+            self.studio.background(self.script_panel.aclose())
         self.history_panel.close_panel()
         super().closeEvent(event)
 
@@ -560,7 +603,7 @@ class MainWindow(QMainWindow):
     def _line_edited(self) -> None:
         """What is typed or set in the editor goes into the chosen line (while the
         script is shown)."""
-        if self._loading_line or not self.script_dock.isVisible():
+        if self._loading_line or not self.completed or not self.script_dock.isVisible():
             return
         fields = self._editor_fields()
         line = self.script_panel.current_line()
@@ -695,6 +738,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Drag over words in the waveform to choose what to "
                                          "retake.", 5000)
             return None
+        from app.studio.retakes import words_between
+
         try:
             first, last = words_between(take, *seconds)
         except VoiceboothError as exc:
@@ -715,6 +760,8 @@ class MainWindow(QMainWindow):
 
     def _on_retakes(self, event: RetakesEvent) -> None:
         """The spliced take (or, undone, the one before it) is the take shown."""
+        from app.studio.retakes import Spliced, SpliceUndone
+
         if isinstance(event, Spliced):
             self.script_panel.repoint_take(event.previous.id, event.take)
             self.studio.transport.show(event.take)
@@ -973,7 +1020,8 @@ class MainWindow(QMainWindow):
 
     def _on_lexicons(self, _event: LexiconsChanged) -> None:
         self._mark_lexicon()
-        self.script_panel.lexicons_changed()
+        if self.completed:  # else the panel reads them when it is built
+            self.script_panel.lexicons_changed()
 
     def _mark_lexicon(self, *_: object) -> None:
         """Mark the words the lexicons change in the line's language."""
@@ -983,7 +1031,8 @@ class MainWindow(QMainWindow):
     def set_use_lexicons(self, on: bool) -> None:
         self.studio.set_use_lexicons(on)
         self._show_use_lexicons()
-        self.script_panel.lexicons_changed()
+        if self.completed:
+            self.script_panel.lexicons_changed()
 
     def _show_use_lexicons(self) -> None:
         on = self.studio.use_lexicons

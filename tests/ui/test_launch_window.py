@@ -32,13 +32,15 @@ from tests.ui.entry_point import HOOK
 ROOT = Path(__file__).resolve().parents[2]
 
 #: Never in the window's process: the engine's server and synthesizers, the REST client's
-#: aiohttp (offline), the command line's other commands, qtawesome and QtPy (the icons
-#: are drawn from the font file: importing them cost 0.3 s before the first paint), and
-#: scipy (the loudness meter is numpy only).
+#: aiohttp (offline), the command line's other commands and its full parser (the window's
+#: options have their own: app.cli.window), qtawesome and QtPy (the icons are drawn from
+#: the font file: importing them cost 0.3 s before the first paint), and scipy (the
+#: loudness meter is numpy only).
 NOT_IN_THE_WINDOW = ("aiohttp", "app.engine.server", "piper", "onnxruntime", "onnx",
                      "espeakng_loader", "app.engine.synth.piper_voice", "app.cli.say",
-                     "app.cli.batch", "app.cli.serve", "app.cli.voices", "qtawesome", "qtpy",
-                     "scipy", "pyloudnorm")
+                     "app.cli.batch", "app.cli.serve", "app.cli.voices", "app.cli.commands",
+                     "app.cli.batch_args", "app.cli.lexicon", "app.cli.outputs", "qtawesome",
+                     "qtpy", "scipy", "pyloudnorm")
 
 #: Runs main.py as it is; once Studio.start() has returned (the engine answered), prints
 #: which of NOT_IN_THE_WINDOW are imported and how many voices the library holds, and quits.
