@@ -12,6 +12,8 @@ from app.engine.synth.piper_voice import (
     FIRST_PIECE_SOUNDS,
     MAX_WORDS,
     PIECE_WORDS,
+    SEAM_LEAD,
+    SEAM_TAIL,
     VOICE_ID,
     PiperSynthesizer,
     piece_size,
@@ -134,3 +136,49 @@ def test_audio_leaves_block_by_block(piper: PiperSynthesizer) -> None:
     # the same audio as in one piece: the resampler's state carries across blocks
     whole = np.concatenate([e.samples for e in evs if isinstance(e, AudioOut)])
     assert len(whole) == pytest.approx(Result(iter(evs)).seconds * RATE)
+
+
+def test_a_seam_inside_a_clause_is_no_longer_than_a_word_gap(piper: PiperSynthesizer) -> None:
+    """Piper ends every piece with ~150 ms of silence and starts it with 40-80 ms: left
+    alone, the seam after "Welcome" was a 200 ms pause where the words inside one piece
+    are 60-90 ms apart. Trimmed to SEAM_TAIL + SEAM_LEAD, it is one more word gap, and
+    the words after it are still heard where they are reported."""
+    result = Result(piper.synthesize(SynthRequest("Welcome to the voice preview.", VOICE_ID,
+                                                  RATE)))
+    (_, _, welcome_end), (_, to_start, _) = result.words[:2]
+    assert to_start - welcome_end <= 0.1, result.words
+    errors = []
+    for (_, start, end), (heard_start, heard_end) in zip(
+            result.words, heard_edges(result.audio, result.words), strict=True):
+        errors += [abs(start - heard_start), abs(end - heard_end)]
+    assert np.percentile(errors, 90) <= 0.060, errors
+
+
+def test_the_pause_at_a_comma_is_kept(piper: PiperSynthesizer) -> None:
+    result = Result(piper.synthesize(SynthRequest(
+        "Hello there, this is the offline voice speaking to you now.", VOICE_ID, RATE)))
+    (_, _, there_end), (_, this_start, _) = result.words[1:3]
+    assert this_start - there_end >= 0.2  # Piper's own pause, 0.3 s
+
+
+@pytest.mark.parametrize("text", [
+    "Welcome to the voice preview.",
+    # Piper started "opened the studio ..." with 0.4 s of silence: a 0.6 s seam
+    "When the designers opened the studio on a cold Monday morning.",
+])
+def test_each_side_of_a_seam_keeps_its_share_of_silence(piper: PiperSynthesizer,
+                                                        text: str) -> None:
+    """The audio sent before the first piece's words is that piece: it ends at most
+    SEAM_TAIL after its last sound, and the next piece starts at most SEAM_LEAD before
+    its first (5 ms windows, trim_to_sound's -46 dBFS; 10 ms for the resampler's delay)."""
+    evs = events(piper, text)
+    seam = next(k for k, e in enumerate(evs) if isinstance(e, WordsOut))
+    before = np.concatenate([e.samples for e in evs[:seam] if isinstance(e, AudioOut)])
+    after = np.concatenate([e.samples for e in evs[seam:] if isinstance(e, AudioOut)])
+    window = RATE // 200
+    loud_before = np.flatnonzero(np.sqrt(np.mean(
+        before[:len(before) // window * window].reshape(-1, window) ** 2, axis=1)) > 0.005)
+    loud_after = np.flatnonzero(np.sqrt(np.mean(
+        after[:len(after) // window * window].reshape(-1, window) ** 2, axis=1)) > 0.005)
+    assert len(before) / RATE - (loud_before[-1] + 1) * 0.005 <= SEAM_TAIL + 0.01
+    assert loud_after[0] * 0.005 <= SEAM_LEAD + 0.01
