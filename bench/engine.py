@@ -27,6 +27,10 @@ as in the app; each request is a new context with word timestamps, pcm_f32le at 
   start, between words with no punctuation between them, over every take: where two of
   Piper's pieces meet mid-clause, what the seam sounds like (words inside one piece are
   10-130 ms apart).
+- the least audio ahead (of playback), per opening: a player that starts at the first
+  chunk and plays in real time, how much it had left when each later chunk arrived, at
+  worst over the opening's takes; below 0 it would have run dry (a piece made slower
+  than the one before it played).
 - ``--breakdown`` loads the engine's parts one by one in a child process and prints the
   RSS each adds: Python with the server and numpy, espeak-ng, onnxruntime, Piper's
   package, the joe model's session, then takes on a worker thread (a short one, the
@@ -132,8 +136,11 @@ def timing_errors(audio: np.ndarray, words: list[tuple[str, float, float]],
     return errors
 
 
-async def take(client: Any, text: str) -> tuple[float, np.ndarray, list[tuple[str, float, float]]]:
-    """(seconds from the request to its first audio, the audio, the word timings)."""
+async def take(client: Any, text: str
+               ) -> tuple[float, np.ndarray, list[tuple[str, float, float]], float]:
+    """(seconds from the request to its first audio, the audio, the word timings, the
+    least audio a player that started at the first chunk had left: below 0 it would
+    have run dry, where a later piece of Piper's came too late)."""
     from app.cartesia import messages as m
     from app.cartesia.client import Audio
 
@@ -143,15 +150,21 @@ async def take(client: Any, text: str) -> tuple[float, np.ndarray, list[tuple[st
     first: float | None = None
     chunks: list[np.ndarray] = []
     words: list[tuple[str, float, float]] = []
+    received = 0  # samples
+    ahead = float("inf")
     async for event in await client.generate(request):
         if isinstance(event, Audio):
+            now = time.perf_counter() - started
             if first is None:
-                first = time.perf_counter() - started
+                first = now
+            if received:
+                ahead = min(ahead, received / RATE - (now - first))
+            received += len(event.samples)
             chunks.append(event.samples)
         elif isinstance(event, m.WordTimestamps):
             words += zip(event.words, event.start, event.end, strict=True)
     audio = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-    return (first if first is not None else float("nan")), audio, words
+    return (first if first is not None else float("nan")), audio, words, ahead
 
 
 async def session(engines: list[tuple[str, str, int]], runs: int,
@@ -164,7 +177,9 @@ async def session(engines: list[tuple[str, str, int]], runs: int,
     from app.cartesia.config import ClientConfig, Timeouts
 
     outs: list[dict[str, Any]] = [{"firsts": {label: [] for label, _ in OPENINGS},
-                                   "errors": [], "gaps": []} for _ in engines]
+                                   "errors": [], "gaps": [],
+                                   "ahead": {label: [] for label, _ in OPENINGS}}
+                                  for _ in engines]
     async with AsyncExitStack() as stack:
         clients = []
         for url, key, _ in engines:
@@ -180,10 +195,11 @@ async def session(engines: list[tuple[str, str, int]], runs: int,
         for run in range(runs):
             for label, text in OPENINGS:
                 for (_, _, pid), client, out in zip(engines, clients, outs, strict=True):
-                    first, audio, words = await take(client, text)
+                    first, audio, words, ahead = await take(client, text)
                     out["firsts"][label].append(first * 1000)
                     out["errors"] += timing_errors(audio, words, RATE)
                     out["gaps"] += clause_gaps(words)
+                    out["ahead"][label].append(ahead)
                     if run == 0 and text is LONG_FIRST:
                         await asyncio.sleep(1.0)
                         out["long_rss"] = proc_mib(pid, "VmRSS")
@@ -269,6 +285,8 @@ def report(results: list[dict[str, Any]], names: list[str], runs: int) -> bool:
     rows.append(("word timing p90", p90s, f"<= {LIMIT_MS:.0f}"))
     rows.append(("longest pause inside a clause", [max(r["gaps"]) * 1000 for r in results],
                  "short"))
+    rows += [(f"least audio ahead, {label}", [min(r["ahead"][label]) * 1000 for r in results],
+              "> 0") for label, _ in OPENINGS]
     for name, values, goal in rows:
         print(f"{name:<34} " + " ".join(f"{v:>12.1f}" for v in values) + f"  {goal}")
     return p90s[0] <= LIMIT_MS
