@@ -6,10 +6,10 @@ after "the", nor one word left alone), so the first audio comes after a short
 inference; later pieces grow to 20 and 40 words for the prosody of longer phrases.
 Where pieces meet inside a clause, Piper's silence at each side is trimmed to that of
 a gap between words. Each piece's audio is resampled and sent a block at a time, then
-its words' times. Phoneme
-durations come from the model's alignment output (they sum exactly to the audio;
-the model patched for it once, :mod:`app.engine.synth.piper_model`); word times come
-from labelling those phonemes with words (:mod:`app.engine.synth.align`). Markup is
+its words' times. Phoneme durations come from the model's alignment output (they sum
+exactly to the audio; the model patched for it once, :mod:`app.engine.synth.piper_model`);
+word times come from labelling those phonemes with words (:mod:`app.engine.synth.align`).
+Markup is
 honoured where Piper can: pauses, speed (length scale), volume (gain), spelling
 (letters as words) and custom IPA (Piper's ``[[phonemes]]`` input). Emotion is
 ignored, as Cartesia does for voices without it.
@@ -68,7 +68,7 @@ FIRST_PIECE_SOUNDS = 14
 #: At a seam inside a clause (:attr:`_Run.seam`) the piece before keeps at most this
 #: much silence after its last sound and the piece after at most :data:`SEAM_LEAD` before
 #: its first: Piper ends every piece with 150-160 ms of silence and starts it with
-#: 40-80 ms, a 200-230 ms pause where the words inside a piece are 10-70 ms apart.
+#: 40-400 ms, a 150-600 ms pause where the words inside one piece are 10-130 ms apart.
 SEAM_TAIL: Final = 0.04
 SEAM_LEAD: Final = 0.02
 #: Resampled and sent this many seconds at a time: the first chunk leaves as soon as
@@ -202,11 +202,27 @@ def _units(symbols: list[tuple[str, float, float, int]]) -> list[tuple[str, floa
     return out
 
 
-def _shifted(spans: list[tuple[str, float, float]], shift: float,
-             length: float) -> list[tuple[str, float, float]]:
+_Spans = list[tuple[str, float, float]]
+
+
+def _shifted(spans: _Spans, shift: float, length: float) -> _Spans:
     """Spans of audio whose first ``shift`` seconds were cut, kept within ``length``."""
     return [(name, min(max(0.0, start - shift), length), min(max(0.0, end - shift), length))
             for name, start, end in spans]
+
+
+def _seam_trimmed(audio: np.ndarray[Any, np.dtype[np.float32]], rate: int, words: _Spans,
+                  phonemes: _Spans, *, lead: bool, tail: bool,
+                  ) -> tuple[np.ndarray[Any, np.dtype[np.float32]], _Spans, _Spans]:
+    """A piece's audio with the silence before its first sound cut to :data:`SEAM_LEAD`
+    (``lead``) and after its last to :data:`SEAM_TAIL` (``tail``), and the times of its
+    words and phonemes moved with it."""
+    begin, end = sound_bounds(audio, rate)
+    begin = max(0, begin - round(SEAM_LEAD * rate)) if lead else 0
+    end = min(len(audio), end + round(SEAM_TAIL * rate)) if tail else len(audio)
+    length = (end - begin) / rate
+    return (audio[begin:end], _shifted(words, begin / rate, length),
+            _shifted(phonemes, begin / rate, length))
 
 
 class _Model:
@@ -402,14 +418,10 @@ class PiperSynthesizer:
             spoken = list(self._speak(voice, item.words, config, cancel))
             for k, (audio, words, phonemes) in enumerate(spoken):
                 audio = np.clip(audio * item.volume, -1.0, 1.0).astype(np.float32)
-                lead, end = sound_bounds(audio, native)
-                lead = max(0, lead - round(SEAM_LEAD * native)) if k == 0 and after_seam else 0
-                end = (min(len(audio), end + round(SEAM_TAIL * native))
-                       if k == len(spoken) - 1 and item.seam else len(audio))
-                if lead or end < len(audio):
-                    audio, shift = audio[lead:end], lead / native
-                    words = _shifted(words, shift, len(audio) / native)
-                    phonemes = _shifted(phonemes, shift, len(audio) / native)
+                at_start, at_end = k == 0 and after_seam, k == len(spoken) - 1 and item.seam
+                if at_start or at_end:
+                    audio, words, phonemes = _seam_trimmed(audio, native, words, phonemes,
+                                                           lead=at_start, tail=at_end)
                 block = max(1, round(BLOCK_SECONDS * native))
                 for begin in range(0, len(audio), block):
                     out = resampler.process(audio[begin:begin + block])
