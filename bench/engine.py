@@ -192,9 +192,13 @@ async def session(engines: list[tuple[str, str, int]], runs: int,
         await asyncio.sleep(1.0)
         for (_, _, pid), out in zip(engines, outs, strict=True):
             out["idle_rss"], out["idle_pss"] = proc_mib(pid, "VmRSS"), proc_mib(pid, "Pss")
+        everyone = list(zip(engines, clients, outs, strict=True))
         for run in range(runs):
+            # Each run starts with the next engine: whichever goes right after another's
+            # long take shares the machine with what that engine does once it is over.
+            turn = everyone[run % len(everyone):] + everyone[:run % len(everyone)]
             for label, text in OPENINGS:
-                for (_, _, pid), client, out in zip(engines, clients, outs, strict=True):
+                for (_, _, pid), client, out in turn:
                     first, audio, words, ahead = await take(client, text)
                     out["firsts"][label].append(first * 1000)
                     out["errors"] += timing_errors(audio, words, RATE)
