@@ -4,8 +4,8 @@ the engine's memory, and word timing accuracy.
 Usage::
 
     .venv/bin/python bench/engine.py [--runs 8] [--quick]   # the issue 14 table
-    .venv/bin/python bench/engine.py --quick --against /tmp/base  # side by side with
-                                                   # another checkout's engine
+    .venv/bin/python bench/engine.py --quick --against /tmp/base [...]  # side by side
+                                                   # with other checkouts' engines
     .venv/bin/python bench/engine.py --breakdown            # what the engine's RSS is made of
     .venv/bin/python bench/engine.py --rtf [--runs 3] [--only piper espeak] [--no-long]
 
@@ -23,6 +23,14 @@ as in the app; each request is a new context with word timestamps, pcm_f32le at 
 - timing p90: word edges against where the audio's energy starts and stops (the
   measure of tests/engine/test_offline_voices.py), over every take; the bench fails
   (exit 1) when this checkout's is above 60 ms.
+- the longest pause inside a clause: from one word's reported end to the next one's
+  start, between words with no punctuation between them, over every take: where two of
+  Piper's pieces meet mid-clause, what the seam sounds like (words inside one piece are
+  10-130 ms apart).
+- the least audio ahead (of playback), per opening: a player that starts at the first
+  chunk and plays in real time, how much it had left when each later chunk arrived, at
+  worst over the opening's takes; below 0 it would have run dry (a piece made slower
+  than the one before it played).
 - ``--breakdown`` loads the engine's parts one by one in a child process and prints the
   RSS each adds: Python with the server and numpy, espeak-ng, onnxruntime, Piper's
   package, the joe model's session, then takes on a worker thread (a short one, the
@@ -37,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -111,6 +120,13 @@ def heard_edges(audio: np.ndarray, words: list[tuple[str, float, float]], rate: 
     return out
 
 
+def clause_gaps(words: list[tuple[str, float, float]]) -> list[float]:
+    """Seconds between consecutive words with no punctuation between them: where Piper's
+    pieces meet inside a clause, the pause the seam makes."""
+    return [b_start - a_end for (a, _, a_end), (_, b_start, _) in itertools.pairwise(words)
+            if a[-1:].isalnum()]
+
+
 def timing_errors(audio: np.ndarray, words: list[tuple[str, float, float]],
                   rate: int) -> list[float]:
     errors: list[float] = []
@@ -120,8 +136,11 @@ def timing_errors(audio: np.ndarray, words: list[tuple[str, float, float]],
     return errors
 
 
-async def take(client: Any, text: str) -> tuple[float, np.ndarray, list[tuple[str, float, float]]]:
-    """(seconds from the request to its first audio, the audio, the word timings)."""
+async def take(client: Any, text: str
+               ) -> tuple[float, np.ndarray, list[tuple[str, float, float]], float]:
+    """(seconds from the request to its first audio, the audio, the word timings, the
+    least audio a player that started at the first chunk had left: below 0 it would
+    have run dry, where a later piece of Piper's came too late)."""
     from app.cartesia import messages as m
     from app.cartesia.client import Audio
 
@@ -131,15 +150,21 @@ async def take(client: Any, text: str) -> tuple[float, np.ndarray, list[tuple[st
     first: float | None = None
     chunks: list[np.ndarray] = []
     words: list[tuple[str, float, float]] = []
+    received = 0  # samples
+    ahead = float("inf")
     async for event in await client.generate(request):
         if isinstance(event, Audio):
+            now = time.perf_counter() - started
             if first is None:
-                first = time.perf_counter() - started
+                first = now
+            if received:
+                ahead = min(ahead, received / RATE - (now - first))
+            received += len(event.samples)
             chunks.append(event.samples)
         elif isinstance(event, m.WordTimestamps):
             words += zip(event.words, event.start, event.end, strict=True)
     audio = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-    return (first if first is not None else float("nan")), audio, words
+    return (first if first is not None else float("nan")), audio, words, ahead
 
 
 async def session(engines: list[tuple[str, str, int]], runs: int,
@@ -152,7 +177,9 @@ async def session(engines: list[tuple[str, str, int]], runs: int,
     from app.cartesia.config import ClientConfig, Timeouts
 
     outs: list[dict[str, Any]] = [{"firsts": {label: [] for label, _ in OPENINGS},
-                                   "errors": []} for _ in engines]
+                                   "errors": [], "gaps": [],
+                                   "ahead": {label: [] for label, _ in OPENINGS}}
+                                  for _ in engines]
     async with AsyncExitStack() as stack:
         clients = []
         for url, key, _ in engines:
@@ -165,12 +192,18 @@ async def session(engines: list[tuple[str, str, int]], runs: int,
         await asyncio.sleep(1.0)
         for (_, _, pid), out in zip(engines, outs, strict=True):
             out["idle_rss"], out["idle_pss"] = proc_mib(pid, "VmRSS"), proc_mib(pid, "Pss")
+        everyone = list(zip(engines, clients, outs, strict=True))
         for run in range(runs):
+            # Each run starts with the next engine: whichever goes right after another's
+            # long take shares the machine with what that engine does once it is over.
+            turn = everyone[run % len(everyone):] + everyone[:run % len(everyone)]
             for label, text in OPENINGS:
-                for (_, _, pid), client, out in zip(engines, clients, outs, strict=True):
-                    first, audio, words = await take(client, text)
+                for (_, _, pid), client, out in turn:
+                    first, audio, words, ahead = await take(client, text)
                     out["firsts"][label].append(first * 1000)
                     out["errors"] += timing_errors(audio, words, RATE)
+                    out["gaps"] += clause_gaps(words)
+                    out["ahead"][label].append(ahead)
                     if run == 0 and text is LONG_FIRST:
                         await asyncio.sleep(1.0)
                         out["long_rss"] = proc_mib(pid, "VmRSS")
@@ -254,6 +287,10 @@ def report(results: list[dict[str, Any]], names: list[str], runs: int) -> bool:
              ("RSS peak (VmHWM)", [r["peak_rss"] for r in results], "")]
     p90s = [percentile(r["errors"], 90) * 1000 for r in results]
     rows.append(("word timing p90", p90s, f"<= {LIMIT_MS:.0f}"))
+    rows.append(("longest pause inside a clause", [max(r["gaps"]) * 1000 for r in results],
+                 "short"))
+    rows += [(f"least audio ahead, {label}", [min(r["ahead"][label]) * 1000 for r in results],
+              "> 0") for label, _ in OPENINGS]
     for name, values, goal in rows:
         print(f"{name:<34} " + " ".join(f"{v:>12.1f}" for v in values) + f"  {goal}")
     return p90s[0] <= LIMIT_MS
@@ -424,15 +461,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=8, help="requests per opening")
     parser.add_argument("--quick", action="store_true", help="3 requests per opening")
-    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
-                        help="also run the engine of another checkout (e.g. a worktree of "
-                             "main), interleaved request by request, in a second column")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT", nargs="+", default=[],
+                        help="also run the engine of other checkouts (e.g. a worktree of "
+                             "main), interleaved request by request, a column each")
     parser.add_argument("--breakdown", action="store_true",
                         help="the engine's RSS part by part, in process")
     args = parser.parse_args()
     runs = 3 if args.quick else args.runs
-    checkouts = [ROOT] + ([args.against.resolve()] if args.against else [])
-    names = ["this"] + ([args.against.name] if args.against else [])
+    checkouts = [ROOT] + [path.resolve() for path in args.against]
+    names = ["this"] + [path.name for path in args.against]
     if args.breakdown:
         breakdown_main(checkouts, names)
         return

