@@ -51,9 +51,28 @@ def is_dark(palette: QPalette) -> bool:
 
 
 def current() -> Theme:
+    return for_palette(_palette())
+
+
+def _palette() -> QPalette:
     app = QApplication.instance()
-    palette = app.palette() if isinstance(app, QApplication) else QPalette()
-    return for_palette(palette)
+    return app.palette() if isinstance(app, QApplication) else QPalette()
+
+
+class Colours:
+    """:func:`current`, made again only when the application's palette changes. A
+    widget that paints many times a second keeps one: making a theme is two dozen
+    colours (about 0.1 ms), and the waveform asked for it three or four times a paint."""
+
+    def __init__(self) -> None:
+        self._made: tuple[int, Theme] | None = None
+
+    def __call__(self) -> Theme:
+        palette = _palette()
+        key = palette.cacheKey()
+        if self._made is None or self._made[0] != key:
+            self._made = (key, for_palette(palette))
+        return self._made[1]
 
 
 def for_palette(palette: QPalette) -> Theme:

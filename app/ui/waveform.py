@@ -194,6 +194,7 @@ class WaveformView(QWidget):
         # zoomed out so far that even the longest cannot hold a label, a paint skips
         # the lane without walking its timings.
         self._longest: dict[str, tuple[int, float]] = {}
+        self._colours = theme.Colours()
         #: :meth:`_drawn_with` at the last repaint of the whole view a take's news asked for.
         self._updated_with: tuple[object, ...] = ()
 
@@ -489,14 +490,14 @@ class WaveformView(QWidget):
     def _cache_key(self, canvas: QWidget) -> tuple[object, ...]:
         first, _ = self.visible_span()
         return (id(self.take), first, self.frames_per_pixel(), canvas.width(),
-                canvas.height(), canvas.devicePixelRatioF(), theme.current().dark,
+                canvas.height(), canvas.devicePixelRatioF(), self._colours().dark,
                 self.lanes())
 
     def _render(self, canvas: QWidget, x0: int, x1: int) -> None:
         """Draw waveform, word lines and ruler for columns ``[x0, x1)`` into the cache."""
         take = self.take
         assert take is not None and self._cache is not None
-        colors = theme.current()
+        colors = self._colours()
         width, height = canvas.width(), canvas.height() - _RULER
         lanes = sum(self.lanes())
         painter = QPainter(self._cache)
@@ -575,6 +576,8 @@ class WaveformView(QWidget):
                  ) -> None:
         """The parts a retake was spliced into: a faint tint and a band along the
         bottom, so a designer sees what was said again (and where the joints are)."""
+        if take.origin is None:  # never spliced: most takes, at every paint
+            return
         # Here, not with the module: the splicing comes after the window's first paint
         # (with the retakes), and a take with retaken parts after that.
         from app.takes.splice import retaken_parts
@@ -597,7 +600,7 @@ class WaveformView(QWidget):
         """
         self.paints += 1
         self._drawn = []
-        colors = theme.current()
+        colors = self._colours()
         take = self.take
         width, height = canvas.width(), canvas.height() - _RULER
         if take is None or width <= 0 or height <= 0:
@@ -688,7 +691,7 @@ class WaveformView(QWidget):
         phonemes = kind == "phoneme"
         align = Qt.AlignmentFlag.AlignHCenter if phonemes else Qt.AlignmentFlag.AlignLeft
         flags = align | Qt.AlignmentFlag.AlignVCenter
-        tick = QPen(theme.current().ruler, 1)
+        tick = QPen(self._colours().ruler, 1)
         i = bisect.bisect_right(timings, t0, key=_end)  # the first one still going at t0
         while i < len(timings) and timings[i].start < t1:
             timing = timings[i]

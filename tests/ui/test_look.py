@@ -52,6 +52,17 @@ def test_light_and_dark_switch_the_palette_and_the_theme(appearance: QApplicatio
     assert "$" not in appearance.styleSheet()
 
 
+def test_kept_colours_follow_a_switch_of_the_appearance(appearance: QApplication) -> None:
+    """What a widget painting many times a second keeps (made once per palette) is the
+    palette of the moment's theme, before and after a switch."""
+    colours = theme.Colours()
+    apply_appearance(appearance, "light")
+    assert colours() == theme.current() and not colours().dark
+    assert colours() is colours()  # made once while the palette stays
+    apply_appearance(appearance, "dark")
+    assert colours() == theme.current() and colours().dark
+
+
 def test_system_means_the_desktops_scheme_and_light_without_one(
         appearance: QApplication) -> None:
     # Offscreen there is no desktop preference: "system" is light.
