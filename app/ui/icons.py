@@ -152,6 +152,9 @@ class _GlyphEngine(QIconEngine):
         super().__init__()
         self.char = char
         self.color = color
+        #: Drawn pixmaps by size, state and ink: a button asks again at every repaint
+        #: (Play and Pause at each press of Play), and drawing the glyph is the cost.
+        self._pixmaps: dict[tuple[int, int, int, int], QPixmap] = {}
 
     def _ink(self, mode: QIcon.Mode) -> QColor:
         palette = _palette()
@@ -173,12 +176,16 @@ class _GlyphEngine(QIconEngine):
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
         # Qt asks in device pixels already (size × the screen's ratio): drawing at ratio 1
         # keeps a 200 % screen from scaling twice.
-        pixmap = QPixmap(size)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        self.paint(painter, QRect(0, 0, size.width(), size.height()), mode, state)
-        painter.end()
+        key = (size.width(), size.height(), int(state.value), self._ink(mode).rgba())
+        pixmap = self._pixmaps.get(key)
+        if pixmap is None:
+            pixmap = QPixmap(size)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            self.paint(painter, QRect(0, 0, size.width(), size.height()), mode, state)
+            painter.end()
+            self._pixmaps[key] = pixmap
         return pixmap
 
     def clone(self) -> QIconEngine:

@@ -229,6 +229,8 @@ def test_icons_are_drawn_in_the_palette_of_the_moment(appearance: QApplication) 
     assert ink() < 80  # dark glyph on light
     apply_appearance(appearance, "dark")
     assert ink() > 180  # light glyph on dark, without making the icon again
+    # Drawn once per size and ink: a button repainting asks again and again.
+    assert play.pixmap(32, 32).cacheKey() == play.pixmap(32, 32).cacheKey()
 
 
 def test_following_the_system_reapplies_when_the_desktop_switches(
