@@ -90,3 +90,29 @@ def test_complete_builds_the_script_panel_and_the_retakes_and_enables_their_acti
         run(loop, until(lambda: window.editor.toPlainText() == "The first line."))
     finally:
         close_window(loop, window)
+
+
+def test_the_rest_is_built_after_the_first_paint_or_after_a_wait_without_one(
+        loop: qasync.QEventLoop, tmp_path: Path, monkeypatch: Any) -> None:
+    """The launch's second step: once the window has painted (not after the wait: 30 s
+    would outlast the 10 s given here); and a window that never paints (opened
+    minimized, or on another workspace) is completed once PAINT_WAIT_S has passed."""
+    from app.ui import main
+
+    for shown, wait in ((True, 30.0), (False, 0.2)):
+        monkeypatch.setattr(main, "PAINT_WAIT_S", wait)
+        window = first_step(tmp_path / str(shown), Settings(None))
+        try:
+            async def second_step(window: MainWindow = window, shown: bool = shown) -> bool:
+                first_paint = main.FirstPaint(window)  # as the launch: before show()
+                if shown:
+                    window.resize(1024, 640)
+                    window.show()
+                await main.complete_after_paint(window, first_paint)
+                return first_paint.painted.done()
+
+            assert run(loop, second_step(), timeout=10) is shown
+            assert window.completed and hasattr(window, "script_panel")
+            assert all(window.shortcuts[name].isEnabled() for name in LATER_ACTIONS)
+        finally:
+            close_window(loop, window)
