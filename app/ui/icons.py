@@ -32,6 +32,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication
 
 from app.errors import VoiceboothError
+from app.ui import theme
 
 #: The font and its glyph names, in qtawesome's ``fonts`` folder.
 FONT_FILE: Final = "materialdesignicons6-webfont-6.9.96.ttf"
@@ -157,7 +158,7 @@ class _GlyphEngine(QIconEngine):
         self._pixmaps: dict[tuple[int, int, int, int], QPixmap] = {}
 
     def _ink(self, mode: QIcon.Mode) -> QColor:
-        palette = _palette()
+        palette = theme.app_palette()
         if mode == QIcon.Mode.Disabled:
             return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
         return self.color if self.color is not None else palette.color(
@@ -191,7 +192,3 @@ class _GlyphEngine(QIconEngine):
     def clone(self) -> QIconEngine:
         return _GlyphEngine(self.char, self.color)
 
-
-def _palette() -> QPalette:
-    app = QApplication.instance()
-    return app.palette() if isinstance(app, QApplication) else QPalette()

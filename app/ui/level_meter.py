@@ -25,7 +25,7 @@ from PySide6.QtGui import (
     QPalette,
     QPixmap,
 )
-from PySide6.QtWidgets import QApplication, QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.audio.level import SILENCE, Level
 from app.ui import metrics, theme
@@ -237,8 +237,7 @@ class LevelMeter(QWidget):
         ratio = self.devicePixelRatioF()
         # The theme follows the application's palette (changeEvent covers the
         # widget's own): its cache key, not theme.current(), which builds a theme.
-        app = QApplication.instance()
-        shared = app.palette().cacheKey() if isinstance(app, QApplication) else 0
+        shared = theme.app_palette().cacheKey()
         key = (self.width(), self.height(), ratio, shared)
         if self._layers is None or self._layers.key != key:
             pictures = []

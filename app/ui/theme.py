@@ -51,10 +51,11 @@ def is_dark(palette: QPalette) -> bool:
 
 
 def current() -> Theme:
-    return for_palette(_palette())
+    return for_palette(app_palette())
 
 
-def _palette() -> QPalette:
+def app_palette() -> QPalette:
+    """The application's palette (a default one before the application exists)."""
     app = QApplication.instance()
     return app.palette() if isinstance(app, QApplication) else QPalette()
 
@@ -68,7 +69,7 @@ class Colours:
         self._made: tuple[int, Theme] | None = None
 
     def __call__(self) -> Theme:
-        palette = _palette()
+        palette = app_palette()
         key = palette.cacheKey()
         if self._made is None or self._made[0] != key:
             self._made = (key, for_palette(palette))
